@@ -1,0 +1,46 @@
+/**
+ * Every error the core throws on bad input or bad state is a ForecastError with
+ * a stable code. The node glue turns it into `done(err)` plus a red status whose
+ * short text is `status` (or the code).
+ */
+export type ErrorCode =
+  | 'BAD_CONFIG'
+  | 'BAD_INPUT'
+  | 'BAD_TIMESTAMP'
+  | 'LIMIT'
+  | 'NO_MODEL'
+  | 'BAD_ARTIFACT'
+  | 'SPEC_MISMATCH'
+  | 'BUSY'
+  | 'CANCELLED'
+  | 'TRAINING_FAILED';
+
+export class ForecastError extends Error {
+  readonly code: ErrorCode;
+  /** A short text for the node status (a few words). */
+  readonly status: string;
+
+  constructor(code: ErrorCode, message: string, status?: string) {
+    super(message);
+    this.name = 'ForecastError';
+    this.code = code;
+    this.status = status ?? code.toLowerCase().replace(/_/g, ' ');
+  }
+}
+
+/** Describes a value for an error text: what arrived, short. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '...' : value);
+  if (Array.isArray(value)) {
+    if (value.length && Array.isArray(value[0])) return `an array of ${value.length} arrays`;
+    return `an array of ${value.length}`;
+  }
+  if (typeof value === 'object') {
+    const keys = Object.keys(value as object);
+    return `an object with keys ${keys.slice(0, 8).join(', ')}${keys.length > 8 ? ', ...' : ''}`.trim();
+  }
+  return typeof value;
+}
