@@ -1,0 +1,217 @@
+/**
+ * Scaling between real units and what the networks see.
+ *
+ * Two steps, both invertible:
+ * 1. z-score per feature, `(x - mean[f]) / std[f]`, fitted on the training
+ *    windows only (fitting on validation rows would leak their level).
+ * 2. Window-relative levels: in every window the last scaled value of the target
+ *    channel (the "level") is subtracted from that channel and from the H scaled
+ *    targets, and added back to forecasts. The network then predicts changes from
+ *    the last reading, not absolute levels; on a trending series (monthly CO2) an
+ *    LSTM without this extrapolates badly (MASE 14.5 against 0.50 with it,
+ *    measured in Python), because validation levels lie outside the training range.
+ *
+ * Tensors: inputs are flattened row-major into Float32Array [N*L*F], targets into
+ * [N*H]; {@link toTensors} wraps them as [N, L, F] and [N, H].
+ */
+import type * as TF from '@tensorflow/tfjs';
+import { tf } from './backend';
+import { ForecastError } from './errors';
+
+/** Per-feature z-score parameters, in real units, in feature column order. JSON-safe. */
+export interface ScalerState {
+  mean: number[];
+  std: number[];
+}
+
+/**
+ * Smallest standard deviation used for scaling (real units). A constant feature
+ * (std 0) would otherwise divide by zero; with the floor it scales to 0.
+ */
+export const STD_FLOOR = 1e-6;
+
+/** Shapes of a dataset: N windows of L rows x F features, horizon H. */
+export interface DatasetShape {
+  count: number;
+  window: number;
+  features: number;
+  horizon: number;
+}
+
+/** A dataset scaled, made window-relative and flattened (row-major). */
+export interface PreparedData extends DatasetShape {
+  /** [N*L*F] scaled inputs, target channel minus the window's level. */
+  x: Float32Array;
+  /** [N*H] scaled targets minus the window's level (empty when no targets were given). */
+  y: Float32Array;
+  /** [N] the level of each window: last scaled target-channel value. */
+  levels: Float32Array;
+}
+
+/**
+ * Fits z-score parameters on `inputs` ([N][L][F], real units), every row of
+ * every window counted (overlapping windows weight inner rows more; the effect
+ * on mean/std is small). std is the population standard deviation, floored at
+ * {@link STD_FLOOR}.
+ */
+export function fitScaler(inputs: number[][][]): ScalerState {
+  if (!inputs.length || !inputs[0].length || !inputs[0][0].length) {
+    throw new ForecastError('BAD_INPUT', `cannot fit a scaler: expected at least one window with rows and features, got ${inputs.length} windows`);
+  }
+  const F = inputs[0][0].length;
+  const sum = new Float64Array(F);
+  const sumSq = new Float64Array(F);
+  let n = 0;
+  for (const w of inputs) {
+    for (const row of w) {
+      for (let f = 0; f < F; f++) sum[f] += row[f];
+      n++;
+    }
+  }
+  const mean = Array.from(sum, (s) => s / n);
+  for (const w of inputs) {
+    for (const row of w) {
+      for (let f = 0; f < F; f++) sumSq[f] += (row[f] - mean[f]) ** 2;
+    }
+  }
+  const std = Array.from(sumSq, (s) => Math.max(Math.sqrt(s / n), STD_FLOOR));
+  return { mean, std };
+}
+
+/** Flattens [N][A][B] nested arrays row-major into a Float32Array of N*A*B. */
+export function flatten3(data: number[][][]): Float32Array {
+  const n = data.length;
+  const a = n ? data[0].length : 0;
+  const b = a ? data[0][0].length : 0;
+  const out = new Float32Array(n * a * b);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const w = data[i];
+    for (let j = 0; j < a; j++) {
+      const row = w[j];
+      for (let c = 0; c < b; c++) out[k++] = row[c];
+    }
+  }
+  return out;
+}
+
+/** Inverse of {@link flatten3}: a flat row-major array to [N][A][B] numbers. */
+export function unflatten3(flat: ArrayLike<number>, n: number, a: number, b: number): number[][][] {
+  if (flat.length !== n * a * b) {
+    throw new ForecastError('BAD_INPUT', `expected ${n * a * b} values for ${n} x ${a} x ${b}, got ${flat.length}`);
+  }
+  const out: number[][][] = new Array(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const w: number[][] = new Array(a);
+    for (let j = 0; j < a; j++) {
+      const row: number[] = new Array(b);
+      for (let c = 0; c < b; c++) row[c] = flat[k++];
+      w[j] = row;
+    }
+    out[i] = w;
+  }
+  return out;
+}
+
+/**
+ * Scales inputs ([N][L][F], real units) and, when given, targets ([N][H][1],
+ * real units of the target feature) into window-relative form.
+ * @param targetIndex column of the target feature in the inputs.
+ */
+export function prepare(
+  inputs: number[][][],
+  targets: number[][][] | undefined,
+  scaler: ScalerState,
+  targetIndex: number,
+): PreparedData {
+  const N = inputs.length;
+  const L = N ? inputs[0].length : 0;
+  const F = L ? inputs[0][0].length : 0;
+  const H = targets && targets.length ? targets[0].length : 0;
+  if (scaler.mean.length !== F || scaler.std.length !== F) {
+    throw new ForecastError('SPEC_MISMATCH', `the scaler has ${scaler.mean.length} features, the windows have ${F}`);
+  }
+  if (targetIndex < 0 || targetIndex >= F) {
+    throw new ForecastError('BAD_CONFIG', `target index ${targetIndex} is outside the ${F} features`);
+  }
+  const x = new Float32Array(N * L * F);
+  const y = new Float32Array(N * H);
+  const levels = new Float32Array(N);
+  const { mean, std } = scaler;
+  const tm = mean[targetIndex];
+  const ts = std[targetIndex];
+  let k = 0;
+  for (let i = 0; i < N; i++) {
+    const w = inputs[i];
+    const level = (w[L - 1][targetIndex] - tm) / ts;
+    levels[i] = level;
+    for (let j = 0; j < L; j++) {
+      const row = w[j];
+      for (let f = 0; f < F; f++) {
+        const z = (row[f] - mean[f]) / std[f];
+        x[k++] = f === targetIndex ? z - level : z;
+      }
+    }
+    if (H) {
+      const t = targets![i];
+      for (let h = 0; h < H; h++) y[i * H + h] = (t[h][0] - tm) / ts - level;
+    }
+  }
+  return { x, y, levels, count: N, window: L, features: F, horizon: H };
+}
+
+/**
+ * Turns scaled window-relative forecasts ([N*H] flat or [N][H]) back into real
+ * units: `(yhat + level[i]) * std[t] + mean[t]`.
+ * @returns [N][H] forecasts in real units of the target feature.
+ */
+export function restoreForecast(
+  scaled: ArrayLike<number> | number[][],
+  levels: ArrayLike<number>,
+  scaler: ScalerState,
+  targetIndex: number,
+  horizon: number,
+): number[][] {
+  const flat: ArrayLike<number> = Array.isArray(scaled) && Array.isArray(scaled[0]) ? (scaled as number[][]).flat() : (scaled as ArrayLike<number>);
+  const N = levels.length;
+  if (flat.length !== N * horizon) {
+    throw new ForecastError('BAD_INPUT', `expected ${N} x ${horizon} scaled forecasts, got ${flat.length} values`);
+  }
+  const tm = scaler.mean[targetIndex];
+  const ts = scaler.std[targetIndex];
+  const out: number[][] = new Array(N);
+  for (let i = 0; i < N; i++) {
+    const row: number[] = new Array(horizon);
+    for (let h = 0; h < horizon; h++) row[h] = (flat[i * horizon + h] + levels[i]) * ts + tm;
+    out[i] = row;
+  }
+  return out;
+}
+
+/** Inverse of the input half of {@link prepare}: [N*L*F] prepared inputs back to [N][L][F] real units. */
+export function restoreInputs(prepared: Pick<PreparedData, 'x' | 'levels' | 'count' | 'window' | 'features'>, scaler: ScalerState, targetIndex: number): number[][][] {
+  const { x, levels, count: N, window: L, features: F } = prepared;
+  const out = unflatten3(x, N, L, F);
+  for (let i = 0; i < N; i++) {
+    for (let j = 0; j < L; j++) {
+      const row = out[i][j];
+      for (let f = 0; f < F; f++) {
+        const z = f === targetIndex ? row[f] + levels[i] : row[f];
+        row[f] = z * scaler.std[f] + scaler.mean[f];
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Wraps prepared data as tensors: x [N, L, F] and y [N, H] (y only when the data
+ * has targets). The caller owns (and disposes) them.
+ */
+export function toTensors(p: PreparedData): { x: TF.Tensor3D; y?: TF.Tensor2D } {
+  const t = tf();
+  const x = t.tensor3d(p.x, [p.count, p.window, p.features]);
+  const y = p.horizon ? t.tensor2d(p.y, [p.count, p.horizon]) : undefined;
+  return { x, y };
+}
