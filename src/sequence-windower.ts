@@ -15,6 +15,13 @@ interface WindowerNodeDef extends NodeDef, Partial<Record<keyof WindowerConfig, 
 
 const STATE_KEY = 'windower';
 
+/**
+ * Buffers handed from a node to its successor on a redeploy (same node id, same
+ * process). Node-RED deletes a node's context on every close when no context
+ * store is configured, so this keeps a redeploy seamless whatever the settings.
+ */
+const carried = new Map<string, unknown>();
+
 export = function (RED: NodeAPI): void {
   function SequenceWindowerNode(this: Node, def: WindowerNodeDef): void {
     RED.nodes.createNode(this, def);
@@ -35,8 +42,12 @@ export = function (RED: NodeAPI): void {
     const warn = warnThrottle(node);
     const ctx = node.context();
 
+    const handed = carried.get(node.id);
+    carried.delete(node.id);
+    if (handed !== undefined && windower.restore(handed)) node.debug(`kept ${windower.seriesCount} series across the redeploy`);
+
     // Persistence: restore the buffers before the first message is handled.
-    const ready: Promise<void> = persist
+    const ready: Promise<void> = persist && handed === undefined
       ? contextGet(ctx, STATE_KEY, store)
           .then((state) => {
             if (state === undefined) return;
@@ -98,8 +109,13 @@ export = function (RED: NodeAPI): void {
         closeDone();
       };
       // A deleted node forgets its buffers; a redeploy or restart keeps them.
-      if (persist && removed) contextSet(ctx, STATE_KEY, undefined, store).then(finish, finish);
-      else save().then(finish, finish);
+      if (removed) {
+        if (persist) contextSet(ctx, STATE_KEY, undefined, store).then(finish, finish);
+        else finish();
+        return;
+      }
+      carried.set(node.id, windower.snapshot());
+      save().then(finish, finish);
     });
   }
 
