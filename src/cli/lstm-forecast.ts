@@ -1,0 +1,280 @@
+#!/usr/bin/env node
+/**
+ * `lstm-forecast`: the command-line side of the pack. One sub-command for now:
+ * `evaluate` trains the chosen models on a CSV series and scores them on a
+ * rolling-origin test beside the naive baselines (src/core/evaluate.ts, the
+ * same code the benchmark runs).
+ *
+ * Exit codes: 0 done; 2 usage or configuration error (unknown or missing
+ * option, bad value, missing column); 1 data or runtime error (unreadable file,
+ * non-numeric cell, too few rows, training failure).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ForecastError } from '../core/errors';
+import { parseCsv, parseTime } from '../core/csv';
+import { evaluateSeries, parseModels, seriesFromTable, type EvaluateResult, type MeanStd } from '../core/evaluate';
+import type { BackendName } from '../core/backend';
+
+const USAGE = `Usage:
+  lstm-forecast evaluate --csv FILE --target COL --window L --horizon H [options]
+  lstm-forecast --help
+
+Trains forecasters on a chronological train part, stops early on the
+validation part and scores them on every test origin (rolling origin), in the
+units of the target, beside the last-value and seasonal-naive baselines.
+
+Data:
+  --csv FILE            CSV file with a header row
+  --target COL          column to forecast
+  --features A,B        input columns (default: the target; the target is always included)
+  --time COL            time column (ISO dates or epoch ms), must increase
+  --from DATE --to DATE keep rows in this time range (inclusive; needs --time)
+Windows and split:
+  --window L            input steps per window
+  --horizon H           steps forecast at once
+  --season M            season in steps for MASE and seasonal naive (default 1)
+  --test-size S         test part: fraction (0.2) or rows (30); default 0.2
+  --val-size S          validation part: fraction or rows; default 0.1
+  --stride K            step between test origins; default 1
+Models and training:
+  --model LIST          lstm | attention | gca | gca1..gca3 | all, comma separated; default lstm
+  --seeds N|A,B,C       N seeds 0..N-1, or a list; default 3
+  --epochs N            max epochs; default 50
+  --patience N          early-stopping patience; default 10
+  --batch-size N        default 64
+  --lr X                Adam learning rate; default 0.001
+  --units N             LSTM units (default of the model: 32)
+  --attention-units N   attention units (default 16)
+  --no-highway          drop the linear autoregressive path
+  --backend NAME        wasm | cpu | tensorflow (default: the fastest that loads)
+Output:
+  --json                one JSON document on stdout instead of tables
+  --quiet               no progress lines on stderr
+  --help                this text
+
+Exit codes: 0 done, 2 usage error, 1 data or training error.`;
+
+class UsageError extends Error {}
+
+function int(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || n < min) throw new UsageError(`--${name} must be a whole number >= ${min}, got "${v}"`);
+  return n;
+}
+
+function num(name: string, v: string | undefined, test: (n: number) => boolean, expected: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || !test(n)) throw new UsageError(`--${name} must be ${expected}, got "${v}"`);
+  return n;
+}
+
+function size(name: string, v: string | undefined): number | undefined {
+  return num(name, v, (n) => n > 0 && (n < 1 || Number.isInteger(n)), 'a fraction between 0 and 1 or a whole number of rows');
+}
+
+function time(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const t = parseTime(v);
+  if (t === undefined) throw new UsageError(`--${name} must be an ISO date or epoch ms, got "${v}"`);
+  return t;
+}
+
+function fmt(x: number | null | undefined, digits = 4): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '-';
+  const a = Math.abs(x);
+  return a !== 0 && (a < 1e-3 || a >= 1e6) ? x.toExponential(3) : x.toFixed(digits);
+}
+
+function pm(s: MeanStd, runs: number): string {
+  return runs > 1 ? `${fmt(s.mean)} ± ${fmt(s.std)}` : fmt(s.mean);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const w = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j].length)));
+  const line = (r: string[]): string => r.map((c, j) => (j === 0 ? c.padEnd(w[j]) : c.padStart(w[j]))).join('  ');
+  return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** The human-readable report. */
+export function formatReport(r: EvaluateResult): string {
+  const out: string[] = [];
+  out.push(
+    `series: ${r.n} rows, target '${r.target}', features ${r.features.join(', ')}; split train ${r.split.train} / val ${r.split.val} / test ${r.split.test} rows`,
+    `windows: train ${r.windows.train}, val ${r.windows.val}, test ${r.windows.test} origins (stride ${r.stride}); window ${r.window}, horizon ${r.horizon}, season ${r.season}; MASE scale ${fmt(r.maseScale)}; backend ${r.backend}`,
+    '',
+  );
+  const rows: string[][] = [
+    ['last value', fmt(r.baselines.lastValue.mae), fmt(r.baselines.lastValue.rmse), fmt(r.baselines.lastValue.mase), '-', '-', '-'],
+  ];
+  if (r.baselines.seasonalNaive) {
+    const s = r.baselines.seasonalNaive;
+    rows.push(['seasonal naive', fmt(s.mae), fmt(s.rmse), fmt(s.mase), '-', '-', '-']);
+  }
+  for (const m of r.models) {
+    rows.push([m.label, pm(m.mae, m.runs.length), pm(m.rmse, m.runs.length), pm(m.mase, m.runs.length), pm(m.trainSeconds, m.runs.length).replace(/(\.\d)\d+/g, '$1'), fmt(m.epochs, 1), String(m.params)]);
+  }
+  const seeds = r.models.length ? r.models[0].runs.map((x) => x.seed).join(',') : '';
+  out.push(table(['model', 'MAE', 'RMSE', 'MASE', 'train s', 'epochs', 'params'], rows));
+  if (seeds) out.push(`(models: mean ± std over seeds ${seeds})`);
+  out.push('', 'MAE by horizon step:');
+  const cols = ['last value', ...(r.baselines.seasonalNaive ? ['seasonal naive'] : []), ...r.models.map((m) => m.label)];
+  const byStep = [r.baselines.lastValue.maeByStep, ...(r.baselines.seasonalNaive ? [r.baselines.seasonalNaive.maeByStep] : []), ...r.models.map((m) => m.maeByStep)];
+  out.push(table(['h', ...cols], Array.from({ length: r.horizon }, (_, h) => [String(h + 1), ...byStep.map((s) => fmt(s[h]))])));
+  return out.join('\n');
+}
+
+interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+}
+
+/** Runs the command; resolves to the exit code. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        csv: { type: 'string' },
+        target: { type: 'string' },
+        features: { type: 'string' },
+        time: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        window: { type: 'string' },
+        horizon: { type: 'string' },
+        season: { type: 'string' },
+        model: { type: 'string' },
+        seeds: { type: 'string' },
+        epochs: { type: 'string' },
+        patience: { type: 'string' },
+        'batch-size': { type: 'string' },
+        lr: { type: 'string' },
+        units: { type: 'string' },
+        'attention-units': { type: 'string' },
+        'no-highway': { type: 'boolean' },
+        'test-size': { type: 'string' },
+        'val-size': { type: 'string' },
+        stride: { type: 'string' },
+        backend: { type: 'string' },
+        json: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }) as { values: Record<string, string | boolean | undefined>; positionals: string[] });
+  } catch (e) {
+    io.stderr(`lstm-forecast: ${(e as Error).message}\nRun 'lstm-forecast --help' for usage.\n`);
+    return 2;
+  }
+  if (values.help) {
+    io.stdout(USAGE + '\n');
+    return 0;
+  }
+  const s = (k: string): string | undefined => values[k] as string | undefined;
+  let request: Parameters<typeof evaluateSeries>[1];
+  let load: Parameters<typeof seriesFromTable>[1];
+  let csvPath: string;
+  try {
+    if (positionals.length !== 1 || positionals[0] !== 'evaluate') {
+      throw new UsageError(positionals.length ? `unknown command "${positionals.join(' ')}" (expected: evaluate)` : 'missing command (expected: evaluate)');
+    }
+    for (const k of ['csv', 'target', 'window', 'horizon']) if (s(k) === undefined) throw new UsageError(`missing --${k}`);
+    csvPath = s('csv')!;
+    const backend = s('backend');
+    if (backend !== undefined && !['wasm', 'cpu', 'tensorflow'].includes(backend)) throw new UsageError(`--backend must be wasm, cpu or tensorflow, got "${backend}"`);
+    if (backend) process.env.LSTM_FORECAST_BACKEND = backend as BackendName;
+    const seedsArg = s('seeds') ?? '3';
+    let seeds: number[];
+    if (/^\d+$/.test(seedsArg)) {
+      const k = int('seeds', seedsArg, 1)!;
+      seeds = Array.from({ length: k }, (_, i) => i);
+    } else if (/^\d+(,\d+)+$/.test(seedsArg)) {
+      seeds = seedsArg.split(',').map(Number);
+    } else {
+      throw new UsageError(`--seeds must be a count (3) or a list (0,1,2), got "${seedsArg}"`);
+    }
+    load = {
+      target: s('target')!,
+      features: s('features') ? s('features')!.split(',').map((f) => f.trim()).filter(Boolean) : undefined,
+      time: s('time'),
+      from: time('from', s('from')),
+      to: time('to', s('to')),
+    };
+    const quiet = Boolean(values.quiet);
+    request = {
+      window: int('window', s('window'), 1)!,
+      horizon: int('horizon', s('horizon'), 1)!,
+      season: int('season', s('season'), 1) ?? 1,
+      testSize: size('test-size', s('test-size')),
+      valSize: size('val-size', s('val-size')),
+      stride: int('stride', s('stride'), 1),
+      models: parseModels(s('model') ?? 'lstm'),
+      seeds,
+      epochs: int('epochs', s('epochs'), 1),
+      patience: int('patience', s('patience'), 1),
+      batchSize: int('batch-size', s('batch-size'), 1),
+      learningRate: num('lr', s('lr'), (n) => n > 0 && n < 1, 'a number between 0 and 1'),
+      modelDefaults: Object.fromEntries(
+        Object.entries({
+          units: int('units', s('units'), 1),
+          attentionUnits: int('attention-units', s('attention-units'), 1),
+          highway: values['no-highway'] ? false : undefined,
+        }).filter(([, v]) => v !== undefined),
+      ),
+      onRun: quiet
+        ? undefined
+        : (model, run) =>
+            io.stderr(`${model} seed ${run.seed}: ${run.epochs} epochs (best ${run.bestEpoch}), ${run.trainSeconds.toFixed(1)} s, test MAE ${fmt(run.test.mae)}\n`),
+    };
+  } catch (e) {
+    if (e instanceof UsageError || (e instanceof ForecastError && e.code === 'BAD_CONFIG')) {
+      io.stderr(`lstm-forecast: ${e.message}\nRun 'lstm-forecast --help' for usage.\n`);
+      return 2;
+    }
+    throw e;
+  }
+  try {
+    let text: string;
+    try {
+      text = readFileSync(csvPath, 'utf8');
+    } catch (e) {
+      throw new ForecastError('BAD_INPUT', `cannot read --csv ${csvPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const series = seriesFromTable(parseCsv(text), load);
+    const result = await evaluateSeries(series, request);
+    if (values.json) {
+      io.stdout(JSON.stringify({ command: 'evaluate', csv: csvPath, date: new Date().toISOString(), ...result }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+    } else {
+      io.stdout(formatReport(result) + '\n');
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof ForecastError) {
+      io.stderr(`lstm-forecast: ${e.message}\n`);
+      return e.code === 'BAD_CONFIG' ? 2 : 1;
+    }
+    io.stderr(`lstm-forecast: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  // tfjs warns on every orthogonal initialiser above 2000 elements; nothing a user can act on.
+  const warn = console.warn;
+  console.warn = (...a: unknown[]) => (String(a[0]).startsWith('Orthogonal initializer') ? undefined : warn(...a));
+  main(process.argv.slice(2), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`lstm-forecast: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
