@@ -68,6 +68,9 @@ export class Forecaster {
     if (!Array.isArray(windows) || windows.length === 0) {
       throw new ForecastError('SPEC_MISMATCH', `expected an array of windows, each ${expected}, got ${describe(windows)}`, 'wrong shape');
     }
+    if (Array.isArray(windows[0]) && typeof windows[0][0] === 'number') {
+      throw new ForecastError('SPEC_MISMATCH', `expected an array of windows ([B][${L}][${F}]), got a single ${windows.length} x ${windows[0].length} window; wrap it in an array`, 'wrong shape');
+    }
     windows.forEach((w: unknown, i: number) => {
       const at = windows.length > 1 ? ` (window ${i})` : '';
       if (!Array.isArray(w)) throw new ForecastError('SPEC_MISMATCH', `expected ${expected}, got ${describe(w)}${at}`, 'wrong shape');

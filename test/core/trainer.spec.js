@@ -1,0 +1,135 @@
+'use strict';
+const assert = require('assert');
+const { initBackend, tf } = require('../../nodes/core/backend');
+const { trainForecaster, resolveTrainOptions, resolveModelConfig, permutation, seededRandom } = require('../../nodes/core/trainer');
+const { co2Dataset } = require('./co2-fixture');
+
+const isErr = (code, re) => (e) => e.code === code && re.test(e.message);
+
+describe('core/trainer', function () {
+  this.timeout(180000);
+  before(() => initBackend());
+
+  it('validates options and model config with clear errors', () => {
+    assert.deepStrictEqual(resolveTrainOptions({}).epochs, 100);
+    assert.throws(() => resolveTrainOptions({ epochs: 0 }), isErr('BAD_CONFIG', /epochs must be an integer from 1 to 100000, got 0/));
+    assert.throws(() => resolveTrainOptions({ validationFraction: 1 }), isErr('BAD_CONFIG', /validationFraction must be a number between 0 and 1/));
+    assert.throws(() => resolveTrainOptions({ learningRate: 'fast' }), isErr('BAD_CONFIG', /learningRate .* got "fast"/));
+    assert.throws(() => resolveTrainOptions({ epoch: 3 }), isErr('BAD_CONFIG', /unknown training option 'epoch'/));
+    assert.throws(() => resolveModelConfig({ type: 'gru' }), isErr('BAD_CONFIG', /model type must be one of lstm, attention, gca, got "gru"/));
+    assert.throws(() => resolveModelConfig({ units: 2.5 }), isErr('BAD_CONFIG', /units must be an integer/));
+  });
+
+  it('refuses too few windows and malformed data', async () => {
+    const small = co2Dataset(12, 3, 24); // 10 windows -> 8 + 2
+    await assert.rejects(trainForecaster(small, { units: 8 }, { minWindows: 9, epochs: 1 }), isErr('BAD_INPUT', /need at least 9 for training and 1 for validation, got 8 \+ 2 \(10 windows split/));
+    const bad = co2Dataset(12, 3, 40);
+    bad.inputs[3] = bad.inputs[3].slice(1);
+    await assert.rejects(trainForecaster(bad, { units: 8 }, { epochs: 1 }), isErr('BAD_INPUT', /expected window 3 to be 12 rows x 1 features, got 11 x 1/));
+    const wrongTarget = { ...co2Dataset(12, 3, 40), target: 'temp' };
+    await assert.rejects(trainForecaster(wrongTarget, {}, { epochs: 1 }), isErr('BAD_INPUT', /target "temp" is not one of the features \(co2\)/));
+  });
+
+  it('seeded shuffle is a reproducible permutation', () => {
+    const a = permutation(50, seededRandom(7));
+    const b = permutation(50, seededRandom(7));
+    assert.deepStrictEqual(a, b);
+    assert.deepStrictEqual(Array.from(a).sort((x, y) => x - y), [...Array(50).keys()]);
+    assert.notDeepStrictEqual(a, permutation(50, seededRandom(8)));
+  });
+
+  it('beats the last-value baseline on monthly CO2 validation windows, without leaking tensors', async () => {
+    // window 24 months, horizon 6, season 12; validation = last 20% of the windows (chronological)
+    const data = co2Dataset(24, 6);
+    const before = tf().memory().numTensors;
+    const epochs = [];
+    const { artifact, report } = await trainForecaster(
+      data,
+      { units: 8, seed: 1 },
+      { epochs: 8, patience: 4, learningRate: 0.01, season: 12, name: 'co2' },
+      { onEpoch: (p) => epochs.push(p) },
+    );
+    assert.strictEqual(tf().memory().numTensors, before, 'every tensor disposed');
+    const v = report.validation;
+    // eslint-disable-next-line no-console
+    console.log(`      CO2 validation MASE ${v.model.mase.toFixed(3)} vs last value ${v.lastValue.mase.toFixed(3)}, seasonal naive ${v.seasonalNaive.mase.toFixed(3)}; ${report.trainSeconds.toFixed(1)} s, ${Math.round(report.windowsPerSecond)} windows/s`);
+    assert.ok(v.model.mae < v.lastValue.mae, `model MAE ${v.model.mae} < last value ${v.lastValue.mae}`);
+    assert.ok(v.model.mase < 1, `model MASE ${v.model.mase} < 1`);
+    assert.strictEqual(report.trainWindows + report.valWindows, data.inputs.length);
+    assert.strictEqual(report.valWindows, Math.round(data.inputs.length * 0.2));
+    assert.strictEqual(v.model.maeByStep.length, 6);
+    assert.strictEqual(report.history.length, report.epochs);
+    assert.strictEqual(epochs.length, report.epochs);
+    assert.ok(epochs.every((p, i) => p.epoch === i + 1 && p.epochs === 8 && p.bestValLoss <= p.valLoss));
+    // the best epoch's weights are kept
+    const bestVal = Math.min(...report.history.map((h) => h.valLoss));
+    assert.strictEqual(report.history[report.bestEpoch - 1].valLoss, bestVal);
+    assert.ok(report.params > 0);
+    assert.strictEqual(artifact.report, report);
+    assert.doesNotThrow(() => JSON.stringify(artifact));
+  });
+
+  it('is reproducible: same seed, same losses; another seed, other losses', async () => {
+    const data = co2Dataset(12, 3, 100);
+    const run = (seed) => trainForecaster(data, { units: 8, seed }, { epochs: 3, batchSize: 16 }).then((r) => r.report.history);
+    const a = await run(5);
+    const b = await run(5);
+    const c = await run(6);
+    assert.deepStrictEqual(a, b);
+    assert.notDeepStrictEqual(a.map((h) => h.loss), c.map((h) => h.loss));
+  });
+
+  it('stops early when validation stops improving', async () => {
+    const data = co2Dataset(12, 3, 100);
+    // a huge learning rate makes validation erratic; patience 1 must cut the run short
+    const { report } = await trainForecaster(data, { units: 8, seed: 2 }, { epochs: 40, patience: 1, batchSize: 16, learningRate: 0.3 });
+    assert.ok(report.stoppedEarly && report.epochs < 40, `ran ${report.epochs} epochs`);
+    assert.strictEqual(report.epochs, report.bestEpoch + 1);
+  });
+
+  it('continues incrementally from a previous artifact, keeping its scaler and bumping the version', async () => {
+    const first = await trainForecaster(co2Dataset(12, 3, 100), { units: 8, seed: 4 }, { epochs: 2, batchSize: 32, name: 'co2' });
+    // later data: a higher CO2 level, whose own scaler would differ
+    const later = co2Dataset(12, 3);
+    later.inputs = later.inputs.slice(300, 400);
+    later.targets = later.targets.slice(300, 400);
+    const second = await trainForecaster(later, {}, { epochs: 1, batchSize: 32, name: 'co2' }, { previous: first.artifact });
+    assert.deepStrictEqual(second.artifact.scaler, first.artifact.scaler);
+    assert.strictEqual(second.artifact.version, 2);
+    assert.notStrictEqual(second.artifact.id, first.artifact.id);
+    assert.deepStrictEqual(second.artifact.model, first.artifact.model);
+    assert.strictEqual(second.report.incremental, true);
+    assert.notDeepStrictEqual(second.artifact.weights, first.artifact.weights);
+    // it starts from the previous weights: with a negligible learning rate they barely move
+    const still = await trainForecaster(later, {}, { epochs: 1, batchSize: 32, learningRate: 1e-9 }, { previous: first.artifact });
+    const { decodeFloat32 } = require('../../nodes/core/artifact');
+    still.artifact.weights.forEach((w, i) => {
+      const a = decodeFloat32(w.data);
+      const b = decodeFloat32(first.artifact.weights[i].data);
+      assert.ok(a.every((v, k) => Math.abs(v - b[k]) < 1e-5), `weight ${w.name} kept`);
+    });
+    const wrong = co2Dataset(10, 3, 100);
+    await assert.rejects(trainForecaster(wrong, {}, { epochs: 1 }, { previous: first.artifact }), isErr('SPEC_MISMATCH', /window 12 vs 10/));
+  });
+
+  it('uses explicit validation data when given', async () => {
+    const all = co2Dataset(12, 3, 120);
+    const data = { ...all, inputs: all.inputs.slice(0, 60), targets: all.targets.slice(0, 60) };
+    const validation = { inputs: all.inputs.slice(80), targets: all.targets.slice(80) };
+    const { report } = await trainForecaster(data, { units: 8 }, { epochs: 1, validationFraction: 0.5 }, { validation });
+    assert.strictEqual(report.trainWindows, 60);
+    assert.strictEqual(report.valWindows, all.inputs.length - 80);
+  });
+
+  it('cancels between batches with CANCELLED and leaks nothing', async () => {
+    const data = co2Dataset(12, 3, 200);
+    const before = tf().memory().numTensors;
+    let calls = 0;
+    await assert.rejects(
+      trainForecaster(data, { units: 8 }, { epochs: 50, batchSize: 8 }, { shouldStop: () => ++calls > 5 }),
+      isErr('CANCELLED', /cancelled/),
+    );
+    assert.strictEqual(calls, 6);
+    assert.strictEqual(tf().memory().numTensors, before);
+  });
+});
