@@ -159,8 +159,12 @@ export function resolveModelConfig(cfg: Partial<ModelConfig> = {}): ModelConfig 
   return c;
 }
 
-/** Checks windows against L x F (finite) and targets against H x 1. */
-function checkWindows(what: string, inputs: unknown, targets: unknown, L: number, F: number, H: number): void {
+/**
+ * Checks windows ([N][L][F] finite numbers) and their targets ([N][H][1]).
+ * @param what names the data in the error text ("training data").
+ * @throws ForecastError BAD_INPUT saying which window is wrong and how.
+ */
+export function checkWindows(what: string, inputs: unknown, targets: unknown, L: number, F: number, H: number): void {
   if (!Array.isArray(inputs)) throw new ForecastError('BAD_INPUT', `${what}: expected inputs as an array of windows, got ${describe(inputs)}`);
   if (!Array.isArray(targets)) throw new ForecastError('BAD_INPUT', `${what}: expected targets ([N][${H}][1]), got ${describe(targets)}`);
   if (targets.length !== inputs.length) throw new ForecastError('BAD_INPUT', `${what}: expected one target block per window, got ${targets.length} for ${inputs.length} windows`);
