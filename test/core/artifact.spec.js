@@ -128,4 +128,26 @@ describe('core/artifact and core/forecaster', function () {
     f.dispose();
     assert.strictEqual(tf().memory().numTensors, before);
   });
+
+  it('round-trips an attention (GCA) model with its attention outputs', async () => {
+    const before = tf().memory().numTensors;
+    const { artifact: gca } = await trainForecaster(data, { type: 'gca', units: 8, attentionUnits: 4, iterations: 2, featureAttention: true, seed: 3 }, { epochs: 1, batchSize: 32 });
+    assert.strictEqual(gca.hasAttention, true);
+    const a = Forecaster.fromArtifact(gca);
+    const b = await Forecaster.load(clone(gca));
+    try {
+      const pa = a.predict(data.inputs.slice(0, 2));
+      const pb = b.predict(data.inputs.slice(0, 2));
+      assert.deepStrictEqual(pb, pa);
+      // attention [B][N][L]: one distribution over the 12 steps per refinement iteration
+      assert.deepStrictEqual([pa.attention.length, pa.attention[0].length, pa.attention[0][0].length], [2, 2, 12]);
+      const total = pa.attention[0][1].reduce((x, y) => x + y, 0);
+      assert.ok(Math.abs(total - 1) < 1e-4, `attention sums to ${total}`);
+      assert.ok(Array.isArray(pa.featureAttention));
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+    assert.strictEqual(tf().memory().numTensors, before);
+  });
 });
