@@ -1,0 +1,55 @@
+/**
+ * Where trained models live: a key (the model name) in the flow or global
+ * context of a chosen context store (memory, localfilesystem, redis, ...).
+ * The stored value is the JSON-safe artifact, never a live model.
+ */
+import type { Node } from 'node-red';
+import { ForecastError } from '../core/errors';
+import { contextGet, contextSet } from './node-util';
+
+export type ModelScope = 'flow' | 'global';
+
+export interface ModelLocation {
+  name: string;
+  scope: ModelScope;
+  /** Context store name; undefined = the default store. */
+  store: string | undefined;
+}
+
+/** "flow context (store 'file')" */
+export function describeLocation(loc: ModelLocation): string {
+  return `${loc.scope} context (store '${loc.store ?? 'default'}')`;
+}
+
+function contextOf(node: Node, scope: ModelScope) {
+  const ctx = node.context();
+  return scope === 'global' ? ctx.global : ctx.flow;
+}
+
+/** Checks a model name from config or msg.model. */
+export function checkModelName(name: unknown): string {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_\-]{1,80}$/.test(name)) {
+    throw new ForecastError('BAD_CONFIG', `expected a model name of 1-80 letters, digits, '-' or '_', got ${JSON.stringify(name)}`, 'bad model name');
+  }
+  return name;
+}
+
+/** Reads the stored artifact (undefined when there is none). */
+export function readArtifact(node: Node, loc: ModelLocation): Promise<unknown> {
+  return contextGet(contextOf(node, loc.scope) as never, loc.name, loc.store).catch((err: Error) => {
+    throw new ForecastError('NO_MODEL', `could not read model '${loc.name}' from ${describeLocation(loc)}: ${err.message}`, 'store error');
+  });
+}
+
+/** Writes an artifact (JSON-safe) under the model name. */
+export function writeArtifact(node: Node, loc: ModelLocation, artifact: unknown): Promise<void> {
+  return contextSet(contextOf(node, loc.scope) as never, loc.name, artifact, loc.store).catch((err: Error) => {
+    throw new ForecastError('TRAINING_FAILED', `could not store model '${loc.name}' in ${describeLocation(loc)}: ${err.message}`, 'store error');
+  });
+}
+
+/** The context store names configured in settings.js ('default' included). */
+export function knownStores(settings: unknown): string[] | undefined {
+  const cs = (settings as { contextStorage?: Record<string, unknown> } | undefined)?.contextStorage;
+  return cs ? Object.keys(cs) : undefined;
+}

@@ -1,0 +1,89 @@
+/**
+ * lstm-predict: forecasts the next H steps of a window with the model stored
+ * under a name in a context store. The live model is cached and rebuilt when
+ * the stored artifact changes (a new training run, another instance).
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { ForecastError } from './core/errors';
+import { Forecaster } from './core/forecaster';
+import { chartPoints, featureMismatch, forecastPayload, readPredictInput } from './core/forecast-message';
+import { onInput, refuse } from './glue/node-util';
+import { checkModelName, describeLocation, readArtifact, type ModelLocation, type ModelScope } from './glue/model-store';
+import { startBackend } from './glue/backend-status';
+
+interface PredictNodeDef extends NodeDef {
+  model: string;
+  scope: ModelScope;
+  store: string;
+  output: 'forecast' | 'chart';
+}
+
+export = function (RED: NodeAPI): void {
+  function LstmPredictNode(this: Node, def: PredictNodeDef): void {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    let base: ModelLocation;
+    try {
+      base = { name: checkModelName(def.model || 'forecaster'), scope: def.scope === 'global' ? 'global' : 'flow', store: def.store || undefined };
+      if (def.output && def.output !== 'forecast' && def.output !== 'chart') {
+        throw new ForecastError('BAD_CONFIG', `invalid lstm-predict config: output: expected "forecast" or "chart", got ${JSON.stringify(def.output)}`, 'invalid config');
+      }
+    } catch (err) {
+      refuse(node, err);
+      return;
+    }
+    const chart = def.output === 'chart';
+    /** Live models by name, each with the id of the artifact it was built from. */
+    const live = new Map<string, { id: string; forecaster: Forecaster }>();
+    let backend = '';
+    const ready = startBackend(RED).then((b) => {
+      backend = b.name;
+      node.status({ fill: 'grey', shape: 'ring', text: `model '${base.name}' (${b.name})` });
+    });
+
+    /** The live model for the stored artifact, rebuilt when the artifact's id changed. */
+    const forecasterFor = async (loc: ModelLocation): Promise<Forecaster> => {
+      const stored = (await readArtifact(node, loc)) as { id?: unknown } | undefined;
+      if (stored === undefined || stored === null) {
+        throw new ForecastError('NO_MODEL', `no model '${loc.name}' in ${describeLocation(loc)}: train one first (an lstm-train node with model name '${loc.name}', same scope and store)`, 'no model');
+      }
+      const cached = live.get(loc.name);
+      if (cached && cached.id === stored.id) return cached.forecaster;
+      const forecaster = Forecaster.fromArtifact(stored); // throws BAD_ARTIFACT; the old model stays cached
+      cached?.forecaster.dispose();
+      live.set(loc.name, { id: forecaster.artifact.id, forecaster });
+      node.log(`loaded model '${loc.name}' v${forecaster.artifact.version} (${forecaster.artifact.model.type})`);
+      return forecaster;
+    };
+
+    onInput(node, async (msg, send, done) => {
+      await ready;
+      const loc = msg.model === undefined ? base : { ...base, name: checkModelName(msg.model) };
+      const forecaster = await forecasterFor(loc);
+      const { input, windows, times } = readPredictInput(msg.payload);
+      const spec = forecaster.artifact.spec;
+      const differs = featureMismatch(spec.features, input.features);
+      if (differs) throw new ForecastError('SPEC_MISMATCH', `model '${loc.name}' ${differs}`, 'features differ');
+      const started = process.hrtime.bigint();
+      const prediction = forecaster.predict(windows);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const payloads = windows.map((w, i) => forecastPayload(forecaster.artifact, prediction, i, w, times[i], input.step, input.series));
+      const one = payloads[payloads.length - 1];
+      if (chart) {
+        const points = payloads.flatMap((p) => chartPoints(p));
+        send({ ...msg, topic: `${spec.target} forecast`, payload: points, forecast: input.type === 'window' ? one : payloads } as NodeMessage);
+      } else {
+        send({ ...msg, payload: input.type === 'window' ? one : payloads } as NodeMessage);
+      }
+      node.status({ fill: 'green', shape: 'dot', text: `v${one.version}: ${one.forecast.length} steps, ${ms.toFixed(1)} ms (${backend})` });
+      done();
+    });
+
+    node.on('close', () => {
+      for (const { forecaster } of live.values()) forecaster.dispose();
+      live.clear();
+    });
+  }
+
+  RED.nodes.registerType('lstm-predict', LstmPredictNode);
+};
