@@ -1,0 +1,645 @@
+/**
+ * A Node-RED context store kept in Redis, so that several Node-RED instances
+ * share context: the forecasters' trained model artifacts above all.
+ *
+ * It implements Node-RED's context store plugin API (the contract of
+ * `@node-red/runtime/lib/nodes/context/memory.js`): the module is a function of
+ * the store's `config` returning an object with `open`, `close`, `get`, `set`,
+ * `keys`, `delete` and `clean`.
+ *
+ * ```js
+ * // settings.js
+ * contextStorage: {
+ *   default: { module: 'memory' },
+ *   redis: {
+ *     module: require('@lstm-forecast/node-red-lstm-forecast/redis-context'),
+ *     config: { url: 'redis://127.0.0.1:6379', prefix: 'nodered:' },
+ *   },
+ * }
+ * ```
+ *
+ * Layout: one Redis hash per context scope, `<prefix><scope>` (`nodered:global`,
+ * `nodered:<flow id>`, `nodered:<node id>:<flow id>`); each top-level context
+ * key is a field whose value is the key's value as JSON. A nested key such as
+ * `model.scaler.mean[0]` reads the field `model` and walks into it; setting one
+ * rewrites the field with a compare-and-set script, so concurrent writers on
+ * other instances are not lost.
+ *
+ * Access is asynchronous only: `flow.get('k', 'redis', (err, v) => ...)`. A
+ * `get` or `keys` without a callback throws, as Node-RED's file store does with
+ * its cache off. Operations on one scope run in the order they were called.
+ *
+ * When Redis cannot be reached, `open()` still resolves (Node-RED starts; the
+ * client keeps reconnecting) and each operation calls back at once with a
+ * `RedisContextStoreError` whose code is `REDIS_UNAVAILABLE`.
+ */
+import Redis, { RedisOptions } from 'ioredis';
+
+/** What `contextStorage.<name>.config` in settings.js may hold. */
+interface RedisContextStoreConfig {
+  /** `redis://[[user]:password@]host[:port][/db]` or `rediss://...` (TLS). Either this or host/port. */
+  url?: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 6379. */
+  port?: number;
+  /** Database index; default 0 (or the url's). */
+  db?: number;
+  /** ACL user name (Redis 6+). */
+  username?: string;
+  password?: string;
+  /** Prepended to every Redis key this store writes; default `nodered:`. Must not be empty. */
+  prefix?: string;
+  /** Milliseconds to wait for a connection (each attempt); default 5000. */
+  connectTimeout?: number;
+  /** Milliseconds before a command fails with REDIS_TIMEOUT; default 0 = wait (large models take time). */
+  commandTimeout?: number;
+  /**
+   * Whether `clean(activeNodes)` deletes the flow and node scopes of nodes that
+   * are no longer deployed; default true. Set false when instances with
+   * different flows share one prefix, or one instance's deploy removes the
+   * other's flow context (global context is never cleaned).
+   */
+  clean?: boolean;
+  /** Passed to ioredis as is, after (so over) the options above: tls, family, retryStrategy, ... */
+  redisOptions?: RedisOptions;
+  /** Added by Node-RED (`userDir`); unused. */
+  settings?: unknown;
+}
+
+type RedisContextStoreErrorCode =
+  | 'BAD_CONFIG'
+  | 'INVALID_EXPR'
+  | 'REDIS_UNAVAILABLE'
+  | 'REDIS_ERROR'
+  | 'STORE_CLOSED'
+  | 'SYNC_ACCESS'
+  | 'NOT_SERIALISABLE'
+  | 'BAD_STORED_VALUE'
+  | 'CONFLICT';
+
+class RedisContextStoreError extends Error {
+  readonly code: RedisContextStoreErrorCode;
+
+  constructor(code: RedisContextStoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RedisContextStoreError';
+    this.code = code;
+  }
+}
+
+/** Node-RED's callbacks: `(err, value)`, `(err, v1, v2, ...)` for several keys, `(err, keys)`. */
+type Callback = (err?: Error | null, ...values: any[]) => void;
+
+type PathPart = string | number;
+
+const CONFIG_KEYS = new Set([
+  'url', 'host', 'port', 'db', 'username', 'password', 'prefix',
+  'connectTimeout', 'commandTimeout', 'clean', 'redisOptions', 'settings',
+]);
+
+/** Attempts of a nested `set` against concurrent writers before CONFLICT. */
+const MAX_CAS_ATTEMPTS = 25;
+/** Upper bound (ms) of the random pause between attempts, so two writers in lockstep fall apart. */
+const MAX_CAS_BACKOFF_MS = 50;
+
+/**
+ * Writes fields of one hash only if each still holds what was read.
+ * KEYS[1]: the hash. ARGV: n, then per field: name, had (0/1), old, has (0/1), new.
+ * Returns 1 when written, 0 when some field had changed.
+ */
+const CAS_SCRIPT = `
+local n = tonumber(ARGV[1])
+for i = 0, n - 1 do
+  local b = 2 + i * 5
+  local cur = redis.call('HGET', KEYS[1], ARGV[b])
+  if ARGV[b + 1] == '1' then
+    if cur ~= ARGV[b + 2] then return 0 end
+  elseif cur then
+    return 0
+  end
+end
+for i = 0, n - 1 do
+  local b = 2 + i * 5
+  if ARGV[b + 3] == '1' then
+    redis.call('HSET', KEYS[1], ARGV[b], ARGV[b + 4])
+  else
+    redis.call('HDEL', KEYS[1], ARGV[b])
+  end
+end
+return 1
+`;
+
+function invalidExpr(message: string): RedisContextStoreError {
+  return new RedisContextStoreError('INVALID_EXPR', `Invalid property expression: ${message}`);
+}
+
+/**
+ * Splits a context key into its path, as Node-RED's
+ * `RED.util.normalisePropertyExpression` does: `a.b[0]["c d"]` -> `['a', 'b', 0, 'c d']`.
+ * Cross-references (`a[msg.b]`) have no meaning for context and are refused.
+ */
+function parsePropertyPath(expr: string): PathPart[] {
+  if (typeof expr !== 'string' || expr.length === 0) throw invalidExpr('zero-length');
+  const parts: PathPart[] = [];
+  const length = expr.length;
+  let start = 0;
+  let inString = false;
+  let inBox = false;
+  let quote = '';
+  const pushName = (v: string) => parts.push(/^\d+$/.test(v) ? parseInt(v, 10) : v);
+  for (let i = 0; i < length; i++) {
+    const c = expr[i];
+    if (inString) {
+      if (c === quote) {
+        if (i === start) throw invalidExpr(`zero-length string at position ${start}`);
+        parts.push(expr.substring(start, i));
+        if (inBox && expr[i + 1] !== ']') throw invalidExpr(`unexpected array expression at position ${start}`);
+        if (!inBox && i + 1 !== length && !/[[.]/.test(expr[i + 1])) {
+          throw invalidExpr(`unexpected ${expr[i + 1]} expression at position ${i + 1}`);
+        }
+        start = i + 1;
+        inString = false;
+      }
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      if (i !== start) throw invalidExpr(`unexpected ${c} at position ${i}`);
+      inString = true;
+      quote = c;
+      start = i + 1;
+    } else if (c === '.') {
+      if (i === 0) throw invalidExpr('unexpected . at position 0');
+      if (start !== i) pushName(expr.substring(start, i));
+      if (i === length - 1) throw invalidExpr('unterminated expression');
+      if (!/[a-z0-9$_]/i.test(expr[i + 1])) throw invalidExpr(`unexpected ${expr[i + 1]} at position ${i + 1}`);
+      start = i + 1;
+    } else if (c === '[') {
+      if (i === 0) throw invalidExpr(`unexpected [ at position 0`);
+      if (start !== i) parts.push(expr.substring(start, i));
+      if (i === length - 1) throw invalidExpr('unterminated expression');
+      if (/^msg[.[]/.test(expr.substring(i + 1))) {
+        throw invalidExpr(`a context key cannot refer to msg (position ${i + 1})`);
+      }
+      if (!/["'\d]/.test(expr[i + 1])) throw invalidExpr(`unexpected ${expr[i + 1]} at position ${i + 1}`);
+      start = i + 1;
+      inBox = true;
+    } else if (c === ']') {
+      if (!inBox) throw invalidExpr(`unexpected ] at position ${i}`);
+      if (start !== i) {
+        const v = expr.substring(start, i);
+        if (!/^\d+$/.test(v)) throw invalidExpr(`unexpected array expression at position ${start}`);
+        parts.push(parseInt(v, 10));
+      }
+      start = i + 1;
+      inBox = false;
+    } else if (c === ' ') {
+      throw invalidExpr(`unexpected ' ' at position ${i}`);
+    }
+  }
+  if (inBox || inString) throw invalidExpr('unterminated expression');
+  if (start < length) parts.push(expr.substring(start));
+  return parts;
+}
+
+/** `RED.util.getObjectProperty` on a parsed path: undefined where the path leads nowhere. */
+function getPath(root: unknown, path: PathPart[]): unknown {
+  let obj: any = root;
+  for (const key of path) {
+    if (obj === null || obj === undefined) return undefined;
+    obj = obj[key];
+  }
+  return obj;
+}
+
+/**
+ * `RED.util.setObjectProperty` on a parsed path: creates missing parents (an
+ * array before a numeric key), deletes on undefined (splices an array), and
+ * does nothing below a primitive. Mutates `root`.
+ */
+function setPath(root: any, path: PathPart[], value: unknown): void {
+  const createMissing = value !== undefined;
+  let obj = root;
+  for (let i = 0; i < path.length - 1; i++) {
+    const key = path[i];
+    if (Object.prototype.hasOwnProperty.call(obj, key) && obj[key] !== undefined) {
+      const next = obj[key];
+      if (next === null || (typeof next !== 'object' && typeof next !== 'function')) return;
+      obj = next;
+    } else if (createMissing) {
+      obj[key] = typeof path[i + 1] === 'string' ? {} : [];
+      obj = obj[key];
+    } else {
+      return;
+    }
+  }
+  const last = path[path.length - 1];
+  if (value === undefined) {
+    if (typeof last === 'number' && Array.isArray(obj)) obj.splice(last, 1);
+    else delete obj[last];
+  } else if (typeof obj === 'object' && obj !== null) {
+    obj[last] = value;
+  }
+}
+
+function toJson(value: unknown, key: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    throw new RedisContextStoreError(
+      'NOT_SERIALISABLE',
+      `cannot store context key '${key}': its value is not JSON-serialisable (${(err as Error).message})`,
+      { cause: err },
+    );
+  }
+  if (json === undefined) {
+    throw new RedisContextStoreError(
+      'NOT_SERIALISABLE',
+      `cannot store context key '${key}': expected a JSON value, got a ${typeof value}`,
+    );
+  }
+  return json;
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/** The server for messages, password hidden. */
+function describeServer(config: RedisContextStoreConfig): string {
+  if (config.url) {
+    try {
+      const u = new URL(config.url);
+      if (u.password) u.password = '***';
+      return u.toString();
+    } catch {
+      return config.url;
+    }
+  }
+  return `redis://${config.host ?? '127.0.0.1'}:${config.port ?? 6379}/${config.db ?? 0}`;
+}
+
+function validateConfig(config: RedisContextStoreConfig): void {
+  const bad = (what: string) => new RedisContextStoreError('BAD_CONFIG', `Redis context store: ${what}`);
+  if (config === null || typeof config !== 'object') throw bad(`expected a config object, got ${config === null ? 'null' : typeof config}`);
+  const unknown = Object.keys(config).filter((k) => !CONFIG_KEYS.has(k));
+  if (unknown.length) {
+    throw bad(`unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; expected some of ${[...CONFIG_KEYS].filter((k) => k !== 'settings').join(', ')}`);
+  }
+  if (config.url !== undefined) {
+    if (typeof config.url !== 'string' || !/^rediss?:\/\//.test(config.url)) {
+      throw bad(`url must start with redis:// or rediss://, got ${JSON.stringify(config.url)}`);
+    }
+    if (config.host !== undefined || config.port !== undefined) throw bad('give either url or host/port, not both');
+  }
+  if (config.host !== undefined && (typeof config.host !== 'string' || !config.host)) throw bad(`host must be a non-empty string, got ${JSON.stringify(config.host)}`);
+  const integer = (name: 'port' | 'db' | 'connectTimeout' | 'commandTimeout', min: number, max: number) => {
+    const v = config[name];
+    if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) {
+      throw bad(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    }
+  };
+  integer('port', 1, 65535);
+  integer('db', 0, 1_000_000);
+  integer('connectTimeout', 1, 3_600_000);
+  integer('commandTimeout', 0, 3_600_000);
+  for (const name of ['username', 'password'] as const) {
+    if (config[name] !== undefined && typeof config[name] !== 'string') throw bad(`${name} must be a string`);
+  }
+  if (config.prefix !== undefined && (typeof config.prefix !== 'string' || config.prefix.length === 0)) {
+    // An empty prefix would let clean() delete every key of the database.
+    throw bad(`prefix must be a non-empty string, got ${JSON.stringify(config.prefix)}`);
+  }
+  if (config.clean !== undefined && typeof config.clean !== 'boolean') throw bad(`clean must be true or false, got ${JSON.stringify(config.clean)}`);
+  if (config.redisOptions !== undefined && (config.redisOptions === null || typeof config.redisOptions !== 'object')) {
+    throw bad('redisOptions must be an object');
+  }
+}
+
+/** Calls a Node-RED callback outside any promise chain, so what it throws is not taken for a store error. */
+function deliver(callback: Callback, err: Error | null, values: unknown[]): void {
+  process.nextTick(() => callback(err, ...values));
+}
+
+class RedisContextStore {
+  readonly prefix: string;
+  private readonly config: RedisContextStoreConfig;
+  private readonly server: string;
+  private redis: Redis | undefined;
+  private lastError: Error | undefined;
+  private reportedDown = false;
+  private closed = false;
+  /** The tail of each scope's queue: operations on a scope run in call order. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(config: RedisContextStoreConfig = {}) {
+    validateConfig(config);
+    this.config = config;
+    this.prefix = config.prefix ?? 'nodered:';
+    this.server = describeServer(config);
+  }
+
+  /** Node-RED logs `module=<this>` when it loads the store. */
+  toString(): string {
+    return `redis-context (${this.server}, prefix ${this.prefix})`;
+  }
+
+  /**
+   * Connects. Resolves once connected, or after the first attempt failed (with
+   * a warning; the client keeps retrying and operations fail meanwhile), so a
+   * Redis that starts after Node-RED does not stop Node-RED from starting.
+   */
+  async open(): Promise<void> {
+    if (this.redis) return;
+    this.closed = false;
+    const c = this.config;
+    const options: RedisOptions = {
+      lazyConnect: true,
+      // Fail at once while disconnected rather than queue: a caller waiting on a
+      // model gets an error it can show instead of a hang.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: c.connectTimeout ?? 5000,
+      retryStrategy: (attempt: number) => Math.min(attempt * 250, 5000),
+      ...(c.commandTimeout ? { commandTimeout: c.commandTimeout } : {}),
+      ...(c.host !== undefined ? { host: c.host } : {}),
+      ...(c.port !== undefined ? { port: c.port } : {}),
+      ...(c.db !== undefined ? { db: c.db } : {}),
+      ...(c.username !== undefined ? { username: c.username } : {}),
+      ...(c.password !== undefined ? { password: c.password } : {}),
+      ...c.redisOptions,
+    };
+    const redis = c.url ? new Redis(c.url, options) : new Redis(options);
+    this.redis = redis;
+    redis.on('error', (err: Error) => {
+      this.lastError = err;
+      if (!this.reportedDown && !this.closed) {
+        this.reportedDown = true;
+        console.warn(`[redis-context] ${this.server} unreachable (${err.message}); retrying, context operations fail meanwhile`);
+      }
+    });
+    redis.on('ready', () => {
+      if (this.reportedDown) console.warn(`[redis-context] ${this.server} reachable again`);
+      this.reportedDown = false;
+      this.lastError = undefined;
+    });
+    try {
+      await redis.connect();
+    } catch (err) {
+      // The 'error' listener has warned; ioredis goes on retrying.
+      this.lastError ??= err as Error;
+    }
+  }
+
+  /** Waits for the operations under way, then disconnects. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.pending]);
+    const redis = this.redis;
+    this.redis = undefined;
+    if (!redis) return;
+    if (redis.status === 'ready') {
+      try {
+        await redis.quit();
+        return;
+      } catch {
+        /* fall through to a hard disconnect */
+      }
+    }
+    redis.disconnect();
+  }
+
+  get(scope: string, key: string | string[], callback?: Callback): void {
+    if (typeof callback !== 'function') throw this.syncAccess('get', scope, key);
+    let paths: PathPart[][];
+    try {
+      paths = (Array.isArray(key) ? key : [key]).map(parsePropertyPath);
+    } catch (err) {
+      deliver(callback, err as Error, []);
+      return;
+    }
+    this.run(scope, async (redis) => {
+      const fields = [...new Set(paths.map((p) => String(p[0])))];
+      const raw = await redis.hmget(this.hashKey(scope), ...fields);
+      const byField = new Map<string, unknown>();
+      fields.forEach((f, i) => byField.set(f, this.parse(raw[i], scope, f)));
+      return paths.map((p) => getPath(byField.get(String(p[0])), p.slice(1)));
+    }).then(
+      (values) => deliver(callback, null, values),
+      (err) => deliver(callback, err, []),
+    );
+  }
+
+  set(scope: string, key: string | string[], value: unknown, callback?: Callback): void {
+    const keys = Array.isArray(key) ? key : [key];
+    const values: unknown[] = Array.isArray(key) ? (Array.isArray(value) ? value : [value]) : [value];
+    let writes: { path: PathPart[]; key: string; value: unknown }[];
+    try {
+      writes = keys.map((k, i) => {
+        const v = i < values.length ? values[i] : null;
+        const path = parsePropertyPath(k);
+        if (path.length === 1 && v !== undefined) toJson(v, k); // fail before touching Redis
+        return { path, key: k, value: v };
+      });
+    } catch (err) {
+      if (callback) {
+        deliver(callback, err as Error, []);
+        return;
+      }
+      throw err; // as memory.js does without a callback
+    }
+    this.run(scope, (redis) => this.write(redis, scope, writes)).then(
+      () => callback && deliver(callback, null, []),
+      (err: Error) => {
+        if (callback) deliver(callback, err, []);
+        else console.warn(`[redis-context] set of '${keys.join("', '")}' in scope ${scope} failed: ${err.message}`);
+      },
+    );
+  }
+
+  keys(scope: string, callback?: Callback): void {
+    if (typeof callback !== 'function') throw this.syncAccess('keys', scope);
+    this.run(scope, (redis) => redis.hkeys(this.hashKey(scope))).then(
+      (keys) => deliver(callback, null, [keys]),
+      (err) => deliver(callback, err, []),
+    );
+  }
+
+  delete(scope: string): Promise<void> {
+    return this.run(scope, async (redis) => {
+      await redis.del(this.hashKey(scope));
+    });
+  }
+
+  /**
+   * Deletes the flow and node scopes whose flow or node id is not in
+   * `activeNodes` (never `global`), unless the config says `clean: false`.
+   * Resolves even when Redis is unreachable (with a warning): it is housekeeping.
+   */
+  clean(activeNodes: string[]): Promise<void> {
+    if (this.config.clean === false || this.closed) return Promise.resolve();
+    const active = new Set(activeNodes);
+    const cleaning = this.withRedis(async (redis) => {
+      const match = `${escapeGlob(this.prefix)}*`;
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 500);
+        cursor = next;
+        const stale = keys.filter((k) => {
+          const scope = k.slice(this.prefix.length);
+          return scope !== 'global' && !active.has(scope.split(':')[0]);
+        });
+        if (stale.length) await redis.unlink(...stale);
+      } while (cursor !== '0');
+    }).catch((err: Error) => {
+      // Housekeeping only, and some callers (the test helper's unload) do not
+      // wait for it: never reject.
+      console.warn(`[redis-context] clean skipped: ${err.message}`);
+    });
+    return this.track(cleaning);
+  }
+
+  private hashKey(scope: string): string {
+    return this.prefix + scope;
+  }
+
+  private parse(raw: string | null, scope: string, field: string): unknown {
+    if (raw === null) return undefined;
+    try {
+      return JSON.parse(raw);
+    } catch (err) {
+      throw new RedisContextStoreError(
+        'BAD_STORED_VALUE',
+        `context key '${field}' in ${this.hashKey(scope)} does not hold JSON (${(err as Error).message}); was it written by something else?`,
+        { cause: err },
+      );
+    }
+  }
+
+  private async write(redis: Redis, scope: string, writes: { path: PathPart[]; key: string; value: unknown }[]): Promise<void> {
+    const hash = this.hashKey(scope);
+    if (writes.every((w) => w.path.length === 1)) {
+      // Whole top-level keys: no read needed, one transaction.
+      const tx = redis.multi();
+      const last = new Map<string, { key: string; value: unknown }>();
+      for (const w of writes) last.set(String(w.path[0]), w);
+      for (const [field, w] of last) {
+        if (w.value === undefined) tx.hdel(hash, field);
+        else tx.hset(hash, field, toJson(w.value, w.key));
+      }
+      const results = await tx.exec();
+      const failed = results?.find(([err]) => err);
+      if (failed) throw failed[0];
+      return;
+    }
+    // Some key is nested: read the fields, change them here, write them back
+    // if nobody else changed them meanwhile.
+    const fields = [...new Set(writes.map((w) => String(w.path[0])))];
+    for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt++) {
+      const raw = await redis.hmget(hash, ...fields);
+      const data: Record<string, unknown> = Object.create(null);
+      fields.forEach((f, i) => {
+        if (raw[i] !== null) data[f] = this.parse(raw[i], scope, f);
+      });
+      for (const w of writes) setPath(data, [String(w.path[0]), ...w.path.slice(1)], w.value);
+      const args: (string | number)[] = [fields.length];
+      fields.forEach((f, i) => {
+        const next = data[f];
+        const json = next === undefined ? undefined : toJson(next, f);
+        args.push(f, raw[i] === null ? '0' : '1', raw[i] ?? '', json === undefined ? '0' : '1', json ?? '');
+      });
+      const ok = await redis.eval(CAS_SCRIPT, 1, hash, ...args);
+      if (ok === 1) return;
+      const pause = Math.random() * Math.min(MAX_CAS_BACKOFF_MS, 2 ** attempt);
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+    throw new RedisContextStoreError(
+      'CONFLICT',
+      `could not set '${writes.map((w) => w.key).join("', '")}' in ${hash}: other writers changed it ${MAX_CAS_ATTEMPTS} times in a row`,
+    );
+  }
+
+  /** Queues `op` behind the earlier operations on `scope`. */
+  private run<T>(scope: string, op: (redis: Redis) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(this.notOpen());
+    const previous = this.queues.get(scope) ?? Promise.resolve();
+    const result = previous.then(() => this.withRedis(op));
+    const tail = result.catch(() => undefined);
+    this.queues.set(scope, tail);
+    void tail.then(() => {
+      if (this.queues.get(scope) === tail) this.queues.delete(scope);
+    });
+    return this.track(result);
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.pending.add(promise);
+    const forget = () => this.pending.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  private async withRedis<T>(op: (redis: Redis) => Promise<T>): Promise<T> {
+    const redis = this.redis;
+    if (!redis) throw this.notOpen();
+    if (redis.status !== 'ready') throw this.unavailable();
+    try {
+      return await op(redis);
+    } catch (err) {
+      if (err instanceof RedisContextStoreError) throw err;
+      const e = err as Error;
+      if (redis.status !== 'ready' || /Connection is closed|Stream isn't writeable/.test(e.message)) {
+        throw this.unavailable(e);
+      }
+      if (/timed out/i.test(e.message)) {
+        throw new RedisContextStoreError('REDIS_UNAVAILABLE', `Redis context store ${this.server}: ${e.message}`, { cause: e });
+      }
+      throw new RedisContextStoreError('REDIS_ERROR', `Redis context store ${this.server}: ${e.message}`, { cause: e });
+    }
+  }
+
+  private notOpen(): RedisContextStoreError {
+    return new RedisContextStoreError('STORE_CLOSED', `Redis context store ${this.server} is ${this.closed ? 'closed' : 'not open'}`);
+  }
+
+  private unavailable(cause?: Error): RedisContextStoreError {
+    const why = this.lastError?.message ?? cause?.message ?? `connection ${this.redis?.status ?? 'closed'}`;
+    return new RedisContextStoreError(
+      'REDIS_UNAVAILABLE',
+      `Redis context store cannot reach ${this.server} (${why})`,
+      { cause: this.lastError ?? cause },
+    );
+  }
+
+  private syncAccess(op: 'get' | 'keys', scope: string, key?: string | string[]): RedisContextStoreError {
+    const example = op === 'get'
+      ? `flow.get(${JSON.stringify(key)}, '<store>', (err, value) => { ... })`
+      : `flow.keys('<store>', (err, keys) => { ... })`;
+    return new RedisContextStoreError(
+      'SYNC_ACCESS',
+      `the Redis context store is asynchronous: ${op} in scope ${scope} needs a callback, e.g. ${example}`,
+    );
+  }
+}
+
+/** Node-RED's entry point: `contextStorage.<name>.module`. */
+function createRedisContextStore(config?: RedisContextStoreConfig): RedisContextStore {
+  return new RedisContextStore(config ?? {});
+}
+// Node-RED prints this in its "Context store" start-up line.
+createRedisContextStore.toString = () => 'redis-context';
+
+// eslint-disable-next-line @typescript-eslint/no-namespace
+namespace createRedisContextStore {
+  export type Config = RedisContextStoreConfig;
+  export type ErrorCode = RedisContextStoreErrorCode;
+  export type Store = RedisContextStore;
+  export const Store = RedisContextStore;
+  export type StoreError = RedisContextStoreError;
+  export const StoreError = RedisContextStoreError;
+  export const parseKey = parsePropertyPath;
+}
+
+export = createRedisContextStore;
