@@ -11,6 +11,8 @@
 import type * as TF from '@tensorflow/tfjs';
 import { tf } from './backend';
 import type { GraphSpec, ModelConfig, ModelType } from './model-types';
+import { buildAttentionGraph } from './attention';
+import { buildGcaGraph } from './gca';
 
 export interface ForecastGraph {
   train: TF.LayersModel;
@@ -84,7 +86,7 @@ export const buildLstmGraph: GraphBuilder = (spec, cfg) => {
   };
 };
 
-const builders: Partial<Record<ModelType, GraphBuilder>> = { lstm: buildLstmGraph };
+const builders: Partial<Record<ModelType, GraphBuilder>> = { lstm: buildLstmGraph, attention: (s, c) => buildAttentionGraph(s, c), gca: (s, c) => buildGcaGraph(s, c) };
 
 /** Registers the builder of a model type (the attention module registers its own). */
 export function registerGraphBuilder(type: ModelType, builder: GraphBuilder): void {

@@ -1,0 +1,188 @@
+/**
+ * Additive (Bahdanau-style) temporal attention over the states of an LSTM: the
+ * simple attention baseline beside GCA (design: "The simpler baseline").
+ *
+ *   H = [h_1 .. h_L]  (LSTM, all states)     q = h_L
+ *   e_t = v . tanh(W_h h_t + W_q q + b)       alpha = softmax_t(e)
+ *   context = sum_t alpha_t h_t               forecast = Dense([context ; q]) + highway
+ *
+ * The layer {@link AdditiveAttention} holds W_h, W_q, b and v and returns
+ * `[context ; q]` [B, 2d] and alpha [B, 1, L] (one row, so the inspector reads
+ * both attention models the same way). Importing this module registers the
+ * layer for `tf.models.modelFromJSON`.
+ */
+import type * as TF from '@tensorflow/tfjs';
+import { tf } from './backend';
+import { ForecastError } from './errors';
+import { glorot, orthogonal, withHighway, type GraphBuilder } from './graph';
+
+const t = tf();
+
+type Tensor = TF.Tensor;
+type Shape = Array<number | null>;
+type LayerVariable = TF.LayerVariable;
+
+/** Layer arguments shared by the custom layers (the tfjs `LayerArgs` we use). */
+export interface BaseLayerArgs {
+  name?: string;
+  trainable?: boolean;
+  dtype?: TF.DataType;
+  inputShape?: Shape;
+  batchInputShape?: Shape;
+}
+
+/** Constructor arguments of {@link AdditiveAttention}. */
+export interface AdditiveAttentionArgs extends BaseLayerArgs {
+  /** Attention units da (width of the tanh scoring layer). Positive integer. */
+  units: number;
+  /** Seed of the Glorot initialisers (only used when the weights are created). Default 0. */
+  seed?: number;
+}
+
+/** Throws a BAD_CONFIG error unless `value` is an integer in [min, max]. */
+export function checkInt(layer: string, key: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ForecastError(
+      'BAD_CONFIG',
+      `${layer}: expected ${key} to be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+/** x [B, L, a] . w [a, b] -> [B, L, b] (one 2-D matMul: fast on every backend). */
+export function dot3(x: Tensor, w: Tensor): Tensor {
+  const [b, l, a] = x.shape as number[];
+  const out = w.shape[1] as number;
+  return t.reshape(t.matMul(t.reshape(x, [b * l, a]), w as TF.Tensor2D), [b, l, out]);
+}
+
+/**
+ * Splits x [B, L, k] into L tensors [B, k] (the steps of an unrolled loop).
+ * Two levels (about sqrt(L) chunks, then steps) because the wasm backend's slice
+ * copies its whole source for every output: a flat unstack of a [64, 72, 128]
+ * tensor costs 72 copies of it (hundreds of ms), the two-level split ~2 sqrt(L).
+ * Gradients flow through split as concat.
+ */
+export function timeSteps(x: Tensor): Tensor[] {
+  const [b, l, k] = x.shape as number[];
+  const chunk = Math.max(1, Math.round(Math.sqrt(l)));
+  const sizes: number[] = [];
+  for (let s = 0; s < l; s += chunk) sizes.push(Math.min(chunk, l - s));
+  const chunks = sizes.length > 1 ? t.split(x, sizes, 1) : [x];
+  const out: Tensor[] = [];
+  for (const c of chunks) {
+    const n = c.shape[1] as number;
+    const parts = n > 1 ? t.split(c, n, 1) : [c];
+    for (const p of parts) out.push(t.reshape(p, [b, k]));
+  }
+  return out;
+}
+
+/** The single tensor of a layer input (tfjs may wrap one input in an array). */
+export function oneTensor(inputs: Tensor | Tensor[]): Tensor {
+  if (Array.isArray(inputs)) {
+    if (inputs.length !== 1) throw new ForecastError('BAD_INPUT', `expected one input tensor, got ${inputs.length}`);
+    return inputs[0];
+  }
+  return inputs;
+}
+
+/**
+ * Additive temporal attention. Input: the LSTM states H [B, L, d] (returnSequences).
+ * Outputs: `[context ; q]` [B, 2d] and alpha [B, 1, L] (softmax over the L steps).
+ * Weights (stable names under the layer's scope): `w_h` [d, da], `w_q` [d, da],
+ * `b` [da], `v` [da, 1]. Parameters: 2 d da + 2 da.
+ */
+export class AdditiveAttention extends t.layers.Layer {
+  static className = 'AdditiveAttention';
+  readonly units: number;
+  readonly seed: number;
+  private wH!: LayerVariable;
+  private wQ!: LayerVariable;
+  private bias!: LayerVariable;
+  private v!: LayerVariable;
+
+  constructor(args: AdditiveAttentionArgs) {
+    super(args);
+    if (args == null || typeof args !== 'object') throw new ForecastError('BAD_CONFIG', 'AdditiveAttention: expected an object of arguments');
+    this.units = checkInt('AdditiveAttention', 'units', args.units, 1, 4096);
+    this.seed = args.seed === undefined ? 0 : checkInt('AdditiveAttention', 'seed', args.seed, 0);
+    this.supportsMasking = false;
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    if (shape.length !== 3 || shape[1] == null || shape[2] == null) {
+      throw new ForecastError('BAD_CONFIG', `AdditiveAttention: expected input [batch, steps, units] with fixed steps and units, got [${shape.join(', ')}]`);
+    }
+    const d = shape[2] as number;
+    const da = this.units;
+    const init = (k: number) => t.initializers.glorotUniform({ seed: this.seed * 101 + k });
+    this.wH = this.addWeight('w_h', [d, da], 'float32', init(1));
+    this.wQ = this.addWeight('w_q', [d, da], 'float32', init(2));
+    this.bias = this.addWeight('b', [da], 'float32', t.initializers.zeros());
+    this.v = this.addWeight('v', [da, 1], 'float32', init(3));
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape[] {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    return [
+      [shape[0], 2 * (shape[2] as number)],
+      [shape[0], 1, shape[1]],
+    ];
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor[] {
+    return t.tidy(() => {
+      const h = oneTensor(inputs);
+      const [b, l, d] = h.shape as number[];
+      const q = t.reshape(t.slice(h, [0, l - 1, 0], [b, 1, d]), [b, d]);
+      // W_h h_t for every step at once; W_q q + b broadcast over the steps.
+      const query = t.expandDims(t.add(t.matMul(q as TF.Tensor2D, this.wQ.read()), this.bias.read()), 1);
+      const hidden = t.tanh(t.add(dot3(h, this.wH.read()), query));
+      const e = t.reshape(dot3(hidden, this.v.read()), [b, l]);
+      const alpha = t.softmax(e as TF.Tensor2D, -1);
+      const context = t.sum(t.mul(h, t.expandDims(alpha, 2)), 1);
+      return [t.concat([context, q], -1), t.reshape(alpha, [b, 1, l])];
+    });
+  }
+
+  override getConfig(): TF.serialization.ConfigDict {
+    return { ...super.getConfig(), units: this.units, seed: this.seed };
+  }
+}
+t.serialization.registerClass(AdditiveAttention);
+
+/**
+ * Builder of model type 'attention': window [B, L, F] -> LSTM(units, all states)
+ * -> {@link AdditiveAttention}(attentionUnits) -> Dense(H) on [context ; q], plus
+ * the highway. serve: [forecast [B, H], attention [B, 1, L]]; train: [B, 1, H].
+ */
+export const buildAttentionGraph: GraphBuilder = (spec, cfg) => {
+  const input = t.input({ shape: [spec.window, spec.features], name: 'window' });
+  const states = t.layers
+    .lstm({
+      units: cfg.units,
+      returnSequences: true,
+      kernelInitializer: glorot(cfg, 0),
+      recurrentInitializer: orthogonal(cfg, 1),
+      name: 'lstm_1',
+    })
+    .apply(input) as TF.SymbolicTensor;
+  const [summary, alpha] = new AdditiveAttention({ units: cfg.attentionUnits, seed: cfg.seed, name: 'attention' }).apply(
+    states,
+  ) as TF.SymbolicTensor[];
+  const head = t.layers
+    .dense({ units: spec.horizon, kernelInitializer: glorot(cfg, 10), name: 'head' })
+    .apply(summary) as TF.SymbolicTensor;
+  const forecast = withHighway(input, head, spec, cfg);
+  const perIteration = t.layers.reshape({ targetShape: [1, spec.horizon], name: 'iterations' }).apply(forecast) as TF.SymbolicTensor;
+  return {
+    train: t.model({ inputs: input, outputs: perIteration, name: 'attention_train' }),
+    serve: t.model({ inputs: input, outputs: [forecast, alpha], name: 'attention_forecaster' }),
+    iterations: 1,
+    hasAttention: true,
+  };
+};
