@@ -1,0 +1,256 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Speed benchmark. Per available backend (tensorflow where tfjs-node loads,
+ * wasm, cpu), each measured in its own child process (so peak RSS is per
+ * backend), backends interleaved round by round, medians over rounds:
+ * - training windows/s (the pack's trainer, synthetic noisy sine + trend windows),
+ * - single-window predict latency p50 / p99, batch-256 predict throughput,
+ * - tensor count before / after many single-window predictions,
+ * - event-loop lag (max and p99 of a 10 ms setInterval probe) while training
+ *   runs in the worker (train-runner) and on the main thread,
+ * - peak RSS.
+ * Reference model A: window 48, F = 1 and 3, LSTM 64 units, horizon 12, batch 64;
+ * model B: attention (and GCA N=2) when those types exist.
+ *
+ *   node bench/speed.js [--rounds 2] [--backends wasm,cpu] [--windows 1024]
+ *     [--leak 10000] [--out FILE]
+ * Needs the compiled core (npm run build). Writes bench/results/speed.json.
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const { spawnSync } = require('node:child_process');
+
+const CORE = path.join(__dirname, '..', 'nodes', 'core');
+
+function quantile(xs, q) {
+  const s = xs.slice().sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+function median(xs) {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Noisy sine + trend, n windows of L x F with H targets (deterministic). */
+function synthetic(n, L, F, H, seed = 1) {
+  let a = seed >>> 0;
+  const rand = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const len = n + L + H;
+  const rows = [];
+  for (let i = 0; i < len; i++) {
+    const y = Math.sin((2 * Math.PI * i) / 24) + 0.001 * i + 0.1 * (rand() - 0.5);
+    const r = [y];
+    for (let f = 1; f < F; f++) r.push(Math.cos((2 * Math.PI * i) / (12 * f)) + 0.1 * (rand() - 0.5));
+    rows.push(r);
+  }
+  const inputs = [];
+  const targets = [];
+  for (let o = L - 1; o < L - 1 + n; o++) {
+    inputs.push(rows.slice(o - L + 1, o + 1));
+    targets.push(rows.slice(o + 1, o + 1 + H).map((r) => [r[0]]));
+  }
+  return { inputs, targets, features: Array.from({ length: F }, (_, f) => (f ? `x${f}` : 'y')), target: 'y', window: L, horizon: H, step: 0, series: '' };
+}
+
+/** Lateness of a 10 ms setInterval while `work` runs: { max, p99 } ms. */
+async function lagDuring(work) {
+  const lags = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    lags.push(Math.max(0, now - last - 10));
+    last = now;
+  }, 10);
+  try {
+    await work();
+  } finally {
+    clearInterval(timer);
+    // A probe that never fired while `work` blocked the loop still counts.
+    lags.push(Math.max(0, performance.now() - last - 10));
+  }
+  return { max: Math.max(0, ...lags), p99: quantile(lags, 0.99), samples: lags.length };
+}
+
+async function child(backend, opts) {
+  const warn = console.warn;
+  console.warn = (...a) => (String(a[0]).startsWith('Orthogonal initializer') ? undefined : warn(...a));
+  const { initBackend, tf } = require(path.join(CORE, 'backend'));
+  const { trainForecaster } = require(path.join(CORE, 'trainer'));
+  const { Forecaster } = require(path.join(CORE, 'forecaster'));
+  const { availableModelTypes } = require(path.join(CORE, 'evaluate'));
+  let runner;
+  try {
+    runner = require(path.join(CORE, 'train-runner'));
+  } catch (e) {
+    runner = undefined;
+  }
+  const info = await initBackend(backend);
+  if (info.name !== backend) return { backend, error: `backend ${backend} did not load (${info.fallbacks.join('; ')})` };
+  const types = availableModelTypes();
+  const models = [
+    { id: 'A F=1', cfg: { type: 'lstm', units: 64 }, F: 1, full: true },
+    { id: 'A F=3', cfg: { type: 'lstm', units: 64 }, F: 3 },
+  ];
+  if (types.includes('attention')) models.push({ id: 'B attention F=1', cfg: { type: 'attention', units: 64 }, F: 1 });
+  if (types.includes('gca')) models.push({ id: 'C gca N=2 F=1', cfg: { type: 'gca', units: 64, iterations: 2 }, F: 1 });
+  const out = { backend, models: {} };
+  const trainOpts = { epochs: 2, patience: 10, batchSize: 64, learningRate: 1e-3, validationFraction: 0.2, name: 'speed' };
+  for (const m of models) {
+    const data = synthetic(opts.windows, 48, m.F, 12);
+    const { artifact, report } = await trainForecaster(data, { ...m.cfg, seed: 0 }, trainOpts);
+    const r = { trainWindowsPerSecond: report.windowsPerSecond, trainSeconds: report.trainSeconds, params: report.params };
+    const fc = Forecaster.fromArtifact(artifact);
+    const one = [data.inputs[0]];
+    for (let i = 0; i < 20; i++) fc.predict(one);
+    const times = [];
+    for (let i = 0; i < opts.latencyN; i++) {
+      const t0 = performance.now();
+      fc.predict([data.inputs[i % data.inputs.length]]);
+      times.push(performance.now() - t0);
+    }
+    r.predict1P50ms = quantile(times, 0.5);
+    r.predict1P99ms = quantile(times, 0.99);
+    const batch = data.inputs.slice(0, 256);
+    fc.predict(batch);
+    const reps = backend === 'cpu' ? 3 : 10;
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) fc.predict(batch);
+    r.batch256WindowsPerSecond = (256 * reps) / ((performance.now() - t0) / 1000);
+    if (m.full && opts.leak > 0) {
+      const before = tf().memory().numTensors;
+      for (let i = 0; i < opts.leak; i++) fc.predict([data.inputs[i % data.inputs.length]]);
+      r.tensorsBefore = before;
+      r.tensorsAfter = tf().memory().numTensors;
+      r.leakPredictions = opts.leak;
+    }
+    if (m.full) {
+      // Event-loop lag: the same training job on the main thread and in the worker.
+      const lagOpts = { ...trainOpts, epochs: 1 };
+      r.lagMainThread = await lagDuring(() => trainForecaster(data, { ...m.cfg, seed: 1 }, lagOpts));
+      if (runner && typeof runner.startTraining === 'function') {
+        r.lagWorker = await lagDuring(async () => {
+          const job = runner.startTraining({ data, model: { ...m.cfg, seed: 1 }, options: lagOpts, backend });
+          await job.promise;
+        });
+      } else {
+        r.lagWorker = { error: 'train-runner not available in this build' };
+      }
+    }
+    fc.dispose();
+    out.models[m.id] = r;
+  }
+  out.peakRssMB = process.resourceUsage().maxRSS / 1024;
+  return out;
+}
+
+async function parent(values) {
+  const rounds = Number(values.rounds || 2);
+  let backends = (values.backends || 'tensorflow,wasm,cpu').split(',');
+  const results = {};
+  const skipped = {};
+  for (let round = 1; round <= rounds; round++) {
+    for (const b of backends.slice()) {
+      process.stderr.write(`round ${round}: ${b} ...\n`);
+      const args = [__filename, '--child', b, '--windows', String(values.windows || 1024), '--leak', String(values.leak ?? 10000), '--latency', String(values.latency || 300)];
+      const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, LSTM_FORECAST_BACKEND: b }, maxBuffer: 1 << 24 });
+      let j;
+      try {
+        j = JSON.parse(r.stdout.trim().split('\n').pop());
+      } catch (e) {
+        j = { backend: b, error: `child failed (exit ${r.status}): ${(r.stderr || '').split('\n').filter(Boolean).slice(-3).join(' | ')}` };
+      }
+      if (j.error) {
+        skipped[b] = j.error;
+        backends = backends.filter((x) => x !== b);
+        process.stderr.write(`  ${b}: ${j.error}\n`);
+        continue;
+      }
+      (results[b] = results[b] || []).push(j);
+    }
+  }
+  // medians over rounds
+  const summary = {};
+  for (const [b, runs] of Object.entries(results)) {
+    summary[b] = { rounds: runs.length, peakRssMB: median(runs.map((r) => r.peakRssMB)), models: {} };
+    for (const id of Object.keys(runs[0].models)) {
+      const ms = runs.map((r) => r.models[id]);
+      const s = {};
+      for (const k of Object.keys(ms[0])) {
+        if (typeof ms[0][k] === 'number') s[k] = median(ms.map((x) => x[k]));
+        else if (ms[0][k] && typeof ms[0][k] === 'object' && !ms[0][k].error) {
+          s[k] = { max: median(ms.map((x) => x[k].max)), p99: median(ms.map((x) => x[k].p99)) };
+        } else s[k] = ms[0][k];
+      }
+      summary[b].models[id] = s;
+    }
+  }
+  const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+  const lines = [];
+  lines.push('| model | backend | train windows/s | 1-window predict ms p50 / p99 | batch-256 predict windows/s | tensors before / after | peak RSS MB (process) |', '|---|---|---|---|---|---|---|');
+  for (const [b, s] of Object.entries(summary)) {
+    for (const [id, m] of Object.entries(s.models)) {
+      lines.push(
+        `| ${id} | ${b} | ${f(m.trainWindowsPerSecond)} | ${f(m.predict1P50ms, 2)} / ${f(m.predict1P99ms, 2)} | ${f(m.batch256WindowsPerSecond, 0)} | ${m.tensorsBefore !== undefined ? `${m.tensorsBefore} / ${m.tensorsAfter} (${m.leakPredictions} predictions)` : '-'} | ${f(s.peakRssMB, 0)} |`,
+      );
+    }
+  }
+  lines.push('', '| backend | event-loop lag while training A F=1 (1 epoch) | max ms | p99 ms |', '|---|---|---|---|');
+  for (const [b, s] of Object.entries(summary)) {
+    const a = s.models['A F=1'];
+    lines.push(`| ${b} | main thread | ${f(a.lagMainThread.max)} | ${f(a.lagMainThread.p99)} |`);
+    lines.push(`| ${b} | worker (train-runner) | ${a.lagWorker.error ? a.lagWorker.error : f(a.lagWorker.max)} | ${a.lagWorker.error ? '-' : f(a.lagWorker.p99)} |`);
+  }
+  if (summary.wasm && summary.cpu) {
+    lines.push('', '| model | wasm/cpu train | wasm/cpu batch-256 predict | cpu/wasm 1-window latency |', '|---|---|---|---|');
+    for (const id of Object.keys(summary.wasm.models)) {
+      const w = summary.wasm.models[id];
+      const c = summary.cpu.models[id];
+      if (!c) continue;
+      lines.push(`| ${id} | ${f(w.trainWindowsPerSecond / c.trainWindowsPerSecond, 2)} | ${f(w.batch256WindowsPerSecond / c.batch256WindowsPerSecond, 2)} | ${f(c.predict1P50ms / w.predict1P50ms, 2)} |`);
+    }
+  }
+  if (Object.keys(skipped).length) lines.push('', `Not measured: ${Object.entries(skipped).map(([b, e]) => `${b} (${e})`).join('; ')}`);
+  const text = lines.join('\n');
+  process.stdout.write(text + '\n');
+  const outFile = values.out || path.join(__dirname, 'results', 'speed.json');
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  fs.writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), settings: { rounds, windows: Number(values.windows || 1024), leak: Number(values.leak ?? 10000) }, summary, raw: results, skipped }, null, 1));
+  fs.writeFileSync(outFile.replace(/\.json$/, '') + '.md', text + '\n');
+}
+
+const { values } = parseArgs({
+  options: {
+    child: { type: 'string' },
+    rounds: { type: 'string' },
+    backends: { type: 'string' },
+    windows: { type: 'string' },
+    leak: { type: 'string' },
+    latency: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+if (values.child) {
+  child(values.child, { windows: Number(values.windows || 1024), leak: Number(values.leak ?? 10000), latencyN: Number(values.latency || 300) })
+    .then((r) => process.stdout.write(JSON.stringify(r) + '\n'))
+    .catch((e) => {
+      process.stdout.write(JSON.stringify({ backend: values.child, error: String(e && e.message ? e.message.split('\n')[0] : e) }) + '\n');
+      process.exitCode = 1;
+    });
+} else {
+  parent(values).catch((e) => {
+    process.stderr.write(`bench/speed.js: ${e.stack || e}\n`);
+    process.exit(1);
+  });
+}
