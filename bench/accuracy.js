@@ -122,10 +122,19 @@ async function main() {
         units: { type: 'string' },
         backend: { type: 'string' },
         out: { type: 'string' },
+        report: { type: 'string' },
       },
     }));
   } catch (e) {
     usage(e.message);
+  }
+  if (values.report) {
+    // Re-render the tables of a results file (e.g. one a stopped run left behind).
+    const saved = JSON.parse(fs.readFileSync(values.report, 'utf8'));
+    for (const [id, t] of Object.entries(saved.tasks)) {
+      process.stdout.write(render(id, t.result, t.settings) + `\n${t.partial ? 'PARTIAL: not every model finished.\n' : ''}${t.deviations ? `Deviations from the protocol: ${t.deviations.join('; ')}.\n` : ''}\n`);
+    }
+    return;
   }
   if (values.backend) process.env.LSTM_FORECAST_BACKEND = values.backend;
   // tfjs warns on every orthogonal init above 2000 elements; it says nothing we can act on.
@@ -172,11 +181,15 @@ async function main() {
     });
     process.stderr.write(`${id}: ${series.rows.length} rows; models ${settings.models.join(', ')}; seeds ${seeds.join(',')}; max epochs ${settings.epochs}\n`);
     const t0 = Date.now();
-    const r = await core.evaluateSeries(series, {
-      window: task.window,
+    // One evaluation per model, saved as it completes, so a long run that is
+    // stopped keeps the models already done.
+    let r;
+    for (const model of models) {
+      const part = await core.evaluateSeries(series, {
+        window: task.window,
       horizon: task.horizon,
       season: task.season,
-      models,
+        models: [model],
       seeds,
       epochs: settings.epochs,
       patience: settings.patience,
@@ -187,13 +200,19 @@ async function main() {
         process.stderr.write(
           `  ${label} seed ${run.seed}: ${run.epochs} epochs (best ${run.bestEpoch}), ${run.trainSeconds.toFixed(1)} s, MAE ${f(run.test.mae)}, MASE ${f(run.test.mase)}\n`,
         ),
-    });
+      });
+      if (r) r.models.push(...part.models);
+      else r = part;
+      results.tasks[id] = { date: new Date().toISOString(), wallSeconds: (Date.now() - t0) / 1000, settings, partial: r.models.length < models.length, result: r };
+      fs.mkdirSync(path.dirname(outFile), { recursive: true });
+      fs.writeFileSync(outFile, JSON.stringify(results, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1));
+    }
     const deviations = [];
     if (settings.epochs !== 50) deviations.push(`max epochs ${settings.epochs} instead of 50`);
     if (settings.patience !== 10) deviations.push(`patience ${settings.patience} instead of 10`);
     if (seeds.length !== 3) deviations.push(`${seeds.length} seed(s) instead of 3`);
     deviations.push(`units ${units} (the pack default; the Python anchors use 64), highway path and window-relative levels on`);
-    results.tasks[id] = { date: new Date().toISOString(), wallSeconds: (Date.now() - t0) / 1000, settings, deviations, result: r };
+    results.tasks[id] = { date: new Date().toISOString(), wallSeconds: (Date.now() - t0) / 1000, settings, deviations, partial: false, result: r };
     const text = render(id, r, settings) + `\nDeviations from the protocol: ${deviations.join('; ')}. Wall time ${((Date.now() - t0) / 60000).toFixed(1)} min.\n`;
     md.push(text);
     process.stdout.write(text + '\n');
