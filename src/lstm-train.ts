@@ -5,6 +5,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ForecastError } from './core/errors';
+import { RunQueue } from './core/run-queue';
 import { startTraining, type TrainingJob } from './core/train-runner';
 import type { TrainData, EpochProgress } from './core/trainer';
 import { WindowAccumulator, datasetToTrainData, parseTrainNodeConfig, type TrainNodeSettings } from './core/train-node-config';
@@ -44,7 +45,6 @@ export = function (RED: NodeAPI): void {
     }
     const windows = new WindowAccumulator(settings.maxWindows);
     let job: TrainingJob | undefined;
-    let pending: Request | undefined;
     let backend = '';
     startBackend(RED).then((b) => {
       backend = b.name;
@@ -95,42 +95,22 @@ export = function (RED: NodeAPI): void {
       }
     };
 
-    /** Runs a request now, or queues it (one pending, the newest wins) / rejects it while a run is going. */
-    let busy = false;
-    const request = (req: Request): void => {
-      if (busy) {
-        if (settings.overlap === 'reject') {
-          throw new ForecastError('BUSY', `training of '${loc.name}' is already running; request rejected (overlap: reject). Send msg.stop to cancel it.`, 'busy: rejected');
-        }
-        if (pending) {
-          node.warn('a queued training request was replaced by a newer one');
-          pending.done();
-        }
-        pending = req;
-        return;
-      }
-      busy = true;
-      void (async () => {
-        let next: Request | undefined = req;
-        while (next) {
-          const current: Request = next;
-          try {
-            await run(current);
-          } catch (err) {
-            errorStatus(node, err);
-            current.done(err instanceof Error ? err : new Error(String(err)));
-          }
-          next = pending;
-          pending = undefined;
-        }
-        busy = false;
-      })();
-    };
+    const queue = new RunQueue<Request>(settings.overlap, {
+      run,
+      failed: (req, err) => {
+        errorStatus(node, err);
+        req.done(err instanceof Error ? err : new Error(String(err)));
+      },
+      dropped: (req, why) => {
+        if (why === 'replaced') node.warn('a queued training request was replaced by a newer one');
+        req.done();
+      },
+    }, `training of '${loc.name}'`);
+    const request = (req: Request) => queue.submit(req);
 
     onInput(node, async (msg, send, done) => {
       if (msg.stop) {
-        pending?.done();
-        pending = undefined;
+        queue.clear();
         if (job) job.cancel();
         else node.status({ fill: 'grey', shape: 'ring', text: 'nothing to stop' });
         done();
@@ -167,8 +147,7 @@ export = function (RED: NodeAPI): void {
     });
 
     node.on('close', (_removed: boolean, closeDone: () => void) => {
-      pending?.done();
-      pending = undefined;
+      queue.clear();
       const running = job;
       if (!running) {
         closeDone();
