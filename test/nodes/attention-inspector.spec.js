@@ -1,0 +1,86 @@
+'use strict';
+// window -> train (GCA) -> predict -> inspector on real data (monthly CO2), and
+// the inspector's bad inputs.
+const assert = require('assert');
+const { helper, startRuntime, stopRuntime, nextMessage, expectError, lastStatus } = require('../helpers/runtime');
+const { co2Series } = require('../core/co2-fixture');
+const nodes = ['sequence-windower', 'lstm-train', 'lstm-predict', 'attention-inspector'].map((n) => require(`../../nodes/${n}.js`));
+
+const L = 24;
+const flow = [
+  { id: 'tab', type: 'tab', label: 'gca' },
+  { id: 'hist', type: 'sequence-windower', mode: 'batch', window: L, horizon: 6, stride: 2, features: 'co2', target: 'co2', timeField: 'date', wires: [['pred'], ['train']] },
+  { id: 'train', type: 'lstm-train', model: 'co2gca', modelType: 'gca', units: 6, attentionUnits: 4, iterations: 2, epochs: 3, patience: 3, batchSize: 32, learningRate: 0.01, season: 12, wires: [['report'], []] },
+  { id: 'report', type: 'helper' },
+  { id: 'pred', type: 'lstm-predict', model: 'co2gca', wires: [['insp']] },
+  { id: 'insp', type: 'attention-inspector', topK: 4, wires: [['nums'], ['chart'], ['svg']] },
+  { id: 'nums', type: 'helper' },
+  { id: 'chart', type: 'helper' },
+  { id: 'svg', type: 'helper' },
+].map((n) => (n.type === 'tab' ? n : { z: 'tab', ...n }));
+
+describe('attention-inspector node', function () {
+  this.timeout(120000);
+  before(async function () {
+    await startRuntime(nodes, flow);
+    // Train once; the latest-window output reaches predict before a model exists (an error we ignore here).
+    const rows = co2Series().slice(0, 300);
+    const report = nextMessage(helper.getNode('report'), 110000);
+    helper.getNode('hist').receive({ payload: rows, topic: 'co2' });
+    const r = (await report).payload;
+    assert.strictEqual(r.type, 'gca');
+  });
+  after(async function () {
+    await stopRuntime();
+  });
+
+  it('turns a GCA forecast on real data into numbers, chart points and an SVG heat map', async function () {
+    const rows = co2Series().slice(0, 320);
+    const nums = nextMessage(helper.getNode('nums'));
+    const chart = nextMessage(helper.getNode('chart'));
+    const svg = nextMessage(helper.getNode('svg'));
+    helper.getNode('hist').receive({ payload: rows, topic: 'co2', site: 'mauna loa' });
+    const n = (await nums).payload;
+    assert.strictEqual(n.model, 'co2gca');
+    assert.strictEqual(n.iterations, 2);
+    assert.strictEqual(n.weights.length, 2);
+    for (const row of n.weights) {
+      assert.strictEqual(row.length, L);
+      assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-4, 'each iteration sums to 1');
+    }
+    const last = n.weights[1];
+    assert.strictEqual(n.top.length, 4);
+    const sorted = last.slice().sort((a, b) => b - a);
+    assert.ok(Math.abs(n.top[0].weight - sorted[0]) < 1e-9, 'top step is the largest weight');
+    assert.strictEqual(n.top[0].lag, L - 1 - n.top[0].index);
+    const width = 1 / last.reduce((a, b) => a + b * b, 0);
+    assert.ok(Math.abs(n.effectiveWidth - width) < 1e-9);
+    assert.ok(n.effectiveWidth >= 1 && n.effectiveWidth <= L);
+    // the top step's time and value are the window's: the rows end at index 319
+    const windowRows = rows.slice(rows.length - L);
+    assert.strictEqual(n.top[0].value, windowRows[n.top[0].index].co2);
+    assert.strictEqual(n.perIteration.length, 2);
+    assert.strictEqual(n.perIteration[0].l1FromPrevious, null);
+    assert.strictEqual(typeof n.perIteration[1].l1FromPrevious, 'number');
+    const c = await chart;
+    assert.strictEqual(c.payload.length, 2 * L);
+    assert.deepStrictEqual([...new Set(c.payload.map((p) => p.series))], ['iteration 1', 'iteration 2']);
+    assert.strictEqual(c.site, 'mauna loa');
+    const s = (await svg).payload;
+    assert.match(s, /^<svg[^>]+xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.match(s, /<\/svg>\s*$/);
+    assert.ok((s.match(/<rect/g) || []).length >= 2 * L, 'one cell per step and iteration');
+    assert.match(lastStatus(helper.getNode('insp')).text, /peak lag \d+, width/);
+  });
+
+  it('rejects a forecast without attention and a payload that is not a forecast', async function () {
+    const insp = helper.getNode('insp');
+    let err = await expectError(insp, { payload: { model: 'plain', forecast: [1, 2], timestamps: [1, 2] } });
+    assert.match(String(err), /expected a forecast with attention weights .*got a forecast of model 'plain' without attention/);
+    assert.strictEqual(lastStatus(insp).fill, 'red');
+    err = await expectError(insp, { payload: 42 });
+    assert.match(String(err), /expected msg.payload to be one forecast from lstm-predict .*got 42/);
+    err = await expectError(insp, { payload: { attention: { weights: [[0.5, 0.6]] } } });
+    assert.match(String(err), /sum to 1, got 1.1000/);
+  });
+});
