@@ -58,7 +58,9 @@ export = function (RED: NodeAPI): void {
 
     onInput(node, async (msg, send, done) => {
       await ready;
-      const loc = msg.model === undefined ? base : { ...base, name: checkModelName(msg.model) };
+      // msg.model: a name, or the {name, ...} that lstm-train's report carries.
+      const override = msg.model !== null && typeof msg.model === 'object' && !Array.isArray(msg.model) ? (msg.model as { name?: unknown }).name : msg.model;
+      const loc = override === undefined ? base : { ...base, name: checkModelName(override) };
       const forecaster = await forecasterFor(loc);
       const { input, windows, times } = readPredictInput(msg.payload);
       const spec = forecaster.artifact.spec;
