@@ -46,9 +46,14 @@ export = function (RED: NodeAPI): void {
     const windows = new WindowAccumulator(settings.maxWindows);
     let job: TrainingJob | undefined;
     let backend = '';
+    /** Set by the first message, so the late 'ready' status never hides a newer one. */
+    let touched = false;
+    /** The node closed, or msg.stop came while a run was still reading the stored model (no worker yet). */
+    let closed = false;
+    let stopBeforeStart = false;
     startBackend(RED).then((b) => {
       backend = b.name;
-      if (!job) node.status({ fill: 'grey', shape: 'ring', text: `${settings.model.type}: ready (${b.name})` });
+      if (!job && !touched) node.status({ fill: 'grey', shape: 'ring', text: `${settings.model.type}: ready (${b.name})` });
     }, () => undefined);
 
     const run = async (req: Request): Promise<void> => {
@@ -56,6 +61,13 @@ export = function (RED: NodeAPI): void {
       let previous: ModelArtifact | undefined;
       let version = 1;
       const stored = await readArtifact(node, loc);
+      if (closed || stopBeforeStart) {
+        // Stopped while the store was read: never start a worker that the close handler cannot see.
+        stopBeforeStart = false;
+        if (!closed) node.status({ fill: 'yellow', shape: 'ring', text: 'cancelled before it started; model unchanged' });
+        req.done();
+        return;
+      }
       if (stored !== undefined) {
         try {
           const prior = validateArtifact(stored);
@@ -109,9 +121,11 @@ export = function (RED: NodeAPI): void {
     const request = (req: Request) => queue.submit(req);
 
     onInput(node, async (msg, send, done) => {
+      touched = true;
       if (msg.stop) {
         queue.clear();
         if (job) job.cancel();
+        else if (queue.busy) stopBeforeStart = true;
         else node.status({ fill: 'grey', shape: 'ring', text: 'nothing to stop' });
         done();
         return;
@@ -147,6 +161,7 @@ export = function (RED: NodeAPI): void {
     });
 
     node.on('close', (_removed: boolean, closeDone: () => void) => {
+      closed = true;
       queue.clear();
       const running = job;
       if (!running) {
