@@ -168,7 +168,7 @@ export function effectiveWidth(weights: number[]): number {
 /** Shannon entropy (nats) of one attention row; 0 * ln 0 counts as 0. */
 export function entropy(weights: number[]): number {
   checkRow(weights, 'attention');
-  return -weights.reduce((s, a) => (a > 0 ? s + a * Math.log(a) : s), 0);
+  return Math.max(0, -weights.reduce((s, a) => (a > 0 ? s + a * Math.log(a) : s), 0));
 }
 
 function argmax(row: number[]): number {
