@@ -54,9 +54,12 @@ function expectError(node, msg, timeoutMs = 10000) {
   });
 }
 
-/** The last status a node set. */
+/**
+ * The last status this node set. The helper spies on the Node prototype, so the
+ * spy records every node's calls: keep only this node's.
+ */
 function lastStatus(node) {
-  const calls = node.status.getCalls ? node.status.getCalls() : [];
+  const calls = (node.status.getCalls ? node.status.getCalls() : []).filter((c) => c.thisValue === node);
   return calls.length ? calls[calls.length - 1].args[0] : undefined;
 }
 

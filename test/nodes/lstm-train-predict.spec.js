@@ -9,7 +9,7 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { helper, startRuntime, stopRuntime, nextMessage, expectError, collect } = require('../helpers/runtime');
+const { helper, startRuntime, stopRuntime, nextMessage, expectError, collect, lastStatus } = require('../helpers/runtime');
 const { co2Series } = require('../core/co2-fixture');
 
 const paths = {
@@ -30,10 +30,6 @@ const small = { units: 4, epochs: 3, patience: 3, batchSize: 32, seed: 7 };
 // The test helper spies on Node.prototype: status/warn/error calls of every
 // node land in one spy, so pick this node's calls by their `this`.
 const callsOf = (node, method) => node[method].getCalls().filter((c) => c.thisValue === node);
-function lastStatus(node) {
-  const calls = callsOf(node, 'status');
-  return calls.length ? calls[calls.length - 1].args[0] : undefined;
-}
 const messagesOf = (node, method) => callsOf(node, method).map((c) => String(c.args[0]));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
