@@ -108,6 +108,7 @@ describe('demo in the browser (npm start, editor and dashboard)', function () {
   let base;
   const frames = [];
   const startedAt = Date.now();
+  let failed = false;
 
   before(async function () {
     this.timeout(150000);
@@ -135,11 +136,12 @@ describe('demo in the browser (npm start, editor and dashboard)', function () {
     this.timeout(60000);
     if (context) await context.close().catch(() => undefined);
     if (demo) await stopDemo(demo.child);
-    if (this.currentTest && this.currentTest.state === 'failed' && demo) console.log(demo.output.join('').slice(-4000));
+    if (failed && demo) console.log(`--- scripts/start.js output (last lines) ---\n${demo.output.join('').slice(-4000)}`);
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   afterEach(async function () {
+    if (this.currentTest.state === 'failed') failed = true;
     if (this.currentTest.state === 'failed' && page) {
       await page.screenshot({ path: path.join(ARTIFACTS, `failed-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-')}.png`) }).catch(() => undefined);
       // Leave no edit dialog open for the next test.
