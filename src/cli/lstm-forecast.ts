@@ -40,10 +40,13 @@ Windows and split:
 Models and training:
   --model LIST          lstm | attention | gca | gca1..gca3 | all, comma separated; default lstm
   --seeds N|A,B,C       N seeds 0..N-1, or a list; default 3
-  --epochs N            max epochs; default 50
-  --patience N          early-stopping patience; default 10
+  --epochs N            max epochs; default the pack's (100)
+  --patience N          early-stopping patience; default the pack's (10)
   --batch-size N        default 64
-  --lr X                Adam learning rate; default 0.001
+  --lr X                Adam learning rate; default the pack's (0.001)
+  --reference R         seasonal | last: targets relative to the last value plus
+                        the past seasons' change (when --season fits the window)
+                        or to the last value only; default seasonal
   --units N             LSTM units (default of the model: 32)
   --attention-units N   attention units (default 16)
   --no-highway          drop the linear autoregressive path
@@ -69,6 +72,11 @@ function num(name: string, v: string | undefined, test: (n: number) => boolean, 
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || !test(n)) throw new UsageError(`--${name} must be ${expected}, got "${v}"`);
   return n;
+}
+
+function reference(v: string | undefined): 'seasonal' | 'last' | undefined {
+  if (v === undefined || v === 'seasonal' || v === 'last') return v;
+  throw new UsageError(`--reference must be seasonal or last, got "${v}"`);
 }
 
 function size(name: string, v: string | undefined): number | undefined {
@@ -156,6 +164,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         patience: { type: 'string' },
         'batch-size': { type: 'string' },
         lr: { type: 'string' },
+        reference: { type: 'string' },
         units: { type: 'string' },
         'attention-units': { type: 'string' },
         'no-highway': { type: 'boolean' },
@@ -220,6 +229,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       patience: int('patience', s('patience'), 1),
       batchSize: int('batch-size', s('batch-size'), 1),
       learningRate: num('lr', s('lr'), (n) => n > 0 && n < 1, 'a number between 0 and 1'),
+      reference: reference(s('reference')),
       modelDefaults: Object.fromEntries(
         Object.entries({
           units: int('units', s('units'), 1),

@@ -19,7 +19,7 @@ import { ForecastError, describe } from './errors';
 // layer classes that tf.models.modelFromJSON needs.
 import { buildGraph } from './graph';
 import type { ModelConfig } from './model-types';
-import type { ScalerState } from './scaler';
+import { seasonsThatFit, type ScalerState } from './scaler';
 import type { ValidationScores } from './metrics';
 
 export const ARTIFACT_FORMAT = 'lstm-forecast-model';
@@ -156,7 +156,14 @@ const artifactSchema: SchemaObject = {
     scaler: {
       type: 'object',
       required: ['mean', 'std'],
-      properties: { mean: finiteNumberArray, std: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 } } },
+      properties: {
+        mean: finiteNumberArray,
+        std: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 } },
+        // Absent in artifacts made before the seasonal reference: 'last'.
+        reference: { enum: ['last', 'seasonal'] },
+        season: { type: 'integer', minimum: 1 },
+        seasons: { type: 'integer', minimum: 1 },
+      },
     },
     topology: { type: 'object', required: ['class_name', 'config'] },
     weights: {
@@ -254,7 +261,13 @@ export function serializeModel(input: SerializeInput): ModelArtifact {
     model: { ...input.model },
     iterations: input.iterations,
     hasAttention: input.hasAttention,
-    scaler: { mean: input.scaler.mean.slice(), std: input.scaler.std.slice() },
+    scaler: {
+      mean: input.scaler.mean.slice(),
+      std: input.scaler.std.slice(),
+      ...(input.scaler.reference ? { reference: input.scaler.reference } : {}),
+      ...(input.scaler.season !== undefined ? { season: input.scaler.season } : {}),
+      ...(input.scaler.seasons !== undefined ? { seasons: input.scaler.seasons } : {}),
+    },
     // A deep copy through JSON so the artifact shares nothing with tfjs objects.
     topology: JSON.parse(JSON.stringify(topology)),
     weights,
@@ -290,6 +303,14 @@ export function validateArtifact(x: unknown): ModelArtifact {
   }
   if (!a.scaler.mean.every(Number.isFinite) || !a.scaler.std.every(Number.isFinite)) {
     problems.push('scaler holds non-finite values');
+  }
+  if (a.scaler.reference === 'seasonal') {
+    const { season, seasons } = a.scaler;
+    if (season === undefined || seasons === undefined) {
+      problems.push('scaler.reference is seasonal but scaler.season or scaler.seasons is missing');
+    } else if (seasonsThatFit(a.spec.window, a.spec.horizon, season) < seasons) {
+      problems.push(`scaler's seasonal reference (${seasons} seasons of ${season} steps) does not fit window ${a.spec.window} with horizon ${a.spec.horizon}`);
+    }
   }
   a.weights.forEach((w, i) => {
     if (!BASE64.test(w.data)) {

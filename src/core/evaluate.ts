@@ -22,7 +22,7 @@ import { slidingWindows, medianStep } from './windowing';
 import { columnIndex, numericColumn, timeColumn, type CsvTable } from './csv';
 import { lastValueForecast, seasonalNaiveForecast, scoreForecast, targetsToMatrix, type ForecastScores } from './metrics';
 import type { ModelConfig, ModelType } from './model-types';
-import { trainForecaster, type EpochProgress } from './trainer';
+import { DEFAULT_TRAIN_OPTIONS, trainForecaster, type EpochProgress, type TrainOptions } from './trainer';
 import { registerGraphBuilder, type GraphBuilder } from './graph';
 import { Forecaster } from './forecaster';
 
@@ -275,14 +275,16 @@ export interface EvaluateOptions {
   seeds?: number[];
   /** Architecture settings applied to every model (units, attentionUnits, highway ...). */
   modelDefaults?: Partial<ModelConfig>;
-  /** Max epochs. Default 50 (the protocol). */
+  /** Max epochs. Default: the pack's (DEFAULT_TRAIN_OPTIONS.epochs). */
   epochs?: number;
-  /** Early-stopping patience. Default 10. */
+  /** Early-stopping patience. Default: the pack's. */
   patience?: number;
-  /** Default 64. */
+  /** Default: the pack's (64). */
   batchSize?: number;
-  /** Adam learning rate. Default 1e-3. */
+  /** Adam learning rate. Default: the pack's. */
   learningRate?: number;
+  /** Target reference ('seasonal' | 'last', see TrainOptions). Default: the pack's. */
+  reference?: TrainOptions['reference'];
   /** Predict batch size for the test windows. Default 512. */
   predictBatch?: number;
   onProgress?: (e: { model: string; seed: number; progress: EpochProgress }) => void;
@@ -411,10 +413,11 @@ export async function evaluateSeries(series: Series, opts: EvaluateOptions): Pro
         },
         config,
         {
-          epochs: opts.epochs ?? 50,
-          patience: opts.patience ?? 10,
-          batchSize: opts.batchSize ?? 64,
-          learningRate: opts.learningRate ?? 1e-3,
+          epochs: opts.epochs ?? DEFAULT_TRAIN_OPTIONS.epochs,
+          patience: opts.patience ?? DEFAULT_TRAIN_OPTIONS.patience,
+          batchSize: opts.batchSize ?? DEFAULT_TRAIN_OPTIONS.batchSize,
+          learningRate: opts.learningRate ?? DEFAULT_TRAIN_OPTIONS.learningRate,
+          reference: opts.reference ?? DEFAULT_TRAIN_OPTIONS.reference,
           season,
           name: variant.label,
         },

@@ -100,7 +100,7 @@ export class Forecaster {
     this.checkWindows(windows);
     const t = tf();
     const { spec, scaler } = this.artifact;
-    const p = prepare(windows, undefined, scaler, spec.targetIndex);
+    const p = prepare(windows, undefined, scaler, spec.targetIndex, spec.horizon);
     const model = this.model;
     const outputs = t.tidy(() => {
       const x = t.tensor3d(p.x, [p.count, p.window, p.features]);
@@ -109,7 +109,7 @@ export class Forecaster {
       return list.map((o) => ({ data: o.dataSync(), shape: o.shape.slice() }));
     });
     const result: Prediction = {
-      forecast: restoreForecast(outputs[0].data, p.levels, scaler, spec.targetIndex, spec.horizon),
+      forecast: restoreForecast(outputs[0].data, p.levels, scaler, spec.targetIndex, spec.horizon, p.refs),
     };
     if (this.artifact.hasAttention && outputs[1]) result.attention = toNested(outputs[1].data, outputs[1].shape) as number[][][];
     if (outputs[2]) result.featureAttention = toNested(outputs[2].data, outputs[2].shape) as number[][][][];

@@ -13,7 +13,7 @@ import { backendInfo, tf } from './backend';
 import { ForecastError, describe } from './errors';
 import { buildGraph } from './graph';
 import { DEFAULT_MODEL_CONFIG, type ModelConfig } from './model-types';
-import { fitScaler, prepare, restoreForecast, type ScalerState } from './scaler';
+import { chooseReference, fitScaler, prepare, restoreForecast, type ScalerState } from './scaler';
 import { targetsToMatrix, validationScores } from './metrics';
 import { serializeModel, validateArtifact, applyWeights, disposeModels, type ModelArtifact, type TrainReport, type EpochLoss } from './artifact';
 
@@ -54,8 +54,22 @@ export interface TrainOptions {
   learningRate: number;
   /** Share of the windows (the last ones, in order) kept for validation, 0 < f < 1. Default 0.2. */
   validationFraction: number;
-  /** Season in steps for MASE and the seasonal naive baseline; 0 = none. Default 0. */
+  /**
+   * Season in steps for MASE, the seasonal naive baseline and the seasonal
+   * reference; 0 = none. Default 0.
+   */
   season: number;
+  /**
+   * What the network's targets are relative to (see scaler.ts): 'seasonal' = the
+   * last value plus the change over the same part of the past seasons (K of
+   * them, 1..3) when `season` >= 2 fits the window (m * ceil(H/m) <= L - 1)
+   * and beats the last value on the training targets (scaler.chooseReference
+   * picks K or 'last' on the training windows), else the last
+   * value; 'last' = always the last value. Stored in the artifact's scaler.
+   * Default 'seasonal'. Ignored when continuing from a previous artifact (its
+   * scaler is kept).
+   */
+  reference: 'seasonal' | 'last';
   /** Model name stored in the artifact. Default "forecaster". */
   name: string;
   /** Minimum number of training windows. Default 8. */
@@ -74,6 +88,7 @@ export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
   learningRate: 1e-3,
   validationFraction: 0.2,
   season: 0,
+  reference: 'seasonal',
   name: 'forecaster',
   minWindows: 8,
 };
@@ -135,6 +150,7 @@ export function resolveTrainOptions(opts: Partial<TrainOptions> = {}): TrainOpti
   checkNumber('learningRate', o.learningRate, (n) => n > 0 && n < 1, 'a number between 0 and 1 (exclusive)');
   checkNumber('validationFraction', o.validationFraction, (n) => n > 0 && n < 1, 'a number between 0 and 1 (exclusive)');
   checkInt('season', o.season, 0, 100000);
+  if (o.reference !== 'seasonal' && o.reference !== 'last') throw bad(`reference must be 'seasonal' or 'last', got ${describe(o.reference)}`);
   checkInt('minWindows', o.minWindows, 1, 1e9);
   if (typeof o.name !== 'string') throw bad(`name must be a string, got ${describe(o.name)}`);
   if (o.version !== undefined) checkInt('version', o.version, 1, Number.MAX_SAFE_INTEGER);
@@ -296,7 +312,13 @@ export async function trainForecaster(
     );
   }
 
-  const scaler: ScalerState = previous ? previous.scaler : fitScaler(trainIn);
+  let scaler: ScalerState;
+  if (previous) {
+    scaler = previous.scaler;
+  } else {
+    const z = fitScaler(trainIn);
+    scaler = { ...z, ...(o.reference === 'seasonal' ? chooseReference(trainIn, trainTg, z, targetIndex, o.season) : { reference: 'last' as const }) };
+  }
   const train = prepare(trainIn, trainTg, scaler, targetIndex);
   const val = prepare(valIn, valTg, scaler, targetIndex);
 
@@ -364,7 +386,7 @@ export async function trainForecaster(
     trainMs = Date.now() - start;
     if (best) graph.serve.setWeights(best);
 
-    const valPred = restoreForecast(predictScaled(graph.serve, xVal, 256), val.levels, scaler, targetIndex, H);
+    const valPred = restoreForecast(predictScaled(graph.serve, xVal, 256), val.levels, scaler, targetIndex, H, val.refs);
     const validation = validationScores(trainIn, valIn, targetsToMatrix(valTg), valPred, targetIndex, o.season);
     const params = graph.serve.countParams();
     const report: TrainReport = {
