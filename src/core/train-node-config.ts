@@ -4,8 +4,8 @@
  */
 import { ForecastError, describe } from './errors';
 import { compileValidator } from './validate';
-import type { ModelConfig, ModelType } from './model-types';
-import { resolveModelConfig, resolveTrainOptions, type TrainData, type TrainOptions } from './trainer';
+import { DEFAULT_MODEL_CONFIG, type ModelConfig, type ModelType } from './model-types';
+import { DEFAULT_TRAIN_OPTIONS, resolveModelConfig, resolveTrainOptions, type TrainData, type TrainOptions } from './trainer';
 import type { DatasetPayload, WindowPayload } from './window-types';
 
 export interface TrainNodeSettings {
@@ -21,7 +21,7 @@ export interface TrainNodeSettings {
   incremental: boolean;
 }
 
-interface RawTrainConfig {
+export interface RawTrainConfig {
   modelType: ModelType;
   units: number;
   layers: number;
@@ -42,26 +42,32 @@ interface RawTrainConfig {
   incremental: boolean;
 }
 
+/** The node's defaults: the core's model and training defaults, plus the node's own settings. */
 const DEFAULTS: RawTrainConfig = {
-  modelType: 'lstm',
-  units: 32,
-  layers: 1,
-  attentionUnits: 16,
-  iterations: 2,
-  featureAttention: false,
-  highway: true,
-  seed: 42,
-  epochs: 100,
-  patience: 10,
-  batchSize: 64,
-  learningRate: 0.001,
-  validationFraction: 0.2,
-  season: 0,
+  modelType: DEFAULT_MODEL_CONFIG.type,
+  units: DEFAULT_MODEL_CONFIG.units,
+  layers: DEFAULT_MODEL_CONFIG.layers,
+  attentionUnits: DEFAULT_MODEL_CONFIG.attentionUnits,
+  iterations: DEFAULT_MODEL_CONFIG.iterations,
+  featureAttention: DEFAULT_MODEL_CONFIG.featureAttention,
+  highway: DEFAULT_MODEL_CONFIG.highway,
+  seed: DEFAULT_MODEL_CONFIG.seed,
+  epochs: DEFAULT_TRAIN_OPTIONS.epochs,
+  patience: DEFAULT_TRAIN_OPTIONS.patience,
+  batchSize: DEFAULT_TRAIN_OPTIONS.batchSize,
+  learningRate: DEFAULT_TRAIN_OPTIONS.learningRate,
+  validationFraction: DEFAULT_TRAIN_OPTIONS.validationFraction,
+  season: DEFAULT_TRAIN_OPTIONS.season,
   maxWindows: 20000,
   trainEvery: 0,
   overlap: 'queue',
   incremental: false,
 };
+
+/** The node's default settings, as the editor should offer them. */
+export function trainNodeDefaults(): Readonly<RawTrainConfig> {
+  return DEFAULTS;
+}
 
 const check = compileValidator<RawTrainConfig>(
   {
