@@ -7,11 +7,33 @@
  *   F_0 = mean_t h_t ('mean', the paper) or h_L ('last')
  *   for n = 1..N:
  *     e_t     = w_e1 . tanh(W_e2 [h_t ; F_{n-1}] + b_e)        alpha^n = softmax_t(e)
- *     g_t     = alpha_t / max_t alpha (gate 'max'; or 'softmax': alpha_t, 'sigmoid': sigmoid(e_t))
+ *     g_t     = alpha_t (gate 'softmax', the paper; default) or alpha_t / max_t alpha ('max'), sigmoid(e_t) ('sigmoid')
  *     layer 2 (LSTM over H1, fresh state every iteration, weights shared):
  *       C_t   = g_t * i_t * C~_t + (1 - g_t) * f_t * C_{t-1}    h_t = o_t * tanh(C_t)
  *     F_n     = ReLU(W_F^n [o_n ; F_{n-1}] + b_F^n)             (o_n = layer 2's last h)
  *   forecast_n = Dense(F_n) (one shared head) + highway(window)
+ *
+ * Deviations from the design doc, and why:
+ * - Default gate 'softmax' (the paper's), not 'max'. With g_t = alpha_t / max alpha,
+ *   a near-uniform alpha (every model at the start of training) gives g_t ~ 1 at
+ *   every step, so (1 - g_t) ~ 0 and layer 2 overwrites its cell at each step: it
+ *   has no memory, only the last steps reach F_n, and the loss gradient tells the
+ *   score nothing about where the useful step is. Trained on a lag task (target =
+ *   the value k steps back) the 'max' model solved it through layer 1 and F_0 while
+ *   its attention stayed flat, lowest near the lag. With g_t = alpha_t the update
+ *   is "write where attended, keep elsewhere": the last cell is an attention
+ *   weighted sum of the writes, C_L = sum_t alpha_t i_t C~_t prod_{s>t} (1 - alpha_s) f_s,
+ *   so, as in additive attention, the gradient on alpha_t measures how useful step
+ *   t is and the attention learns to peak at the lag. The doc's worry that a softmax
+ *   writes only ~1/L per step does not shrink the result: what is written is kept,
+ *   and the weights of the sum add up to 1 - prod_t (1 - alpha_t) ~ 0.63 for a flat
+ *   alpha when f ~ 1. 'max' and 'sigmoid' stay available (and saved models keep
+ *   the gate they were trained with: it is in the layer config).
+ * - Layer 2's forget-gate bias starts at 3 (f ~ 0.95), not 1 (f ~ 0.73): the
+ *   attention gate already decides what is kept, and with f ~ 0.73 a write made
+ *   k steps before the end is scaled by 0.73^k before the head sees it (0.15 at
+ *   k = 6), which hides the lag from the gradient and lets layer 1 win the task.
+ *   Only the initial value changes; it is learned as before.
  *
  * Feature ("spatial") attention (featureAttention): before layer 2 reads step t,
  * the step's input features x_t are re-weighted by a softmax over the F features
@@ -40,6 +62,8 @@ export type GcaGate = 'max' | 'softmax' | 'sigmoid';
 export type GcaInitialMemory = 'mean' | 'last';
 
 const GATES: GcaGate[] = ['max', 'softmax', 'sigmoid'];
+/** Initial forget-gate bias of layer 2 (see the module comment). */
+const FORGET_BIAS = 3;
 const MEMORIES: GcaInitialMemory[] = ['mean', 'last'];
 
 /** Constructor arguments of {@link GcaAttention}. */
@@ -50,7 +74,7 @@ export interface GcaAttentionArgs extends BaseLayerArgs {
   attentionUnits: number;
   /** Refinement iterations N, 1-3. Default 2. */
   iterations?: number;
-  /** Gate from attention: 'max' (default, alpha / max alpha), 'softmax' (the paper), 'sigmoid' (sigmoid(e)). */
+  /** Gate from attention: 'softmax' (default, the paper: g = alpha), 'max' (alpha / max alpha), 'sigmoid' (sigmoid(e)). */
   gate?: GcaGate;
   /** F_0: 'mean' of layer 1's states (default, the paper) or the 'last' state. */
   initialMemory?: GcaInitialMemory;
@@ -95,7 +119,7 @@ export class GcaAttention extends t.layers.Layer {
     this.units = checkInt('GcaAttention', 'units', args.units, 1, 4096);
     this.attentionUnits = checkInt('GcaAttention', 'attentionUnits', args.attentionUnits, 1, 4096);
     this.iterations = checkInt('GcaAttention', 'iterations', args.iterations ?? 2, 1, 3);
-    const gate = args.gate ?? 'max';
+    const gate = args.gate ?? 'softmax';
     if (!GATES.includes(gate)) throw new ForecastError('BAD_CONFIG', `GcaAttention: expected gate to be one of ${GATES.join(', ')}, got ${JSON.stringify(gate)}`);
     this.gate = gate;
     const memory = args.initialMemory ?? 'mean';
@@ -146,9 +170,9 @@ export class GcaAttention extends t.layers.Layer {
     add('kernel', [d1, 4 * u], glorotInit(3));
     add('recurrent_kernel', [u, 4 * u], t.initializers.orthogonal({ seed: this.seed * 101 + 24, gain: 1 }));
     add('bias', [4 * u], zeros);
-    // Unit forget bias (as tf.layers.lstm): start by keeping the cell state.
+    // Forget bias 3 (f ~ 0.95): keep the cell state; the attention gate decides what is replaced (module comment).
     t.tidy(() => {
-      this.w.bias.write(t.concat([t.zeros([u]), t.ones([u]), t.zeros([2 * u])]));
+      this.w.bias.write(t.concat([t.zeros([u]), t.fill([u], FORGET_BIAS), t.zeros([2 * u])]));
     });
     this.refine = [];
     for (let n = 1; n <= this.iterations; n++) {
@@ -267,7 +291,7 @@ export interface GcaOptions {
 
 /**
  * Builds the GCA train and serve models (model type 'gca'); `options` picks the
- * gate and the initial memory (defaults 'max' and 'mean').
+ * gate and the initial memory (defaults 'softmax' and 'mean').
  * - serve: window [B, L, F] -> [forecast of iteration N [B, H], attention [B, N, L]]
  *   and, with `cfg.featureAttention`, a third output: the feature map [B, N, L, F].
  * - train: window -> [B, N, H], every iteration's forecast (fit against Y tiled N times).
@@ -314,5 +338,5 @@ export function buildGca(spec: Parameters<GraphBuilder>[0], cfg: Parameters<Grap
   };
 }
 
-/** Builder of model type 'gca' with the default gate ('max') and initial memory ('mean'). */
+/** Builder of model type 'gca' with the default gate ('softmax') and initial memory ('mean'). */
 export const buildGcaGraph: GraphBuilder = (spec, cfg) => buildGca(spec, cfg);

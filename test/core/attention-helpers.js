@@ -16,6 +16,24 @@ function seededUniform(n, seed) {
   return out;
 }
 
+/**
+ * The lag task: n windows of L steps of [value, position] (value uniform in [-1, 1],
+ * position t / (L - 1)); the target repeats the value `lag` steps before the last
+ * step, i.e. at index L - 1 - lag. Returns { xs [n][L][2], ys [n] , index }.
+ */
+function lagTask(n, L, lag, seed) {
+  const index = L - 1 - lag;
+  const u = seededUniform(n * L, seed).map((v) => 2 * v - 1);
+  const xs = [];
+  const ys = [];
+  for (let i = 0; i < n; i++) {
+    const w = u.slice(i * L, (i + 1) * L);
+    xs.push(w.map((v, j) => [v, j / (L - 1)]));
+    ys.push(w[index]);
+  }
+  return { xs, ys, index };
+}
+
 // Runs in a new node process: registers the layer by requiring its compiled module,
 // rebuilds the model from the JSON topology, sets the weights, prints the predictions.
 const FRESH = `
@@ -60,4 +78,4 @@ function roundTripInFreshProcess(modulePath, model, x) {
   }
 }
 
-module.exports = { seededUniform, roundTripInFreshProcess };
+module.exports = { seededUniform, lagTask, roundTripInFreshProcess };

@@ -5,7 +5,7 @@ const { initBackend, tf } = require('../../nodes/core/backend');
 const { GcaAttention, buildGca } = require('../../nodes/core/gca');
 const { buildGraph } = require('../../nodes/core/graph');
 const { DEFAULT_MODEL_CONFIG } = require('../../nodes/core/model-types');
-const { roundTripInFreshProcess, seededUniform } = require('./attention-helpers');
+const { lagTask, roundTripInFreshProcess, seededUniform } = require('./attention-helpers');
 
 const close = (actual, expected, tol = 1e-5) => {
   assert.strictEqual(actual.length, expected.length, `length ${actual.length} vs ${expected.length}`);
@@ -103,7 +103,7 @@ describe('core/gca (GcaAttention)', function () {
     close(ref.alphas, [0.70406, 0.03891, 0.25703], 1e-4);
     // and the layer itself (weights of iteration 1 only)
     const input = t.input({ shape: [3, 1] });
-    const layer = new GcaAttention({ units: 1, attentionUnits: 1, iterations: 1, name: 'g1' });
+    const layer = new GcaAttention({ units: 1, attentionUnits: 1, iterations: 1, gate: 'max', name: 'g1' });
     const model = t.model({ inputs: input, outputs: layer.apply(input) });
     layer.setWeights(weightTensors().slice(0, 9));
     const [last, , alpha] = model.predict(t.tensor3d([hs.map((h) => [h])]));
@@ -152,9 +152,20 @@ describe('core/gca (GcaAttention)', function () {
     const m = t.model({ inputs: [h, xIn], outputs: outs });
     withF.setWeights([...weightTensors(), t.ones([2, 1]), t.ones([1, 1]), t.zeros([1]), t.zeros([1, 2]), t.zeros([2, 4])]);
     const res = m.predict([t.tensor3d([hs.map((v) => [v])]), t.tensor3d([[[1, 2], [3, 4], [5, 6]]])]);
-    const ref = reference(hs, w, 2, 'max', 'mean');
+    const ref = reference(hs, w, 2, 'softmax', 'mean'); // the default gate
     close(Array.from(res[1].dataSync()), ref.memories);
     close(Array.from(res[3].dataSync()), new Array(12).fill(0.5));
+  });
+
+  it('defaults: gate softmax, F_0 mean, layer 2 forget bias 3; a config saved with gate max keeps it', () => {
+    const layer = new GcaAttention({ units: 2, attentionUnits: 2, iterations: 1, name: 'gd' });
+    assert.deepStrictEqual([layer.gate, layer.initialMemory, layer.featureAttention], ['softmax', 'mean', false]);
+    layer.apply(t.input({ shape: [3, 2] }));
+    const bias = layer.weights.find((v) => v.originalName === 'gd/bias');
+    close(Array.from(bias.read().dataSync()), [0, 0, 3, 3, 0, 0, 0, 0]);
+    // A layer config written before the default changed (every GCA artifact stores its gate).
+    const old = { name: 'gca', trainable: true, units: 4, attentionUnits: 3, iterations: 2, gate: 'max', initialMemory: 'mean', featureAttention: false, seed: 9 };
+    assert.strictEqual(GcaAttention.fromConfig(GcaAttention, old).gate, 'max');
   });
 
   it('getConfig round trip', () => {
@@ -192,25 +203,30 @@ describe('core/gca (GcaAttention)', function () {
     assert.strictEqual(t.memory().numTensors, before);
   });
 
-  it('trains: the deep-supervised loss falls on a toy lag task', async () => {
-    // y = x at lag 5 in a window of 8 (plus a position feature). The full GCA model
-    // learns it, but through layer 1's state, not by attending to the lag (see the
-    // report): here only the loss is asserted.
+  it('toy task: y = x at a fixed lag -> the final iteration\'s attention peaks at that lag', async () => {
+    // Window L = 8 of [value, position], target = value at lag 5 (index 2), both
+    // iterations supervised. No highway (the linear path alone solves a pure lag copy).
+    // Layer 1 could also carry the value to the end itself; the test asserts that the
+    // attention found the lag. Measured (wasm, seed 1): loss 0.287 -> 0.002, final
+    // attention 0.14 0.36 0.39 0.11 0.01 0.00 0.00 0.00. With the old 'max' gate the
+    // attention stayed flat (see gca.ts). Seed 3 reaches the same loss with a flatter
+    // attention (0.24 at step 1, 0.22 at 2): a test of the mechanism, not of every seed.
     const L = 8;
-    const pos = 2;
-    const n = 128;
-    const u = seededUniform(n * L, 11).map((v) => 2 * v - 1);
-    const xs = [];
-    const ys = [];
-    for (let i = 0; i < n; i++) {
-      const wv = u.slice(i * L, (i + 1) * L);
-      xs.push(wv.map((v, j) => [v, j / (L - 1)]));
-      ys.push([[wv[pos]], [wv[pos]]]);
-    }
-    const g = buildGraph({ window: L, features: 2, horizon: 1 }, { ...cfg, units: 8, attentionUnits: 8, highway: false, seed: 1 });
+    const lag = 5;
+    const n = 256;
+    const { xs, ys, index } = lagTask(n, L, lag, 11);
+    const g = buildGraph({ window: L, features: 2, horizon: 1 }, { ...cfg, units: 8, attentionUnits: 8, iterations: 2, highway: false, seed: 1 });
     g.train.compile({ optimizer: t.train.adam(0.02), loss: 'meanSquaredError' });
-    const history = await g.train.fit(t.tensor3d(xs), t.tensor3d(ys), { epochs: 25, batchSize: 32, shuffle: false, verbose: 0 });
+    const x = t.tensor3d(xs);
+    const y = t.tensor3d(ys.map((v) => [[v], [v]]));
+    const history = await g.train.fit(x, y, { epochs: 40, batchSize: 32, shuffle: false, verbose: 0 });
+    const [, a] = g.serve.predict(x);
+    const final = Array.from(t.mean(a.slice([0, 1, 0], [n, 1, L]), [0, 1]).dataSync());
+    const peak = final.indexOf(Math.max(...final));
     const losses = history.history.loss;
-    assert.ok(losses.at(-1) < 0.5 * losses[0], `loss ${losses[0]} -> ${losses.at(-1)}`);
+    const shown = final.map((v) => v.toFixed(2)).join(' ');
+    assert.ok(losses.at(-1) < 0.1 * losses[0], `loss ${losses[0]} -> ${losses.at(-1)}`);
+    assert.ok(Math.abs(peak - index) <= 1, `final attention peaks at step ${peak}, expected ${index} +-1: ${shown}`);
+    assert.ok(final[index] > 2 / L, `attention at the lag ${final[index]} is not above twice uniform: ${shown}`);
   });
 });
