@@ -35,6 +35,8 @@ export = function (RED: NodeAPI): void {
     const chart = def.output === 'chart';
     /** Live models by name, each with the id of the artifact it was built from. */
     const live = new Map<string, { id: string; forecaster: Forecaster }>();
+    const loading = new Map<string, Promise<Forecaster>>();
+    let closed = false;
     let backend = '';
     const ready = startBackend(RED).then((b) => {
       backend = b.name;
@@ -49,11 +51,25 @@ export = function (RED: NodeAPI): void {
       }
       const cached = live.get(loc.name);
       if (cached && cached.id === stored.id) return cached.forecaster;
-      const forecaster = Forecaster.fromArtifact(stored); // throws BAD_ARTIFACT; the old model stays cached
-      cached?.forecaster.dispose();
-      live.set(loc.name, { id: forecaster.artifact.id, forecaster });
-      node.log(`loaded model '${loc.name}' v${forecaster.artifact.version} (${forecaster.artifact.model.type})`);
-      return forecaster;
+      // One load per artifact even when messages arrive while it loads (no orphaned models).
+      const key = `${loc.name}\u0000${String(stored.id)}`;
+      let pending = loading.get(key);
+      if (!pending) {
+        // Rebuilt from the stored topology (custom layers keep their saved config); throws BAD_ARTIFACT, the old model stays cached.
+        pending = Forecaster.load(stored).then((forecaster) => {
+          if (closed) {
+            forecaster.dispose();
+            throw new ForecastError('NO_MODEL', 'the node was closed while the model loaded', 'closed');
+          }
+          live.get(loc.name)?.forecaster.dispose();
+          live.set(loc.name, { id: forecaster.artifact.id, forecaster });
+          node.log(`loaded model '${loc.name}' v${forecaster.artifact.version} (${forecaster.artifact.model.type})`);
+          return forecaster;
+        });
+        loading.set(key, pending);
+        pending.then(() => loading.delete(key), () => loading.delete(key));
+      }
+      return pending;
     };
 
     onInput(node, async (msg, send, done) => {
@@ -82,6 +98,7 @@ export = function (RED: NodeAPI): void {
     });
 
     node.on('close', () => {
+      closed = true;
       for (const { forecaster } of live.values()) forecaster.dispose();
       live.clear();
     });
