@@ -14,7 +14,9 @@
  * model B: attention (and GCA N=2) when those types exist.
  *
  *   node bench/speed.js [--rounds 2] [--backends wasm,cpu] [--windows 1024]
- *     [--leak 10000] [--out FILE]
+ *     [--leak 10000] [--latency 300] [--models lstm,attention,gca]
+ *     [--cpu-windows 320] [--out FILE]
+ * The cpu backend trains on --cpu-windows windows (rates stay comparable).
  * Needs the compiled core (npm run build). Writes bench/results/speed.json.
  */
 const fs = require('node:fs');
@@ -106,8 +108,10 @@ async function child(backend, opts) {
   if (types.includes('gca')) models.push({ id: 'C gca N=2 F=1', cfg: { type: 'gca', units: 64, iterations: 2 }, F: 1 });
   const out = { backend, models: {} };
   const trainOpts = { epochs: 2, patience: 10, batchSize: 64, learningRate: 1e-3, validationFraction: 0.2, name: 'speed' };
-  for (const m of models) {
-    const data = synthetic(opts.windows, 48, m.F, 12);
+  // The pure-JS backend is ~5-50x slower: it trains on fewer windows (a rate is a rate) so a run ends in minutes.
+  const nWindows = backend === 'cpu' ? opts.cpuWindows : opts.windows;
+  for (const m of models.filter((x) => opts.models.some((t) => x.cfg.type === t))) {
+    const data = synthetic(nWindows, 48, m.F, 12);
     const { artifact, report } = await trainForecaster(data, { ...m.cfg, seed: 0 }, trainOpts);
     const r = { trainWindowsPerSecond: report.windowsPerSecond, trainSeconds: report.trainSeconds, params: report.params };
     const fc = Forecaster.fromArtifact(artifact);
@@ -163,6 +167,8 @@ async function parent(values) {
     for (const b of backends.slice()) {
       process.stderr.write(`round ${round}: ${b} ...\n`);
       const args = [__filename, '--child', b, '--windows', String(values.windows || 1024), '--leak', String(values.leak ?? 10000), '--latency', String(values.latency || 300)];
+      if (values.models) args.push('--models', values.models);
+      if (values['cpu-windows']) args.push('--cpu-windows', values['cpu-windows']);
       const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, LSTM_FORECAST_BACKEND: b }, maxBuffer: 1 << 24 });
       let j;
       try {
@@ -237,12 +243,20 @@ const { values } = parseArgs({
     windows: { type: 'string' },
     leak: { type: 'string' },
     latency: { type: 'string' },
+    models: { type: 'string' },
+    'cpu-windows': { type: 'string' },
     out: { type: 'string' },
   },
 });
 
 if (values.child) {
-  child(values.child, { windows: Number(values.windows || 1024), leak: Number(values.leak ?? 10000), latencyN: Number(values.latency || 300) })
+  child(values.child, {
+    windows: Number(values.windows || 1024),
+    cpuWindows: Number(values['cpu-windows'] || 320),
+    models: (values.models || 'lstm,attention,gca').split(','),
+    leak: Number(values.leak ?? 10000),
+    latencyN: Number(values.latency || 300),
+  })
     .then((r) => process.stdout.write(JSON.stringify(r) + '\n'))
     .catch((e) => {
       process.stdout.write(JSON.stringify({ backend: values.child, error: String(e && e.message ? e.message.split('\n')[0] : e) }) + '\n');
