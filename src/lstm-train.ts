@@ -139,7 +139,9 @@ export = function (RED: NodeAPI): void {
       const p = msg.payload as (WindowPayload | DatasetPayload | undefined);
       const plain = { ...msg } as NodeMessage;
       if (p && typeof p === 'object' && p.type === 'dataset') {
-        request({ data: datasetToTrainData(p), msg: plain, send, done });
+        const { data, dropped } = datasetToTrainData(p, settings.maxWindows);
+        if (dropped) node.warn(`dataset of ${p.count} windows: training on the newest ${settings.maxWindows} (Keep windows)`);
+        request({ data, msg: plain, send, done });
         return;
       }
       if (p && typeof p === 'object' && p.type === 'window') {

@@ -134,12 +134,26 @@ export function parseTrainNodeConfig(raw: Record<string, unknown>, name: string)
   };
 }
 
-/** Turns a dataset message into training data, checking it carries targets. */
-export function datasetToTrainData(d: DatasetPayload): TrainData {
-  if (!Array.isArray(d.targets) || !d.targets.length) {
+/**
+ * Turns a dataset message into training data, checking it carries targets.
+ * At most `max` windows are kept (the newest), so one message cannot make a run unbounded.
+ */
+export function datasetToTrainData(d: DatasetPayload, max = Infinity): { data: TrainData; dropped: number } {
+  if (!Array.isArray(d.inputs) || !Array.isArray(d.targets) || !d.targets.length) {
     throw new ForecastError('BAD_INPUT', `expected a dataset with targets (set a horizon on the windower), got ${d.count ?? describe(d.inputs)} windows without targets`, 'no targets');
   }
-  return { inputs: d.inputs, targets: d.targets, features: d.features, target: d.target, window: d.window, horizon: d.horizon, step: d.step ?? 0, series: d.series ?? '' };
+  const dropped = Math.max(0, d.inputs.length - max);
+  const data: TrainData = {
+    inputs: dropped ? d.inputs.slice(dropped) : d.inputs,
+    targets: dropped ? d.targets.slice(dropped) : d.targets,
+    features: d.features,
+    target: d.target,
+    window: d.window,
+    horizon: d.horizon,
+    step: d.step ?? 0,
+    series: d.series ?? '',
+  };
+  return { data, dropped };
 }
 
 /**

@@ -39,3 +39,18 @@ describe('core: lstm-train settings', function () {
     assert.throws(() => acc.add(w(0, { targets: undefined })), /expected a training window with targets/);
   });
 });
+
+describe('core: datasets for lstm-train', function () {
+  const { datasetToTrainData } = require('../../nodes/core/train-node-config');
+  const ds = (n) => ({ type: 'dataset', series: '', features: ['a'], target: 'a', window: 1, horizon: 1, step: 0, count: n, inputs: Array.from({ length: n }, (_, i) => [[i]]), timestamps: [], targets: Array.from({ length: n }, (_, i) => [[i + 1]]) });
+  it('keeps the newest windows up to the bound', function () {
+    const { data, dropped } = datasetToTrainData(ds(15), 10);
+    assert.strictEqual(dropped, 5);
+    assert.strictEqual(data.inputs.length, 10);
+    assert.deepStrictEqual(data.inputs[0], [[5]]);
+    assert.deepStrictEqual(data.targets[9], [[15]]);
+  });
+  it('refuses a dataset without targets', function () {
+    assert.throws(() => datasetToTrainData({ ...ds(3), targets: undefined }), /expected a dataset with targets \(set a horizon on the windower\), got 3 windows without targets/);
+  });
+});
