@@ -70,16 +70,27 @@ export interface TrainReport {
   params: number;
   /** Epochs run (<= the configured maximum). */
   epochs: number;
-  /** 1-based epoch whose weights were kept (lowest validation loss). */
+  /**
+   * Epoch whose weights were kept (lowest validation loss), 1-based; 0 = the
+   * starting weights (the ridge start, see `initialValLoss`) beat every epoch.
+   */
   bestEpoch: number;
   stoppedEarly: boolean;
   trainWindows: number;
   valWindows: number;
-  /** Wall time of the fit loop, seconds. */
+  /** Wall time of training (ridge start, epoch-0 validation and the epochs), seconds. */
   trainSeconds: number;
   /** Training windows processed per second (epochs * trainWindows / trainSeconds). */
   windowsPerSecond: number;
   history: EpochLoss[];
+  /**
+   * Validation loss of the starting weights, before the first epoch ("epoch 0";
+   * same units as `history[].valLoss`); null when not finite. With a ridge start
+   * it is the first best of early stopping. Absent in older artifacts.
+   */
+  initialValLoss?: number | null;
+  /** Ridge penalty of the linear start (trainer.ts); null when the run did not start from ridge. Absent in older artifacts. */
+  ridgeAlpha?: number | null;
   /** Scores on the validation windows, real units. */
   validation: ValidationScores;
   /** True when training continued from a previous artifact's weights. */
@@ -180,7 +191,15 @@ const artifactSchema: SchemaObject = {
         },
       },
     },
-    report: { type: 'object', required: ['history', 'validation'] },
+    report: {
+      type: 'object',
+      required: ['history', 'validation'],
+      properties: {
+        // Both absent in artifacts made before the ridge start.
+        initialValLoss: { type: 'number', nullable: true },
+        ridgeAlpha: { type: 'number', nullable: true, minimum: 0 },
+      },
+    },
     backend: { type: 'string' },
     packageVersion: { type: 'string' },
   },

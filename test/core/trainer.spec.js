@@ -2,8 +2,12 @@
 const assert = require('assert');
 const { initBackend, tf } = require('../../nodes/core/backend');
 const { trainForecaster, resolveTrainOptions, resolveModelConfig, permutation, seededRandom } = require('../../nodes/core/trainer');
+const { fitScaler, prepare } = require('../../nodes/core/scaler');
+const { selectRidge } = require('../../nodes/core/ridge');
+const { decodeFloat32 } = require('../../nodes/core/artifact');
 const { co2Dataset } = require('./co2-fixture');
 
+const close = (a, b, tol, what) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 const isErr = (code, re) => (e) => e.code === code && re.test(e.message);
 
 describe('core/trainer', function () {
@@ -61,9 +65,10 @@ describe('core/trainer', function () {
     assert.strictEqual(report.history.length, report.epochs);
     assert.strictEqual(epochs.length, report.epochs);
     assert.ok(epochs.every((p, i) => p.epoch === i + 1 && p.epochs === 8 && p.bestValLoss <= p.valLoss));
-    // the best epoch's weights are kept
-    const bestVal = Math.min(...report.history.map((h) => h.valLoss));
-    assert.strictEqual(report.history[report.bestEpoch - 1].valLoss, bestVal);
+    // the best epoch's weights are kept; epoch 0 is the ridge start, the first best
+    assert.ok(typeof report.ridgeAlpha === 'number' && Number.isFinite(report.initialValLoss));
+    const bestVal = Math.min(report.initialValLoss, ...report.history.map((h) => h.valLoss));
+    assert.strictEqual(report.bestEpoch ? report.history[report.bestEpoch - 1].valLoss : report.initialValLoss, bestVal);
     assert.ok(report.params > 0);
     assert.strictEqual(artifact.report, report);
     assert.doesNotThrow(() => JSON.stringify(artifact));
@@ -99,10 +104,12 @@ describe('core/trainer', function () {
     assert.notStrictEqual(second.artifact.id, first.artifact.id);
     assert.deepStrictEqual(second.artifact.model, first.artifact.model);
     assert.strictEqual(second.report.incremental, true);
+    // continuing: no ridge re-fit, the previous weights are the start
+    assert.strictEqual(second.report.ridgeAlpha, null);
+    assert.ok(Number.isFinite(second.report.initialValLoss));
     assert.notDeepStrictEqual(second.artifact.weights, first.artifact.weights);
     // it starts from the previous weights: with a negligible learning rate they barely move
     const still = await trainForecaster(later, {}, { epochs: 1, batchSize: 32, learningRate: 1e-9 }, { previous: first.artifact });
-    const { decodeFloat32 } = require('../../nodes/core/artifact');
     still.artifact.weights.forEach((w, i) => {
       const a = decodeFloat32(w.data);
       const b = decodeFloat32(first.artifact.weights[i].data);
@@ -110,6 +117,37 @@ describe('core/trainer', function () {
     });
     const wrong = co2Dataset(10, 3, 100);
     await assert.rejects(trainForecaster(wrong, {}, { epochs: 1 }, { previous: first.artifact }), isErr('SPEC_MISMATCH', /window 12 vs 10/));
+  });
+
+  it('starts every model type from the ridge model fitted on the prepared windows', async () => {
+    // Reproduce the trainer's preparation (last-value reference, last 20% validate) and ridge choice.
+    const data = co2Dataset(12, 3, 150);
+    const N = data.inputs.length;
+    const nVal = Math.round(N * 0.2);
+    const trainIn = data.inputs.slice(0, N - nVal);
+    const scaler = { ...fitScaler(trainIn), reference: 'last' };
+    const tr = prepare(trainIn, data.targets.slice(0, N - nVal), scaler, 0);
+    const va = prepare(data.inputs.slice(N - nVal), data.targets.slice(N - nVal), scaler, 0);
+    const D = 12;
+    const m = (p, cols, what) => ({ data: p[what], rows: p.count, cols });
+    const ridge = selectRidge(m(tr, D, 'x'), m(tr, 3, 'y'), m(va, D, 'x'), m(va, 3, 'y'));
+    for (const type of ['lstm', 'attention', 'gca']) {
+      // learning rate 0.3: every epoch ruins the start, so the ridge weights are what is kept
+      const { artifact, report } = await trainForecaster(data, { type, units: 4, attentionUnits: 4, seed: 3 }, { epochs: 3, patience: 2, learningRate: 0.3, reference: 'last' });
+      assert.strictEqual(report.ridgeAlpha, ridge.model.alpha, type);
+      // epoch 0 = the ridge model exactly (float32 weights): the recurrent head contributes nothing
+      close(report.initialValLoss, ridge.mse, 1e-5 * ridge.mse, `${type} initial validation loss`);
+      assert.ok(report.history.every((h) => h.valLoss > report.initialValLoss), `${type}: ${report.history.map((h) => h.valLoss)}`);
+      assert.strictEqual(report.bestEpoch, 0, type);
+      const weight = (name) => decodeFloat32(artifact.weights.find((w) => w.name === name).data);
+      weight('highway_dense/kernel').forEach((v, i) => close(v, ridge.model.weights[i], 1e-6 * (1 + Math.abs(v)), `${type} highway kernel ${i}`));
+      weight('highway_dense/bias').forEach((v, i) => close(v, ridge.model.intercept[i], 1e-6, `${type} highway bias ${i}`));
+      assert.ok([...weight('head/kernel'), ...weight('head/bias')].every((v) => v === 0), `${type} head zeroed`);
+    }
+    // without the highway there is no linear start: epoch 0 is reported, not kept
+    const plain = await trainForecaster(data, { units: 4, seed: 3, highway: false }, { epochs: 2, reference: 'last' });
+    assert.strictEqual(plain.report.ridgeAlpha, null);
+    assert.ok(Number.isFinite(plain.report.initialValLoss) && plain.report.bestEpoch >= 1);
   });
 
   it('uses explicit validation data when given', async () => {
