@@ -213,12 +213,26 @@ describe('demo in the browser (npm start, editor and dashboard)', function () {
     console.log(`      first forecast on the dashboard ${seconds} s after npm start (3 epochs on 600 h of history)`);
     // The chart is drawn, and the heat map SVG from the inspector is in the page.
     await page.waitForSelector('.forecast-chart canvas, .forecast-chart svg', { state: 'visible', timeout: 20000 });
-    const svg = page.locator('.attention-heatmap svg');
-    await svg.first().waitFor({ state: 'visible', timeout: 30000 });
-    const box = await svg.first().boundingBox();
-    assert.ok(box && box.width > 100 && box.height > 20, `the heat map is drawn (${JSON.stringify(box)})`);
-    const cells = await page.locator('.attention-heatmap svg rect').count();
-    assert.ok(cells >= 48, `the heat map has a cell per past step (got ${cells} rects)`);
+    // The inspector sends a new picture with every forecast (every 100 ms here) and the
+    // template swaps it in, so size and cells are read in one step inside the page.
+    const measure = () =>
+      page.evaluate(() => {
+        const svg = document.querySelector('.attention-heatmap svg');
+        if (!svg) return null;
+        const r = svg.getBoundingClientRect();
+        return { width: r.width, height: r.height, cells: svg.querySelectorAll('rect').length };
+      });
+    await page.waitForFunction(
+      () => {
+        const svg = document.querySelector('.attention-heatmap svg');
+        return !!svg && svg.getBoundingClientRect().width > 100;
+      },
+      undefined,
+      { timeout: 30000 },
+    );
+    const drawn = await measure();
+    assert.ok(drawn && drawn.width > 100 && drawn.height > 20, `the heat map is drawn (${JSON.stringify(drawn)})`);
+    assert.ok(drawn.cells >= 48, `the heat map has a cell per past step (got ${drawn.cells} rects)`);
     // The report table compares the model with the baselines.
     await page.waitForSelector('.lstm-report tr.model', { state: 'visible', timeout: 20000 });
     const report = await page.innerText('.lstm-report');
