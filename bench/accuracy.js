@@ -9,6 +9,7 @@
  *   node bench/accuracy.js [--task co2_monthly,seattle_hourly_temp]
  *     [--models lstm,attention,gca1,gca2,gca3] [--seeds 3] [--epochs N]
  *     [--patience N] [--units N] [--lr X] [--reference seasonal|last]
+ *     [--linear-path frozen|joint]
  *     [--backend wasm|cpu] [--out FILE]
  *
  * Training settings default to the pack's own defaults (DEFAULT_TRAIN_OPTIONS,
@@ -63,7 +64,7 @@ function render(taskId, r, settings) {
   out.push(
     `n = ${r.n} rows (train ${r.split.train} / val ${r.split.val} / test ${r.split.test}); windows train ${r.windows.train}, val ${r.windows.val}, test ${r.windows.test}; ` +
       `L = ${r.window}, H = ${r.horizon}, m = ${r.season}; MASE scale ${f(r.maseScale)}; backend ${r.backend}; ` +
-      `units ${settings.units}, max epochs ${settings.epochs}, patience ${settings.patience}, batch 64, Adam ${settings.learningRate ?? 1e-3}, reference ${settings.reference ?? 'last'}; seeds ${settings.seeds.join(',')}`,
+      `units ${settings.units}, max epochs ${settings.epochs}, patience ${settings.patience}, batch 64, Adam ${settings.learningRate ?? 1e-3}, reference ${settings.reference ?? 'last'}, linear path ${settings.linearPath ?? 'joint'}; seeds ${settings.seeds.join(',')}`,
     '',
   );
   const rows = [];
@@ -126,6 +127,7 @@ async function main() {
         units: { type: 'string' },
         lr: { type: 'string' },
         reference: { type: 'string' },
+        'linear-path': { type: 'string' },
         backend: { type: 'string' },
         out: { type: 'string' },
         report: { type: 'string' },
@@ -170,6 +172,8 @@ async function main() {
   const learningRate = values.lr ? Number(values.lr) : trainDefaults.learningRate;
   const reference = values.reference || trainDefaults.reference;
   if (!['seasonal', 'last'].includes(reference)) usage(`--reference must be seasonal or last, got ${reference}`);
+  const linearPath = values['linear-path'] || trainDefaults.linearPath;
+  if (!['frozen', 'joint'].includes(linearPath)) usage(`--linear-path must be frozen or joint, got ${linearPath}`);
   const outFile = values.out || path.join(__dirname, 'results', 'accuracy.json');
   const results = fs.existsSync(outFile) ? JSON.parse(fs.readFileSync(outFile, 'utf8')) : { tasks: {} };
   const md = [];
@@ -181,6 +185,7 @@ async function main() {
       patience: values.patience ? Number(values.patience) : trainDefaults.patience,
       learningRate,
       reference,
+      linearPath,
       units,
       seeds,
       models: models.map((m) => m.label),
@@ -210,6 +215,7 @@ async function main() {
       batchSize: trainDefaults.batchSize,
       learningRate,
       reference,
+      linearPath,
       modelDefaults: { units },
       onRun: (label, run) =>
         process.stderr.write(

@@ -47,6 +47,9 @@ Models and training:
   --reference R         seasonal | last: targets relative to the last value plus
                         the past seasons' change (when --season fits the window)
                         or to the last value only; default seasonal
+  --linear-path P       frozen | joint: after the ridge start, train only the
+                        recurrent part on the ridge's residual, or everything;
+                        default frozen
   --units N             LSTM units (default of the model: 32)
   --attention-units N   attention units (default 16)
   --no-highway          drop the linear autoregressive path
@@ -72,6 +75,11 @@ function num(name: string, v: string | undefined, test: (n: number) => boolean, 
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || !test(n)) throw new UsageError(`--${name} must be ${expected}, got "${v}"`);
   return n;
+}
+
+function linearPath(v: string | undefined): 'frozen' | 'joint' | undefined {
+  if (v === undefined || v === 'frozen' || v === 'joint') return v;
+  throw new UsageError(`--linear-path must be frozen or joint, got "${v}"`);
 }
 
 function reference(v: string | undefined): 'seasonal' | 'last' | undefined {
@@ -165,6 +173,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         'batch-size': { type: 'string' },
         lr: { type: 'string' },
         reference: { type: 'string' },
+        'linear-path': { type: 'string' },
         units: { type: 'string' },
         'attention-units': { type: 'string' },
         'no-highway': { type: 'boolean' },
@@ -230,6 +239,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       batchSize: int('batch-size', s('batch-size'), 1),
       learningRate: num('lr', s('lr'), (n) => n > 0 && n < 1, 'a number between 0 and 1'),
       reference: reference(s('reference')),
+      linearPath: linearPath(s('linear-path')),
       modelDefaults: Object.fromEntries(
         Object.entries({
           units: int('units', s('units'), 1),

@@ -285,6 +285,8 @@ export interface EvaluateOptions {
   learningRate?: number;
   /** Target reference ('seasonal' | 'last', see TrainOptions). Default: the pack's. */
   reference?: TrainOptions['reference'];
+  /** Linear path after the ridge start ('frozen' | 'joint', see TrainOptions). Default: the pack's. */
+  linearPath?: TrainOptions['linearPath'];
   /** Predict batch size for the test windows. Default 512. */
   predictBatch?: number;
   onProgress?: (e: { model: string; seed: number; progress: EpochProgress }) => void;
@@ -418,6 +420,7 @@ export async function evaluateSeries(series: Series, opts: EvaluateOptions): Pro
           batchSize: opts.batchSize ?? DEFAULT_TRAIN_OPTIONS.batchSize,
           learningRate: opts.learningRate ?? DEFAULT_TRAIN_OPTIONS.learningRate,
           reference: opts.reference ?? DEFAULT_TRAIN_OPTIONS.reference,
+          linearPath: opts.linearPath ?? DEFAULT_TRAIN_OPTIONS.linearPath,
           season,
           name: variant.label,
         },

@@ -10,6 +10,20 @@ const { co2Dataset } = require('./co2-fixture');
 const close = (a, b, tol, what) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 const isErr = (code, re) => (e) => e.code === code && re.test(e.message);
 
+/** The trainer's preparation (last-value reference, last 20% validate) and ridge choice, reproduced. */
+function ridgeStart(data) {
+  const N = data.inputs.length;
+  const nVal = Math.round(N * 0.2);
+  const trainIn = data.inputs.slice(0, N - nVal);
+  const scaler = { ...fitScaler(trainIn), reference: 'last' };
+  const tr = prepare(trainIn, data.targets.slice(0, N - nVal), scaler, 0);
+  const va = prepare(data.inputs.slice(N - nVal), data.targets.slice(N - nVal), scaler, 0);
+  const D = data.window;
+  const H = data.horizon;
+  const m = (p, cols, what) => ({ data: p[what], rows: p.count, cols });
+  return selectRidge(m(tr, D, 'x'), m(tr, H, 'y'), m(va, D, 'x'), m(va, H, 'y'));
+}
+
 describe('core/trainer', function () {
   this.timeout(180000);
   before(() => initBackend());
@@ -120,17 +134,8 @@ describe('core/trainer', function () {
   });
 
   it('starts every model type from the ridge model fitted on the prepared windows', async () => {
-    // Reproduce the trainer's preparation (last-value reference, last 20% validate) and ridge choice.
     const data = co2Dataset(12, 3, 150);
-    const N = data.inputs.length;
-    const nVal = Math.round(N * 0.2);
-    const trainIn = data.inputs.slice(0, N - nVal);
-    const scaler = { ...fitScaler(trainIn), reference: 'last' };
-    const tr = prepare(trainIn, data.targets.slice(0, N - nVal), scaler, 0);
-    const va = prepare(data.inputs.slice(N - nVal), data.targets.slice(N - nVal), scaler, 0);
-    const D = 12;
-    const m = (p, cols, what) => ({ data: p[what], rows: p.count, cols });
-    const ridge = selectRidge(m(tr, D, 'x'), m(tr, 3, 'y'), m(va, D, 'x'), m(va, 3, 'y'));
+    const ridge = ridgeStart(data);
     for (const type of ['lstm', 'attention', 'gca']) {
       // learning rate 0.3: every epoch ruins the start, so the ridge weights are what is kept
       const { artifact, report } = await trainForecaster(data, { type, units: 4, attentionUnits: 4, seed: 3 }, { epochs: 3, patience: 2, learningRate: 0.3, reference: 'last' });
@@ -148,6 +153,45 @@ describe('core/trainer', function () {
     const plain = await trainForecaster(data, { units: 4, seed: 3, highway: false }, { epochs: 2, reference: 'last' });
     assert.strictEqual(plain.report.ridgeAlpha, null);
     assert.ok(Number.isFinite(plain.report.initialValLoss) && plain.report.bestEpoch >= 1);
+  });
+
+  it("linear path 'frozen' (default) keeps the ridge weights while the recurrent part learns; 'joint' trains them; both reload exactly", async () => {
+    const { Forecaster } = require('../../nodes/core/forecaster');
+    const data = co2Dataset(12, 3, 150);
+    const weight = (artifact, name) => decodeFloat32(artifact.weights.find((w) => w.name === name).data);
+    const runs = {};
+    for (const linearPath of ['frozen', 'joint']) {
+      const { artifact, report } = await trainForecaster(data, { units: 4, seed: 5 }, { epochs: 4, patience: 4, learningRate: 0.01, reference: 'last', linearPath });
+      runs[linearPath] = { artifact, report };
+      // Saved in the order a fresh model lists its weights: a reload predicts the same.
+      const f = await Forecaster.load(artifact);
+      const g = Forecaster.fromArtifact(JSON.parse(JSON.stringify(artifact)));
+      try {
+        const a = f.predict(data.inputs.slice(-3)).values;
+        const b = g.predict(data.inputs.slice(-3)).values;
+        assert.deepStrictEqual(a, b, `${linearPath}: topology and code reloads agree`);
+      } finally {
+        f.dispose();
+        g.dispose();
+      }
+    }
+    // Ridge start of both runs: same data, same alpha, same weights before epoch 1.
+    assert.strictEqual(runs.frozen.report.ridgeAlpha, runs.joint.report.ridgeAlpha);
+    assert.strictEqual(runs.frozen.report.initialValLoss, runs.joint.report.initialValLoss);
+    const kernel = (r) => weight(r.artifact, 'highway_dense/kernel');
+    const head = (r) => weight(r.artifact, 'head/kernel');
+    const ridge = ridgeStart(data);
+    assert.strictEqual(runs.frozen.report.ridgeAlpha, ridge.model.alpha);
+    kernel(runs.frozen).forEach((v, i) => close(v, ridge.model.weights[i], 1e-6 * (1 + Math.abs(v)), `frozen highway kernel ${i}`));
+    weight(runs.frozen.artifact, 'highway_dense/bias').forEach((v, i) => close(v, ridge.model.intercept[i], 1e-6, `frozen highway bias ${i}`));
+    // frozen: whatever epoch is kept, the highway is the ridge start; the head moved off zero
+    assert.ok(runs.frozen.report.bestEpoch >= 1, `an epoch beat the ridge start (history ${runs.frozen.report.history.map((h) => h.valLoss)}, start ${runs.frozen.report.initialValLoss})`);
+    assert.ok(head(runs.frozen).some((v) => v !== 0), 'frozen: the recurrent head learned');
+    if (runs.joint.report.bestEpoch >= 1) {
+      const k0 = kernel(runs.frozen);
+      assert.ok(kernel(runs.joint).some((v, i) => Math.abs(v - k0[i]) > 1e-6), 'joint: the highway moved off the ridge weights');
+    }
+    assert.throws(() => resolveTrainOptions({ linearPath: 'loose' }), isErr('BAD_CONFIG', /linearPath must be 'frozen' or 'joint', got "loose"/));
   });
 
   it('uses explicit validation data when given', async () => {
