@@ -14,7 +14,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import { tf } from './backend';
 import { ForecastError } from './errors';
-import { glorot, orthogonal, withHighway, type GraphBuilder } from './graph';
+import { glorot, windowEncoder, withHighway, type GraphBuilder } from './graph';
 
 const t = tf();
 
@@ -161,16 +161,7 @@ t.serialization.registerClass(AdditiveAttention);
  * the highway. serve: [forecast [B, H], attention [B, 1, L]]; train: [B, 1, H].
  */
 export const buildAttentionGraph: GraphBuilder = (spec, cfg) => {
-  const input = t.input({ shape: [spec.window, spec.features], name: 'window' });
-  const states = t.layers
-    .lstm({
-      units: cfg.units,
-      returnSequences: true,
-      kernelInitializer: glorot(cfg, 0),
-      recurrentInitializer: orthogonal(cfg, 1),
-      name: 'lstm_1',
-    })
-    .apply(input) as TF.SymbolicTensor;
+  const { input, states } = windowEncoder(spec, cfg);
   const [summary, alpha] = new AdditiveAttention({ units: cfg.attentionUnits, seed: cfg.seed, name: 'attention' }).apply(
     states,
   ) as TF.SymbolicTensor[];

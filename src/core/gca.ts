@@ -48,7 +48,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import { tf } from './backend';
 import { ForecastError } from './errors';
-import { glorot, orthogonal, withHighway, type GraphBuilder } from './graph';
+import { glorot, orthogonal, windowEncoder, withHighway, type GraphBuilder } from './graph';
 import { checkInt, dot3, timeSteps, type BaseLayerArgs } from './attention';
 
 const t = tf();
@@ -297,16 +297,7 @@ export interface GcaOptions {
  * - train: window -> [B, N, H], every iteration's forecast (fit against Y tiled N times).
  */
 export function buildGca(spec: Parameters<GraphBuilder>[0], cfg: Parameters<GraphBuilder>[1], options: GcaOptions = {}): ReturnType<GraphBuilder> {
-  const input = t.input({ shape: [spec.window, spec.features], name: 'window' });
-  const states = t.layers
-    .lstm({
-      units: cfg.units,
-      returnSequences: true,
-      kernelInitializer: glorot(cfg, 0),
-      recurrentInitializer: orthogonal(cfg, 1),
-      name: 'lstm_1',
-    })
-    .apply(input) as TF.SymbolicTensor;
+  const { input, states } = windowEncoder(spec, cfg);
   const gca = new GcaAttention({
     units: cfg.units,
     attentionUnits: cfg.attentionUnits,

@@ -57,6 +57,25 @@ export function withHighway(
 }
 
 /** Plain LSTM: 1-2 LSTM layers, last hidden state -> Dense(H), plus the highway. */
+/**
+ * The window input and the first LSTM layer over it, every step's state returned
+ * ([B, L, units]): the encoder the attention models attend over.
+ */
+export function windowEncoder(spec: GraphSpec, cfg: ModelConfig): { input: TF.SymbolicTensor; states: TF.SymbolicTensor } {
+  const t = tf();
+  const input = t.input({ shape: [spec.window, spec.features], name: 'window' });
+  const states = t.layers
+    .lstm({
+      units: cfg.units,
+      returnSequences: true,
+      kernelInitializer: glorot(cfg, 0),
+      recurrentInitializer: orthogonal(cfg, 1),
+      name: 'lstm_1',
+    })
+    .apply(input) as TF.SymbolicTensor;
+  return { input, states };
+}
+
 export const buildLstmGraph: GraphBuilder = (spec, cfg) => {
   const t = tf();
   const input = t.input({ shape: [spec.window, spec.features], name: 'window' });

@@ -78,4 +78,21 @@ function roundTripInFreshProcess(modulePath, model, x) {
   }
 }
 
-module.exports = { seededUniform, lagTask, roundTripInFreshProcess };
+/**
+ * Predicts `rounds` times with `model` on a seeded batch [B, L, F] and asserts
+ * that tf.memory().numTensors is back where it was after the first (warm-up) call.
+ */
+function assertFlatTensorCount(t, model, [B, L, F], seed, rounds = 5) {
+  const assert = require('assert');
+  const x = t.tensor3d(seededUniform(B * L * F, seed), [B, L, F]);
+  try {
+    t.dispose(model.predict(x));
+    const before = t.memory().numTensors;
+    for (let i = 0; i < rounds; i++) t.dispose(model.predict(x));
+    assert.strictEqual(t.memory().numTensors, before);
+  } finally {
+    x.dispose();
+  }
+}
+
+module.exports = { seededUniform, lagTask, roundTripInFreshProcess, assertFlatTensorCount };

@@ -5,7 +5,7 @@ const { initBackend, tf } = require('../../nodes/core/backend');
 const { GcaAttention, buildGca } = require('../../nodes/core/gca');
 const { buildGraph } = require('../../nodes/core/graph');
 const { DEFAULT_MODEL_CONFIG } = require('../../nodes/core/model-types');
-const { lagTask, roundTripInFreshProcess, seededUniform } = require('./attention-helpers');
+const { lagTask, roundTripInFreshProcess, seededUniform, assertFlatTensorCount } = require('./attention-helpers');
 
 const close = (actual, expected, tol = 1e-5) => {
   assert.strictEqual(actual.length, expected.length, `length ${actual.length} vs ${expected.length}`);
@@ -195,12 +195,7 @@ describe('core/gca (GcaAttention)', function () {
   }
 
   it('does not grow the tensor count over repeated predictions', () => {
-    const g = buildGraph(spec, { ...cfg, featureAttention: true });
-    const x = t.tensor3d(seededUniform(2 * 5 * 2, 7), [2, 5, 2]);
-    t.dispose(g.serve.predict(x));
-    const before = t.memory().numTensors;
-    for (let i = 0; i < 5; i++) t.dispose(g.serve.predict(x));
-    assert.strictEqual(t.memory().numTensors, before);
+    assertFlatTensorCount(t, buildGraph(spec, { ...cfg, featureAttention: true }).serve, [2, 5, 2], 7);
   });
 
   it('toy task: y = x at a fixed lag -> the final iteration\'s attention peaks at that lag', async () => {
