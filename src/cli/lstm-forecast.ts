@@ -43,7 +43,7 @@ Models and training:
   --epochs N            max epochs; default the pack's (100)
   --patience N          early-stopping patience; default the pack's (10)
   --batch-size N        default 64
-  --lr X                Adam learning rate; default the pack's (0.001)
+  --lr X                Adam learning rate; default the pack's (0.01)
   --reference R         seasonal | last: targets relative to the last value plus
                         the past seasons' change (when --season fits the window)
                         or to the last value only; default seasonal
