@@ -7,10 +7,11 @@
  * Runs the compiled core (npm run build first): the same evaluate code as the CLI.
  *
  *   node bench/accuracy.js [--task co2_monthly,seattle_hourly_temp]
- *     [--models lstm,attention,gca1,gca2,gca3] [--seeds 3] [--epochs N]
+ *     [--models lstm,attention,gca1,gca2,gca3] [--seeds 3|1,2] [--epochs N]
  *     [--patience N] [--units N] [--lr X] [--reference seasonal|last]
  *     [--linear-path frozen|joint]
  *     [--backend wasm|cpu] [--out FILE]
+ *   node bench/accuracy.js --merge A.json,B.json --out C.json   (runs of separate invocations, e.g. seeds in parallel)
  *
  * Training settings default to the pack's own defaults (DEFAULT_TRAIN_OPTIONS,
  * DEFAULT_MODEL_CONFIG), so the benchmark measures what a user gets; the
@@ -114,6 +115,53 @@ function render(taskId, r, settings) {
   return out.join('\n');
 }
 
+/**
+ * Merges saved results (--merge a.json,b.json --out c.json): for each task, the
+ * runs of each model from every file (e.g. seeds run in parallel processes), one
+ * run per seed; the files must agree on everything but the seeds and models.
+ */
+function mergeResults(files, outFile) {
+  if (!outFile) usage('--merge needs --out FILE');
+  const { summarizeRuns } = require('../nodes/core/evaluate');
+  const merged = { tasks: {} };
+  for (const file of files) {
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
+    for (const [id, t] of Object.entries(saved.tasks)) {
+      if (t.partial) usage(`${file}: ${id} is partial`);
+      const into = merged.tasks[id];
+      if (!into) {
+        merged.tasks[id] = JSON.parse(JSON.stringify(t));
+        merged.tasks[id].sources = [file];
+        continue;
+      }
+      const same = (k) => JSON.stringify(into.settings[k]) === JSON.stringify(t.settings[k]);
+      for (const k of ['epochs', 'patience', 'learningRate', 'reference', 'linearPath', 'units']) {
+        if (!same(k)) usage(`${file}: ${id} was run with ${k} ${JSON.stringify(t.settings[k])}, ${into.sources[0]} with ${JSON.stringify(into.settings[k])}`);
+      }
+      into.sources.push(file);
+      into.wallSeconds += t.wallSeconds;
+      for (const m of t.result.models) {
+        const have = into.result.models.find((x) => x.label === m.label);
+        const runs = (have ? have.runs : []).concat(m.runs);
+        const seeds = runs.map((r) => r.seed);
+        if (new Set(seeds).size !== seeds.length) usage(`${file}: ${id} ${m.label} repeats a seed (${seeds.join(', ')})`);
+        runs.sort((a, b) => a.seed - b.seed);
+        const summary = summarizeRuns(m.label, m.config, runs, into.result.horizon);
+        if (have) into.result.models[into.result.models.indexOf(have)] = summary;
+        else into.result.models.push(summary);
+      }
+      into.settings.seeds = [...new Set(into.result.models.flatMap((m) => m.runs.map((r) => r.seed)))].sort((a, b) => a - b);
+      into.settings.models = into.result.models.map((m) => m.label);
+      const fewSeeds = into.result.models.filter((m) => m.runs.length !== 3).map((m) => `${m.label} ${m.runs.length} seed(s) instead of 3`);
+      into.deviations = (into.deviations || []).filter((d) => !/seed\(s\) instead of 3/.test(d)).concat(fewSeeds);
+    }
+  }
+  fs.writeFileSync(outFile, JSON.stringify(merged, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1));
+  for (const [id, t] of Object.entries(merged.tasks)) {
+    process.stdout.write(render(id, t.result, t.settings) + `\nMerged from ${t.sources.join(', ')}; seeds per model: ${t.result.models.map((m) => `${m.label} ${m.runs.map((r) => r.seed).join(',')}`).join('; ')}.\n${t.deviations ? `Deviations from the protocol: ${t.deviations.join('; ')}.\n` : ''}\n`);
+  }
+}
+
 async function main() {
   let values;
   try {
@@ -131,6 +179,7 @@ async function main() {
         backend: { type: 'string' },
         out: { type: 'string' },
         report: { type: 'string' },
+        merge: { type: 'string' },
       },
     }));
   } catch (e) {
@@ -142,6 +191,10 @@ async function main() {
     for (const [id, t] of Object.entries(saved.tasks)) {
       process.stdout.write(render(id, t.result, t.settings) + `\n${t.partial ? 'PARTIAL: not every model finished.\n' : ''}${t.deviations ? `Deviations from the protocol: ${t.deviations.join('; ')}.\n` : ''}\n`);
     }
+    return;
+  }
+  if (values.merge) {
+    mergeResults(values.merge.split(','), values.out);
     return;
   }
   if (values.backend) process.env.LSTM_FORECAST_BACKEND = values.backend;
@@ -164,9 +217,15 @@ async function main() {
   const available = core.availableModelTypes();
   const wanted = values.models || ['lstm', 'attention', 'gca1', 'gca2', 'gca3'].filter((m) => available.includes(m.replace(/\d$/, ''))).join(',');
   const models = core.parseModels(wanted);
-  const nSeeds = values.seeds ? Number(values.seeds) : 3;
-  if (!Number.isInteger(nSeeds) || nSeeds < 1) usage(`--seeds must be a count, got ${values.seeds}`);
-  const seeds = protocol.common.neural.seeds.concat(Array.from({ length: Math.max(0, nSeeds - 3) }, (_, i) => 3 + i)).slice(0, nSeeds);
+  let seeds;
+  if (values.seeds && values.seeds.includes(',')) {
+    seeds = values.seeds.split(',').map(Number);
+    if (seeds.some((x) => !Number.isInteger(x) || x < 0)) usage(`--seeds must be a count or a list of seeds, got ${values.seeds}`);
+  } else {
+    const nSeeds = values.seeds ? Number(values.seeds) : 3;
+    if (!Number.isInteger(nSeeds) || nSeeds < 1) usage(`--seeds must be a count or a list of seeds, got ${values.seeds}`);
+    seeds = protocol.common.neural.seeds.concat(Array.from({ length: Math.max(0, nSeeds - 3) }, (_, i) => 3 + i)).slice(0, nSeeds);
+  }
   const trainDefaults = core.DEFAULT_TRAIN_OPTIONS;
   const units = values.units ? Number(values.units) : core.DEFAULT_MODEL_CONFIG.units;
   const learningRate = values.lr ? Number(values.lr) : trainDefaults.learningRate;

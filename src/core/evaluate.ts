@@ -344,6 +344,27 @@ export interface EvaluateResult {
   models: ModelResult[];
 }
 
+/**
+ * One model's figures over its seeds: mean and population std of MAE, RMSE,
+ * MASE and training time, mean MAE by horizon step (H steps), mean epochs.
+ * Also merges runs of separate invocations (bench/accuracy.js --merge).
+ */
+export function summarizeRuns(label: string, config: ModelResult['config'], runs: RunResult[], H: number): ModelResult {
+  return {
+    label,
+    config,
+    runs,
+    mae: meanStd(runs.map((r) => r.test.mae)),
+    rmse: meanStd(runs.map((r) => r.test.rmse)),
+    mase: meanStd(runs.map((r) => r.test.mase ?? NaN)),
+    maeByStep: Array.from({ length: H }, (_, h) => meanStd(runs.map((r) => r.test.maeByStep[h])).mean),
+    trainSeconds: meanStd(runs.map((r) => r.trainSeconds)),
+    epochs: meanStd(runs.map((r) => r.epochs)).mean,
+    secondsPerEpoch: meanStd(runs.map((r) => r.trainSeconds / Math.max(1, r.epochs))).mean,
+    params: runs.length ? runs[0].params : 0,
+  };
+}
+
 function checkPositiveInt(name: string, v: unknown, min = 1): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
     throw new ForecastError('BAD_CONFIG', `${name} must be a whole number >= ${min}, got ${describe(v)}`);
@@ -451,20 +472,7 @@ export async function evaluateSeries(series: Series, opts: EvaluateOptions): Pro
       runs.push(run);
       opts.onRun?.(variant.label, run);
     }
-    const H = horizon;
-    models.push({
-      label: variant.label,
-      config: { ...opts.modelDefaults, ...variant.config },
-      runs,
-      mae: meanStd(runs.map((r) => r.test.mae)),
-      rmse: meanStd(runs.map((r) => r.test.rmse)),
-      mase: meanStd(runs.map((r) => r.test.mase ?? NaN)),
-      maeByStep: Array.from({ length: H }, (_, h) => meanStd(runs.map((r) => r.test.maeByStep[h])).mean),
-      trainSeconds: meanStd(runs.map((r) => r.trainSeconds)),
-      epochs: meanStd(runs.map((r) => r.epochs)).mean,
-      secondsPerEpoch: meanStd(runs.map((r) => r.trainSeconds / Math.max(1, r.epochs))).mean,
-      params: runs.length ? runs[0].params : 0,
-    });
+    models.push(summarizeRuns(variant.label, { ...opts.modelDefaults, ...variant.config }, runs, horizon));
   }
   return {
     n,
