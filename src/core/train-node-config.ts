@@ -5,7 +5,7 @@
 import { ForecastError, describe } from './errors';
 import { compileValidator } from './validate';
 import { DEFAULT_MODEL_CONFIG, type ModelConfig, type ModelType } from './model-types';
-import { DEFAULT_TRAIN_OPTIONS, resolveModelConfig, resolveTrainOptions, type TrainData, type TrainOptions } from './trainer';
+import { DEFAULT_TRAIN_OPTIONS, resolveModelConfig, resolveTrainOptions, trainDataMeta, type TrainData, type TrainOptions } from './trainer';
 import type { DatasetPayload, WindowPayload } from './window-types';
 
 export interface TrainNodeSettings {
@@ -146,12 +146,7 @@ export function datasetToTrainData(d: DatasetPayload, max = Infinity): { data: T
   const data: TrainData = {
     inputs: dropped ? d.inputs.slice(dropped) : d.inputs,
     targets: dropped ? d.targets.slice(dropped) : d.targets,
-    features: d.features,
-    target: d.target,
-    window: d.window,
-    horizon: d.horizon,
-    step: d.step ?? 0,
-    series: d.series ?? '',
+    ...trainDataMeta(d),
   };
   return { data, dropped };
 }

@@ -16,7 +16,7 @@ import { ForecastError, describe, type ErrorCode } from './errors';
 import type { ModelArtifact } from './artifact';
 import type { ModelConfig } from './model-types';
 import { flatten3 } from './scaler';
-import { checkWindows, resolveModelConfig, resolveTrainOptions, type EpochProgress, type TrainData, type TrainOptions, type TrainResult, type ValidationData } from './trainer';
+import { checkWindows, resolveModelConfig, trainDataMeta, resolveTrainOptions, type EpochProgress, type TrainData, type TrainOptions, type TrainResult, type ValidationData } from './trainer';
 import type { WorkerMessage, WorkerRequest } from './train-worker';
 
 /** What to train. */
@@ -80,12 +80,7 @@ export function startTraining(request: TrainRequest, runner: RunnerOptions = {})
   const valInputs = request.validation ? flatten3(request.validation.inputs) : undefined;
   const valTargets = request.validation ? flatten3(request.validation.targets) : undefined;
   const workerData: WorkerRequest = {
-    features: data.features,
-    target: data.target,
-    window: data.window,
-    horizon: data.horizon,
-    step: data.step ?? 0,
-    series: data.series ?? '',
+    ...trainDataMeta(data),
     count: data.inputs.length,
     inputs,
     targets,

@@ -13,16 +13,10 @@ import { ForecastError } from './errors';
 import type { ModelArtifact, TrainReport } from './artifact';
 import type { ModelConfig } from './model-types';
 import { unflatten3 } from './scaler';
-import { trainForecaster, type EpochProgress, type TrainOptions } from './trainer';
+import { trainForecaster, type EpochProgress, type TrainOptions, type TrainDataMeta } from './trainer';
 
 /** Dataset meta and windows flattened row-major (real units). */
-export interface WorkerRequest {
-  features: string[];
-  target: string;
-  window: number;
-  horizon: number;
-  step: number;
-  series: string;
+export interface WorkerRequest extends TrainDataMeta {
   /** Number of training windows N; inputs [N*L*F], targets [N*H]. */
   count: number;
   inputs: Float32Array;

@@ -48,6 +48,14 @@ export interface TrainData {
   series: string;
 }
 
+/** The fields of {@link TrainData} besides the windows. */
+export type TrainDataMeta = Omit<TrainData, 'inputs' | 'targets'>;
+
+/** The meta fields of a dataset or TrainData, `step` and `series` defaulted (0, ''). */
+export function trainDataMeta(d: { features: string[]; target: string; window: number; horizon: number; step?: number; series?: string }): TrainDataMeta {
+  return { features: d.features, target: d.target, window: d.window, horizon: d.horizon, step: d.step ?? 0, series: d.series ?? '' };
+}
+
 /** Explicit validation windows (same spec as the training data). */
 export interface ValidationData {
   inputs: number[][][];
