@@ -9,6 +9,8 @@
  * - tensor count before / after many single-window predictions,
  * - event-loop lag (max and p99 of a 10 ms setInterval probe) while training
  *   runs in the worker (train-runner) and on the main thread,
+ * - the same model A in bare tfjs (model.fit, model.predict + dataSync), to
+ *   separate the pack's overhead from TensorFlow.js's,
  * - peak RSS.
  * Reference model A: window 48, F = 1 and 3, LSTM 64 units, horizon 12, batch 64;
  * model B: attention (and GCA N=2) when those types exist.
@@ -139,6 +141,32 @@ async function child(backend, opts) {
       r.leakPredictions = opts.leak;
     }
     if (m.full) {
+      // The same architecture in bare tfjs (compile + fit, predict + dataSync), to
+      // separate the pack's own overhead from TensorFlow.js's.
+      const { buildGraph } = require(path.join(CORE, 'graph'));
+      const { resolveModelConfig } = require(path.join(CORE, 'trainer'));
+      const t = tf();
+      const g = buildGraph({ window: 48, features: m.F, horizon: 12 }, resolveModelConfig({ ...m.cfg, seed: 0 }));
+      const nFit = Math.round(nWindows * (1 - trainOpts.validationFraction));
+      const x = t.tensor3d(data.inputs.slice(0, nFit));
+      const y = t.tensor2d(data.targets.slice(0, nFit).map((w) => w.map((v) => v[0])));
+      g.serve.compile({ optimizer: t.train.adam(trainOpts.learningRate), loss: 'meanSquaredError' });
+      const f0 = performance.now();
+      await g.serve.fit(x, y, { epochs: trainOpts.epochs, batchSize: trainOpts.batchSize, shuffle: true, verbose: 0 });
+      r.bareFitWindowsPerSecond = (trainOpts.epochs * nFit) / ((performance.now() - f0) / 1000);
+      const x1 = t.tensor3d([data.inputs[0]]);
+      const bare = [];
+      for (let i = 0; i < 20 + opts.latencyN; i++) {
+        const a = performance.now();
+        const o = g.serve.predict(x1);
+        o.dataSync();
+        o.dispose();
+        if (i >= 20) bare.push(performance.now() - a);
+      }
+      r.barePredict1P50ms = quantile(bare, 0.5);
+      t.dispose([x, y, x1]);
+      g.serve.optimizer?.dispose?.();
+      t.dispose(g.serve.getWeights());
       // Event-loop lag: the same training job on the main thread and in the worker.
       const lagOpts = { ...trainOpts, epochs: 1 };
       r.lagMainThread = await lagDuring(() => trainForecaster(data, { ...m.cfg, seed: 1 }, lagOpts));
@@ -216,6 +244,12 @@ async function parent(values) {
     const a = s.models['A F=1'];
     lines.push(`| ${b} | main thread | ${f(a.lagMainThread.max)} | ${f(a.lagMainThread.p99)} |`);
     lines.push(`| ${b} | worker (train-runner) | ${a.lagWorker.error ? a.lagWorker.error : f(a.lagWorker.max)} | ${a.lagWorker.error ? '-' : f(a.lagWorker.p99)} |`);
+  }
+  lines.push('', '| backend | pack train windows/s | bare tfjs fit windows/s | pack / bare | pack 1-window predict p50 ms | bare predict p50 ms | pack / bare |', '|---|---|---|---|---|---|---|');
+  for (const [b, s] of Object.entries(summary)) {
+    const a = s.models['A F=1'];
+    if (!a || a.bareFitWindowsPerSecond === undefined) continue;
+    lines.push(`| ${b} (A F=1) | ${f(a.trainWindowsPerSecond)} | ${f(a.bareFitWindowsPerSecond)} | ${f(a.trainWindowsPerSecond / a.bareFitWindowsPerSecond, 2)} | ${f(a.predict1P50ms, 2)} | ${f(a.barePredict1P50ms, 2)} | ${f(a.predict1P50ms / a.barePredict1P50ms, 2)} |`);
   }
   if (summary.wasm && summary.cpu) {
     lines.push('', '| model | wasm/cpu train | wasm/cpu batch-256 predict | cpu/wasm 1-window latency |', '|---|---|---|---|');
