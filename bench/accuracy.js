@@ -217,22 +217,24 @@ async function main() {
   const available = core.availableModelTypes();
   const wanted = values.models || ['lstm', 'attention', 'gca1', 'gca2', 'gca3'].filter((m) => available.includes(m.replace(/\d$/, ''))).join(',');
   const models = core.parseModels(wanted);
-  let seeds;
-  if (values.seeds && values.seeds.includes(',')) {
-    seeds = values.seeds.split(',').map(Number);
-    if (seeds.some((x) => !Number.isInteger(x) || x < 0)) usage(`--seeds must be a count or a list of seeds, got ${values.seeds}`);
-  } else {
-    const nSeeds = values.seeds ? Number(values.seeds) : 3;
-    if (!Number.isInteger(nSeeds) || nSeeds < 1) usage(`--seeds must be a count or a list of seeds, got ${values.seeds}`);
-    seeds = protocol.common.neural.seeds.concat(Array.from({ length: Math.max(0, nSeeds - 3) }, (_, i) => 3 + i)).slice(0, nSeeds);
-  }
   const trainDefaults = core.DEFAULT_TRAIN_OPTIONS;
   const units = values.units ? Number(values.units) : core.DEFAULT_MODEL_CONFIG.units;
-  const learningRate = values.lr ? Number(values.lr) : trainDefaults.learningRate;
-  const reference = values.reference || trainDefaults.reference;
-  if (!['seasonal', 'last'].includes(reference)) usage(`--reference must be seasonal or last, got ${reference}`);
-  const linearPath = values['linear-path'] || trainDefaults.linearPath;
-  if (!['frozen', 'joint'].includes(linearPath)) usage(`--linear-path must be frozen or joint, got ${linearPath}`);
+  let seeds;
+  let learningRate;
+  let reference;
+  let linearPath;
+  try {
+    // The protocol's seeds are 0, 1, 2: a count N gives 0..N-1.
+    seeds = core.parseSeeds(values.seeds || String(protocol.common.neural.seeds.length));
+    // Checked by the trainer's own option validation, before any data is read.
+    ({ learningRate, reference, linearPath } = core.resolveTrainOptions({
+      learningRate: values.lr ? Number(values.lr) : trainDefaults.learningRate,
+      reference: values.reference || trainDefaults.reference,
+      linearPath: values['linear-path'] || trainDefaults.linearPath,
+    }));
+  } catch (e) {
+    usage(e.message);
+  }
   const outFile = values.out || path.join(__dirname, 'results', 'accuracy.json');
   const results = fs.existsSync(outFile) ? JSON.parse(fs.readFileSync(outFile, 'utf8')) : { tasks: {} };
   const md = [];

@@ -90,7 +90,8 @@ async function child(backend, opts) {
   const warn = console.warn;
   console.warn = (...a) => (String(a[0]).startsWith('Orthogonal initializer') ? undefined : warn(...a));
   const { initBackend, tf } = require(path.join(CORE, 'backend'));
-  const { trainForecaster } = require(path.join(CORE, 'trainer'));
+  const { trainForecaster, resolveModelConfig } = require(path.join(CORE, 'trainer'));
+  const { buildGraph } = require(path.join(CORE, 'graph'));
   const { Forecaster } = require(path.join(CORE, 'forecaster'));
   const { availableModelTypes } = require(path.join(CORE, 'evaluate'));
   let runner;
@@ -143,8 +144,6 @@ async function child(backend, opts) {
     if (m.full) {
       // The same architecture in bare tfjs (compile + fit, predict + dataSync), to
       // separate the pack's own overhead from TensorFlow.js's.
-      const { buildGraph } = require(path.join(CORE, 'graph'));
-      const { resolveModelConfig } = require(path.join(CORE, 'trainer'));
       const t = tf();
       const g = buildGraph({ window: 48, features: m.F, horizon: 12 }, resolveModelConfig({ ...m.cfg, seed: 0 }));
       const nFit = Math.round(nWindows * (1 - trainOpts.validationFraction));

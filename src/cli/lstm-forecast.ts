@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ForecastError } from '../core/errors';
 import { parseCsv, parseTime } from '../core/csv';
-import { evaluateSeries, parseModels, seriesFromTable, type EvaluateResult, type MeanStd } from '../core/evaluate';
+import { evaluateSeries, parseModels, parseSeeds, seriesFromTable, type EvaluateResult, type MeanStd } from '../core/evaluate';
 import type { BackendName } from '../core/backend';
 
 const USAGE = `Usage:
@@ -77,14 +77,10 @@ function num(name: string, v: string | undefined, test: (n: number) => boolean, 
   return n;
 }
 
-function linearPath(v: string | undefined): 'frozen' | 'joint' | undefined {
-  if (v === undefined || v === 'frozen' || v === 'joint') return v;
-  throw new UsageError(`--linear-path must be frozen or joint, got "${v}"`);
-}
-
-function reference(v: string | undefined): 'seasonal' | 'last' | undefined {
-  if (v === undefined || v === 'seasonal' || v === 'last') return v;
-  throw new UsageError(`--reference must be seasonal or last, got "${v}"`);
+/** `v` when it is one of `allowed` (or undefined), else a usage error naming the option. */
+function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly [T, T]): T | undefined {
+  if (v === undefined || (allowed as readonly string[]).includes(v)) return v as T | undefined;
+  throw new UsageError(`--${name} must be ${allowed[0]} or ${allowed[1]}, got "${v}"`);
 }
 
 function size(name: string, v: string | undefined): number | undefined {
@@ -207,16 +203,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const backend = s('backend');
     if (backend !== undefined && !['wasm', 'cpu', 'tensorflow'].includes(backend)) throw new UsageError(`--backend must be wasm, cpu or tensorflow, got "${backend}"`);
     if (backend) process.env.LSTM_FORECAST_BACKEND = backend as BackendName;
-    const seedsArg = s('seeds') ?? '3';
-    let seeds: number[];
-    if (/^\d+$/.test(seedsArg)) {
-      const k = int('seeds', seedsArg, 1)!;
-      seeds = Array.from({ length: k }, (_, i) => i);
-    } else if (/^\d+(,\d+)+$/.test(seedsArg)) {
-      seeds = seedsArg.split(',').map(Number);
-    } else {
-      throw new UsageError(`--seeds must be a count (3) or a list (0,1,2), got "${seedsArg}"`);
-    }
     load = {
       target: s('target')!,
       features: s('features') ? s('features')!.split(',').map((f) => f.trim()).filter(Boolean) : undefined,
@@ -233,13 +219,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
       valSize: size('val-size', s('val-size')),
       stride: int('stride', s('stride'), 1),
       models: parseModels(s('model') ?? 'lstm'),
-      seeds,
+      seeds: parseSeeds(s('seeds') ?? '3'),
       epochs: int('epochs', s('epochs'), 1),
       patience: int('patience', s('patience'), 1),
       batchSize: int('batch-size', s('batch-size'), 1),
       learningRate: num('lr', s('lr'), (n) => n > 0 && n < 1, 'a number between 0 and 1'),
-      reference: reference(s('reference')),
-      linearPath: linearPath(s('linear-path')),
+      reference: oneOf('reference', s('reference'), ['seasonal', 'last']),
+      linearPath: oneOf('linear-path', s('linear-path'), ['frozen', 'joint']),
       modelDefaults: Object.fromEntries(
         Object.entries({
           units: int('units', s('units'), 1),

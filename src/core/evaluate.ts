@@ -245,6 +245,17 @@ export function parseModels(spec: string): ModelVariant[] {
   return out;
 }
 
+/**
+ * Parses seeds: a count N (seeds 0..N-1, N >= 1) or a comma-separated list of
+ * whole numbers (e.g. "1,2" to run more seeds of an earlier run in parallel).
+ */
+export function parseSeeds(spec: string): number[] {
+  const v = spec.trim();
+  if (/^\d+$/.test(v) && Number(v) >= 1) return Array.from({ length: Number(v) }, (_, i) => i);
+  if (/^\d+(,\d+)+$/.test(v)) return v.split(',').map(Number);
+  throw new ForecastError('BAD_CONFIG', `seeds must be a count (3) or a list (0,1,2), got ${describe(spec)}`);
+}
+
 /** Mean and (population) standard deviation. */
 export interface MeanStd {
   mean: number;

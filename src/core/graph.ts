@@ -56,7 +56,6 @@ export function withHighway(
   return t.layers.add({ name: `${name}_add` }).apply([head, linear]) as TF.SymbolicTensor;
 }
 
-/** Plain LSTM: 1-2 LSTM layers, last hidden state -> Dense(H), plus the highway. */
 /**
  * The window input and the first LSTM layer over it, every step's state returned
  * ([B, L, units]): the encoder the attention models attend over.
@@ -76,6 +75,7 @@ export function windowEncoder(spec: GraphSpec, cfg: ModelConfig): { input: TF.Sy
   return { input, states };
 }
 
+/** Plain LSTM: 1-2 LSTM layers, last hidden state -> Dense(H), plus the highway. */
 export const buildLstmGraph: GraphBuilder = (spec, cfg) => {
   const t = tf();
   const input = t.input({ shape: [spec.window, spec.features], name: 'window' });

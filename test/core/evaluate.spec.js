@@ -58,6 +58,12 @@ describe('evaluate: split and origins (accuracy-protocol-v1)', function () {
     assert.throws(() => ev.parseModels('lstm2'), /unknown model "lstm2"/);
   });
 
+  it('parses seeds: a count or a list', function () {
+    assert.deepEqual(ev.parseSeeds('3'), [0, 1, 2]);
+    assert.deepEqual(ev.parseSeeds('1,2'), [1, 2]);
+    for (const bad of ['0', '', 'x', '1,', '-1', '1.5']) assert.throws(() => ev.parseSeeds(bad), (e) => e.code === 'BAD_CONFIG' && /seeds must be a count \(3\) or a list \(0,1,2\)/.test(e.message), bad);
+  });
+
   it('reads a series from a table: target first, time range, clear errors', function () {
     const t = parseCsv('date,a,b\n2020-01-01,1,10\n2020-01-02,2,20\n2020-01-03,x,30\n');
     const s = ev.seriesFromTable(t, { target: 'b', features: ['a'], time: 'date', to: Date.UTC(2020, 0, 2) });
