@@ -122,7 +122,7 @@ function render(taskId, r, settings) {
  */
 function mergeResults(files, outFile) {
   if (!outFile) usage('--merge needs --out FILE');
-  const { summarizeRuns } = require('../nodes/core/evaluate');
+  const { summarizeRuns } = require('../nodes/core/analysis/evaluate');
   const merged = { tasks: {} };
   for (const file of files) {
     const saved = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -204,18 +204,17 @@ async function main() {
   let core;
   try {
     core = {
-      ...require('../nodes/core/evaluate'),
-      ...require('../nodes/core/csv'),
-      ...require('../nodes/core/trainer'),
-      ...require('../nodes/core/model-types'),
+      ...require('../nodes/core/analysis/evaluate'),
+      ...require('../nodes/core/data/csv'),
+      ...require('../nodes/core/train/trainer'),
+      ...require('../nodes/core/settings/model'),
     };
   } catch (e) {
     usage(`cannot load the compiled core (${e.message.split('\n')[0]}); run npm run build first`);
   }
   const tasks = (values.task || protocol.tasks.map((t) => t.id).join(',')).split(',');
   for (const id of tasks) if (!protocol.tasks.some((t) => t.id === id)) usage(`unknown task "${id}" (expected ${protocol.tasks.map((t) => t.id).join(', ')})`);
-  const available = core.availableModelTypes();
-  const wanted = values.models || ['lstm', 'attention', 'gca1', 'gca2', 'gca3'].filter((m) => available.includes(m.replace(/\d$/, ''))).join(',');
+  const wanted = values.models || 'lstm,attention,gca1,gca2,gca3';
   const models = core.parseModels(wanted);
   const trainDefaults = core.DEFAULT_TRAIN_OPTIONS;
   const units = values.units ? Number(values.units) : core.DEFAULT_MODEL_CONFIG.units;

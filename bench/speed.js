@@ -89,20 +89,15 @@ async function lagDuring(work) {
 async function child(backend, opts) {
   const warn = console.warn;
   console.warn = (...a) => (String(a[0]).startsWith('Orthogonal initializer') ? undefined : warn(...a));
-  const { initBackend, tf } = require(path.join(CORE, 'backend'));
-  const { trainForecaster, resolveModelConfig } = require(path.join(CORE, 'trainer'));
-  const { buildGraph } = require(path.join(CORE, 'graph'));
-  const { Forecaster } = require(path.join(CORE, 'forecaster'));
-  const { availableModelTypes } = require(path.join(CORE, 'evaluate'));
-  let runner;
-  try {
-    runner = require(path.join(CORE, 'train-runner'));
-  } catch (e) {
-    runner = undefined;
-  }
+  const { initBackend, tf } = require(path.join(CORE, 'base/backend'));
+  const { trainForecaster, resolveModelConfig } = require(path.join(CORE, 'train/trainer'));
+  const { buildGraph } = require(path.join(CORE, 'model/graph'));
+  const { Forecaster } = require(path.join(CORE, 'serve/forecaster'));
+  const { MODEL_TYPES } = require(path.join(CORE, 'settings/model'));
+  const runner = require(path.join(CORE, 'train/runner'));
   const info = await initBackend(backend);
   if (info.name !== backend) return { backend, error: `backend ${backend} did not load (${info.fallbacks.join('; ')})` };
-  const types = availableModelTypes();
+  const types = MODEL_TYPES;
   const models = [
     { id: 'A F=1', cfg: { type: 'lstm', units: 64 }, F: 1, full: true },
     { id: 'A F=3', cfg: { type: 'lstm', units: 64 }, F: 3 },
@@ -169,14 +164,10 @@ async function child(backend, opts) {
       // Event-loop lag: the same training job on the main thread and in the worker.
       const lagOpts = { ...trainOpts, epochs: 1 };
       r.lagMainThread = await lagDuring(() => trainForecaster(data, { ...m.cfg, seed: 1 }, lagOpts));
-      if (runner && typeof runner.startTraining === 'function') {
-        r.lagWorker = await lagDuring(async () => {
-          const job = runner.startTraining({ data, model: { ...m.cfg, seed: 1 }, options: lagOpts, backend });
-          await job.promise;
-        });
-      } else {
-        r.lagWorker = { error: 'train-runner not available in this build' };
-      }
+      r.lagWorker = await lagDuring(async () => {
+        const job = runner.startTraining({ data, model: { ...m.cfg, seed: 1 }, options: lagOpts, backend });
+        await job.promise;
+      });
     }
     fc.dispose();
     out.models[m.id] = r;

@@ -3,9 +3,9 @@
  * Output 1: the numbers; output 2: Dashboard 2 chart points; output 3: an SVG heat map.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { ForecastError, describe } from './core/errors';
-import { inspectAttention } from './core/inspect';
-import type { ForecastPayload } from './core/forecast-message';
+import { ForecastError, describe } from './core/base/errors';
+import { inspectAttention } from './core/analysis/attention-report';
+import type { ForecastPayload } from './core/serve/forecast-message';
 import { onInput, refuse } from './glue/node-util';
 
 interface InspectorNodeDef extends NodeDef {

@@ -4,9 +4,9 @@
  * the stored artifact changes (a new training run, another instance).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { ForecastError } from './core/errors';
-import { Forecaster } from './core/forecaster';
-import { chartPoints, featureMismatch, forecastPayload, readPredictInput } from './core/forecast-message';
+import { ForecastError } from './core/base/errors';
+import { Forecaster } from './core/serve/forecaster';
+import { chartPoints, featureMismatch, forecastPayload, readPredictInput } from './core/serve/forecast-message';
 import { onInput, refuse } from './glue/node-util';
 import { checkModelName, describeLocation, readArtifact, type ModelLocation, type ModelScope } from './glue/model-store';
 import { startBackend } from './glue/backend-status';

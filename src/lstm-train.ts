@@ -4,13 +4,13 @@
  * output 2: progress per epoch (dashboard chart points).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { ForecastError } from './core/errors';
-import { RunQueue } from './core/run-queue';
-import { startTraining, type TrainingJob } from './core/train-runner';
-import type { TrainData, EpochProgress } from './core/trainer';
-import { WindowAccumulator, datasetToTrainData, parseTrainNodeConfig, type TrainNodeSettings } from './core/train-node-config';
-import { validateArtifact, type ModelArtifact } from './core/artifact';
-import type { DatasetPayload, WindowPayload } from './core/window-types';
+import { ForecastError } from './core/base/errors';
+import { RunQueue } from './glue/run-queue';
+import { startTraining, type TrainingJob } from './core/train/runner';
+import type { TrainData, EpochProgress } from './core/train/trainer';
+import { WindowAccumulator, datasetToTrainData, parseTrainNodeConfig, type TrainNodeSettings } from './core/train/train-data';
+import { validateArtifact, type ModelArtifact } from './core/model/artifact';
+import type { DatasetPayload, WindowPayload } from './core/data/window-message';
 import { errorStatus, onInput, refuse, type Done, type Send } from './glue/node-util';
 import { checkModelName, describeLocation, readArtifact, writeArtifact, type ModelLocation, type ModelScope } from './glue/model-store';
 import { startBackend } from './glue/backend-status';

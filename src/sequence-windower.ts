@@ -4,8 +4,8 @@
  * Glue only: the windowing lives in core/windower.ts.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { ForecastError } from './core/errors';
-import { Windower, parseWindowerConfig, parseTime, type WindowerConfig } from './core/windower';
+import { ForecastError } from './core/base/errors';
+import { Windower, parseWindowerConfig, parseTime, type WindowerConfig } from './core/data/windower';
 import { contextGet, contextSet, onInput, refuse, warnThrottle } from './glue/node-util';
 
 interface WindowerNodeDef extends NodeDef, Partial<Record<keyof WindowerConfig, string | number>> {

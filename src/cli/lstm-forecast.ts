@@ -11,10 +11,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ForecastError } from '../core/errors';
-import { parseCsv, parseTime } from '../core/csv';
-import { evaluateSeries, parseModels, parseSeeds, seriesFromTable, type EvaluateResult, type MeanStd } from '../core/evaluate';
-import type { BackendName } from '../core/backend';
+import { ForecastError } from '../core/base/errors';
+import { parseCsv, parseTime } from '../core/data/csv';
+import { evaluateSeries, parseModels, parseSeeds, seriesFromTable, type EvaluateResult, type MeanStd } from '../core/analysis/evaluate';
+import type { BackendName } from '../core/base/backend';
 
 const USAGE = `Usage:
   lstm-forecast evaluate --csv FILE --target COL --window L --horizon H [options]

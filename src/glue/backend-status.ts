@@ -1,6 +1,6 @@
 /** Starts the TensorFlow.js backend once per process and logs which one runs. */
 import type { NodeAPI } from 'node-red';
-import { initBackend, type BackendInfo } from '../core/backend';
+import { initBackend, type BackendInfo } from '../core/base/backend';
 
 let logged = false;
 

@@ -4,7 +4,7 @@
  * The stored value is the JSON-safe artifact, never a live model.
  */
 import type { Node } from 'node-red';
-import { ForecastError } from '../core/errors';
+import { ForecastError } from '../core/base/errors';
 import { contextGet, contextSet } from './node-util';
 
 export type ModelScope = 'flow' | 'global';
@@ -46,10 +46,4 @@ export function writeArtifact(node: Node, loc: ModelLocation, artifact: unknown)
   return contextSet(contextOf(node, loc.scope) as never, loc.name, artifact, loc.store).catch((err: Error) => {
     throw new ForecastError('TRAINING_FAILED', `could not store model '${loc.name}' in ${describeLocation(loc)}: ${err.message}`, 'store error');
   });
-}
-
-/** The context store names configured in settings.js ('default' included). */
-export function knownStores(settings: unknown): string[] | undefined {
-  const cs = (settings as { contextStorage?: Record<string, unknown> } | undefined)?.contextStorage;
-  return cs ? Object.keys(cs) : undefined;
 }

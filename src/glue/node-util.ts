@@ -3,7 +3,7 @@
  * Only this folder and the node entry files touch Node-RED.
  */
 import type { Node, NodeMessageInFlow, NodeMessage } from 'node-red';
-import { ForecastError } from '../core/errors';
+import { ForecastError } from '../core/base/errors';
 
 export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 export type Done = (err?: Error) => void;

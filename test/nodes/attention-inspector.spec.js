@@ -3,7 +3,7 @@
 // the inspector's bad inputs.
 const assert = require('assert');
 const { helper, startRuntime, stopRuntime, nextMessage, expectError, lastStatus } = require('../helpers/runtime');
-const { co2Series } = require('../core/co2-fixture');
+const { co2Series } = require('../helpers/co2-fixture');
 const nodes = ['sequence-windower', 'lstm-train', 'lstm-predict', 'attention-inspector'].map((n) => require(`../../nodes/${n}.js`));
 
 const L = 24;

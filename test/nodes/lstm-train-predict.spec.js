@@ -10,7 +10,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { helper, startRuntime, stopRuntime, nextMessage, expectError, collect, lastStatus } = require('../helpers/runtime');
-const { co2Series } = require('../core/co2-fixture');
+const { co2Series } = require('../helpers/co2-fixture');
 
 const paths = {
   windower: require.resolve('../../nodes/sequence-windower.js'),

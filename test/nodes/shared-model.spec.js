@@ -7,7 +7,7 @@ const path = require('path');
 const { spawn } = require('child_process');
 const { helper, startRuntime, stopRuntime, nextMessage } = require('../helpers/runtime');
 const { startRedisServer } = require('../context/fixtures/redis-server');
-const { co2Series } = require('../core/co2-fixture');
+const { co2Series } = require('../helpers/co2-fixture');
 
 const nodes = ['sequence-windower', 'lstm-train', 'lstm-predict'].map((n) => require(`../../nodes/${n}.js`));
 const redisStore = require('../../nodes/context/redis-store.js');

@@ -1,0 +1,473 @@
+/**
+ * Offline evaluation of forecasters on one series: a chronological train /
+ * validation / test split, training with the validation part as the early
+ * stopping set, then a rolling-origin test in real units beside the two naive
+ * baselines, repeated over seeds. The same code serves the `lstm-forecast
+ * evaluate` command and the accuracy benchmark (bench/accuracy.js), and follows
+ * the benchmark protocol (accuracy-protocol-v1):
+ *
+ * - split: n_test = round(0.2 n), n_val = round(0.1 n), n_train = the rest;
+ *   train = [0, n_train), val = [n_train, n_train + n_val), test = the rest.
+ * - origin o = index of the last observed row; targets are y[o+1 .. o+H].
+ *   train origins: L-1 <= o and o+H <= n_train-1 (targets inside train);
+ *   val origins: n_train-1 <= o and o+H <= n_train+n_val-1 (inputs may reach back);
+ *   test origins: n_train+n_val-1 <= o and o+H <= n-1, every `stride`-th.
+ * - MASE scale: mean_{t=m..n_train-1} |y[t] - y[t-m]| on the train rows (season m).
+ *
+ * Pure core: no Node-RED, no console, no process.exit.
+ */
+import { initBackend } from '../base/backend';
+import { ForecastError, describe } from '../base/errors';
+import { slidingWindows, medianStep } from '../data/windowing';
+import { columnIndex, numericColumn, timeColumn, type CsvTable } from '../data/csv';
+import { lastValueForecast, seasonalNaiveForecast, scoreForecast, targetsToMatrix, type ForecastScores } from '../data/metrics';
+import type { ModelConfig, ModelType } from '../settings/model';
+import { DEFAULT_TRAIN_OPTIONS, trainForecaster, type EpochProgress, type TrainOptions } from '../train/trainer';
+import { Forecaster } from '../serve/forecaster';
+
+/** A multivariate series in memory, oldest row first. */
+export interface Series {
+  /** [n][F] readings. */
+  rows: number[][];
+  /** Column names of `rows`. */
+  features: string[];
+  /** Target name, one of `features`. */
+  target: string;
+  /** [n] epoch ms, when a time column was given. */
+  timestamps?: number[];
+}
+
+export interface LoadSeriesOptions {
+  target: string;
+  /** Input features; default [target]. The target is added first when missing. */
+  features?: string[];
+  /** Time column (ISO dates or epoch ms); rows must be in increasing time. */
+  time?: string;
+  /** Keep rows with time >= from (epoch ms; needs `time`). */
+  from?: number;
+  /** Keep rows with time <= to (epoch ms; needs `time`). */
+  to?: number;
+}
+
+/**
+ * Picks the target, features and time column out of a parsed CSV.
+ * @throws ForecastError for a missing column (listing the available ones), a
+ *   non-numeric cell (with row and column) or times that do not increase.
+ */
+export function seriesFromTable(table: CsvTable, opts: LoadSeriesOptions): Series {
+  columnIndex(table, opts.target);
+  let features = opts.features && opts.features.length ? opts.features.slice() : [opts.target];
+  if (!features.includes(opts.target)) features = [opts.target, ...features];
+  features.forEach((f) => columnIndex(table, f));
+  let keep = table.rows.map((_, k) => k);
+  let timestamps: number[] | undefined;
+  if (opts.time !== undefined) {
+    const all = timeColumn(table, opts.time);
+    keep = keep.filter((k) => (opts.from === undefined || all[k] >= opts.from) && (opts.to === undefined || all[k] <= opts.to));
+    timestamps = keep.map((k) => all[k]);
+    for (let i = 1; i < timestamps.length; i++) {
+      if (!(timestamps[i] > timestamps[i - 1])) {
+        throw new ForecastError(
+          'BAD_TIMESTAMP',
+          `row ${keep[i] + 1}, column '${opts.time}': expected times in increasing order, got ${new Date(timestamps[i]).toISOString()} after ${new Date(timestamps[i - 1]).toISOString()}`,
+          'bad time order',
+        );
+      }
+    }
+  } else if (opts.from !== undefined || opts.to !== undefined) {
+    throw new ForecastError('BAD_CONFIG', 'a time range (from/to) needs a time column');
+  }
+  const cols = features.map((f) => numericColumn(table, f, keep));
+  const rows = keep.map((_, i) => cols.map((c) => c[i]));
+  return { rows, features, target: opts.target, timestamps };
+}
+
+/** Python's round(): halves go to the even neighbour (so splits match the Python anchors). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Rows in each part of a chronological split. */
+export interface SplitSizes {
+  train: number;
+  val: number;
+  test: number;
+}
+
+/**
+ * Sizes of the chronological split. A size below 1 is a fraction of n
+ * (rounded half to even like Python), 1 or more a row count (integer).
+ * @param testSize default 0.2
+ * @param valSize default 0.1
+ */
+export function splitSizes(n: number, testSize = 0.2, valSize = 0.1): SplitSizes {
+  const rowsOf = (what: string, s: number): number => {
+    if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0 || (s >= 1 && !Number.isInteger(s))) {
+      throw new ForecastError('BAD_CONFIG', `${what} size must be a fraction between 0 and 1 or a whole number of rows, got ${describe(s)}`);
+    }
+    return s < 1 ? roundHalfEven(s * n) : s;
+  };
+  const test = rowsOf('test', testSize);
+  const val = rowsOf('validation', valSize);
+  return { train: n - val - test, val, test };
+}
+
+/** Inclusive origin bounds [lo, hi] of each part (lo > hi: no window). */
+export interface OriginRanges {
+  train: [number, number];
+  val: [number, number];
+  test: [number, number];
+}
+
+/** Origin bounds per the protocol (see the module comment). */
+export function originRanges(sizes: SplitSizes, window: number, horizon: number): OriginRanges {
+  const endTrain = sizes.train; // first val row
+  const endVal = sizes.train + sizes.val; // first test row
+  const n = endVal + sizes.test;
+  return {
+    train: [window - 1, endTrain - 1 - horizon],
+    val: [endTrain - 1, endVal - 1 - horizon],
+    test: [endVal - 1, n - 1 - horizon],
+  };
+}
+
+/**
+ * Checks that every part holds at least one window: train needs window + horizon
+ * rows, validation and test at least `horizon` rows (their inputs reach back).
+ */
+export function checkSplit(sizes: SplitSizes, window: number, horizon: number): void {
+  const n = sizes.train + sizes.val + sizes.test;
+  const need = (part: string, rows: number, min: number, why: string): void => {
+    if (rows < min) {
+      throw new ForecastError(
+        'BAD_INPUT',
+        `too few rows: the ${part} part has ${rows} of ${n} rows, needs at least ${min} (${why}); use a longer series, a smaller window/horizon or other split sizes`,
+        'too few rows',
+      );
+    }
+  };
+  need('train', sizes.train, window + horizon, `window ${window} + horizon ${horizon}`);
+  need('validation', sizes.val, horizon, `horizon ${horizon}; its inputs reach back into train`);
+  need('test', sizes.test, horizon, `horizon ${horizon}; its inputs reach back into earlier parts`);
+}
+
+/** Windows of one part, with their origin indices in the series. */
+export interface PartWindows {
+  inputs: number[][][];
+  targets: number[][][];
+  origins: number[];
+}
+
+export interface SplitWindows {
+  sizes: SplitSizes;
+  train: PartWindows;
+  val: PartWindows;
+  test: PartWindows;
+}
+
+/**
+ * Cuts the train, validation and test windows of a series.
+ * @param stride step between test origins (default 1); train and validation use every origin.
+ */
+export function splitWindows(rows: number[][], targetIndex: number, window: number, horizon: number, sizes: SplitSizes, stride = 1): SplitWindows {
+  checkSplit(sizes, window, horizon);
+  const r = originRanges(sizes, window, horizon);
+  const cut = (range: [number, number], s: number): PartWindows =>
+    slidingWindows(rows, window, horizon, s, targetIndex, { minOrigin: range[0], maxOrigin: range[1] });
+  return { sizes, train: cut(r.train, 1), val: cut(r.val, 1), test: cut(r.test, stride) };
+}
+
+/**
+ * The protocol's MASE scale: mean_{t=m..nTrain-1} |y[t] - y[t-m]| over the train
+ * rows of the series. (metrics.maseScale works on windows, for the trainer's
+ * report, where only windows exist; here the whole series is at hand.)
+ */
+export function seriesMaseScale(y: number[], nTrain: number, season: number): number {
+  const m = Math.max(1, season);
+  let s = 0;
+  let k = 0;
+  for (let t = m; t < nTrain; t++) {
+    s += Math.abs(y[t] - y[t - m]);
+    k++;
+  }
+  return k ? s / k : 0;
+}
+
+/** A model to evaluate: a label and its (partial) architecture. */
+export interface ModelVariant {
+  label: string;
+  config: Partial<ModelConfig> & { type: ModelType };
+}
+
+/**
+ * Parses a model list: comma separated `lstm`, `attention`, `gca` (default N),
+ * `gca1`..`gca3` (N refinement iterations) or `all` (lstm, attention, gca).
+ */
+export function parseModels(spec: string): ModelVariant[] {
+  const out: ModelVariant[] = [];
+  for (const raw of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(lstm|attention|gca)([1-3])?$/.exec(raw);
+    if (raw === 'all') {
+      out.push({ label: 'lstm', config: { type: 'lstm' } }, { label: 'attention', config: { type: 'attention' } }, { label: 'gca', config: { type: 'gca' } });
+    } else if (m && (m[1] === 'gca' || !m[2])) {
+      const type = m[1] as ModelType;
+      out.push({ label: raw, config: m[2] ? { type, iterations: Number(m[2]) } : { type } });
+    } else {
+      throw new ForecastError('BAD_CONFIG', `unknown model ${describe(raw)}; expected lstm, attention, gca, gca1, gca2, gca3 or all`);
+    }
+  }
+  if (!out.length) throw new ForecastError('BAD_CONFIG', 'no model given; expected lstm, attention, gca or all');
+  return out;
+}
+
+/**
+ * Parses seeds: a count N (seeds 0..N-1, N >= 1) or a comma-separated list of
+ * whole numbers (e.g. "1,2" to run more seeds of an earlier run in parallel).
+ */
+export function parseSeeds(spec: string): number[] {
+  const v = spec.trim();
+  if (/^\d+$/.test(v) && Number(v) >= 1) return Array.from({ length: Number(v) }, (_, i) => i);
+  if (/^\d+(,\d+)+$/.test(v)) return v.split(',').map(Number);
+  throw new ForecastError('BAD_CONFIG', `seeds must be a count (3) or a list (0,1,2), got ${describe(spec)}`);
+}
+
+/** Mean and (population) standard deviation. */
+export interface MeanStd {
+  mean: number;
+  std: number;
+}
+
+export function meanStd(xs: number[]): MeanStd {
+  if (!xs.length) return { mean: NaN, std: NaN };
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const v = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length;
+  return { mean, std: Math.sqrt(v) };
+}
+
+export interface EvaluateOptions {
+  window: number;
+  horizon: number;
+  /** Season m in steps (MASE scale and seasonal naive). */
+  season: number;
+  /** Test part: fraction (< 1) or rows. Default 0.2. */
+  testSize?: number;
+  /** Validation part: fraction (< 1) or rows. Default 0.1. */
+  valSize?: number;
+  /** Step between test origins. Default 1. */
+  stride?: number;
+  /** Models to train. Default [lstm]. */
+  models?: ModelVariant[];
+  /** Seeds; one training run per model and seed. Default [0, 1, 2]. */
+  seeds?: number[];
+  /** Architecture settings applied to every model (units, attentionUnits, highway ...). */
+  modelDefaults?: Partial<ModelConfig>;
+  /** Max epochs. Default: the pack's (DEFAULT_TRAIN_OPTIONS.epochs). */
+  epochs?: number;
+  /** Early-stopping patience. Default: the pack's. */
+  patience?: number;
+  /** Default: the pack's (64). */
+  batchSize?: number;
+  /** Adam learning rate. Default: the pack's. */
+  learningRate?: number;
+  /** Target reference ('seasonal' | 'last', see TrainOptions). Default: the pack's. */
+  reference?: TrainOptions['reference'];
+  /** Linear path after the ridge start ('frozen' | 'joint', see TrainOptions). Default: the pack's. */
+  linearPath?: TrainOptions['linearPath'];
+  /** Predict batch size for the test windows. Default 512. */
+  predictBatch?: number;
+  onProgress?: (e: { model: string; seed: number; progress: EpochProgress }) => void;
+  /** Called after each training run. */
+  onRun?: (model: string, run: RunResult) => void;
+}
+
+/** Scores of one forecaster on the test origins, real units. */
+export type TestScores = ForecastScores;
+
+export interface RunResult {
+  seed: number;
+  test: TestScores;
+  /** Wall time of training, seconds. */
+  trainSeconds: number;
+  epochs: number;
+  bestEpoch: number;
+  params: number;
+  backend: string;
+}
+
+export interface ModelResult {
+  label: string;
+  config: Partial<ModelConfig>;
+  runs: RunResult[];
+  /** Mean and std over seeds. */
+  mae: MeanStd;
+  rmse: MeanStd;
+  mase: MeanStd;
+  /** [H] mean over seeds of the MAE per horizon step. */
+  maeByStep: number[];
+  trainSeconds: MeanStd;
+  /** Mean epochs run. */
+  epochs: number;
+  /** Seconds per epoch (mean over seeds of trainSeconds / epochs). */
+  secondsPerEpoch: number;
+  params: number;
+}
+
+export interface EvaluateResult {
+  n: number;
+  window: number;
+  horizon: number;
+  season: number;
+  stride: number;
+  features: string[];
+  target: string;
+  split: SplitSizes;
+  /** Windows per part. */
+  windows: { train: number; val: number; test: number };
+  /** MASE scale (train part, lag = season), real units. */
+  maseScale: number;
+  backend: string;
+  baselines: { lastValue: TestScores; seasonalNaive: TestScores | null };
+  models: ModelResult[];
+}
+
+/**
+ * One model's figures over its seeds: mean and population std of MAE, RMSE,
+ * MASE and training time, mean MAE by horizon step (H steps), mean epochs.
+ * Also merges runs of separate invocations (bench/accuracy.js --merge).
+ */
+export function summarizeRuns(label: string, config: ModelResult['config'], runs: RunResult[], H: number): ModelResult {
+  return {
+    label,
+    config,
+    runs,
+    mae: meanStd(runs.map((r) => r.test.mae)),
+    rmse: meanStd(runs.map((r) => r.test.rmse)),
+    mase: meanStd(runs.map((r) => r.test.mase ?? NaN)),
+    maeByStep: Array.from({ length: H }, (_, h) => meanStd(runs.map((r) => r.test.maeByStep[h])).mean),
+    trainSeconds: meanStd(runs.map((r) => r.trainSeconds)),
+    epochs: meanStd(runs.map((r) => r.epochs)).mean,
+    secondsPerEpoch: meanStd(runs.map((r) => r.trainSeconds / Math.max(1, r.epochs))).mean,
+    params: runs.length ? runs[0].params : 0,
+  };
+}
+
+function checkPositiveInt(name: string, v: unknown, min = 1): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw new ForecastError('BAD_CONFIG', `${name} must be a whole number >= ${min}, got ${describe(v)}`);
+  }
+}
+
+/**
+ * Seasonal naive over the whole series (the protocol's yhat[o+h] = y[o+h-m*ceil(h/m)]),
+ * which also works when the season is longer than the window.
+ */
+function seriesSeasonalNaive(y: number[], origins: number[], horizon: number, m: number): number[][] {
+  return origins.map((o) => {
+    const row: number[] = [];
+    for (let h = 1; h <= horizon; h++) row.push(y[o + h - m * Math.ceil(h / m)]);
+    return row;
+  });
+}
+
+/**
+ * Runs the evaluation. Trains every model once per seed (sequentially, on the
+ * backend chosen by initBackend) and scores it on the test origins.
+ */
+export async function evaluateSeries(series: Series, opts: EvaluateOptions): Promise<EvaluateResult> {
+  const { window, horizon, season } = opts;
+  checkPositiveInt('window', window);
+  checkPositiveInt('horizon', horizon);
+  checkPositiveInt('season', season, 0);
+  const stride = opts.stride ?? 1;
+  checkPositiveInt('stride', stride);
+  const ti = series.features.indexOf(series.target);
+  if (ti < 0) throw new ForecastError('BAD_CONFIG', `target '${series.target}' is not one of the features (${series.features.join(', ')})`);
+  const n = series.rows.length;
+  const sizes = splitSizes(n, opts.testSize ?? 0.2, opts.valSize ?? 0.1);
+  const parts = splitWindows(series.rows, ti, window, horizon, sizes, stride);
+  const y = series.rows.map((r) => r[ti]);
+  const scale = seriesMaseScale(y, sizes.train, season);
+  const truth = targetsToMatrix(parts.test.targets);
+  const seasonal = season >= 1
+    ? (seasonalNaiveForecast(parts.test.inputs, ti, horizon, season) ?? seriesSeasonalNaive(y, parts.test.origins, horizon, season))
+    : null;
+  const baselines = {
+    lastValue: scoreForecast(truth, lastValueForecast(parts.test.inputs, ti, horizon), scale),
+    seasonalNaive: seasonal ? scoreForecast(truth, seasonal, scale) : null,
+  };
+  const info = await initBackend();
+  const step = series.timestamps ? medianStep(series.timestamps) : 0;
+  const models: ModelResult[] = [];
+  const seeds = opts.seeds ?? [0, 1, 2];
+  for (const variant of opts.models ?? [{ label: 'lstm', config: { type: 'lstm' } }]) {
+    const runs: RunResult[] = [];
+    for (const seed of seeds) {
+      const config = { ...opts.modelDefaults, ...variant.config, seed };
+      const { artifact, report } = await trainForecaster(
+        {
+          inputs: parts.train.inputs,
+          targets: parts.train.targets,
+          features: series.features,
+          target: series.target,
+          window,
+          horizon,
+          step,
+          series: '',
+        },
+        config,
+        {
+          epochs: opts.epochs ?? DEFAULT_TRAIN_OPTIONS.epochs,
+          patience: opts.patience ?? DEFAULT_TRAIN_OPTIONS.patience,
+          batchSize: opts.batchSize ?? DEFAULT_TRAIN_OPTIONS.batchSize,
+          learningRate: opts.learningRate ?? DEFAULT_TRAIN_OPTIONS.learningRate,
+          reference: opts.reference ?? DEFAULT_TRAIN_OPTIONS.reference,
+          linearPath: opts.linearPath ?? DEFAULT_TRAIN_OPTIONS.linearPath,
+          season,
+          name: variant.label,
+        },
+        {
+          validation: { inputs: parts.val.inputs, targets: parts.val.targets },
+          onEpoch: opts.onProgress ? (progress) => opts.onProgress!({ model: variant.label, seed, progress }) : undefined,
+        },
+      );
+      const forecaster = Forecaster.fromArtifact(artifact);
+      const pred: number[][] = [];
+      const pb = opts.predictBatch ?? 512;
+      try {
+        for (let i = 0; i < parts.test.inputs.length; i += pb) {
+          pred.push(...forecaster.predict(parts.test.inputs.slice(i, i + pb)).forecast);
+        }
+      } finally {
+        forecaster.dispose?.();
+      }
+      const run: RunResult = {
+        seed,
+        test: scoreForecast(truth, pred, scale),
+        trainSeconds: report.trainSeconds,
+        epochs: report.epochs,
+        bestEpoch: report.bestEpoch,
+        params: report.params,
+        backend: report.backend,
+      };
+      runs.push(run);
+      opts.onRun?.(variant.label, run);
+    }
+    models.push(summarizeRuns(variant.label, { ...opts.modelDefaults, ...variant.config }, runs, horizon));
+  }
+  return {
+    n,
+    window,
+    horizon,
+    season,
+    stride,
+    features: series.features,
+    target: series.target,
+    split: sizes,
+    windows: { train: parts.train.inputs.length, val: parts.val.inputs.length, test: parts.test.inputs.length },
+    maseScale: scale,
+    backend: info.name,
+    baselines,
+    models,
+  };
+}

@@ -1,0 +1,38 @@
+/** Nested number arrays <-> flat typed arrays (row-major), for tensors and worker transfer. */
+import { ForecastError } from './errors';
+
+/** Flattens [N][A][B] nested arrays row-major into a Float32Array of N*A*B. */
+export function flatten3(data: number[][][]): Float32Array {
+  const n = data.length;
+  const a = n ? data[0].length : 0;
+  const b = a ? data[0][0].length : 0;
+  const out = new Float32Array(n * a * b);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const w = data[i];
+    for (let j = 0; j < a; j++) {
+      const row = w[j];
+      for (let c = 0; c < b; c++) out[k++] = row[c];
+    }
+  }
+  return out;
+}
+
+/** Inverse of {@link flatten3}: a flat row-major array to [N][A][B] numbers. */
+export function unflatten3(flat: ArrayLike<number>, n: number, a: number, b: number): number[][][] {
+  if (flat.length !== n * a * b) {
+    throw new ForecastError('BAD_INPUT', `expected ${n * a * b} values for ${n} x ${a} x ${b}, got ${flat.length}`);
+  }
+  const out: number[][][] = new Array(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const w: number[][] = new Array(a);
+    for (let j = 0; j < a; j++) {
+      const row: number[] = new Array(b);
+      for (let c = 0; c < b; c++) row[c] = flat[k++];
+      w[j] = row;
+    }
+    out[i] = w;
+  }
+  return out;
+}

@@ -1,0 +1,267 @@
+/**
+ * Scaling between real units and what the networks see.
+ *
+ * Two steps, both invertible:
+ * 1. z-score per feature, `(x - mean[f]) / std[f]`, fitted on the training
+ *    windows only (fitting on validation rows would leak their level).
+ * 2. Window-relative levels: in every window the last scaled value of the target
+ *    channel (the "level") is subtracted from that channel and from the H scaled
+ *    targets, and added back to forecasts. The network then predicts changes from
+ *    the last reading, not absolute levels; on a trending series (monthly CO2) an
+ *    LSTM without this extrapolates badly (MASE 14.5 against 0.50 with it,
+ *    measured in Python), because validation levels lie outside the training range.
+ * 3. Optional seasonal reference (scaler.reference = 'seasonal', season m): the
+ *    target of step h becomes relative to ref_h = y[o] + mean_k (y[o+h-m*k] - y[o-m*k])
+ *    (scaled units, o = the window's last row, k = ceil(h/m) .. ceil(h/m)+K-1, the
+ *    K = scaler.seasons past seasons that fit in the window) instead of y[o]: last
+ *    value plus last seasons' change over the same stretch of the cycle. The
+ *    network learns the residual on top; restoreForecast adds ref_h back. Inputs
+ *    stay window-relative to y[o]. Without the field (old artifacts) or when the
+ *    season does not fit the window, the reference is y[o] for every h.
+ *
+ * Prepared data is flat and row-major: inputs Float32Array [N*L*F], targets
+ * [N*H], ready to become tensors [N, L, F] and [N, H].
+ */
+import { ForecastError } from '../base/errors';
+
+/** Per-feature z-score parameters, in real units, in feature column order. JSON-safe. */
+export interface ScalerState {
+  mean: number[];
+  std: number[];
+  /**
+   * What targets are made relative to: 'last' (y[o], the default when absent) or
+   * 'seasonal' (see the module comment; needs `season` and `seasons`).
+   */
+  reference?: TargetReference;
+  /** Season m in steps for the seasonal reference. */
+  season?: number;
+  /** Past seasons K averaged in the seasonal reference (>= 1). */
+  seasons?: number;
+}
+
+export type TargetReference = 'last' | 'seasonal';
+
+/**
+ * How many past seasons a seasonal reference can average for window L, horizon H
+ * and season m: the largest K with m * (ceil(H/m) + K - 1) <= L - 1, so every
+ * index o - m*k stays inside the window; capped at `maxSeasons`. 0 when the
+ * season does not fit (or m < 1).
+ */
+export function seasonsThatFit(window: number, horizon: number, season: number, maxSeasons = Infinity): number {
+  if (!Number.isInteger(season) || season < 1 || horizon < 1) return 0;
+  const k0 = Math.ceil(horizon / season);
+  const K = Math.floor((window - 1) / season) - k0 + 1;
+  return Math.max(0, Math.min(K, maxSeasons));
+}
+
+/**
+ * Picks the target reference for a scaler fitted on training windows. With a
+ * season m >= 2 that fits the window, the candidates are 'last' and 'seasonal'
+ * with K = 1 .. min(fit, maxSeasons); the one whose reference alone (network
+ * output 0) has the smallest mean absolute error on the training targets wins.
+ * Otherwise 'last' (m = 1 is no season: its "seasonal" reference would be a
+ * drift extrapolation). Why choose K on the data: averaging 2 years
+ * is best on monthly CO2 (reference-only test MASE 0.379 vs 0.443 with 1), the
+ * last day alone on hourly temperature normals (0.716 vs 0.800 with 2); the
+ * training windows pick the same K as the test on both.
+ * @param inputs [N][L][F] training windows, real units.
+ * @param targets [N][H][1] their targets.
+ * @param scaler z-score parameters (mean/std) of the training windows.
+ * @param maxSeasons cap on K. Default 3.
+ */
+export function chooseReference(
+  inputs: number[][][],
+  targets: number[][][],
+  scaler: ScalerState,
+  targetIndex: number,
+  season: number,
+  maxSeasons = 3,
+): Pick<ScalerState, 'reference' | 'season' | 'seasons'> {
+  const L = inputs.length ? inputs[0].length : 0;
+  const H = targets.length ? targets[0].length : 0;
+  const fit = season >= 2 ? seasonsThatFit(L, H, season, maxSeasons) : 0;
+  let best: Pick<ScalerState, 'reference' | 'season' | 'seasons'> = { reference: 'last' };
+  let bestErr = Infinity;
+  for (let K = 0; K <= fit && fit > 0; K++) {
+    const candidate: Pick<ScalerState, 'reference' | 'season' | 'seasons'> = K ? { reference: 'seasonal', season, seasons: K } : { reference: 'last' };
+    const p = prepare(inputs, targets, { mean: scaler.mean, std: scaler.std, ...candidate }, targetIndex);
+    let err = 0;
+    for (let i = 0; i < p.y.length; i++) err += Math.abs(p.y[i]);
+    if (err < bestErr) {
+      bestErr = err;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+/** K of a scaler's seasonal reference for this window and horizon; 0 = use the last value. */
+function activeSeasons(scaler: ScalerState, window: number, horizon: number): number {
+  if (scaler.reference !== 'seasonal' || !scaler.season || !scaler.seasons) return 0;
+  const fit = seasonsThatFit(window, horizon, scaler.season);
+  if (fit < scaler.seasons) {
+    throw new ForecastError('SPEC_MISMATCH', `the seasonal reference needs ${scaler.seasons} seasons of ${scaler.season} steps back in a window of ${window} rows with horizon ${horizon}, only ${fit} fit`);
+  }
+  return scaler.seasons;
+}
+
+/**
+ * Smallest standard deviation used for scaling (real units). A constant feature
+ * (std 0) would otherwise divide by zero; with the floor it scales to 0.
+ */
+export const STD_FLOOR = 1e-6;
+
+/** Shapes of a dataset: N windows of L rows x F features, horizon H. */
+export interface DatasetShape {
+  count: number;
+  window: number;
+  features: number;
+  horizon: number;
+}
+
+/** A dataset scaled, made window-relative and flattened (row-major). */
+export interface PreparedData extends DatasetShape {
+  /** [N*L*F] scaled inputs, target channel minus the window's level. */
+  x: Float32Array;
+  /** [N*H] scaled targets minus the window's level (empty when no targets were given). */
+  y: Float32Array;
+  /** [N] the level of each window: last scaled target-channel value. */
+  levels: Float32Array;
+  /**
+   * [N*H] the scaled reference each target is relative to (the level repeated,
+   * or the seasonal reference). Empty when the data has no horizon (H = 0 and
+   * no `horizon` argument given to {@link prepare}).
+   */
+  refs: Float32Array;
+}
+
+/**
+ * Fits z-score parameters on `inputs` ([N][L][F], real units), every row of
+ * every window counted (overlapping windows weight inner rows more; the effect
+ * on mean/std is small). std is the population standard deviation, floored at
+ * {@link STD_FLOOR}.
+ */
+export function fitScaler(inputs: number[][][]): ScalerState {
+  if (!inputs.length || !inputs[0].length || !inputs[0][0].length) {
+    throw new ForecastError('BAD_INPUT', `cannot fit a scaler: expected at least one window with rows and features, got ${inputs.length} windows`);
+  }
+  const F = inputs[0][0].length;
+  const sum = new Float64Array(F);
+  const sumSq = new Float64Array(F);
+  let n = 0;
+  for (const w of inputs) {
+    for (const row of w) {
+      for (let f = 0; f < F; f++) sum[f] += row[f];
+      n++;
+    }
+  }
+  const mean = Array.from(sum, (s) => s / n);
+  for (const w of inputs) {
+    for (const row of w) {
+      for (let f = 0; f < F; f++) sumSq[f] += (row[f] - mean[f]) ** 2;
+    }
+  }
+  const std = Array.from(sumSq, (s) => Math.max(Math.sqrt(s / n), STD_FLOOR));
+  return { mean, std };
+}
+
+/**
+ * Scales inputs ([N][L][F], real units) and, when given, targets ([N][H][1],
+ * real units of the target feature) into window-relative form.
+ * @param targetIndex column of the target feature in the inputs.
+ * @param horizon H for the references when no targets are given (prediction);
+ *   default: the targets' length, else 0.
+ */
+export function prepare(
+  inputs: number[][][],
+  targets: number[][][] | undefined,
+  scaler: ScalerState,
+  targetIndex: number,
+  horizon?: number,
+): PreparedData {
+  const N = inputs.length;
+  const L = N ? inputs[0].length : 0;
+  const F = L ? inputs[0][0].length : 0;
+  const H = targets && targets.length ? targets[0].length : 0;
+  const RH = H || horizon || 0;
+  if (scaler.mean.length !== F || scaler.std.length !== F) {
+    throw new ForecastError('SPEC_MISMATCH', `the scaler has ${scaler.mean.length} features, the windows have ${F}`);
+  }
+  if (targetIndex < 0 || targetIndex >= F) {
+    throw new ForecastError('BAD_CONFIG', `target index ${targetIndex} is outside the ${F} features`);
+  }
+  const x = new Float32Array(N * L * F);
+  const y = new Float32Array(N * H);
+  const levels = new Float32Array(N);
+  const refs = new Float32Array(N * RH);
+  const { mean, std } = scaler;
+  const tm = mean[targetIndex];
+  const ts = std[targetIndex];
+  const K = N && RH ? activeSeasons(scaler, L, RH) : 0;
+  const m = scaler.season ?? 0;
+  let k = 0;
+  for (let i = 0; i < N; i++) {
+    const w = inputs[i];
+    const level = (w[L - 1][targetIndex] - tm) / ts;
+    levels[i] = level;
+    for (let h = 1; h <= RH; h++) {
+      let ref = level;
+      if (K) {
+        // window row of o is L-1; y[o+h-m*k] - y[o-m*k] averaged over K seasons back.
+        let change = 0;
+        for (let s = Math.ceil(h / m); s < Math.ceil(h / m) + K; s++) {
+          change += (w[L - 1 + h - m * s][targetIndex] - w[L - 1 - m * s][targetIndex]) / ts;
+        }
+        ref = level + change / K;
+      }
+      refs[i * RH + h - 1] = ref;
+    }
+    for (let j = 0; j < L; j++) {
+      const row = w[j];
+      for (let f = 0; f < F; f++) {
+        const z = (row[f] - mean[f]) / std[f];
+        x[k++] = f === targetIndex ? z - level : z;
+      }
+    }
+    if (H) {
+      const t = targets![i];
+      for (let h = 0; h < H; h++) y[i * H + h] = (t[h][0] - tm) / ts - refs[i * H + h];
+    }
+  }
+  return { x, y, levels, refs, count: N, window: L, features: F, horizon: H };
+}
+
+/**
+ * Turns scaled window-relative forecasts ([N*H] flat or [N][H]) back into real
+ * units: `(yhat + ref[i][h]) * std[t] + mean[t]`, ref = `refs` when given (from
+ * {@link prepare}: seasonal or last-value references), else level[i] for every h.
+ * @param refs [N*H] references (PreparedData.refs); pass them whenever the scaler
+ *   may be seasonal.
+ * @returns [N][H] forecasts in real units of the target feature.
+ */
+export function restoreForecast(
+  scaled: ArrayLike<number> | number[][],
+  levels: ArrayLike<number>,
+  scaler: ScalerState,
+  targetIndex: number,
+  horizon: number,
+  refs?: ArrayLike<number>,
+): number[][] {
+  const flat: ArrayLike<number> = Array.isArray(scaled) && Array.isArray(scaled[0]) ? (scaled as number[][]).flat() : (scaled as ArrayLike<number>);
+  const N = levels.length;
+  if (flat.length !== N * horizon) {
+    throw new ForecastError('BAD_INPUT', `expected ${N} x ${horizon} scaled forecasts, got ${flat.length} values`);
+  }
+  if (refs && refs.length !== N * horizon) {
+    throw new ForecastError('BAD_INPUT', `expected ${N} x ${horizon} references, got ${refs.length} values`);
+  }
+  const tm = scaler.mean[targetIndex];
+  const ts = scaler.std[targetIndex];
+  const out: number[][] = new Array(N);
+  for (let i = 0; i < N; i++) {
+    const row: number[] = new Array(horizon);
+    for (let h = 0; h < horizon; h++) row[h] = (flat[i * horizon + h] + (refs ? refs[i * horizon + h] : levels[i])) * ts + tm;
+    out[i] = row;
+  }
+  return out;
+}

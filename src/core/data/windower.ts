@@ -1,0 +1,555 @@
+/**
+ * The sequence windower's pure core: per-series buffers of readings, cut into
+ * the window messages that train and predict consume (see window-types.ts).
+ * Never imports Node-RED; the node glue (src/sequence-windower.ts) feeds it.
+ */
+import { ForecastError, describe } from '../base/errors';
+import { compileValidator } from '../base/validate';
+import { medianStep, slidingWindows } from './windowing';
+import type { DatasetPayload, WindowMeta, WindowPayload } from './window-message';
+
+export type InvalidPolicy = 'error' | 'drop' | 'carry';
+export type OverflowPolicy = 'error' | 'drop-oldest';
+
+export interface WindowerConfig {
+  /** 'stream': one reading per message; 'batch': a whole history per message. */
+  mode: 'stream' | 'batch';
+  /** Window length L (readings per window). */
+  window: number;
+  /** Readings between two emitted windows (stream) or two window origins (batch). */
+  stride: number;
+  /** Forecast horizon H: target values attached to training windows; 0 = none. */
+  horizon: number;
+  /** Comma-separated input features, by name or 0-based index; '' = all numeric fields. */
+  features: string;
+  /** The forecast target, by name or index into the readings; '' = the first feature. */
+  target: string;
+  /** Batch mode: the field holding each reading's time (epoch ms or ISO string); '' = look for timestamp/time/date. */
+  timeField: string;
+  /** Assumed interval (ms) between readings that carry no time (batch without a time field). */
+  interval: number;
+  /** What to do with a missing or non-numeric value: error, drop the reading (warn), or carry the last value (warn). */
+  invalid: InvalidPolicy;
+  /** A reading more than this many ms after the previous one restarts the series (no window spans a gap); 0 = off. */
+  maxGap: number;
+  /** Most series (topics) held at once. */
+  maxSeries: number;
+  /** Most readings accepted in one batch message. */
+  maxBatch: number;
+  /** Past maxSeries / maxBatch: reject the message, or drop the least recently updated series / the oldest readings. */
+  overflow: OverflowPolicy;
+}
+
+export const DEFAULT_WINDOWER_CONFIG: WindowerConfig = {
+  mode: 'stream',
+  window: 24,
+  stride: 1,
+  horizon: 0,
+  features: '',
+  target: '',
+  timeField: '',
+  interval: 1000,
+  invalid: 'error',
+  maxGap: 0,
+  maxSeries: 100,
+  maxBatch: 100000,
+  overflow: 'error',
+};
+
+const configSchema = {
+  type: 'object',
+  properties: {
+    mode: { type: 'string', enum: ['stream', 'batch'] },
+    window: { type: 'integer', minimum: 1, maximum: 10000 },
+    stride: { type: 'integer', minimum: 1, maximum: 100000 },
+    horizon: { type: 'integer', minimum: 0, maximum: 10000 },
+    features: { type: 'string', maxLength: 2000 },
+    target: { type: 'string', maxLength: 200 },
+    timeField: { type: 'string', maxLength: 200 },
+    interval: { type: 'number', exclusiveMinimum: 0 },
+    invalid: { type: 'string', enum: ['error', 'drop', 'carry'] },
+    maxGap: { type: 'number', minimum: 0 },
+    maxSeries: { type: 'integer', minimum: 1, maximum: 100000 },
+    maxBatch: { type: 'integer', minimum: 1, maximum: 10000000 },
+    overflow: { type: 'string', enum: ['error', 'drop-oldest'] },
+  },
+  required: ['mode', 'window', 'stride', 'horizon', 'features', 'target', 'timeField', 'interval', 'invalid', 'maxGap', 'maxSeries', 'maxBatch', 'overflow'],
+  additionalProperties: false,
+};
+const checkConfig = compileValidator<WindowerConfig>(configSchema, 'BAD_CONFIG', 'windower config');
+
+/**
+ * Validates a config (numbers may arrive as strings from the editor: convert
+ * them first). Throws ForecastError('BAD_CONFIG') with every problem listed.
+ */
+export function parseWindowerConfig(raw: Partial<Record<keyof WindowerConfig, unknown>>): WindowerConfig {
+  const merged: Record<string, unknown> = { ...DEFAULT_WINDOWER_CONFIG };
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === undefined || !(k in DEFAULT_WINDOWER_CONFIG)) continue;
+    const def = (DEFAULT_WINDOWER_CONFIG as unknown as Record<string, unknown>)[k];
+    merged[k] = typeof def === 'number' && typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+  }
+  const cfg = checkConfig(merged);
+  const sel = splitList(cfg.features);
+  if (cfg.target !== '' && sel.length && !sel.includes(cfg.target) && !sel.some((s) => isIndex(s) && isIndex(cfg.target) && Number(s) === Number(cfg.target))) {
+    throw new ForecastError('BAD_CONFIG', `invalid windower config: target '${cfg.target}' must be one of the input features (${sel.join(', ')})`, 'invalid config');
+  }
+  return cfg;
+}
+
+function splitList(s: string): string[] {
+  return s.split(',').map((x) => x.trim()).filter((x) => x !== '');
+}
+
+function isIndex(s: string): boolean {
+  return /^\d+$/.test(s);
+}
+
+/** How a series' readings look: fixed at its first reading. */
+interface Schema {
+  /** 'number': one value; 'array': positions; 'object': named fields. */
+  kind: 'number' | 'array' | 'object';
+  /** Feature names in column order. */
+  features: string[];
+  /** Where each feature is read from: an array position or an object key. */
+  keys: (string | number)[];
+  /** Length of array readings (all must have it). */
+  arity: number;
+  /** Column of the target in `features`. */
+  targetIndex: number;
+}
+
+interface SeriesState {
+  schema: Schema;
+  rows: number[][];
+  times: number[];
+  /** Readings since the last emitted window. */
+  sinceEmit: number;
+  /** Has a full window been emitted since the buffer last (re)started? */
+  emitted: boolean;
+  /** Last update (for drop-oldest eviction), ms. */
+  touched: number;
+}
+
+/** JSON-safe snapshot for the node context (persistence across restarts). */
+export interface WindowerState {
+  format: 'sequence-windower-state';
+  /** Settings the buffers were cut for; a snapshot taken under other settings is discarded. */
+  settings: string;
+  series: Record<string, SeriesState>;
+}
+
+export interface StreamResult {
+  /** The newest L readings (for predict), when the series emits. */
+  forecast?: WindowPayload;
+  /** The window that ended H readings ago with its H known targets (for train), when the series emits and horizon > 0. */
+  training?: WindowPayload;
+  /** Readings held for this series now. */
+  buffered: number;
+  warnings: string[];
+}
+
+export interface BatchResult {
+  /** Every labelled window of the batch (absent when horizon is 0 or too few readings for one). */
+  dataset?: DatasetPayload;
+  /** The newest L readings of the batch (for a forecast beyond the history). */
+  latest?: WindowPayload;
+  /** Readings kept after dropping bad ones. */
+  readings: number;
+  warnings: string[];
+}
+
+/** Parses a time: epoch ms (number or numeric string) or an ISO 8601 string. Returns NaN when it is neither. */
+export function parseTime(v: unknown): number {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : NaN;
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'string' && v.trim() !== '') {
+    const s = v.trim();
+    if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s);
+    // Date-only or date-time without an offset: Date.parse reads date-time as local time.
+    return Date.parse(s);
+  }
+  return NaN;
+}
+
+/** A finite number, or a string that is exactly one (MQTT payloads arrive as strings). */
+function toNumber(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const n = Number(v.trim());
+    return Number.isFinite(n) ? n : undefined;
+  }
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return undefined;
+}
+
+const TIME_FIELDS = ['timestamp', 'time', 'date', 'datetime', 'ts'];
+
+function iso(t: number): string {
+  return Number.isFinite(t) && Math.abs(t) < 8.64e15 ? new Date(t).toISOString() : String(t);
+}
+
+export class Windower {
+  readonly config: WindowerConfig;
+  private series = new Map<string, SeriesState>();
+  private readonly featureSel: string[];
+
+  constructor(config: WindowerConfig) {
+    this.config = config;
+    this.featureSel = splitList(config.features);
+  }
+
+  /** Number of series held. */
+  get seriesCount(): number {
+    return this.series.size;
+  }
+
+  /** Readings buffered for a series (0 when unknown). */
+  buffered(series: string): number {
+    return this.series.get(series)?.rows.length ?? 0;
+  }
+
+  /** Most readings a stream series keeps: one training window and its horizon. */
+  get capacity(): number {
+    return this.config.window + this.config.horizon;
+  }
+
+  /** The settings that make buffers incompatible when changed. */
+  get settingsKey(): string {
+    const c = this.config;
+    return JSON.stringify([c.window, c.horizon, c.features, c.target]);
+  }
+
+  /** Clears one series, or all when `series` is undefined. Returns how many were cleared. */
+  reset(series?: string): number {
+    if (series === undefined) {
+      const n = this.series.size;
+      this.series.clear();
+      return n;
+    }
+    return this.series.delete(series) ? 1 : 0;
+  }
+
+  snapshot(): WindowerState {
+    const series: Record<string, SeriesState> = {};
+    for (const [k, s] of this.series) series[k] = s;
+    return JSON.parse(JSON.stringify({ format: 'sequence-windower-state', settings: this.settingsKey, series }));
+  }
+
+  /** Restores a snapshot; returns false (and keeps nothing) when it was taken under other settings or is malformed. */
+  restore(state: unknown): boolean {
+    const s = state as WindowerState | undefined;
+    if (!s || s.format !== 'sequence-windower-state' || s.settings !== this.settingsKey || typeof s.series !== 'object') return false;
+    this.series.clear();
+    for (const [k, v] of Object.entries(s.series)) {
+      if (!v || !Array.isArray(v.rows) || !Array.isArray(v.times) || !v.schema) continue;
+      this.series.set(k, v);
+    }
+    while (this.series.size > this.config.maxSeries) this.evictOldest();
+    return true;
+  }
+
+  /**
+   * Adds one reading to a series and returns the windows it completes.
+   * Throws ForecastError on bad input; the buffers are unchanged then.
+   * @param time epoch ms of the reading
+   */
+  push(seriesKey: string, value: unknown, time: number): StreamResult {
+    const warnings: string[] = [];
+    if (!Number.isFinite(time)) {
+      throw new ForecastError('BAD_TIMESTAMP', `series '${seriesKey}': expected msg.timestamp as epoch ms or an ISO 8601 string, got ${describe(time)}`, 'bad timestamp');
+    }
+    let state = this.series.get(seriesKey);
+    const schema = state?.schema ?? this.schemaFor(value, seriesKey);
+    const last = state && state.rows.length ? state.rows[state.rows.length - 1] : undefined;
+    const row = this.readRow(value, schema, seriesKey, last, warnings, '');
+    if (row === undefined) return { buffered: state?.rows.length ?? 0, warnings };
+    if (state && state.times.length) {
+      const prev = state.times[state.times.length - 1];
+      if (time <= prev) {
+        throw new ForecastError('BAD_TIMESTAMP', `series '${seriesKey}': expected a timestamp after ${iso(prev)}, got ${iso(time)} (timestamps must increase)`, 'time went backwards');
+      }
+    }
+    if (!state) {
+      this.makeRoom(seriesKey);
+      state = { schema, rows: [], times: [], sinceEmit: 0, emitted: false, touched: Date.now() };
+      this.series.set(seriesKey, state);
+    }
+    if (this.config.maxGap > 0 && state.times.length && time - state.times[state.times.length - 1] > this.config.maxGap) {
+      warnings.push(`series '${seriesKey}': gap of ${Math.round((time - state.times[state.times.length - 1]) / 1000)} s > maxGap; buffer restarted`);
+      state.rows = [];
+      state.times = [];
+      state.sinceEmit = 0;
+      state.emitted = false;
+    }
+    state.rows.push(row);
+    state.times.push(time);
+    state.touched = Date.now();
+    if (state.rows.length > this.capacity) {
+      const drop = state.rows.length - this.capacity;
+      state.rows.splice(0, drop);
+      state.times.splice(0, drop);
+    }
+    state.sinceEmit++;
+    const { window: L, horizon: H, stride } = this.config;
+    const result: StreamResult = { buffered: state.rows.length, warnings };
+    if (state.rows.length < L) return result;
+    if (state.emitted && state.sinceEmit < stride) return result;
+    state.sinceEmit = 0;
+    state.emitted = true;
+    const n = state.rows.length;
+    const meta = this.meta(seriesKey, schema, state.times);
+    result.forecast = {
+      type: 'window',
+      ...meta,
+      inputs: state.rows.slice(n - L).map((r) => r.slice()),
+      timestamps: state.times.slice(n - L),
+    };
+    if (H > 0 && n >= L + H) {
+      const o = n - 1 - H;
+      result.training = {
+        type: 'window',
+        ...meta,
+        inputs: state.rows.slice(o - L + 1, o + 1).map((r) => r.slice()),
+        timestamps: state.times.slice(o - L + 1, o + 1),
+        targets: state.rows.slice(o + 1).map((r) => [r[schema.targetIndex]]),
+        targetTimestamps: state.times.slice(o + 1),
+      };
+    }
+    return result;
+  }
+
+  /**
+   * Windows a whole history (batch mode). Readings: numbers, arrays of numbers,
+   * or objects (e.g. from the csv node) with an optional time field.
+   * @param start epoch ms used to date readings that carry no time (the newest
+   *   reading gets `start`, earlier ones `interval` ms apart).
+   */
+  batch(seriesKey: string, readings: unknown, start: number): BatchResult {
+    if (!Array.isArray(readings)) {
+      throw new ForecastError('BAD_INPUT', `batch mode: expected msg.payload as an array of readings (numbers, arrays or objects), got ${describe(readings)}`, 'not a batch');
+    }
+    if (readings.length === 0) {
+      throw new ForecastError('BAD_INPUT', 'batch mode: expected at least one reading, got an empty array', 'empty batch');
+    }
+    const warnings: string[] = [];
+    let list = readings as unknown[];
+    if (list.length > this.config.maxBatch) {
+      if (this.config.overflow === 'error') {
+        throw new ForecastError('LIMIT', `batch mode: expected at most ${this.config.maxBatch} readings (maxBatch), got ${list.length}`, 'batch too long');
+      }
+      warnings.push(`batch of ${list.length} readings: kept the newest ${this.config.maxBatch} (maxBatch)`);
+      list = list.slice(list.length - this.config.maxBatch);
+    }
+    const schema = this.schemaFor(list[0], seriesKey);
+    const timeField = schema.kind === 'object' ? this.timeFieldOf(list[0] as Record<string, unknown>) : undefined;
+    const rows: number[][] = [];
+    const times: number[] = [];
+    const dropped: number[] = [];
+    for (let i = 0; i < list.length; i++) {
+      const item = list[i];
+      const row = this.readRow(item, schema, seriesKey, rows[rows.length - 1], null, `reading ${i}: `);
+      if (row === undefined) {
+        dropped.push(i);
+        continue;
+      }
+      let t: number;
+      if (timeField !== undefined) {
+        const raw = (item as Record<string, unknown>)[timeField];
+        t = parseTime(raw);
+        if (!Number.isFinite(t)) {
+          throw new ForecastError('BAD_TIMESTAMP', `batch mode, reading ${i}: expected '${timeField}' as epoch ms or an ISO 8601 string, got ${describe(raw)}`, 'bad timestamp');
+        }
+      } else {
+        t = start - (list.length - 1 - i) * this.config.interval;
+      }
+      if (times.length && t <= times[times.length - 1]) {
+        throw new ForecastError('BAD_TIMESTAMP', `batch mode, reading ${i}: expected a time after ${iso(times[times.length - 1])}, got ${iso(t)} (readings must be in increasing time order)`, 'time went backwards');
+      }
+      rows.push(row);
+      times.push(t);
+    }
+    if (dropped.length) {
+      warnings.push(`batch mode: ${this.config.invalid === 'carry' ? 'carried the last value into' : 'dropped'} ${dropped.length} reading(s) with missing or non-numeric values (first: reading ${dropped[0]})`);
+    }
+    if (!rows.length) {
+      throw new ForecastError('BAD_INPUT', `batch mode: expected at least one valid reading, got none of ${list.length}`, 'no valid readings');
+    }
+    const meta = this.meta(seriesKey, schema, times);
+    const { window: L, horizon: H, stride } = this.config;
+    const result: BatchResult = { readings: rows.length, warnings };
+    if (rows.length >= L) {
+      result.latest = { type: 'window', ...meta, inputs: rows.slice(rows.length - L), timestamps: times.slice(times.length - L) };
+    }
+    if (H > 0) {
+      const cut = slidingWindows(rows, L, H, stride, schema.targetIndex, { align: 'end' });
+      if (cut.origins.length) {
+        result.dataset = {
+          type: 'dataset',
+          ...meta,
+          count: cut.origins.length,
+          inputs: cut.inputs,
+          timestamps: cut.origins.map((o) => times.slice(o - L + 1, o + 1)),
+          targets: cut.targets,
+          targetTimestamps: cut.origins.map((o) => times.slice(o + 1, o + 1 + H)),
+        };
+      } else {
+        warnings.push(`batch mode: ${rows.length} readings are too few for one window of ${L} plus a horizon of ${H}`);
+      }
+    }
+    return result;
+  }
+
+  private meta(series: string, schema: Schema, times: number[]): WindowMeta {
+    return {
+      series,
+      features: schema.features.slice(),
+      target: schema.features[schema.targetIndex],
+      window: this.config.window,
+      horizon: this.config.horizon,
+      step: medianStep(times.slice(-Math.min(times.length, 1000))),
+    };
+  }
+
+  private timeFieldOf(first: Record<string, unknown>): string | undefined {
+    if (this.config.timeField) {
+      if (!(this.config.timeField in first)) {
+        throw new ForecastError('BAD_INPUT', `batch mode: expected a time field '${this.config.timeField}' in each reading, got ${describe(first)}`, 'no time field');
+      }
+      return this.config.timeField;
+    }
+    return TIME_FIELDS.find((f) => f in first);
+  }
+
+  private makeRoom(newSeries: string): void {
+    if (this.series.size < this.config.maxSeries) return;
+    if (this.config.overflow === 'error') {
+      throw new ForecastError('LIMIT', `expected at most ${this.config.maxSeries} series (maxSeries), got a new series '${newSeries}'`, 'too many series');
+    }
+    this.evictOldest();
+  }
+
+  private evictOldest(): void {
+    let oldest: string | undefined;
+    let when = Infinity;
+    for (const [k, s] of this.series) {
+      if (s.touched < when) {
+        when = s.touched;
+        oldest = k;
+      }
+    }
+    if (oldest !== undefined) this.series.delete(oldest);
+  }
+
+  /** Works out a series' feature columns from its first reading and the config. */
+  private schemaFor(value: unknown, seriesKey: string): Schema {
+    const sel = this.featureSel;
+    const where = seriesKey === '' ? '' : `series '${seriesKey}': `;
+    let kind: Schema['kind'];
+    let features: string[];
+    let keys: (string | number)[];
+    let arity = 0;
+    if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') {
+      kind = 'number';
+      if (sel.length > 1) throw new ForecastError('BAD_INPUT', `${where}expected ${sel.length} features (${sel.join(', ')}) per reading, got a single value`, 'wrong number of values');
+      features = [sel[0] && !isIndex(sel[0]) ? sel[0] : 'value'];
+      keys = [0];
+    } else if (Array.isArray(value)) {
+      kind = 'array';
+      arity = value.length;
+      if (arity === 0) throw new ForecastError('BAD_INPUT', `${where}expected a reading with at least one value, got an empty array`, 'empty reading');
+      if (sel.length && sel.every(isIndex)) {
+        keys = sel.map(Number);
+        const bad = keys.find((k) => (k as number) >= arity);
+        if (bad !== undefined) throw new ForecastError('BAD_INPUT', `${where}expected a reading with at least ${(bad as number) + 1} values (feature index ${bad}), got ${arity}`, 'wrong number of values');
+        features = keys.map(String);
+      } else if (sel.length) {
+        // Names for array positions, in order.
+        if (sel.length !== arity) throw new ForecastError('BAD_INPUT', `${where}expected ${sel.length} values (${sel.join(', ')}) per reading, got ${arity}`, 'wrong number of values');
+        keys = sel.map((_, i) => i);
+        features = sel.slice();
+      } else {
+        keys = value.map((_, i) => i);
+        features = keys.map(String);
+      }
+    } else if (value !== null && typeof value === 'object') {
+      kind = 'object';
+      const obj = value as Record<string, unknown>;
+      const timeField = this.config.timeField || TIME_FIELDS.find((f) => f in obj);
+      const names = Object.keys(obj);
+      if (sel.length) {
+        keys = sel.map((s) => (isIndex(s) && !(s in obj) ? names[Number(s)] ?? s : s));
+        const missing = keys.filter((k) => !(k in obj));
+        if (missing.length) throw new ForecastError('BAD_INPUT', `${where}expected features ${keys.join(', ')} in each reading, got ${describe(obj)} (missing ${missing.join(', ')})`, 'missing feature');
+      } else {
+        keys = names.filter((k) => k !== timeField && toNumber(obj[k]) !== undefined);
+        if (!keys.length) throw new ForecastError('BAD_INPUT', `${where}expected an object with at least one numeric field, got ${describe(obj)}`, 'no numeric fields');
+      }
+      features = keys.map(String);
+    } else {
+      throw new ForecastError('BAD_INPUT', `${where}expected a reading as a number, an array of numbers or an object of named numbers, got ${describe(value)}`, 'bad reading');
+    }
+    let targetIndex = 0;
+    const t = this.config.target;
+    if (t !== '') {
+      targetIndex = features.indexOf(t);
+      if (targetIndex < 0 && isIndex(t)) {
+        // An index names a position of the reading (array position / key order); else an index into features.
+        const byKey = kind === 'array' ? keys.indexOf(Number(t)) : -1;
+        targetIndex = byKey >= 0 ? byKey : Number(t) < features.length && sel.length === 0 ? Number(t) : -1;
+      }
+      if (targetIndex < 0) {
+        throw new ForecastError('BAD_INPUT', `${where}expected the target '${t}' among the features (${features.join(', ')}), got readings without it`, 'no target');
+      }
+    }
+    return { kind, features, keys, arity, targetIndex };
+  }
+
+  /**
+   * Reads one reading into a row of numbers. On a missing or non-numeric value:
+   * throws (invalid 'error'), returns undefined (drop), or carries `last` (carry;
+   * drops when there is no last value yet). `warnings` null means: the caller
+   * counts drops itself.
+   */
+  private readRow(value: unknown, schema: Schema, seriesKey: string, last: number[] | undefined, warnings: string[] | null, where: string): number[] | undefined {
+    const ctx = `${seriesKey === '' ? '' : `series '${seriesKey}': `}${where}`;
+    let raw: unknown[];
+    if (schema.kind === 'number') {
+      if (Array.isArray(value) || (value !== null && typeof value === 'object')) {
+        throw new ForecastError('BAD_INPUT', `${ctx}expected a single number like the earlier readings, got ${describe(value)}`, 'wrong reading shape');
+      }
+      raw = [value];
+    } else if (schema.kind === 'array') {
+      if (!Array.isArray(value)) throw new ForecastError('BAD_INPUT', `${ctx}expected an array of ${schema.arity} numbers like the earlier readings, got ${describe(value)}`, 'wrong reading shape');
+      if (value.length !== schema.arity) throw new ForecastError('BAD_INPUT', `${ctx}expected ${schema.arity} values per reading, got ${value.length}`, 'wrong number of values');
+      raw = schema.keys.map((k) => value[k as number]);
+    } else {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new ForecastError('BAD_INPUT', `${ctx}expected an object with ${schema.features.join(', ')} like the earlier readings, got ${describe(value)}`, 'wrong reading shape');
+      }
+      raw = schema.keys.map((k) => (value as Record<string, unknown>)[k as string]);
+    }
+    const row: number[] = [];
+    const bad: string[] = [];
+    for (let j = 0; j < raw.length; j++) {
+      const n = toNumber(raw[j]);
+      if (n === undefined) {
+        bad.push(`${schema.features[j]} = ${describe(raw[j])}`);
+        row.push(last ? last[j] : NaN);
+      } else {
+        row.push(n);
+      }
+    }
+    if (!bad.length) return row;
+    const policy = this.config.invalid;
+    if (policy === 'error') {
+      throw new ForecastError('BAD_INPUT', `${ctx}expected numbers for ${schema.features.join(', ')}, got ${bad.join(', ')}`, 'non-numeric value');
+    }
+    if (policy === 'carry' && last) {
+      warnings?.push(`${ctx}carried the last value for ${bad.join(', ')}`);
+      return row;
+    }
+    warnings?.push(`${ctx}dropped a reading with ${bad.join(', ')}`);
+    return undefined;
+  }
+}

@@ -1,0 +1,439 @@
+/**
+ * The model artifact: everything needed to forecast again, as plain JSON, so it
+ * can live in a Node-RED context store (memory, localfilesystem, redis) and
+ * survive `JSON.stringify`/`JSON.parse`. Never a live tfjs object: the live model
+ * is rebuilt from it ({@link loadServeModel}, {@link buildServeModel}).
+ *
+ * Weights are base64 of little-endian float32 bytes, one entry per variable of
+ * the serve model, in `model.weights` order.
+ */
+import Ajv from 'ajv';
+import type { SchemaObject } from 'ajv';
+import { randomUUID } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import type * as TF from '@tensorflow/tfjs';
+import { tf } from '../base/backend';
+import { ForecastError, describe } from '../base/errors';
+// graph.ts registers every model type's builder and (through them) the custom
+// layer classes that tf.models.modelFromJSON needs.
+import { buildGraph } from './graph';
+import type { ModelConfig } from '../settings/model';
+import { seasonsThatFit, type ScalerState } from '../data/scaler';
+import type { ValidationScores } from '../data/metrics';
+
+export const ARTIFACT_FORMAT = 'lstm-forecast-model';
+export const ARTIFACT_FORMAT_VERSION = 1;
+
+/** The window settings a model was trained for; predictions must match them. */
+export interface ArtifactSpec {
+  /** Window length L (rows). */
+  window: number;
+  /** Horizon H (forecast steps). */
+  horizon: number;
+  /** Feature names, in input column order (F = features.length). */
+  features: string[];
+  /** Target feature name (one of features). */
+  target: string;
+  /** Column of the target in the inputs. */
+  targetIndex: number;
+  /** Typical interval between readings in ms (0 if unknown). */
+  step: number;
+  /** Series key the model was trained on ("" when none). */
+  series: string;
+}
+
+/** One stored weight variable. */
+export interface ArtifactWeight {
+  /** Variable name, e.g. "lstm_1/kernel". */
+  name: string;
+  shape: number[];
+  dtype: 'float32';
+  /** base64 of the float32 bytes (little-endian), product(shape) values. */
+  data: string;
+}
+
+/** One epoch of training history (losses are MSE on scaled window-relative targets). */
+export interface EpochLoss {
+  epoch: number;
+  loss: number;
+  valLoss: number;
+}
+
+/** What a training run reports. JSON-safe. */
+export interface TrainReport {
+  name: string;
+  type: ModelConfig['type'];
+  /** tfjs backend the run used ("tensorflow", "wasm", "cpu"). */
+  backend: string;
+  /** Trainable parameter count. */
+  params: number;
+  /** Epochs run (<= the configured maximum). */
+  epochs: number;
+  /**
+   * Epoch whose weights were kept (lowest validation loss), 1-based; 0 = the
+   * starting weights (the ridge start, see `initialValLoss`) beat every epoch.
+   */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  trainWindows: number;
+  valWindows: number;
+  /** Wall time of training (ridge start, epoch-0 validation and the epochs), seconds. */
+  trainSeconds: number;
+  /** Training windows processed per second (epochs * trainWindows / trainSeconds). */
+  windowsPerSecond: number;
+  history: EpochLoss[];
+  /**
+   * Validation loss of the starting weights, before the first epoch ("epoch 0";
+   * same units as `history[].valLoss`); null when not finite. With a ridge start
+   * it is the first best of early stopping. Absent in older artifacts.
+   */
+  initialValLoss?: number | null;
+  /** Ridge penalty of the linear start (trainer.ts); null when the run did not start from ridge. Absent in older artifacts. */
+  ridgeAlpha?: number | null;
+  /** Scores on the validation windows, real units. */
+  validation: ValidationScores;
+  /** True when training continued from a previous artifact's weights. */
+  incremental: boolean;
+}
+
+/** The stored model. See the module comment. */
+export interface ModelArtifact {
+  format: typeof ARTIFACT_FORMAT;
+  formatVersion: typeof ARTIFACT_FORMAT_VERSION;
+  name: string;
+  /** 1 for the first training run of `name`, +1 on each further run. */
+  version: number;
+  /** Random id of this training run. */
+  id: string;
+  /** ISO 8601 time of creation. */
+  createdAt: string;
+  spec: ArtifactSpec;
+  model: ModelConfig;
+  /** Refinement iterations N of the attention output. */
+  iterations: number;
+  hasAttention: boolean;
+  scaler: ScalerState;
+  /** The serve model's topology (`model.toJSON(null, false)`), a plain object. */
+  topology: Record<string, unknown>;
+  weights: ArtifactWeight[];
+  report: TrainReport;
+  backend: string;
+  packageVersion: string;
+}
+
+const positiveInt = { type: 'integer', minimum: 1 };
+const finiteNumberArray = { type: 'array', items: { type: 'number' } };
+
+const artifactSchema: SchemaObject = {
+  type: 'object',
+  required: ['format', 'formatVersion', 'name', 'version', 'id', 'createdAt', 'spec', 'model', 'iterations', 'hasAttention', 'scaler', 'topology', 'weights', 'report'],
+  properties: {
+    format: { const: ARTIFACT_FORMAT },
+    formatVersion: { const: ARTIFACT_FORMAT_VERSION },
+    name: { type: 'string' },
+    version: positiveInt,
+    id: { type: 'string', minLength: 1 },
+    createdAt: { type: 'string' },
+    spec: {
+      type: 'object',
+      required: ['window', 'horizon', 'features', 'target', 'targetIndex', 'step', 'series'],
+      properties: {
+        window: positiveInt,
+        horizon: positiveInt,
+        features: { type: 'array', minItems: 1, items: { type: 'string' } },
+        target: { type: 'string' },
+        targetIndex: { type: 'integer', minimum: 0 },
+        step: { type: 'number', minimum: 0 },
+        series: { type: 'string' },
+      },
+    },
+    model: {
+      type: 'object',
+      required: ['type', 'units', 'layers', 'attentionUnits', 'iterations', 'featureAttention', 'highway', 'seed'],
+      properties: {
+        type: { enum: ['lstm', 'attention', 'gca'] },
+        units: positiveInt,
+        layers: positiveInt,
+        attentionUnits: positiveInt,
+        iterations: positiveInt,
+        featureAttention: { type: 'boolean' },
+        highway: { type: 'boolean' },
+        seed: { type: 'integer' },
+      },
+    },
+    iterations: positiveInt,
+    hasAttention: { type: 'boolean' },
+    scaler: {
+      type: 'object',
+      required: ['mean', 'std'],
+      properties: {
+        mean: finiteNumberArray,
+        std: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 } },
+        // Absent in artifacts made before the seasonal reference: 'last'.
+        reference: { enum: ['last', 'seasonal'] },
+        season: { type: 'integer', minimum: 1 },
+        seasons: { type: 'integer', minimum: 1 },
+      },
+    },
+    topology: { type: 'object', required: ['class_name', 'config'] },
+    weights: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['name', 'shape', 'dtype', 'data'],
+        properties: {
+          name: { type: 'string' },
+          shape: { type: 'array', items: { type: 'integer', minimum: 0 } },
+          dtype: { const: 'float32' },
+          data: { type: 'string' },
+        },
+      },
+    },
+    report: {
+      type: 'object',
+      required: ['history', 'validation'],
+      properties: {
+        // Both absent in artifacts made before the ridge start.
+        initialValLoss: { type: 'number', nullable: true },
+        ridgeAlpha: { type: 'number', nullable: true, minimum: 0 },
+      },
+    },
+    backend: { type: 'string' },
+    packageVersion: { type: 'string' },
+  },
+};
+
+const ajv = new Ajv({ allErrors: true });
+const checkArtifact = ajv.compile<ModelArtifact>(artifactSchema);
+
+let packageVersionCache: string | undefined;
+/** This pack's version from package.json ("unknown" if it cannot be read). */
+export function packageVersion(): string {
+  if (packageVersionCache === undefined) {
+    try {
+      // nodes/core/model/artifact.js -> package.json three levels up.
+      packageVersionCache = String(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')).version);
+    } catch {
+      packageVersionCache = 'unknown';
+    }
+  }
+  return packageVersionCache;
+}
+
+function product(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** base64 of a Float32Array's bytes. */
+export function encodeFloat32(values: Float32Array): string {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+}
+
+/** Decodes base64 float32 bytes (copied into an aligned buffer). */
+export function decodeFloat32(data: string): Float32Array {
+  const buf = Buffer.from(data, 'base64');
+  if (buf.byteLength % 4 !== 0) throw new ForecastError('BAD_ARTIFACT', `weight data of ${buf.byteLength} bytes is not a whole number of float32 values`);
+  const out = new Float32Array(buf.byteLength / 4);
+  new Uint8Array(out.buffer).set(buf);
+  return out;
+}
+
+/** What {@link serializeModel} needs. */
+export interface SerializeInput {
+  name: string;
+  version: number;
+  spec: ArtifactSpec;
+  model: ModelConfig;
+  iterations: number;
+  hasAttention: boolean;
+  scaler: ScalerState;
+  /** The live serve model; only read. */
+  serve: TF.LayersModel;
+  report: TrainReport;
+  backend: string;
+}
+
+/** Reads a live serve model and its settings into a JSON-safe {@link ModelArtifact}. */
+export function serializeModel(input: SerializeInput): ModelArtifact {
+  const t = tf();
+  const vars = input.serve.weights;
+  const values = input.serve.getWeights();
+  const weights: ArtifactWeight[] = vars.map((v, i) => ({
+    name: v.originalName,
+    shape: values[i].shape.slice(),
+    dtype: 'float32',
+    data: encodeFloat32(values[i].dataSync() as Float32Array),
+  }));
+  // getWeights() returns the variables' own tensors (read(), not clones): nothing to dispose.
+  void t;
+  const topology = input.serve.toJSON(null, false) as unknown as Record<string, unknown>;
+  return {
+    format: ARTIFACT_FORMAT,
+    formatVersion: ARTIFACT_FORMAT_VERSION,
+    name: input.name,
+    version: input.version,
+    id: randomUUID(),
+    createdAt: new Date().toISOString(),
+    spec: { ...input.spec, features: input.spec.features.slice() },
+    model: { ...input.model },
+    iterations: input.iterations,
+    hasAttention: input.hasAttention,
+    scaler: {
+      mean: input.scaler.mean.slice(),
+      std: input.scaler.std.slice(),
+      ...(input.scaler.reference ? { reference: input.scaler.reference } : {}),
+      ...(input.scaler.season !== undefined ? { season: input.scaler.season } : {}),
+      ...(input.scaler.seasons !== undefined ? { seasons: input.scaler.seasons } : {}),
+    },
+    // A deep copy through JSON so the artifact shares nothing with tfjs objects.
+    topology: JSON.parse(JSON.stringify(topology)),
+    weights,
+    report: input.report,
+    backend: input.backend,
+    packageVersion: packageVersion(),
+  };
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Checks that `x` is a usable artifact (schema, then consistency: target index,
+ * scaler length, weight byte counts). Returns it typed; throws
+ * ForecastError('BAD_ARTIFACT') listing every problem found.
+ */
+export function validateArtifact(x: unknown): ModelArtifact {
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) {
+    throw new ForecastError('BAD_ARTIFACT', `expected a model artifact object, got ${describe(x)}`, 'bad model');
+  }
+  if (!checkArtifact(x)) {
+    const text = ajv.errorsText(checkArtifact.errors, { dataVar: 'artifact', separator: '; ' });
+    throw new ForecastError('BAD_ARTIFACT', `invalid model artifact: ${text}`, 'bad model');
+  }
+  const a = x;
+  const problems: string[] = [];
+  const F = a.spec.features.length;
+  if (a.spec.features[a.spec.targetIndex] !== a.spec.target) {
+    problems.push(`spec.targetIndex ${a.spec.targetIndex} does not point at target "${a.spec.target}" in features (${a.spec.features.join(', ')})`);
+  }
+  if (a.scaler.mean.length !== F || a.scaler.std.length !== F) {
+    problems.push(`scaler has ${a.scaler.mean.length} means and ${a.scaler.std.length} stds for ${F} features`);
+  }
+  if (!a.scaler.mean.every(Number.isFinite) || !a.scaler.std.every(Number.isFinite)) {
+    problems.push('scaler holds non-finite values');
+  }
+  if (a.scaler.reference === 'seasonal') {
+    const { season, seasons } = a.scaler;
+    if (season === undefined || seasons === undefined) {
+      problems.push('scaler.reference is seasonal but scaler.season or scaler.seasons is missing');
+    } else if (seasonsThatFit(a.spec.window, a.spec.horizon, season) < seasons) {
+      problems.push(`scaler's seasonal reference (${seasons} seasons of ${season} steps) does not fit window ${a.spec.window} with horizon ${a.spec.horizon}`);
+    }
+  }
+  a.weights.forEach((w, i) => {
+    if (!BASE64.test(w.data)) {
+      problems.push(`weights[${i}] (${w.name}): data is not base64`);
+      return;
+    }
+    const pad = w.data.endsWith('==') ? 2 : w.data.endsWith('=') ? 1 : 0;
+    const bytes = Math.floor((w.data.length * 3) / 4) - pad;
+    const expected = product(w.shape) * 4;
+    if (bytes !== expected) {
+      problems.push(`weights[${i}] (${w.name}): shape [${w.shape.join(', ')}] needs ${expected} bytes, data has ${bytes}`);
+    }
+  });
+  if (problems.length) throw new ForecastError('BAD_ARTIFACT', `invalid model artifact: ${problems.join('; ')}`, 'bad model');
+  return a;
+}
+
+/**
+ * Sets the artifact's weights on a model built for it. Checks count and every
+ * shape first (BAD_ARTIFACT naming the first mismatch), so a model is never left
+ * half-loaded.
+ */
+export function applyWeights(model: TF.LayersModel, artifact: ModelArtifact): void {
+  const t = tf();
+  const vars = model.weights;
+  if (vars.length !== artifact.weights.length) {
+    throw new ForecastError('BAD_ARTIFACT', `the ${artifact.model.type} model needs ${vars.length} weight arrays, the artifact has ${artifact.weights.length}`, 'bad model');
+  }
+  vars.forEach((v, i) => {
+    const w = artifact.weights[i];
+    if (v.shape.length !== w.shape.length || v.shape.some((d, k) => d !== w.shape[k])) {
+      throw new ForecastError('BAD_ARTIFACT', `weight ${i} (${v.originalName}): the model needs shape [${v.shape.join(', ')}], the artifact has ${w.name} [${w.shape.join(', ')}]`, 'bad model');
+    }
+  });
+  const tensors = artifact.weights.map((w) => t.tensor(decodeFloat32(w.data), w.shape, 'float32'));
+  try {
+    model.setWeights(tensors);
+  } finally {
+    t.dispose(tensors);
+  }
+}
+
+/**
+ * Frees every weight of the given models. `LayersModel.dispose()` alone is not
+ * enough here: train and serve share layers, a layer's reference count grows
+ * with every `apply` (GCA applies some several times) and a model's dispose
+ * decrements it only once, so weights would leak or a second dispose would throw.
+ * Safe to call on models that are already (partly) disposed.
+ */
+export function disposeModels(...models: TF.LayersModel[]): void {
+  const layers = new Set<{ dispose(): { refCountAfterDispose: number } }>();
+  for (const m of models) for (const l of m.layers) layers.add(l);
+  for (const l of layers) {
+    let before = Infinity;
+    try {
+      // InputLayer.dispose() never decrements; stop when the count stops falling.
+      for (;;) {
+        const after = l.dispose().refCountAfterDispose;
+        if (after <= 0 || after >= before) break;
+        before = after;
+      }
+    } catch {
+      // already disposed, or never built: nothing to free
+    }
+  }
+}
+
+/**
+ * Builds the serve model from the model code (buildGraph) and sets the weights.
+ * Synchronous; works as long as the builder of this type still yields the same
+ * variables. The caller owns the model (`model.dispose()`).
+ */
+export function buildServeModel(artifact: ModelArtifact): TF.LayersModel {
+  const a = validateArtifact(artifact);
+  const graph = buildGraph({ window: a.spec.window, features: a.spec.features.length, horizon: a.spec.horizon }, a.model);
+  try {
+    applyWeights(graph.serve, a);
+  } catch (e) {
+    disposeModels(graph.serve, graph.train);
+    throw e;
+  }
+  return graph.serve;
+}
+
+/**
+ * Rebuilds the serve model from the stored topology (`tf.models.modelFromJSON`)
+ * and sets the weights; if the topology cannot be deserialised (e.g. a custom
+ * layer class not registered), falls back to {@link buildServeModel}. The caller
+ * owns the model.
+ */
+export async function loadServeModel(artifact: ModelArtifact): Promise<TF.LayersModel> {
+  const a = validateArtifact(artifact);
+  let model: TF.LayersModel;
+  try {
+    // modelFromJSON may mutate its argument; give it a copy.
+    model = await tf().models.modelFromJSON(JSON.parse(JSON.stringify(a.topology)));
+  } catch {
+    return buildServeModel(a);
+  }
+  try {
+    applyWeights(model, a);
+  } catch (e) {
+    disposeModels(model);
+    throw e;
+  }
+  return model;
+}

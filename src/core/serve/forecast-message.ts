@@ -1,0 +1,136 @@
+/**
+ * Checks an incoming window message against a model and shapes the forecast
+ * message that lstm-predict sends (and the attention inspector reads).
+ */
+import { ForecastError, describe } from '../base/errors';
+import { compileValidator } from '../base/validate';
+import type { ModelArtifact } from '../model/artifact';
+import type { Prediction } from './forecaster';
+
+/** The window part of predict's input: a window message or a dataset (see window-types.ts). */
+export interface PredictInput {
+  type: 'window' | 'dataset';
+  inputs: unknown[];
+  timestamps?: unknown[];
+  features?: string[];
+  series?: string;
+  step?: number;
+}
+
+const checkInput = compileValidator<PredictInput>(
+  {
+    type: 'object',
+    required: ['type', 'inputs'],
+    properties: {
+      type: { enum: ['window', 'dataset'] },
+      inputs: { type: 'array', minItems: 1 },
+      timestamps: { type: 'array' },
+      features: { type: 'array', items: { type: 'string' } },
+      series: { type: 'string' },
+      step: { type: 'number', minimum: 0 },
+    },
+  },
+  'BAD_INPUT',
+  'window message',
+  'payload',
+);
+
+/** Validates msg.payload and returns it with windows as [B][L][F] and their timestamps [B][L] (or undefined). */
+export function readPredictInput(payload: unknown): { input: PredictInput; windows: number[][][]; times: (number[] | undefined)[] } {
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    throw new ForecastError('BAD_INPUT', `expected msg.payload to be a window message from the sequence windower ({type: "window", inputs: [[...]], ...}), got ${describe(payload)}`, 'not a window');
+  }
+  const input = checkInput(payload);
+  const windows = (input.type === 'window' ? [input.inputs] : input.inputs) as number[][][];
+  const ts = input.timestamps;
+  const times = windows.map((_, i) => {
+    const t = input.type === 'window' ? ts : ts?.[i];
+    return Array.isArray(t) && t.every((x) => typeof x === 'number') ? (t as number[]) : undefined;
+  });
+  return { input, windows, times };
+}
+
+/** Says exactly how a window's feature names differ from the model's (undefined when they match). */
+export function featureMismatch(model: string[], got: string[] | undefined): string | undefined {
+  if (!got) return undefined;
+  if (got.length === model.length && got.every((f, i) => f === model[i])) return undefined;
+  const missing = model.filter((f) => !got.includes(f));
+  const extra = got.filter((f) => !model.includes(f));
+  const parts = [`expected features (${model.join(', ')}), got (${got.join(', ')})`];
+  if (missing.length) parts.push(`missing ${missing.join(', ')}`);
+  if (extra.length) parts.push(`unknown ${extra.join(', ')}`);
+  if (!missing.length && !extra.length) parts.push('same names in another order');
+  return parts.join(': ');
+}
+
+/** One forecast, in real units with times. */
+export interface ForecastPayload {
+  model: string;
+  version: number;
+  series: string;
+  target: string;
+  /** [H] forecast values of the target, real units. */
+  forecast: number[];
+  /** [H] epoch ms of each forecast step (0-based offsets from the origin when times are unknown). */
+  timestamps: number[];
+  /** Time of the window's last reading (the forecast origin), epoch ms. */
+  origin: number;
+  /** Interval between steps, ms. */
+  step: number;
+  /** The window's last target value (real units). */
+  lastValue: number;
+  /** Attention (attention model types): weights [N][L], rows sum to 1. */
+  attention?: {
+    weights: number[][];
+    timestamps: number[];
+    features: string[];
+    /** [L] the target's values in the window (real units). */
+    values: number[];
+    iterations: number;
+    /** [N][L][F] feature attention, when the model has it. */
+    featureWeights?: number[][][];
+  };
+}
+
+/** Builds the forecast payload of window `i`. */
+export function forecastPayload(
+  artifact: ModelArtifact,
+  prediction: Prediction,
+  i: number,
+  window: number[][],
+  times: number[] | undefined,
+  inputStep: number | undefined,
+  series: string | undefined,
+): ForecastPayload {
+  const { spec } = artifact;
+  const step = inputStep && inputStep > 0 ? inputStep : spec.step > 0 ? spec.step : times && times.length > 1 ? times[times.length - 1] - times[times.length - 2] : 0;
+  const origin = times && times.length ? times[times.length - 1] : 0;
+  const forecast = prediction.forecast[i];
+  const out: ForecastPayload = {
+    model: artifact.name,
+    version: artifact.version,
+    series: series ?? spec.series,
+    target: spec.target,
+    forecast,
+    timestamps: forecast.map((_, h) => origin + (h + 1) * step),
+    origin,
+    step,
+    lastValue: window[window.length - 1][spec.targetIndex],
+  };
+  if (prediction.attention) {
+    out.attention = {
+      weights: prediction.attention[i],
+      timestamps: times ?? window.map((_, j) => origin - (window.length - 1 - j) * step),
+      features: spec.features.slice(),
+      values: window.map((r) => r[spec.targetIndex]),
+      iterations: prediction.attention[i].length,
+    };
+    if (prediction.featureAttention) out.attention.featureWeights = prediction.featureAttention[i];
+  }
+  return out;
+}
+
+/** Dashboard 2 chart points: the forecast as {x, y, series} (x in epoch ms). */
+export function chartPoints(p: ForecastPayload, label = `${p.target} forecast`): { x: number; y: number; series: string }[] {
+  return p.forecast.map((y, h) => ({ x: p.timestamps[h], y, series: label }));
+}

@@ -1,0 +1,124 @@
+/**
+ * A live model for prediction, rebuilt from an artifact. Holds one serve model;
+ * every prediction runs inside `tf.tidy`, so the tensor count stays flat however
+ * many predictions are made. Call `dispose()` when the artifact changes.
+ */
+import type * as TF from '@tensorflow/tfjs';
+import { tf } from '../base/backend';
+import { ForecastError, describe } from '../base/errors';
+import { buildServeModel, disposeModels, loadServeModel, validateArtifact, type ModelArtifact } from '../model/artifact';
+import { prepare, restoreForecast } from '../data/scaler';
+
+/** What {@link Forecaster.predict} returns. */
+export interface Prediction {
+  /** [B][H] forecasts in real units of the target feature. */
+  forecast: number[][];
+  /** [B][N][L] temporal attention of each refinement iteration (attention model types only). */
+  attention?: number[][][];
+  /** [B][N][L][F] feature attention (GCA with featureAttention only). */
+  featureAttention?: number[][][][];
+}
+
+function toNested(data: ArrayLike<number>, shape: number[]): unknown[] {
+  const build = (offset: number, dim: number): unknown => {
+    if (dim === shape.length) return data[offset];
+    const size = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+    const out = new Array(shape[dim]);
+    for (let i = 0; i < shape[dim]; i++) out[i] = build(offset + i * size, dim + 1);
+    return out;
+  };
+  return build(0, 0) as unknown[];
+}
+
+export class Forecaster {
+  readonly artifact: ModelArtifact;
+  private model: TF.LayersModel | null;
+
+  /** Use {@link Forecaster.fromArtifact} or {@link Forecaster.load}. */
+  constructor(artifact: ModelArtifact, model: TF.LayersModel) {
+    this.artifact = artifact;
+    this.model = model;
+  }
+
+  /**
+   * Synchronous: validates the artifact and rebuilds the serve model from the
+   * model code (buildGraph) plus the stored weights.
+   * @throws ForecastError BAD_ARTIFACT
+   */
+  static fromArtifact(a: unknown): Forecaster {
+    const artifact = validateArtifact(a);
+    return new Forecaster(artifact, buildServeModel(artifact));
+  }
+
+  /**
+   * Rebuilds the serve model from the stored topology (falls back to the model
+   * code when the topology cannot be deserialised).
+   * @throws ForecastError BAD_ARTIFACT
+   */
+  static async load(a: unknown): Promise<Forecaster> {
+    const artifact = validateArtifact(a);
+    return new Forecaster(artifact, await loadServeModel(artifact));
+  }
+
+  /** Throws SPEC_MISMATCH unless `windows` is an array of L x F finite-number windows. */
+  checkWindows(windows: unknown): asserts windows is number[][][] {
+    const { window: L, features } = this.artifact.spec;
+    const F = features.length;
+    const expected = `a window of ${L} rows x ${F} features (${features.join(', ')})`;
+    if (!Array.isArray(windows) || windows.length === 0) {
+      throw new ForecastError('SPEC_MISMATCH', `expected an array of windows, each ${expected}, got ${describe(windows)}`, 'wrong shape');
+    }
+    if (Array.isArray(windows[0]) && typeof windows[0][0] === 'number') {
+      throw new ForecastError('SPEC_MISMATCH', `expected an array of windows ([B][${L}][${F}]), got a single ${windows.length} x ${windows[0].length} window; wrap it in an array`, 'wrong shape');
+    }
+    windows.forEach((w: unknown, i: number) => {
+      const at = windows.length > 1 ? ` (window ${i})` : '';
+      if (!Array.isArray(w)) throw new ForecastError('SPEC_MISMATCH', `expected ${expected}, got ${describe(w)}${at}`, 'wrong shape');
+      const badRow = w.findIndex((r) => !Array.isArray(r) || r.length !== F);
+      if (w.length !== L || badRow >= 0) {
+        const cols = badRow >= 0 ? (Array.isArray(w[badRow]) ? w[badRow].length : describe(w[badRow])) : F;
+        throw new ForecastError('SPEC_MISMATCH', `expected ${expected}, got ${w.length} x ${cols}${at}`, 'wrong shape');
+      }
+      for (let j = 0; j < L; j++) {
+        for (let f = 0; f < F; f++) {
+          const v = (w[j] as unknown[])[f];
+          if (typeof v !== 'number' || !Number.isFinite(v)) {
+            throw new ForecastError('BAD_INPUT', `expected finite numbers in the window, got ${describe(v)} at row ${j}, feature ${features[f]}${at}`, 'bad value');
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * Forecasts each window.
+   * @param windows [B][L][F] in real units, oldest row first.
+   * @throws ForecastError SPEC_MISMATCH (shape), BAD_INPUT (non-finite values), NO_MODEL (disposed)
+   */
+  predict(windows: number[][][]): Prediction {
+    if (!this.model) throw new ForecastError('NO_MODEL', 'this forecaster was disposed', 'no model');
+    this.checkWindows(windows);
+    const t = tf();
+    const { spec, scaler } = this.artifact;
+    const p = prepare(windows, undefined, scaler, spec.targetIndex, spec.horizon);
+    const model = this.model;
+    const outputs = t.tidy(() => {
+      const x = t.tensor3d(p.x, [p.count, p.window, p.features]);
+      const out = model.predict(x) as TF.Tensor | TF.Tensor[];
+      const list = Array.isArray(out) ? out : [out];
+      return list.map((o) => ({ data: o.dataSync(), shape: o.shape.slice() }));
+    });
+    const result: Prediction = {
+      forecast: restoreForecast(outputs[0].data, p.levels, scaler, spec.targetIndex, spec.horizon, p.refs),
+    };
+    if (this.artifact.hasAttention && outputs[1]) result.attention = toNested(outputs[1].data, outputs[1].shape) as number[][][];
+    if (outputs[2]) result.featureAttention = toNested(outputs[2].data, outputs[2].shape) as number[][][][];
+    return result;
+  }
+
+  /** Frees the model's weights. Further predict calls throw NO_MODEL. */
+  dispose(): void {
+    if (this.model) disposeModels(this.model);
+    this.model = null;
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Closed-form ridge regression with an intercept, in plain JavaScript (no tfjs):
+ * the linear model the forecasters start from (trainer.ts sets the highway's
+ * Dense layer to it), and the protocol's "ridge" baseline.
+ *
+ *   minimise  sum_i ||y_i - W^T x_i - b||^2 + alpha ||W||_F^2   (b not penalised)
+ *
+ * X and Y are centred on their training means, then (Xc^T Xc + alpha I) W = Xc^T Yc
+ * is solved by a Cholesky factorisation (the matrix is symmetric positive definite
+ * for alpha > 0), and b = mean(Y) - W^T mean(X). This is sklearn's `Ridge` with
+ * `fit_intercept=True`. The Gram matrix Xc^T Xc and Xc^T Yc are computed once
+ * ({@link ridgeMoments}) and reused for every alpha of a validation search
+ * ({@link selectRidge}). Cost: N D^2 / 2 for the Gram matrix, D^3 / 6 per alpha;
+ * arithmetic in float64. Sizes in this pack: D = L*F up to a few hundred.
+ */
+import { ForecastError } from '../base/errors';
+
+/** The protocol's alpha grid (accuracy-protocol.json, methods.ridge). */
+export const RIDGE_ALPHAS: readonly number[] = [1e-4, 1e-3, 0.01, 0.1, 1, 10, 100, 1000];
+
+/** A dense row-major matrix: `rows` x `cols` values in `data`. */
+export interface Matrix {
+  data: ArrayLike<number>;
+  rows: number;
+  cols: number;
+}
+
+/** A matrix as nested rows ([N][D]) or flat row-major ({@link Matrix}). */
+export type MatrixLike = number[][] | Matrix;
+
+/** A fitted ridge model: yhat = W^T x + b. */
+export interface RidgeModel {
+  /** [D*H] row-major: `weights[d*H + h]` is the weight of input d in output h (Dense kernel layout [D, H]). */
+  weights: Float64Array;
+  /** [H] intercepts. */
+  intercept: Float64Array;
+  /** The penalty it was fitted with. */
+  alpha: number;
+  /** D. */
+  inputs: number;
+  /** H. */
+  outputs: number;
+}
+
+/** Centred sufficient statistics of a training set (see {@link ridgeMoments}). */
+export interface RidgeMoments {
+  /** [D] column means of X. */
+  xMean: Float64Array;
+  /** [H] column means of Y. */
+  yMean: Float64Array;
+  /** [D*D] Xc^T Xc (full symmetric). */
+  gram: Float64Array;
+  /** [D*H] Xc^T Yc. */
+  cross: Float64Array;
+  rows: number;
+  inputs: number;
+  outputs: number;
+}
+
+/** One alpha of a validation search. */
+export interface RidgeScore {
+  alpha: number;
+  /** Mean squared error over all validation rows and outputs; Infinity when the solve failed. */
+  mse: number;
+}
+
+/** Result of {@link selectRidge}. */
+export interface RidgeSelection {
+  /** The model with the lowest validation MSE (fitted on the training set). */
+  model: RidgeModel;
+  /** Its validation MSE. */
+  mse: number;
+  /** Every alpha tried, in the order given. */
+  scores: RidgeScore[];
+}
+
+function bad(message: string): ForecastError {
+  return new ForecastError('BAD_INPUT', `ridge: ${message}`);
+}
+
+/** Normalises nested or flat input into a {@link Matrix}, checking its shape. */
+export function asMatrix(m: MatrixLike, what: string): Matrix {
+  if (Array.isArray(m)) {
+    const rows = m.length;
+    const cols = rows ? m[0].length : 0;
+    const data = new Float64Array(rows * cols);
+    m.forEach((r, i) => {
+      if (!Array.isArray(r) || r.length !== cols) throw bad(`expected ${what} row ${i} to have ${cols} values, got ${Array.isArray(r) ? r.length : typeof r}`);
+      for (let j = 0; j < cols; j++) data[i * cols + j] = r[j];
+    });
+    return { data, rows, cols };
+  }
+  if (!m || !Number.isInteger(m.rows) || !Number.isInteger(m.cols) || m.rows < 0 || m.cols < 0 || m.data.length !== m.rows * m.cols) {
+    throw bad(`expected ${what} as ${m?.rows} x ${m?.cols} = ${(m?.rows ?? 0) * (m?.cols ?? 0)} values, got ${m?.data?.length}`);
+  }
+  return m;
+}
+
+/**
+ * Means and centred cross products of a training set.
+ * @param x [N][D] inputs. @param y [N][H] targets. N >= 1, D >= 1, H >= 1.
+ */
+export function ridgeMoments(x: MatrixLike, y: MatrixLike): RidgeMoments {
+  const X = asMatrix(x, 'X');
+  const Y = asMatrix(y, 'Y');
+  const N = X.rows;
+  const D = X.cols;
+  const H = Y.cols;
+  if (Y.rows !== N) throw bad(`expected one target row per input row, got ${Y.rows} for ${N}`);
+  if (N < 1 || D < 1 || H < 1) throw bad(`expected at least 1 row, 1 input and 1 output, got ${N} x ${D} -> ${H}`);
+  const xMean = new Float64Array(D);
+  const yMean = new Float64Array(H);
+  for (let i = 0; i < N; i++) {
+    for (let d = 0; d < D; d++) xMean[d] += X.data[i * D + d];
+    for (let h = 0; h < H; h++) yMean[h] += Y.data[i * H + h];
+  }
+  for (let d = 0; d < D; d++) xMean[d] /= N;
+  for (let h = 0; h < H; h++) yMean[h] /= N;
+  const gram = new Float64Array(D * D);
+  const cross = new Float64Array(D * H);
+  const xc = new Float64Array(D);
+  const yc = new Float64Array(H);
+  for (let i = 0; i < N; i++) {
+    for (let d = 0; d < D; d++) xc[d] = X.data[i * D + d] - xMean[d];
+    for (let h = 0; h < H; h++) yc[h] = Y.data[i * H + h] - yMean[h];
+    // Upper triangle only; mirrored below.
+    for (let a = 0; a < D; a++) {
+      const va = xc[a];
+      if (va === 0) continue;
+      const row = a * D;
+      for (let b = a; b < D; b++) gram[row + b] += va * xc[b];
+      const crow = a * H;
+      for (let h = 0; h < H; h++) cross[crow + h] += va * yc[h];
+    }
+  }
+  for (let a = 0; a < D; a++) for (let b = 0; b < a; b++) gram[a * D + b] = gram[b * D + a];
+  return { xMean, yMean, gram, cross, rows: N, inputs: D, outputs: H };
+}
+
+/**
+ * Solves (G + alpha I) W = C for symmetric positive semi-definite G [D*D] and
+ * C [D*H] by Cholesky. Returns null when a pivot is not positive (G + alpha I is
+ * not numerically positive definite, e.g. alpha = 0 with collinear inputs).
+ */
+export function solveRidgeSystem(gram: ArrayLike<number>, cross: ArrayLike<number>, D: number, H: number, alpha: number): Float64Array | null {
+  const Lm = new Float64Array(D * D);
+  for (let i = 0; i < D; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = gram[i * D + j] + (i === j ? alpha : 0);
+      const ri = i * D;
+      const rj = j * D;
+      for (let k = 0; k < j; k++) s -= Lm[ri + k] * Lm[rj + k];
+      if (i === j) {
+        if (!(s > 0) || !Number.isFinite(s)) return null;
+        Lm[ri + i] = Math.sqrt(s);
+      } else {
+        Lm[ri + j] = s / Lm[rj + j];
+      }
+    }
+  }
+  const W = new Float64Array(D * H);
+  const z = new Float64Array(D);
+  for (let h = 0; h < H; h++) {
+    // L z = c_h, then L^T w = z.
+    for (let i = 0; i < D; i++) {
+      let s = cross[i * H + h];
+      for (let k = 0; k < i; k++) s -= Lm[i * D + k] * z[k];
+      z[i] = s / Lm[i * D + i];
+    }
+    for (let i = D - 1; i >= 0; i--) {
+      let s = z[i];
+      for (let k = i + 1; k < D; k++) s -= Lm[k * D + i] * W[k * H + h];
+      W[i * H + h] = s / Lm[i * D + i];
+    }
+  }
+  return W;
+}
+
+function modelFromMoments(m: RidgeMoments, alpha: number): RidgeModel | null {
+  const { inputs: D, outputs: H } = m;
+  const weights = solveRidgeSystem(m.gram, m.cross, D, H, alpha);
+  if (!weights) return null;
+  const intercept = Float64Array.from(m.yMean);
+  for (let d = 0; d < D; d++) for (let h = 0; h < H; h++) intercept[h] -= m.xMean[d] * weights[d * H + h];
+  return { weights, intercept, alpha, inputs: D, outputs: H };
+}
+
+function checkAlpha(alpha: unknown): asserts alpha is number {
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw bad(`expected alpha to be a finite number >= 0, got ${String(alpha)}`);
+}
+
+/**
+ * Fits ridge regression with intercept.
+ * @param x [N][D] inputs (nested or flat row-major).
+ * @param y [N][H] targets.
+ * @param alpha penalty >= 0 on the weights (not the intercept); 0 = least squares,
+ *   which needs X of full column rank.
+ * @throws ForecastError BAD_INPUT on bad shapes, or when the system is singular.
+ */
+export function fitRidge(x: MatrixLike, y: MatrixLike, alpha: number): RidgeModel {
+  checkAlpha(alpha);
+  const model = modelFromMoments(ridgeMoments(x, y), alpha);
+  if (!model) throw bad(`X^T X + ${alpha} I is singular (collinear inputs?); use a larger alpha`);
+  return model;
+}
+
+/** Predictions [N*H] (row-major) of a ridge model for inputs [N][D]. */
+export function predictRidge(model: RidgeModel, x: MatrixLike): Float64Array {
+  const X = asMatrix(x, 'X');
+  const { inputs: D, outputs: H, weights, intercept } = model;
+  if (X.cols !== D) throw bad(`expected ${D} inputs per row, got ${X.cols}`);
+  const out = new Float64Array(X.rows * H);
+  for (let i = 0; i < X.rows; i++) {
+    const o = i * H;
+    for (let h = 0; h < H; h++) out[o + h] = intercept[h];
+    for (let d = 0; d < D; d++) {
+      const v = X.data[i * D + d];
+      if (v === 0) continue;
+      const w = d * H;
+      for (let h = 0; h < H; h++) out[o + h] += v * weights[w + h];
+    }
+  }
+  return out;
+}
+
+/** Mean squared error of `pred` against a target matrix (same N x H). */
+function mse(pred: ArrayLike<number>, y: Matrix): number {
+  let s = 0;
+  for (let i = 0; i < y.data.length; i++) s += (pred[i] - y.data[i]) ** 2;
+  return s / y.data.length;
+}
+
+/**
+ * Fits ridge on the training set for every alpha and keeps the one with the
+ * lowest validation MSE (ties: the first in `alphas`). Alphas whose system is
+ * singular score Infinity.
+ * @param alphas candidates, each >= 0. Default {@link RIDGE_ALPHAS}.
+ * @throws ForecastError BAD_INPUT on bad shapes, an empty grid, or when every alpha fails.
+ */
+export function selectRidge(xTrain: MatrixLike, yTrain: MatrixLike, xVal: MatrixLike, yVal: MatrixLike, alphas: readonly number[] = RIDGE_ALPHAS): RidgeSelection {
+  if (!alphas.length) throw bad('expected at least one alpha');
+  alphas.forEach(checkAlpha);
+  const moments = ridgeMoments(xTrain, yTrain);
+  const Xv = asMatrix(xVal, 'validation X');
+  const Yv = asMatrix(yVal, 'validation Y');
+  if (Xv.rows !== Yv.rows || Xv.rows < 1) throw bad(`expected validation X and Y with the same number of rows (>= 1), got ${Xv.rows} and ${Yv.rows}`);
+  if (Yv.cols !== moments.outputs) throw bad(`expected ${moments.outputs} validation outputs per row, got ${Yv.cols}`);
+  let best: { model: RidgeModel; mse: number } | null = null;
+  const scores: RidgeScore[] = [];
+  for (const alpha of alphas) {
+    const model = modelFromMoments(moments, alpha);
+    const score = model ? mse(predictRidge(model, Xv), Yv) : Infinity;
+    scores.push({ alpha, mse: score });
+    if (model && Number.isFinite(score) && (!best || score < best.mse)) best = { model, mse: score };
+  }
+  if (!best) throw bad(`no alpha of ${alphas.join(', ')} gave a finite validation error`);
+  return { model: best.model, mse: best.mse, scores };
+}
