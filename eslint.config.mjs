@@ -1,0 +1,54 @@
+// ESLint flat config (ESLint 10, typescript-eslint 8).
+// - src/**/*.ts: @eslint/js recommended + typescript-eslint recommended (syntax only, no type information, to stay fast).
+// - test/, bench/, scripts/, demo/ (hand-written CommonJS): @eslint/js recommended with Node and mocha globals.
+// - nodes/**/*.js is tsc's output of src/ and is not linted; nodes/ also holds the hand-written editor .html and
+//   locale .json files, which ESLint does not read.
+// - eslint-config-prettier comes last so that formatting is left to Prettier.
+import { defineConfig, globalIgnores } from 'eslint/config';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+import globals from 'globals';
+
+const unusedVars = [
+  'error',
+  {
+    argsIgnorePattern: '^_',
+    varsIgnorePattern: '^_',
+    caughtErrors: 'none',
+  },
+];
+
+export default defineConfig(
+  globalIgnores([
+    'nodes/**/*.js',
+    '**/node_modules/**',
+    '.demo/**',
+    '.cache/**',
+    'test-artifacts/**',
+    'bench/results/**',
+  ]),
+  {
+    files: ['src/**/*.ts'],
+    extends: [js.configs.recommended, tseslint.configs.recommended],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { ...globals.node },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': unusedVars,
+    },
+  },
+  {
+    files: ['test/**/*.js', 'bench/**/*.js', 'scripts/**/*.js', 'demo/**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { ...globals.node, ...globals.mocha },
+    },
+    rules: {
+      'no-unused-vars': unusedVars,
+    },
+  },
+  prettier,
+);
