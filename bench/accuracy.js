@@ -208,6 +208,7 @@ async function main() {
       ...require('../nodes/core/data/csv'),
       ...require('../nodes/core/train/trainer'),
       ...require('../nodes/core/settings/model'),
+      ...require('../nodes/core/settings/training'),
     };
   } catch (e) {
     usage(`cannot load the compiled core (${e.message.split('\n')[0]}); run npm run build first`);

@@ -90,7 +90,8 @@ async function child(backend, opts) {
   const warn = console.warn;
   console.warn = (...a) => (String(a[0]).startsWith('Orthogonal initializer') ? undefined : warn(...a));
   const { initBackend, tf } = require(path.join(CORE, 'base/backend'));
-  const { trainForecaster, resolveModelConfig } = require(path.join(CORE, 'train/trainer'));
+  const { trainForecaster } = require(path.join(CORE, 'train/trainer'));
+  const { resolveModelConfig } = require(path.join(CORE, 'settings/model'));
   const { buildGraph } = require(path.join(CORE, 'model/graph'));
   const { Forecaster } = require(path.join(CORE, 'serve/forecaster'));
   const { MODEL_TYPES } = require(path.join(CORE, 'settings/model'));

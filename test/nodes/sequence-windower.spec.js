@@ -128,7 +128,7 @@ describe('sequence-windower node', function () {
     assert.strictEqual(st.fill, 'red');
     assert.match(st.text, /invalid windower config/);
     const err = await expectError(w, { payload: 1 });
-    assert.match(String(err), /node not started: invalid windower config: window: expected >= 1, got -2; stride: expected >= 1, got 0/);
+    assert.match(String(err), /node not started: invalid windower config: window must be an integer from 1 to 10000, got -2; stride must be an integer from 1 to 100000, got 0/);
   });
 
   it('keeps its buffers across a redeploy', async function () {

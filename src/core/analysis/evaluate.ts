@@ -22,7 +22,8 @@ import { slidingWindows, medianStep } from '../data/windowing';
 import { columnIndex, numericColumn, timeColumn, type CsvTable } from '../data/csv';
 import { lastValueForecast, seasonalNaiveForecast, scoreForecast, targetsToMatrix, type ForecastScores } from '../data/metrics';
 import type { ModelConfig, ModelType } from '../settings/model';
-import { DEFAULT_TRAIN_OPTIONS, trainForecaster, type EpochProgress, type TrainOptions } from '../train/trainer';
+import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../settings/training';
+import { trainForecaster, type EpochProgress } from '../train/trainer';
 import { Forecaster } from '../serve/forecaster';
 
 /** A multivariate series in memory, oldest row first. */

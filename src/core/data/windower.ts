@@ -4,92 +4,27 @@
  * Never imports Node-RED; the node glue (src/sequence-windower.ts) feeds it.
  */
 import { ForecastError, describe } from '../base/errors';
-import { compileValidator } from '../base/validate';
+import { coerce, resolver } from '../settings/declare';
+import { WINDOWER_SETTINGS, type WindowerConfig } from '../settings/windower';
 import { medianStep, slidingWindows } from './windowing';
 import type { DatasetPayload, WindowMeta, WindowPayload } from './window-message';
 
-export type InvalidPolicy = 'error' | 'drop' | 'carry';
-export type OverflowPolicy = 'error' | 'drop-oldest';
+export type { InvalidPolicy, OverflowPolicy, WindowerConfig } from '../settings/windower';
 
-export interface WindowerConfig {
-  /** 'stream': one reading per message; 'batch': a whole history per message. */
-  mode: 'stream' | 'batch';
-  /** Window length L (readings per window). */
-  window: number;
-  /** Readings between two emitted windows (stream) or two window origins (batch). */
-  stride: number;
-  /** Forecast horizon H: target values attached to training windows; 0 = none. */
-  horizon: number;
-  /** Comma-separated input features, by name or 0-based index; '' = all numeric fields. */
-  features: string;
-  /** The forecast target, by name or index into the readings; '' = the first feature. */
-  target: string;
-  /** Batch mode: the field holding each reading's time (epoch ms or ISO string); '' = look for timestamp/time/date. */
-  timeField: string;
-  /** Assumed interval (ms) between readings that carry no time (batch without a time field). */
-  interval: number;
-  /** What to do with a missing or non-numeric value: error, drop the reading (warn), or carry the last value (warn). */
-  invalid: InvalidPolicy;
-  /** A reading more than this many ms after the previous one restarts the series (no window spans a gap); 0 = off. */
-  maxGap: number;
-  /** Most series (topics) held at once. */
-  maxSeries: number;
-  /** Most readings accepted in one batch message. */
-  maxBatch: number;
-  /** Past maxSeries / maxBatch: reject the message, or drop the least recently updated series / the oldest readings. */
-  overflow: OverflowPolicy;
-}
-
-export const DEFAULT_WINDOWER_CONFIG: WindowerConfig = {
-  mode: 'stream',
-  window: 24,
-  stride: 1,
-  horizon: 0,
-  features: '',
-  target: '',
-  timeField: '',
-  interval: 1000,
-  invalid: 'error',
-  maxGap: 0,
-  maxSeries: 100,
-  maxBatch: 100000,
-  overflow: 'error',
-};
-
-const configSchema = {
-  type: 'object',
-  properties: {
-    mode: { type: 'string', enum: ['stream', 'batch'] },
-    window: { type: 'integer', minimum: 1, maximum: 10000 },
-    stride: { type: 'integer', minimum: 1, maximum: 100000 },
-    horizon: { type: 'integer', minimum: 0, maximum: 10000 },
-    features: { type: 'string', maxLength: 2000 },
-    target: { type: 'string', maxLength: 200 },
-    timeField: { type: 'string', maxLength: 200 },
-    interval: { type: 'number', exclusiveMinimum: 0 },
-    invalid: { type: 'string', enum: ['error', 'drop', 'carry'] },
-    maxGap: { type: 'number', minimum: 0 },
-    maxSeries: { type: 'integer', minimum: 1, maximum: 100000 },
-    maxBatch: { type: 'integer', minimum: 1, maximum: 10000000 },
-    overflow: { type: 'string', enum: ['error', 'drop-oldest'] },
-  },
-  required: ['mode', 'window', 'stride', 'horizon', 'features', 'target', 'timeField', 'interval', 'invalid', 'maxGap', 'maxSeries', 'maxBatch', 'overflow'],
-  additionalProperties: false,
-};
-const checkConfig = compileValidator<WindowerConfig>(configSchema, 'BAD_CONFIG', 'windower config');
+const resolveWindowerConfig = resolver(WINDOWER_SETTINGS, 'windower setting');
 
 /**
  * Validates a config (numbers may arrive as strings from the editor: convert
  * them first). Throws ForecastError('BAD_CONFIG') with every problem listed.
  */
 export function parseWindowerConfig(raw: Partial<Record<keyof WindowerConfig, unknown>>): WindowerConfig {
-  const merged: Record<string, unknown> = { ...DEFAULT_WINDOWER_CONFIG };
-  for (const [k, v] of Object.entries(raw)) {
-    if (v === undefined || !(k in DEFAULT_WINDOWER_CONFIG)) continue;
-    const def = (DEFAULT_WINDOWER_CONFIG as unknown as Record<string, unknown>)[k];
-    merged[k] = typeof def === 'number' && typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+  let cfg: WindowerConfig;
+  try {
+    cfg = resolveWindowerConfig(coerce(WINDOWER_SETTINGS, raw));
+  } catch (e) {
+    if (e instanceof ForecastError) throw new ForecastError(e.code, `invalid windower config: ${e.message}`, 'invalid windower config');
+    throw e;
   }
-  const cfg = checkConfig(merged);
   const sel = splitList(cfg.features);
   if (cfg.target !== '' && sel.length && !sel.includes(cfg.target) && !sel.some((s) => isIndex(s) && isIndex(cfg.target) && Number(s) === Number(cfg.target))) {
     throw new ForecastError('BAD_CONFIG', `invalid windower config: target '${cfg.target}' must be one of the input features (${sel.join(', ')})`, 'invalid config');

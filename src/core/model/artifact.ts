@@ -7,7 +7,6 @@
  * Weights are base64 of little-endian float32 bytes, one entry per variable of
  * the serve model, in `model.weights` order.
  */
-import Ajv from 'ajv';
 import type { SchemaObject } from 'ajv';
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
@@ -15,10 +14,11 @@ import * as path from 'path';
 import type * as TF from '@tensorflow/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError, describe } from '../base/errors';
+import { ajv } from '../base/validate';
+import { MODEL_CONFIG_SCHEMA, type ModelConfig } from '../settings/model';
 // graph.ts registers every model type's builder and (through them) the custom
 // layer classes that tf.models.modelFromJSON needs.
 import { buildGraph } from './graph';
-import type { ModelConfig } from '../settings/model';
 import { seasonsThatFit, type ScalerState } from '../data/scaler';
 import type { ValidationScores } from '../data/metrics';
 
@@ -148,20 +148,7 @@ const artifactSchema: SchemaObject = {
         series: { type: 'string' },
       },
     },
-    model: {
-      type: 'object',
-      required: ['type', 'units', 'layers', 'attentionUnits', 'iterations', 'featureAttention', 'highway', 'seed'],
-      properties: {
-        type: { enum: ['lstm', 'attention', 'gca'] },
-        units: positiveInt,
-        layers: positiveInt,
-        attentionUnits: positiveInt,
-        iterations: positiveInt,
-        featureAttention: { type: 'boolean' },
-        highway: { type: 'boolean' },
-        seed: { type: 'integer' },
-      },
-    },
+    model: MODEL_CONFIG_SCHEMA,
     iterations: positiveInt,
     hasAttention: { type: 'boolean' },
     scaler: {
@@ -205,7 +192,6 @@ const artifactSchema: SchemaObject = {
   },
 };
 
-const ajv = new Ajv({ allErrors: true });
 const checkArtifact = ajv.compile<ModelArtifact>(artifactSchema);
 
 let packageVersionCache: string | undefined;

@@ -17,6 +17,7 @@ import { ForecastError } from '../base/errors';
 import { glorot, windowEncoder, withHighway } from './blocks';
 import { checkInt, dot3, oneTensor, type BaseLayerArgs } from './layer-math';
 import type { GraphBuilder } from './types';
+import { MODEL_SETTINGS } from '../settings/model';
 
 const t = tf();
 
@@ -50,8 +51,8 @@ export class AdditiveAttention extends t.layers.Layer {
   constructor(args: AdditiveAttentionArgs) {
     super(args);
     if (args == null || typeof args !== 'object') throw new ForecastError('BAD_CONFIG', 'AdditiveAttention: expected an object of arguments');
-    this.units = checkInt('AdditiveAttention', 'units', args.units, 1, 4096);
-    this.seed = args.seed === undefined ? 0 : checkInt('AdditiveAttention', 'seed', args.seed, 0);
+    this.units = checkInt('AdditiveAttention', 'units', args.units, MODEL_SETTINGS.attentionUnits);
+    this.seed = args.seed === undefined ? 0 : checkInt('AdditiveAttention', 'seed', args.seed, MODEL_SETTINGS.seed);
     this.supportsMasking = false;
   }
 

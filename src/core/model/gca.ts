@@ -51,6 +51,7 @@ import { ForecastError } from '../base/errors';
 import { glorot, orthogonal, windowEncoder, withHighway } from './blocks';
 import { checkInt, dot3, timeSteps, type BaseLayerArgs } from './layer-math';
 import type { GraphBuilder } from './types';
+import { MODEL_SETTINGS } from '../settings/model';
 
 const t = tf();
 
@@ -117,9 +118,9 @@ export class GcaAttention extends t.layers.Layer {
   constructor(args: GcaAttentionArgs) {
     super(args);
     if (args == null || typeof args !== 'object') throw new ForecastError('BAD_CONFIG', 'GcaAttention: expected an object of arguments');
-    this.units = checkInt('GcaAttention', 'units', args.units, 1, 4096);
-    this.attentionUnits = checkInt('GcaAttention', 'attentionUnits', args.attentionUnits, 1, 4096);
-    this.iterations = checkInt('GcaAttention', 'iterations', args.iterations ?? 2, 1, 3);
+    this.units = checkInt('GcaAttention', 'units', args.units, MODEL_SETTINGS.units);
+    this.attentionUnits = checkInt('GcaAttention', 'attentionUnits', args.attentionUnits, MODEL_SETTINGS.attentionUnits);
+    this.iterations = checkInt('GcaAttention', 'iterations', args.iterations ?? MODEL_SETTINGS.iterations.default, MODEL_SETTINGS.iterations);
     const gate = args.gate ?? 'softmax';
     if (!GATES.includes(gate)) throw new ForecastError('BAD_CONFIG', `GcaAttention: expected gate to be one of ${GATES.join(', ')}, got ${JSON.stringify(gate)}`);
     this.gate = gate;
@@ -132,7 +133,7 @@ export class GcaAttention extends t.layers.Layer {
       throw new ForecastError('BAD_CONFIG', `GcaAttention: expected featureAttention to be true or false, got ${JSON.stringify(args.featureAttention)}`);
     }
     this.featureAttention = args.featureAttention ?? false;
-    this.seed = args.seed === undefined ? 0 : checkInt('GcaAttention', 'seed', args.seed, 0);
+    this.seed = args.seed === undefined ? 0 : checkInt('GcaAttention', 'seed', args.seed, MODEL_SETTINGS.seed);
   }
 
   private shapes(inputShape: Shape | Shape[]): { h: Shape; x?: Shape } {

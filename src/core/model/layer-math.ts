@@ -28,13 +28,15 @@ export interface AdditiveAttentionArgs extends BaseLayerArgs {
   seed?: number;
 }
 
-/** Throws a BAD_CONFIG error unless `value` is an integer in [min, max]. */
-export function checkInt(layer: string, key: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+/**
+ * Checks a layer argument against the model setting that declares it (bounds
+ * from src/core/settings/model.ts), so a layer accepts what the trainer does.
+ * @throws ForecastError BAD_CONFIG unless `value` is an integer within the bounds.
+ */
+export function checkInt(layer: string, key: string, value: unknown, bounds: { minimum: number; maximum: number }): number {
+  const { minimum: min, maximum: max } = bounds;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ForecastError(
-      'BAD_CONFIG',
-      `${layer}: expected ${key} to be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}, got ${JSON.stringify(value)}`,
-    );
+    throw new ForecastError('BAD_CONFIG', `${layer}: expected ${key} to be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
   }
   return value;
 }

@@ -14,9 +14,11 @@ import { Worker } from 'worker_threads';
 import type { BackendName } from '../base/backend';
 import { ForecastError, describe, type ErrorCode } from '../base/errors';
 import type { ModelArtifact } from '../model/artifact';
-import type { ModelConfig } from '../settings/model';
 import { flatten3 } from '../base/arrays';
-import { checkWindows, resolveModelConfig, trainDataMeta, resolveTrainOptions, type EpochProgress, type TrainData, type TrainOptions, type TrainResult, type ValidationData } from './trainer';
+import { resolveModelConfig, type ModelConfig } from '../settings/model';
+import { resolveTrainOptions, type TrainOptions } from '../settings/training';
+import { checkWindows, trainDataMeta, type TrainData, type ValidationData } from './train-data';
+import type { EpochProgress, TrainResult } from './trainer';
 import type { WorkerMessage, WorkerRequest } from './worker';
 
 /** What to train. */

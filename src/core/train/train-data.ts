@@ -1,137 +1,64 @@
 /**
- * lstm-train's settings and its bounded buffer of streamed training windows:
- * everything the node does that is not Node-RED glue.
+ * Training data: windows of one series in real units, their checks, and the
+ * bounded buffer of streamed training windows lstm-train collects.
  */
 import { ForecastError, describe } from '../base/errors';
-import { compileValidator } from '../base/validate';
-import { DEFAULT_MODEL_CONFIG, type ModelConfig, type ModelType } from '../settings/model';
-import { DEFAULT_TRAIN_OPTIONS, resolveModelConfig, resolveTrainOptions, trainDataMeta, type TrainData, type TrainOptions } from './trainer';
 import type { DatasetPayload, WindowPayload } from '../data/window-message';
 
-export interface TrainNodeSettings {
-  model: ModelConfig;
-  options: TrainOptions;
-  /** Most streamed windows kept (the oldest are dropped past it). */
-  maxWindows: number;
-  /** Train automatically every this many new streamed windows; 0 = only on msg.train or a dataset. */
-  trainEvery: number;
-  /** A request while a run is going: queue it (one pending, the newest wins) or reject it. */
-  overlap: 'queue' | 'reject';
-  /** Continue from the stored model (its weights and scaler) when its spec matches. */
-  incremental: boolean;
+/** The training data: windows of one series in real units (a DatasetPayload's fields). */
+export interface TrainData {
+  /** [N][L][F] input windows, oldest first. */
+  inputs: number[][][];
+  /** [N][H][1] targets following each window. */
+  targets: number[][][];
+  /** Feature names, F of them. */
+  features: string[];
+  /** Target feature name, one of features. */
+  target: string;
+  window: number;
+  horizon: number;
+  /** Interval between readings, ms (0 = unknown). */
+  step: number;
+  series: string;
 }
 
-export interface RawTrainConfig {
-  modelType: ModelType;
-  units: number;
-  layers: number;
-  attentionUnits: number;
-  iterations: number;
-  featureAttention: boolean;
-  highway: boolean;
-  seed: number;
-  epochs: number;
-  patience: number;
-  batchSize: number;
-  learningRate: number;
-  validationFraction: number;
-  season: number;
-  maxWindows: number;
-  trainEvery: number;
-  overlap: 'queue' | 'reject';
-  incremental: boolean;
+/** The fields of {@link TrainData} besides the windows. */
+export type TrainDataMeta = Omit<TrainData, 'inputs' | 'targets'>;
+
+/** The meta fields of a dataset or TrainData, `step` and `series` defaulted (0, ''). */
+export function trainDataMeta(d: { features: string[]; target: string; window: number; horizon: number; step?: number; series?: string }): TrainDataMeta {
+  return { features: d.features, target: d.target, window: d.window, horizon: d.horizon, step: d.step ?? 0, series: d.series ?? '' };
 }
 
-/** The node's defaults: the core's model and training defaults, plus the node's own settings. */
-const DEFAULTS: RawTrainConfig = {
-  modelType: DEFAULT_MODEL_CONFIG.type,
-  units: DEFAULT_MODEL_CONFIG.units,
-  layers: DEFAULT_MODEL_CONFIG.layers,
-  attentionUnits: DEFAULT_MODEL_CONFIG.attentionUnits,
-  iterations: DEFAULT_MODEL_CONFIG.iterations,
-  featureAttention: DEFAULT_MODEL_CONFIG.featureAttention,
-  highway: DEFAULT_MODEL_CONFIG.highway,
-  seed: DEFAULT_MODEL_CONFIG.seed,
-  epochs: DEFAULT_TRAIN_OPTIONS.epochs,
-  patience: DEFAULT_TRAIN_OPTIONS.patience,
-  batchSize: DEFAULT_TRAIN_OPTIONS.batchSize,
-  learningRate: DEFAULT_TRAIN_OPTIONS.learningRate,
-  validationFraction: DEFAULT_TRAIN_OPTIONS.validationFraction,
-  season: DEFAULT_TRAIN_OPTIONS.season,
-  maxWindows: 20000,
-  trainEvery: 0,
-  overlap: 'queue',
-  incremental: false,
-};
-
-/** The node's default settings, as the editor should offer them. */
-export function trainNodeDefaults(): Readonly<RawTrainConfig> {
-  return DEFAULTS;
+/** Explicit validation windows (same spec as the training data). */
+export interface ValidationData {
+  inputs: number[][][];
+  targets: number[][][];
 }
 
-const check = compileValidator<RawTrainConfig>(
-  {
-    type: 'object',
-    properties: {
-      modelType: { enum: ['lstm', 'attention', 'gca'] },
-      units: { type: 'integer', minimum: 1, maximum: 1024 },
-      layers: { type: 'integer', minimum: 1, maximum: 2 },
-      attentionUnits: { type: 'integer', minimum: 1, maximum: 1024 },
-      iterations: { type: 'integer', minimum: 1, maximum: 3 },
-      featureAttention: { type: 'boolean' },
-      highway: { type: 'boolean' },
-      seed: { type: 'integer', minimum: 0 },
-      epochs: { type: 'integer', minimum: 1, maximum: 100000 },
-      patience: { type: 'integer', minimum: 1 },
-      batchSize: { type: 'integer', minimum: 1, maximum: 65536 },
-      learningRate: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
-      validationFraction: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
-      season: { type: 'integer', minimum: 0 },
-      maxWindows: { type: 'integer', minimum: 10, maximum: 10000000 },
-      trainEvery: { type: 'integer', minimum: 0 },
-      overlap: { enum: ['queue', 'reject'] },
-      incremental: { type: 'boolean' },
-    },
-    required: Object.keys(DEFAULTS),
-  },
-  'BAD_CONFIG',
-  'lstm-train config',
-);
-
-/** Parses the node's settings (the editor stores numbers as strings). */
-export function parseTrainNodeConfig(raw: Record<string, unknown>, name: string): TrainNodeSettings {
-  const merged: Record<string, unknown> = { ...DEFAULTS };
-  for (const k of Object.keys(DEFAULTS) as (keyof RawTrainConfig)[]) {
-    const v = raw[k];
-    if (v === undefined || v === '') continue;
-    merged[k] = typeof DEFAULTS[k] === 'number' && typeof v === 'string' && Number.isFinite(Number(v)) ? Number(v) : v;
-  }
-  const c = check(merged);
-  return {
-    model: resolveModelConfig({
-      type: c.modelType,
-      units: c.units,
-      layers: c.layers,
-      attentionUnits: c.attentionUnits,
-      iterations: c.iterations,
-      featureAttention: c.featureAttention,
-      highway: c.highway,
-      seed: c.seed,
-    }),
-    options: resolveTrainOptions({
-      epochs: c.epochs,
-      patience: c.patience,
-      batchSize: c.batchSize,
-      learningRate: c.learningRate,
-      validationFraction: c.validationFraction,
-      season: c.season,
-      name,
-    }),
-    maxWindows: c.maxWindows,
-    trainEvery: c.trainEvery,
-    overlap: c.overlap,
-    incremental: c.incremental,
-  };
+/**
+ * Checks windows ([N][L][F] finite numbers) and their targets ([N][H][1]).
+ * @param what names the data in the error text ("training data").
+ * @throws ForecastError BAD_INPUT saying which window is wrong and how.
+ */
+export function checkWindows(what: string, inputs: unknown, targets: unknown, L: number, F: number, H: number): void {
+  if (!Array.isArray(inputs)) throw new ForecastError('BAD_INPUT', `${what}: expected inputs as an array of windows, got ${describe(inputs)}`);
+  if (!Array.isArray(targets)) throw new ForecastError('BAD_INPUT', `${what}: expected targets ([N][${H}][1]), got ${describe(targets)}`);
+  if (targets.length !== inputs.length) throw new ForecastError('BAD_INPUT', `${what}: expected one target block per window, got ${targets.length} for ${inputs.length} windows`);
+  inputs.forEach((w: unknown, i: number) => {
+    if (!Array.isArray(w) || w.length !== L || !w.every((r) => Array.isArray(r) && r.length === F)) {
+      const rows = Array.isArray(w) ? w.length : describe(w);
+      const cols = Array.isArray(w) && Array.isArray(w[0]) ? w[0].length : '?';
+      throw new ForecastError('BAD_INPUT', `${what}: expected window ${i} to be ${L} rows x ${F} features, got ${rows} x ${cols}`);
+    }
+    for (const r of w as number[][]) {
+      for (const v of r) if (typeof v !== 'number' || !Number.isFinite(v)) throw new ForecastError('BAD_INPUT', `${what}: window ${i} holds ${describe(v)}; expected finite numbers`);
+    }
+    const t = targets[i];
+    if (!Array.isArray(t) || t.length !== H || !t.every((r) => Array.isArray(r) && r.length === 1 && typeof r[0] === 'number' && Number.isFinite(r[0]))) {
+      throw new ForecastError('BAD_INPUT', `${what}: expected the targets of window ${i} as ${H} rows of one finite number, got ${describe(t)}`);
+    }
+  });
 }
 
 /**

@@ -23,7 +23,9 @@ import type * as TF from '@tensorflow/tfjs';
 import { backendInfo, tf } from '../base/backend';
 import { ForecastError, describe } from '../base/errors';
 import { buildGraph } from '../model/graph';
-import { DEFAULT_MODEL_CONFIG, type ModelConfig } from '../settings/model';
+import { resolveModelConfig, type ModelConfig } from '../settings/model';
+import { resolveTrainOptions, type TrainOptions } from '../settings/training';
+import { checkWindows, type TrainData, type ValidationData } from './train-data';
 import { chooseReference, fitScaler, prepare, restoreForecast, type ScalerState } from '../data/scaler';
 import { targetsToMatrix, validationScores } from '../data/metrics';
 import { serializeModel, validateArtifact, applyWeights, disposeModels, type ModelArtifact, type TrainReport, type EpochLoss } from '../model/artifact';
@@ -31,102 +33,8 @@ import { RIDGE_ALPHAS, selectRidge, type RidgeModel } from './ridge';
 import { permutation, seededRandom } from '../base/random';
 
 export type { TrainReport, EpochLoss } from '../model/artifact';
-
-/** The training data: windows of one series in real units (a DatasetPayload's fields). */
-export interface TrainData {
-  /** [N][L][F] input windows, oldest first. */
-  inputs: number[][][];
-  /** [N][H][1] targets following each window. */
-  targets: number[][][];
-  /** Feature names, F of them. */
-  features: string[];
-  /** Target feature name, one of features. */
-  target: string;
-  window: number;
-  horizon: number;
-  /** Interval between readings, ms (0 = unknown). */
-  step: number;
-  series: string;
-}
-
-/** The fields of {@link TrainData} besides the windows. */
-export type TrainDataMeta = Omit<TrainData, 'inputs' | 'targets'>;
-
-/** The meta fields of a dataset or TrainData, `step` and `series` defaulted (0, ''). */
-export function trainDataMeta(d: { features: string[]; target: string; window: number; horizon: number; step?: number; series?: string }): TrainDataMeta {
-  return { features: d.features, target: d.target, window: d.window, horizon: d.horizon, step: d.step ?? 0, series: d.series ?? '' };
-}
-
-/** Explicit validation windows (same spec as the training data). */
-export interface ValidationData {
-  inputs: number[][][];
-  targets: number[][][];
-}
-
-/** Training options. Every field has a default. */
-export interface TrainOptions {
-  /** Maximum epochs. Default 100. */
-  epochs: number;
-  /** Epochs without a validation improvement before stopping. Default 10. */
-  patience: number;
-  /** Windows per batch. Default 64. */
-  batchSize: number;
-  /**
-   * Adam learning rate. Default 0.01: with the linear path frozen the network
-   * learns a small residual, and on both benchmark tasks 0.01 beat 1e-3
-   * (co2 MASE 0.386 vs 0.396, hourly 0.647 vs 0.657; BENCHMARKS.md).
-   */
-  learningRate: number;
-  /** Share of the windows (the last ones, in order) kept for validation, 0 < f < 1. Default 0.2. */
-  validationFraction: number;
-  /**
-   * Season in steps for MASE, the seasonal naive baseline and the seasonal
-   * reference; 0 = none. Default 0.
-   */
-  season: number;
-  /**
-   * What the network's targets are relative to (see scaler.ts): 'seasonal' = the
-   * last value plus the change over the same part of the past seasons (K of
-   * them, 1..3) when `season` >= 2 fits the window (m * ceil(H/m) <= L - 1)
-   * and beats the last value on the training targets (scaler.chooseReference
-   * picks K or 'last' on the training windows), else the last
-   * value; 'last' = always the last value. Stored in the artifact's scaler.
-   * Default 'seasonal'. Ignored when continuing from a previous artifact (its
-   * scaler is kept).
-   */
-  reference: 'seasonal' | 'last';
-  /**
-   * After the linear start: 'frozen' = the highway keeps the ridge weights and
-   * the recurrent part (its head starts at zero) learns the residual; 'joint' =
-   * Adam trains both from there. Default 'frozen': on the co2 benchmark 'joint'
-   * never beat the ridge start on validation (best epoch 0 for every model type
-   * and seed), 'frozen' improved on it (BENCHMARKS.md). Ignored without the
-   * highway and when continuing from a previous artifact (all weights train).
-   */
-  linearPath: 'frozen' | 'joint';
-  /** Model name stored in the artifact. Default "forecaster". */
-  name: string;
-  /** Minimum number of training windows. Default 8. */
-  minWindows: number;
-  /**
-   * Artifact version. Default: previous.version + 1 when continuing from a
-   * previous artifact, else 1. The glue passes (stored version of this name) + 1.
-   */
-  version?: number;
-}
-
-export const DEFAULT_TRAIN_OPTIONS: TrainOptions = {
-  epochs: 100,
-  patience: 10,
-  batchSize: 64,
-  learningRate: 0.01,
-  validationFraction: 0.2,
-  season: 0,
-  reference: 'seasonal',
-  linearPath: 'frozen',
-  name: 'forecaster',
-  minWindows: 8,
-};
+export type { TrainOptions } from '../settings/training';
+export type { TrainData, TrainDataMeta, ValidationData } from './train-data';
 
 /** Progress of one epoch (losses: MSE on scaled window-relative targets). */
 export interface EpochProgress {
@@ -154,86 +62,6 @@ export interface TrainHooks {
 export interface TrainResult {
   artifact: ModelArtifact;
   report: TrainReport;
-}
-
-const MODEL_TYPES = ['lstm', 'attention', 'gca'];
-
-function bad(message: string): ForecastError {
-  return new ForecastError('BAD_CONFIG', message, 'bad config');
-}
-
-function checkInt(name: string, v: unknown, min: number, max: number): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw bad(`${name} must be an integer from ${min} to ${max}, got ${describe(v)}`);
-  }
-}
-
-function checkNumber(name: string, v: unknown, test: (n: number) => boolean, expected: string): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || !test(v)) throw bad(`${name} must be ${expected}, got ${describe(v)}`);
-}
-
-/** Merges options with the defaults and checks them; unknown keys are refused. */
-export function resolveTrainOptions(opts: Partial<TrainOptions> = {}): TrainOptions {
-  for (const k of Object.keys(opts)) {
-    if (!(k in DEFAULT_TRAIN_OPTIONS) && k !== 'version') throw bad(`unknown training option '${k}' (expected ${Object.keys(DEFAULT_TRAIN_OPTIONS).join(', ')}, version)`);
-  }
-  const defined = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
-  const o: TrainOptions = { ...DEFAULT_TRAIN_OPTIONS, ...defined };
-  checkInt('epochs', o.epochs, 1, 100000);
-  checkInt('patience', o.patience, 1, 100000);
-  checkInt('batchSize', o.batchSize, 1, 65536);
-  checkNumber('learningRate', o.learningRate, (n) => n > 0 && n < 1, 'a number between 0 and 1 (exclusive)');
-  checkNumber('validationFraction', o.validationFraction, (n) => n > 0 && n < 1, 'a number between 0 and 1 (exclusive)');
-  checkInt('season', o.season, 0, 100000);
-  if (o.reference !== 'seasonal' && o.reference !== 'last') throw bad(`reference must be 'seasonal' or 'last', got ${describe(o.reference)}`);
-  if (o.linearPath !== 'frozen' && o.linearPath !== 'joint') throw bad(`linearPath must be 'frozen' or 'joint', got ${describe(o.linearPath)}`);
-  checkInt('minWindows', o.minWindows, 1, 1e9);
-  if (typeof o.name !== 'string') throw bad(`name must be a string, got ${describe(o.name)}`);
-  if (o.version !== undefined) checkInt('version', o.version, 1, Number.MAX_SAFE_INTEGER);
-  return o;
-}
-
-/** Merges a partial model config with the defaults and checks it. */
-export function resolveModelConfig(cfg: Partial<ModelConfig> = {}): ModelConfig {
-  for (const k of Object.keys(cfg)) {
-    if (!(k in DEFAULT_MODEL_CONFIG)) throw bad(`unknown model option '${k}' (expected ${Object.keys(DEFAULT_MODEL_CONFIG).join(', ')})`);
-  }
-  const defined = Object.fromEntries(Object.entries(cfg).filter(([, v]) => v !== undefined));
-  const c: ModelConfig = { ...DEFAULT_MODEL_CONFIG, ...defined };
-  if (!MODEL_TYPES.includes(c.type)) throw bad(`model type must be one of ${MODEL_TYPES.join(', ')}, got ${describe(c.type)}`);
-  checkInt('units', c.units, 1, 1024);
-  checkInt('layers', c.layers, 1, 2);
-  checkInt('attentionUnits', c.attentionUnits, 1, 1024);
-  checkInt('iterations', c.iterations, 1, 3);
-  checkInt('seed', c.seed, 0, 2 ** 31 - 1);
-  if (typeof c.featureAttention !== 'boolean') throw bad(`featureAttention must be true or false, got ${describe(c.featureAttention)}`);
-  if (typeof c.highway !== 'boolean') throw bad(`highway must be true or false, got ${describe(c.highway)}`);
-  return c;
-}
-
-/**
- * Checks windows ([N][L][F] finite numbers) and their targets ([N][H][1]).
- * @param what names the data in the error text ("training data").
- * @throws ForecastError BAD_INPUT saying which window is wrong and how.
- */
-export function checkWindows(what: string, inputs: unknown, targets: unknown, L: number, F: number, H: number): void {
-  if (!Array.isArray(inputs)) throw new ForecastError('BAD_INPUT', `${what}: expected inputs as an array of windows, got ${describe(inputs)}`);
-  if (!Array.isArray(targets)) throw new ForecastError('BAD_INPUT', `${what}: expected targets ([N][${H}][1]), got ${describe(targets)}`);
-  if (targets.length !== inputs.length) throw new ForecastError('BAD_INPUT', `${what}: expected one target block per window, got ${targets.length} for ${inputs.length} windows`);
-  inputs.forEach((w: unknown, i: number) => {
-    if (!Array.isArray(w) || w.length !== L || !w.every((r) => Array.isArray(r) && r.length === F)) {
-      const rows = Array.isArray(w) ? w.length : describe(w);
-      const cols = Array.isArray(w) && Array.isArray(w[0]) ? w[0].length : '?';
-      throw new ForecastError('BAD_INPUT', `${what}: expected window ${i} to be ${L} rows x ${F} features, got ${rows} x ${cols}`);
-    }
-    for (const r of w as number[][]) {
-      for (const v of r) if (typeof v !== 'number' || !Number.isFinite(v)) throw new ForecastError('BAD_INPUT', `${what}: window ${i} holds ${describe(v)}; expected finite numbers`);
-    }
-    const t = targets[i];
-    if (!Array.isArray(t) || t.length !== H || !t.every((r) => Array.isArray(r) && r.length === 1 && typeof r[0] === 'number' && Number.isFinite(r[0]))) {
-      throw new ForecastError('BAD_INPUT', `${what}: expected the targets of window ${i} as ${H} rows of one finite number, got ${describe(t)}`);
-    }
-  });
 }
 
 /** First output of a model's predict (the forecast), whether it has one or two outputs. */

@@ -36,9 +36,9 @@ describe('core: windower config', function () {
   it('rejects bad settings, listing what is wrong', function () {
     assert.throws(() => cfg({ window: 0, stride: 'x', mode: 'fast' }), (e) => {
       assert.strictEqual(e.code, 'BAD_CONFIG');
-      assert.match(e.message, /window: expected >= 1, got 0/);
-      assert.match(e.message, /stride: expected integer, got "x"/);
-      assert.match(e.message, /mode/);
+      assert.match(e.message, /window must be an integer from 1 to 10000, got 0/);
+      assert.match(e.message, /stride must be an integer from 1 to 100000, got "x"/);
+      assert.match(e.message, /mode must be one of 'stream', 'batch', got "fast"/);
       return true;
     });
     assert.throws(() => cfg({ features: 'a,b', target: 'c' }), /target 'c' must be one of the input features \(a, b\)/);

@@ -22,7 +22,7 @@ describe('core/attention (additive temporal attention)', function () {
   });
 
   it('validates its arguments', () => {
-    assert.throws(() => new AdditiveAttention({ units: 0 }), (e) => e.code === 'BAD_CONFIG' && /units to be an integer from 1 to 4096, got 0/.test(e.message));
+    assert.throws(() => new AdditiveAttention({ units: 0 }), (e) => e.code === 'BAD_CONFIG' && /units to be an integer from 1 to 1024, got 0/.test(e.message));
     assert.throws(() => new AdditiveAttention({ units: 2.5 }), /units/);
     assert.throws(() => new AdditiveAttention({ units: 2, seed: -1 }), /seed/);
   });

@@ -1,32 +1,8 @@
 'use strict';
 const assert = require('assert');
-const fs = require('fs');
-const path = require('path');
-const { parseTrainNodeConfig, trainNodeDefaults, WindowAccumulator } = require('../../../nodes/core/train/train-data');
+const { WindowAccumulator } = require('../../../nodes/core/train/train-data');
 
-describe('core: lstm-train settings', function () {
-  it('the editor offers the same defaults as the runtime', function () {
-    const html = fs.readFileSync(path.join(__dirname, '../../../nodes/lstm-train.html'), 'utf8');
-    for (const [key, value] of Object.entries(trainNodeDefaults())) {
-      const m = html.match(new RegExp(`\\b${key}: \\{ value: ('[^']*'|[^,}]+)`));
-      assert.ok(m, `nodes/lstm-train.html has a default for ${key}`);
-      const v = m[1].startsWith("'") ? m[1].slice(1, -1) : JSON.parse(m[1]);
-      assert.deepStrictEqual(v, value, `default of ${key}`);
-    }
-  });
-  it('converts the editor strings and lists every bad setting', function () {
-    const s = parseTrainNodeConfig({ units: '8', learningRate: '0.01', modelType: 'gca' }, 'm');
-    assert.strictEqual(s.model.units, 8);
-    assert.strictEqual(s.model.type, 'gca');
-    assert.strictEqual(s.options.learningRate, 0.01);
-    assert.strictEqual(s.options.name, 'm');
-    assert.throws(() => parseTrainNodeConfig({ units: 0, overlap: 'wait' }, 'm'), (e) => {
-      assert.strictEqual(e.code, 'BAD_CONFIG');
-      assert.match(e.message, /units: expected >= 1, got 0/);
-      assert.match(e.message, /overlap/);
-      return true;
-    });
-  });
+describe('core: streamed training windows', function () {
   it('keeps at most max streamed windows and refuses windows of another spec', function () {
     const acc = new WindowAccumulator(10);
     const w = (v, extra = {}) => ({ type: 'window', series: 's', features: ['a'], target: 'a', window: 2, horizon: 1, step: 1, inputs: [[v], [v + 1]], timestamps: [0, 1], targets: [[v + 2]], ...extra });

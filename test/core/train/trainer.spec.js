@@ -1,7 +1,9 @@
 'use strict';
 const assert = require('assert');
 const { initBackend, tf } = require('../../../nodes/core/base/backend');
-const { trainForecaster, resolveTrainOptions, resolveModelConfig } = require('../../../nodes/core/train/trainer');
+const { trainForecaster } = require('../../../nodes/core/train/trainer');
+const { resolveTrainOptions } = require('../../../nodes/core/settings/training');
+const { resolveModelConfig } = require('../../../nodes/core/settings/model');
 const { permutation, seededRandom } = require('../../../nodes/core/base/random');
 const { fitScaler, prepare } = require('../../../nodes/core/data/scaler');
 const { selectRidge } = require('../../../nodes/core/train/ridge');
@@ -35,7 +37,7 @@ describe('core/trainer', function () {
     assert.throws(() => resolveTrainOptions({ validationFraction: 1 }), isErr('BAD_CONFIG', /validationFraction must be a number between 0 and 1/));
     assert.throws(() => resolveTrainOptions({ learningRate: 'fast' }), isErr('BAD_CONFIG', /learningRate .* got "fast"/));
     assert.throws(() => resolveTrainOptions({ epoch: 3 }), isErr('BAD_CONFIG', /unknown training option 'epoch'/));
-    assert.throws(() => resolveModelConfig({ type: 'gru' }), isErr('BAD_CONFIG', /model type must be one of lstm, attention, gca, got "gru"/));
+    assert.throws(() => resolveModelConfig({ type: 'gru' }), isErr('BAD_CONFIG', /type must be one of 'lstm', 'attention', 'gca', got "gru"/));
     assert.throws(() => resolveModelConfig({ units: 2.5 }), isErr('BAD_CONFIG', /units must be an integer/));
   });
 
@@ -192,7 +194,7 @@ describe('core/trainer', function () {
       const k0 = kernel(runs.frozen);
       assert.ok(kernel(runs.joint).some((v, i) => Math.abs(v - k0[i]) > 1e-6), 'joint: the highway moved off the ridge weights');
     }
-    assert.throws(() => resolveTrainOptions({ linearPath: 'loose' }), isErr('BAD_CONFIG', /linearPath must be 'frozen' or 'joint', got "loose"/));
+    assert.throws(() => resolveTrainOptions({ linearPath: 'loose' }), isErr('BAD_CONFIG', /linearPath must be one of 'frozen', 'joint', got "loose"/));
   });
 
   it('uses explicit validation data when given', async () => {

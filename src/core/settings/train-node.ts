@@ -1,0 +1,38 @@
+/**
+ * lstm-train's own settings (beside the architecture and training settings it
+ * also offers): how it collects windows and when it trains. Declared here so
+ * the node, its editor and the README derive from one place.
+ */
+import { defaultsOf, type SettingsGroup, type Values } from './declare';
+
+export const TRAIN_NODE_SETTINGS = {
+  maxWindows: {
+    type: 'integer',
+    minimum: 10,
+    maximum: 10000000,
+    default: 20000,
+    help: 'Most training windows kept (streamed windows, or the newest of a dataset); the oldest are dropped past it.',
+  },
+  trainEvery: {
+    type: 'integer',
+    minimum: 0,
+    maximum: 1e9,
+    default: 0,
+    help: 'Train automatically every this many new streamed windows; 0 = only on msg.train or a dataset.',
+  },
+  overlap: {
+    type: 'string',
+    enum: ['queue', 'reject'],
+    default: 'queue',
+    help: 'A request while a run is going: queue it (one pending, the newest wins) or reject it.',
+  },
+  incremental: {
+    type: 'boolean',
+    default: false,
+    help: 'Continue from the stored model (its weights and scaler) when its window settings match.',
+  },
+} as const satisfies SettingsGroup;
+
+export type TrainNodeOwnSettings = Values<typeof TRAIN_NODE_SETTINGS>;
+
+export const DEFAULT_TRAIN_NODE_SETTINGS: Readonly<TrainNodeOwnSettings> = Object.freeze(defaultsOf(TRAIN_NODE_SETTINGS));

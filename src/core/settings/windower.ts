@@ -1,0 +1,88 @@
+/**
+ * The sequence windower's settings. To add one: declare it here; the type, the
+ * checks, the defaults, the editor's defaults and validators and the README
+ * table follow.
+ */
+import { defaultsOf, type SettingsGroup, type Values } from './declare';
+
+export const WINDOWER_SETTINGS = {
+  mode: {
+    type: 'string',
+    enum: ['stream', 'batch'],
+    default: 'stream',
+    help: 'stream: one reading per message; batch: a whole history per message (e.g. from the csv node).',
+  },
+  window: { type: 'integer', minimum: 1, maximum: 10000, default: 24, help: 'Window length L: readings per window.' },
+  stride: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 100000,
+    default: 1,
+    help: 'Readings between two emitted windows (stream) or two window origins (batch).',
+  },
+  horizon: {
+    type: 'integer',
+    minimum: 0,
+    maximum: 10000,
+    default: 0,
+    help: 'Forecast horizon H: the target values attached to training windows; 0 = no training windows.',
+  },
+  features: {
+    type: 'string',
+    maxLength: 2000,
+    default: '',
+    help: 'Comma-separated input features, by name or 0-based index; empty = every numeric field.',
+  },
+  target: {
+    type: 'string',
+    maxLength: 200,
+    default: '',
+    help: 'The forecast target, by name or index (one of the features); empty = the first feature.',
+  },
+  timeField: {
+    type: 'string',
+    maxLength: 200,
+    default: '',
+    help: "Batch mode: the field holding each reading's time; empty = timestamp, time, date, datetime or ts.",
+  },
+  interval: {
+    type: 'number',
+    exclusiveMinimum: 0,
+    maximum: 1e12,
+    default: 1000,
+    help: 'Interval in ms assumed between batch readings that carry no time.',
+  },
+  invalid: {
+    type: 'string',
+    enum: ['error', 'drop', 'carry'],
+    default: 'error',
+    help: 'A missing or non-numeric value: reject the message, drop the reading, or carry the last value.',
+  },
+  maxGap: {
+    type: 'number',
+    minimum: 0,
+    maximum: 1e12,
+    default: 0,
+    help: 'A reading more than this many ms after the previous one restarts the series; 0 = off.',
+  },
+  maxSeries: { type: 'integer', minimum: 1, maximum: 100000, default: 100, help: 'Most series (topics) held at once.' },
+  maxBatch: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 10000000,
+    default: 100000,
+    help: 'Most readings accepted in one batch message.',
+  },
+  overflow: {
+    type: 'string',
+    enum: ['error', 'drop-oldest'],
+    default: 'error',
+    help: 'Past Max series / Max batch: reject, or drop the least recently updated series / the oldest readings.',
+  },
+} as const satisfies SettingsGroup;
+
+export type WindowerConfig = Values<typeof WINDOWER_SETTINGS>;
+export type InvalidPolicy = WindowerConfig['invalid'];
+export type OverflowPolicy = WindowerConfig['overflow'];
+
+export const DEFAULT_WINDOWER_CONFIG: Readonly<WindowerConfig> = Object.freeze(defaultsOf(WINDOWER_SETTINGS));
