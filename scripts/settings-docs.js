@@ -24,12 +24,22 @@ function load() {
   const { TRAINING_SETTINGS } = require(path.join(SETTINGS, 'training.js'));
   const { TRAIN_NODE_SETTINGS } = require(path.join(SETTINGS, 'train-node.js'));
   const { WINDOWER_SETTINGS } = require(path.join(SETTINGS, 'windower.js'));
+  const { MODEL_LOCATION_SETTINGS } = require(path.join(SETTINGS, 'location.js'));
+  const { PREDICT_NODE_SETTINGS } = require(path.join(SETTINGS, 'predict-node.js'));
+  const { INSPECTOR_NODE_SETTINGS } = require(path.join(SETTINGS, 'inspector-node.js'));
   const inEditor = (group) => Object.entries(group).filter(([, s]) => s.editor !== false);
   return {
     expectation,
     nodes: {
-      'lstm-train': [...inEditor(MODEL_SETTINGS), ...inEditor(TRAINING_SETTINGS), ...inEditor(TRAIN_NODE_SETTINGS)],
       'sequence-windower': inEditor(WINDOWER_SETTINGS),
+      'lstm-train': [
+        ...inEditor(MODEL_LOCATION_SETTINGS),
+        ...inEditor(MODEL_SETTINGS),
+        ...inEditor(TRAINING_SETTINGS),
+        ...inEditor(TRAIN_NODE_SETTINGS),
+      ],
+      'lstm-predict': [...inEditor(MODEL_LOCATION_SETTINGS), ...inEditor(PREDICT_NODE_SETTINGS)],
+      'attention-inspector': inEditor(INSPECTOR_NODE_SETTINGS),
     },
   };
 }
@@ -37,7 +47,7 @@ function load() {
 /** The validator spec the editor's `setting()` reads: bounds and the sentence for the message. */
 function validatorSpec(s, expectation) {
   const spec = { type: s.type };
-  for (const k of ['enum', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'maxLength']) {
+  for (const k of ['enum', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'maxLength', 'pattern']) {
     if (s[k] !== undefined) spec[k] = s[k];
   }
   spec.expect = expectation(s);
@@ -52,7 +62,10 @@ const HELPER = [
   '            var ok;',
   '            if (s.enum) { ok = s.enum.indexOf(v) >= 0; }',
   "            else if (s.type === 'boolean') { ok = v === true || v === false || v === 'true' || v === 'false'; }",
-  "            else if (s.type === 'string') { ok = typeof v === 'string' && (s.maxLength === undefined || v.length <= s.maxLength); }",
+  "            else if (s.type === 'string') {",
+  "                ok = typeof v === 'string' && (s.maxLength === undefined || v.length <= s.maxLength) &&",
+  '                    (s.pattern === undefined || new RegExp(s.pattern).test(v));',
+  '            }',
   '            else {',
   "                var n = Number(v);",
   "                ok = v !== '' && v !== null && isFinite(n) && (s.type !== 'integer' || Math.floor(n) === n) &&",

@@ -7,11 +7,12 @@ import { ForecastError, describe } from './core/base/errors';
 import { inspectAttention } from './core/analysis/attention-report';
 import type { ForecastPayload } from './core/serve/forecast-message';
 import { onInput, refuse } from './glue/node-util';
+import { groupParser, parseAll } from './glue/node-settings';
+import { INSPECTOR_NODE_SETTINGS, type InspectorNodeSettings } from './core/settings/inspector-node';
 
-interface InspectorNodeDef extends NodeDef {
-  topK: string | number;
-  title: string;
-}
+type InspectorNodeDef = NodeDef & Record<string, unknown>;
+
+const parseSettings = groupParser(INSPECTOR_NODE_SETTINGS, 'attention-inspector setting');
 
 /** The forecast with attention in msg.payload (or msg.forecast, as chart mode puts it). */
 function forecastOf(msg: Record<string, unknown>): ForecastPayload & { attention: NonNullable<ForecastPayload['attention']> } {
@@ -31,11 +32,14 @@ export = function (RED: NodeAPI): void {
   function AttentionInspectorNode(this: Node, def: InspectorNodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
-    const k = def.topK === undefined || def.topK === '' ? 5 : Number(def.topK);
-    if (!Number.isInteger(k) || k < 1 || k > 100) {
-      refuse(node, new ForecastError('BAD_CONFIG', `invalid attention-inspector config: topK: expected an integer from 1 to 100, got ${JSON.stringify(def.topK)}`, 'invalid config'));
+    let settings: InspectorNodeSettings;
+    try {
+      ({ settings } = parseAll<{ settings: InspectorNodeSettings }>('attention-inspector', { settings: () => parseSettings(def) }));
+    } catch (err) {
+      refuse(node, err);
       return;
     }
+    const k = settings.topK;
     node.status({});
 
     onInput(node, (msg, send, done) => {
@@ -44,7 +48,7 @@ export = function (RED: NodeAPI): void {
       const report = inspectAttention(
         { weights: a.weights, timestamps: a.timestamps, values: a.values, featureNames: a.features, featureMap: a.featureWeights },
         k,
-        { title: def.title || `Attention of '${f.model}' v${f.version}${f.series ? ` (${f.series})` : ''}` },
+        { title: settings.title || `Attention of '${f.model}' v${f.version}${f.series ? ` (${f.series})` : ''}` },
       );
       const last = report.iterations[report.iterations.length - 1];
       const summary = {

@@ -8,31 +8,31 @@ import { ForecastError } from './core/base/errors';
 import { Forecaster } from './core/serve/forecaster';
 import { chartPoints, featureMismatch, forecastPayload, readPredictInput } from './core/serve/forecast-message';
 import { onInput, refuse } from './glue/node-util';
-import { checkModelName, describeLocation, readArtifact, type ModelLocation, type ModelScope } from './glue/model-store';
+import { checkModelName, describeLocation, parseModelLocation, readArtifact, type ModelLocation } from './glue/model-store';
+import { groupParser, parseAll } from './glue/node-settings';
+import { PREDICT_NODE_SETTINGS, type PredictNodeSettings } from './core/settings/predict-node';
 import { startBackend } from './glue/backend-status';
 
-interface PredictNodeDef extends NodeDef {
-  model: string;
-  scope: ModelScope;
-  store: string;
-  output: 'forecast' | 'chart';
-}
+type PredictNodeDef = NodeDef & Record<string, unknown>;
+
+const parseOwn = groupParser(PREDICT_NODE_SETTINGS, 'lstm-predict setting');
 
 export = function (RED: NodeAPI): void {
   function LstmPredictNode(this: Node, def: PredictNodeDef): void {
     RED.nodes.createNode(this, def);
     const node = this;
     let base: ModelLocation;
+    let settings: PredictNodeSettings;
     try {
-      base = { name: checkModelName(def.model || 'forecaster'), scope: def.scope === 'global' ? 'global' : 'flow', store: def.store || undefined };
-      if (def.output && def.output !== 'forecast' && def.output !== 'chart') {
-        throw new ForecastError('BAD_CONFIG', `invalid lstm-predict config: output: expected "forecast" or "chart", got ${JSON.stringify(def.output)}`, 'invalid config');
-      }
+      ({ base, settings } = parseAll<{ base: ModelLocation; settings: PredictNodeSettings }>('lstm-predict', {
+        base: () => parseModelLocation(def),
+        settings: () => parseOwn(def),
+      }));
     } catch (err) {
       refuse(node, err);
       return;
     }
-    const chart = def.output === 'chart';
+    const chart = settings.output === 'chart';
     /** Live models by name, each with the id of the artifact it was built from. */
     const live = new Map<string, { id: string; forecaster: Forecaster }>();
     const loading = new Map<string, Promise<Forecaster>>();

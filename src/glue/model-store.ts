@@ -5,9 +5,11 @@
  */
 import type { Node } from 'node-red';
 import { ForecastError } from '../core/base/errors';
+import { MODEL_LOCATION_SETTINGS } from '../core/settings/location';
+import { groupParser } from './node-settings';
 import { contextGet, contextSet } from './node-util';
 
-export type ModelScope = 'flow' | 'global';
+export type ModelScope = (typeof MODEL_LOCATION_SETTINGS.scope.enum)[number];
 
 export interface ModelLocation {
   name: string;
@@ -26,12 +28,22 @@ function contextOf(node: Node, scope: ModelScope) {
   return scope === 'global' ? ctx.global : ctx.flow;
 }
 
+const NAME = new RegExp(MODEL_LOCATION_SETTINGS.model.pattern);
+
 /** Checks a model name from config or msg.model. */
 export function checkModelName(name: unknown): string {
-  if (typeof name !== 'string' || !/^[A-Za-z0-9_\-]{1,80}$/.test(name)) {
-    throw new ForecastError('BAD_CONFIG', `expected a model name of 1-80 letters, digits, '-' or '_', got ${JSON.stringify(name)}`, 'bad model name');
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw new ForecastError('BAD_CONFIG', `expected ${MODEL_LOCATION_SETTINGS.model.expect}, got ${JSON.stringify(name)}`, 'bad model name');
   }
   return name;
+}
+
+const parseLocation = groupParser(MODEL_LOCATION_SETTINGS, 'model location setting');
+
+/** Where the node's config says the model lives (model name, scope, store). */
+export function parseModelLocation(raw: Record<string, unknown>): ModelLocation {
+  const l = parseLocation(raw);
+  return { name: l.model, scope: l.scope, store: l.store || undefined };
 }
 
 /** Reads the stored artifact (undefined when there is none). */

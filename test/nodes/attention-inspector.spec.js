@@ -83,4 +83,21 @@ describe('attention-inspector node', function () {
     err = await expectError(insp, { payload: { attention: { weights: [[0.5, 0.6]] } } });
     assert.match(String(err), /sum to 1, got 1.1000/);
   });
+
+  describe('config', function () {
+    before(async function () {
+      await stopRuntime();
+    });
+    it('refuses to start on a bad topK or title, listing both, with a red status', async function () {
+      const bad = [{ id: 'tab2', type: 'tab' }, { id: 'bad', z: 'tab2', type: 'attention-inspector', topK: '0', title: 'x'.repeat(300), wires: [[], [], []] }];
+      await startRuntime(nodes, bad);
+      const n = helper.getNode('bad');
+      await new Promise((r) => setTimeout(r, 50)); // the refusal's own error is logged first
+      const st = lastStatus(n);
+      assert.strictEqual(st.fill, 'red');
+      assert.match(st.text, /invalid attention-inspector config/);
+      const err = await expectError(n, { payload: 42 });
+      assert.match(String(err), /node not started: invalid attention-inspector config: topK must be an integer from 1 to 100, got 0; title must be a text of at most 200 characters/);
+    });
+  });
 });

@@ -518,8 +518,9 @@ describe('lstm-train and lstm-predict nodes', function () {
       ['lstm-train', { units: 0 }, /invalid lstm-train config: units/],
       ['lstm-train', { model: 'my model!' }, /expected a model name of 1-80 letters, digits, '-' or '_', got "my model!"/],
       ['lstm-train', { overlap: 'sometimes', epochs: 'many' }, /invalid lstm-train config: .*epochs.*overlap|invalid lstm-train config: .*overlap.*epochs/],
-      ['lstm-predict', { model: 'a/b' }, /expected a model name of 1-80 letters/],
-      ['lstm-predict', { output: 'table' }, /invalid lstm-predict config: output: expected "forecast" or "chart", got "table"/],
+      ['lstm-predict', { model: 'a/b' }, /invalid lstm-predict config: model must be a model name of 1-80 letters/],
+      ['lstm-predict', { output: 'table' }, /invalid lstm-predict config: output must be one of 'forecast', 'chart', got "table"/],
+      ['lstm-predict', { scope: 'tab', output: 'table' }, /invalid lstm-predict config: scope must be one of 'flow', 'global', got "tab"; output must be one of/],
     ];
     for (const [type, cfg, text] of badConfigs) {
       it(`${type} refuses to start on ${JSON.stringify(cfg)}`, async function () {

@@ -16,6 +16,8 @@ interface Common {
   editor?: boolean;
   /** Property name on the node and in the editor when it differs from the key (e.g. `modelType` for `type`). */
   nodeKey?: string;
+  /** What it accepts, in words, when the bounds alone do not say it well (e.g. for a pattern). */
+  expect?: string;
 }
 
 export interface NumberSetting extends Common {
@@ -43,6 +45,8 @@ export interface TextSetting extends Common {
   enum?: undefined;
   default: string;
   maxLength?: number;
+  /** A regular expression (JSON schema `pattern`) the whole text must match. */
+  pattern?: string;
 }
 
 export type Setting = NumberSetting | BooleanSetting | ChoiceSetting | TextSetting;
@@ -84,6 +88,7 @@ export function propertySchema(s: Setting): Record<string, unknown> {
     }
   }
   if (s.type === 'string' && !s.enum && s.maxLength !== undefined) out.maxLength = s.maxLength;
+  if (s.type === 'string' && !s.enum && s.pattern !== undefined) out.pattern = s.pattern;
   return out;
 }
 
@@ -102,6 +107,7 @@ const fmt = (n: number): string => (n >= 1e6 && Number.isInteger(Math.log10(n)) 
 
 /** What a declaration accepts, as the end of "X must be ...". */
 export function expectation(s: Setting): string {
+  if (s.expect) return s.expect;
   if (s.type === 'boolean') return 'true or false';
   if (s.type === 'string' && s.enum) return `one of ${s.enum.map((e) => `'${e}'`).join(', ')}`;
   if (s.type === 'string') return s.maxLength !== undefined ? `a text of at most ${s.maxLength} characters` : 'a text';

@@ -1,0 +1,16 @@
+/** attention-inspector's settings. */
+import { defaultsOf, type SettingsGroup, type Values } from './declare';
+
+export const INSPECTOR_NODE_SETTINGS = {
+  topK: { type: 'integer', minimum: 1, maximum: 100, default: 5, help: 'How many of the most attended steps to list.' },
+  title: {
+    type: 'string',
+    default: '',
+    maxLength: 200,
+    help: "Title of the heat map; empty = the model's name and version.",
+  },
+} as const satisfies SettingsGroup;
+
+export type InspectorNodeSettings = Values<typeof INSPECTOR_NODE_SETTINGS>;
+
+export const DEFAULT_INSPECTOR_NODE_SETTINGS: Readonly<InspectorNodeSettings> = Object.freeze(defaultsOf(INSPECTOR_NODE_SETTINGS));
