@@ -224,7 +224,7 @@ function build() {
 function defaultSpecFiles() {
   const found = [];
   const walk = (dir) => {
-    let entries = [];
+    let entries;
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch {

@@ -33,7 +33,6 @@ const callsOf = (node, method) => node[method].getCalls().filter((c) => c.thisVa
 const messagesOf = (node, method) => callsOf(node, method).map((c) => String(c.args[0]));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Resolves once `pred(node's last status)` holds. */
 async function statusUntil(node, pred, timeoutMs = 20000) {

@@ -31,6 +31,7 @@ function loadTf(): typeof TF {
     const log = console.log;
     console.log = () => undefined;
     try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, with the console muted (above)
       tfModule = require('@tensorflow/tfjs') as typeof TF;
     } finally {
       console.log = log;
@@ -56,8 +57,10 @@ async function tryBackend(name: BackendName): Promise<void> {
   const t = loadTf();
   if (name === 'tensorflow') {
     // Registers the 'tensorflow' backend on the shared tfjs-core instance.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional package: loaded only when tried
     require('@tensorflow/tfjs-node');
   } else if (name === 'wasm') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when tried, after tfjs
     require('@tensorflow/tfjs-backend-wasm');
   }
   const ok = await t.setBackend(name);

@@ -48,7 +48,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError } from '../base/errors';
-import { glorot, orthogonal, windowEncoder, withHighway } from './blocks';
+import { glorot, windowEncoder, withHighway } from './blocks';
 import { checkInt, dot3, timeSteps, type BaseLayerArgs } from './layer-math';
 import type { GraphBuilder } from './types';
 import { MODEL_SETTINGS } from '../settings/model';

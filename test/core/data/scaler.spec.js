@@ -2,7 +2,7 @@
 const assert = require('assert');
 const { fitScaler, prepare, restoreForecast, STD_FLOOR } = require('../../../nodes/core/data/scaler');
 const { flatten3, unflatten3 } = require('../../../nodes/core/base/arrays');
-const { initBackend, tf } = require('../../../nodes/core/base/backend');
+const { initBackend } = require('../../../nodes/core/base/backend');
 
 // Two windows of 3 rows x 2 features (target = column 1), horizon 2.
 const inputs = [

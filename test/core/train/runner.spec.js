@@ -38,7 +38,6 @@ describe('core/train-runner', function () {
     assert.strictEqual(artifact.spec.window, 24);
     // machines are noisy: loose bound; a fit on the main thread stalls ~250 ms at a time
     assert.ok(maxLag < 200, `max event-loop lag ${maxLag} ms`);
-    // eslint-disable-next-line no-console
     console.log(`      worker training ${report.trainSeconds.toFixed(1)} s on ${report.backend}; max event-loop lag ${maxLag} ms`);
     await initBackend();
     const f = Forecaster.fromArtifact(artifact);

@@ -72,7 +72,6 @@ describe('core/trainer', function () {
     );
     assert.strictEqual(tf().memory().numTensors, before, 'every tensor disposed');
     const v = report.validation;
-    // eslint-disable-next-line no-console
     console.log(`      CO2 validation MASE ${v.model.mase.toFixed(3)} vs last value ${v.lastValue.mase.toFixed(3)}, seasonal naive ${v.seasonalNaive.mase.toFixed(3)}; ${report.trainSeconds.toFixed(1)} s, ${Math.round(report.windowsPerSecond)} windows/s`);
     assert.ok(v.model.mae < v.lastValue.mae, `model MAE ${v.model.mae} < last value ${v.lastValue.mae}`);
     assert.ok(v.model.mase < 1, `model MASE ${v.model.mase} < 1`);
