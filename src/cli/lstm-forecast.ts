@@ -12,7 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ForecastError } from '../core/base/errors';
-import { parseCsv, parseTime } from '../core/data/csv';
+import { parseTime } from '../core/base/time';
+import { parseCsv } from '../core/data/csv';
 import { evaluateSeries, parseModels, parseSeeds, seriesFromTable, type EvaluateResult, type MeanStd } from '../core/analysis/evaluate';
 import type { BackendName } from '../core/base/backend';
 
