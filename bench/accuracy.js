@@ -205,6 +205,7 @@ async function main() {
   try {
     core = {
       ...require('../nodes/core/analysis/evaluate'),
+      ...require('../nodes/core/base/time'),
       ...require('../nodes/core/data/csv'),
       ...require('../nodes/core/train/trainer'),
       ...require('../nodes/core/settings/model'),

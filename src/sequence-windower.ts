@@ -4,8 +4,9 @@
  * Glue only: the windowing lives in core/windower.ts.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { ForecastError } from './core/base/errors';
-import { Windower, parseWindowerConfig, parseTime, type WindowerConfig } from './core/data/windower';
+import { ForecastError, describe } from './core/base/errors';
+import { parseTime } from './core/base/time';
+import { Windower, parseWindowerConfig, type WindowerConfig } from './core/data/windower';
 import { contextGet, contextSet, onInput, refuse, warnThrottle } from './glue/node-util';
 
 interface WindowerNodeDef extends NodeDef, Partial<Record<keyof WindowerConfig, string | number>> {
@@ -74,8 +75,8 @@ export = function (RED: NodeAPI): void {
       }
       const out = (payload: unknown): NodeMessage => ({ ...msg, payload }) as NodeMessage;
       if (cfg.mode === 'batch') {
-        const start = msg.timestamp !== undefined ? parseTime(msg.timestamp) : Date.now();
-        const r = windower.batch(series, msg.payload, Number.isFinite(start) ? start : Date.now());
+        const start = parseTime(msg.timestamp) ?? Date.now();
+        const r = windower.batch(series, msg.payload, start);
         r.warnings.forEach(warn);
         send([r.latest ? out(r.latest) : null, r.dataset ? out(r.dataset) : null]);
         node.status({
@@ -87,8 +88,12 @@ export = function (RED: NodeAPI): void {
         return;
       }
       const time = msg.timestamp === undefined ? Date.now() : parseTime(msg.timestamp);
-      if (!Number.isFinite(time)) {
-        throw new ForecastError('BAD_TIMESTAMP', `expected msg.timestamp as epoch ms or an ISO 8601 string, got ${JSON.stringify(msg.timestamp)}`, 'bad timestamp');
+      if (time === undefined) {
+        throw new ForecastError(
+          'BAD_TIMESTAMP',
+          `expected msg.timestamp as epoch ms or an ISO 8601 string, got ${describe(msg.timestamp)}`,
+          'bad timestamp',
+        );
       }
       const r = windower.push(series, msg.payload, time);
       r.warnings.forEach(warn);

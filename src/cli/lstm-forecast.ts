@@ -12,7 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ForecastError } from '../core/base/errors';
-import { parseCsv, parseTime } from '../core/data/csv';
+import { parseTime } from '../core/base/time';
+import { parseCsv } from '../core/data/csv';
 import { evaluateSeries, parseModels, parseSeeds, seriesFromTable, type EvaluateResult, type MeanStd } from '../core/analysis/evaluate';
 import type { BackendName } from '../core/base/backend';
 
@@ -30,6 +31,7 @@ Data:
   --features A,B        input columns (default: the target; the target is always included)
   --time COL            time column (ISO dates or epoch ms), must increase
   --from DATE --to DATE keep rows in this time range (inclusive; needs --time)
+                        (dates and times without a zone offset are read as UTC)
 Windows and split:
   --window L            input steps per window
   --horizon H           steps forecast at once

@@ -11,8 +11,9 @@
  * (0 = the last step of the window).
  */
 import { ForecastError, describe } from '../base/errors';
+import { parseTime } from '../base/time';
 
-/** A timestamp: epoch milliseconds, an ISO 8601 string or a Date. */
+/** A timestamp: epoch milliseconds, an ISO 8601 string (UTC unless it has an offset) or a Date. */
 export type TimeLike = number | string | Date;
 
 /** The attention of one forecast, as the forecaster returns it. */
@@ -123,10 +124,15 @@ export function checkWeights(weights: unknown): number {
   return l;
 }
 
-/** Converts a timestamp to epoch ms (throws BAD_TIMESTAMP on an unparsable one). */
-export function toEpochMs(value: TimeLike): number {
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'number' ? value : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new ForecastError('BAD_TIMESTAMP', `expected a timestamp (epoch ms, ISO 8601 or Date), got ${describe(value)}`);
+/** A timestamp as epoch ms; throws BAD_TIMESTAMP on one that is not a time. */
+function toEpochMs(value: TimeLike): number {
+  const ms = parseTime(value);
+  if (ms === undefined) {
+    throw new ForecastError(
+      'BAD_TIMESTAMP',
+      `expected a timestamp (epoch ms, ISO 8601 or Date), got ${describe(value)}`,
+    );
+  }
   return ms;
 }
 

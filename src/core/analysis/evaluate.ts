@@ -18,6 +18,7 @@
  */
 import { initBackend } from '../base/backend';
 import { ForecastError, describe } from '../base/errors';
+import { iso } from '../base/time';
 import { slidingWindows, medianStep } from '../data/windowing';
 import { columnIndex, numericColumn, timeColumn, type CsvTable } from '../data/csv';
 import { lastValueForecast, seasonalNaiveForecast, scoreForecast, targetsToMatrix, type ForecastScores } from '../data/metrics';
@@ -70,7 +71,8 @@ export function seriesFromTable(table: CsvTable, opts: LoadSeriesOptions): Serie
       if (!(timestamps[i] > timestamps[i - 1])) {
         throw new ForecastError(
           'BAD_TIMESTAMP',
-          `row ${keep[i] + 1}, column '${opts.time}': expected times in increasing order, got ${new Date(timestamps[i]).toISOString()} after ${new Date(timestamps[i - 1]).toISOString()}`,
+          `row ${keep[i] + 1}, column '${opts.time}': expected times in increasing order, ` +
+            `got ${iso(timestamps[i])} after ${iso(timestamps[i - 1])}`,
           'bad time order',
         );
       }

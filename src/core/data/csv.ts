@@ -6,6 +6,7 @@
  * its row and column instead of silently becoming NaN.
  */
 import { ForecastError, describe } from '../base/errors';
+import { parseTime } from '../base/time';
 
 export interface CsvTable {
   /** Column names from the header row, trimmed. */
@@ -149,27 +150,10 @@ export function numericColumn(table: CsvTable, name: string, rowIndices?: number
   });
 }
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
-
 /**
- * Parses a time cell to epoch ms: an ISO 8601 date or date-time, or a number
- * (epoch milliseconds). Date-times without a zone are read as UTC, so the
- * result does not depend on the machine's time zone.
+ * A column as epoch ms (see parseTime in base/time.ts: zone-less date-times are
+ * UTC); throws on the first cell that is neither an ISO date nor a number.
  */
-export function parseTime(cell: string): number | undefined {
-  const s = cell.trim();
-  const n = parseNumber(s);
-  if (n !== undefined) return n;
-  const m = ISO.exec(s);
-  if (!m) return undefined;
-  let iso = `${m[1]}-${m[2]}-${m[3]}T${m[4] ?? '00'}:${m[5] ?? '00'}:${m[6] ?? '00'}${m[7] ?? ''}`;
-  const zone = m[8] ?? 'Z';
-  iso += zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone;
-  const t = Date.parse(iso);
-  return Number.isFinite(t) ? t : undefined;
-}
-
-/** A column as epoch ms; throws on the first cell that is neither an ISO date nor a number. */
 export function timeColumn(table: CsvTable, name: string): number[] {
   const j = columnIndex(table, name);
   return table.rows.map((r, k) => {

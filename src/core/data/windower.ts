@@ -4,6 +4,7 @@
  * Never imports Node-RED; the node glue (src/sequence-windower.ts) feeds it.
  */
 import { ForecastError, describe } from '../base/errors';
+import { iso, parseTime } from '../base/time';
 import { coerce, resolver } from '../settings/declare';
 import { WINDOWER_SETTINGS, type WindowerConfig } from '../settings/windower';
 import { medianStep, slidingWindows } from './windowing';
@@ -94,19 +95,6 @@ export interface BatchResult {
   warnings: string[];
 }
 
-/** Parses a time: epoch ms (number or numeric string) or an ISO 8601 string. Returns NaN when it is neither. */
-export function parseTime(v: unknown): number {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : NaN;
-  if (v instanceof Date) return v.getTime();
-  if (typeof v === 'string' && v.trim() !== '') {
-    const s = v.trim();
-    if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s);
-    // Date-only or date-time without an offset: Date.parse reads date-time as local time.
-    return Date.parse(s);
-  }
-  return NaN;
-}
-
 /** A finite number, or a string that is exactly one (MQTT payloads arrive as strings). */
 function toNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
@@ -119,10 +107,6 @@ function toNumber(v: unknown): number | undefined {
 }
 
 const TIME_FIELDS = ['timestamp', 'time', 'date', 'datetime', 'ts'];
-
-function iso(t: number): string {
-  return Number.isFinite(t) && Math.abs(t) < 8.64e15 ? new Date(t).toISOString() : String(t);
-}
 
 export class Windower {
   readonly config: WindowerConfig;
@@ -291,10 +275,11 @@ export class Windower {
       let t: number;
       if (timeField !== undefined) {
         const raw = (item as Record<string, unknown>)[timeField];
-        t = parseTime(raw);
-        if (!Number.isFinite(t)) {
+        const parsed = parseTime(raw);
+        if (parsed === undefined) {
           throw new ForecastError('BAD_TIMESTAMP', `batch mode, reading ${i}: expected '${timeField}' as epoch ms or an ISO 8601 string, got ${describe(raw)}`, 'bad timestamp');
         }
+        t = parsed;
       } else {
         t = start - (list.length - 1 - i) * this.config.interval;
       }
