@@ -1,7 +1,7 @@
 /**
  * sequence-windower: readings in, sliding windows out (output 1: the newest
  * window for predict; output 2: labelled training windows / the batch dataset).
- * Glue only: the windowing lives in core/windower.ts.
+ * Glue only: the windowing lives in core/data/windower.ts.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ForecastError, describe } from './core/base/errors';

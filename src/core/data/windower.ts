@@ -1,6 +1,6 @@
 /**
  * The sequence windower's pure core: per-series buffers of readings, cut into
- * the window messages that train and predict consume (see window-types.ts).
+ * the window messages that train and predict consume (see data/window-message.ts).
  * Never imports Node-RED; the node glue (src/sequence-windower.ts) feeds it.
  */
 import { ForecastError, describe } from '../base/errors';

@@ -16,7 +16,7 @@ import { tf } from '../base/backend';
 import { ForecastError, describe } from '../base/errors';
 import { ajv } from '../base/validate';
 import { MODEL_CONFIG_SCHEMA, type ModelConfig } from '../settings/model';
-// graph.ts registers every model type's builder and (through them) the custom
+// model/graph.ts registers every model type's builder and (through them) the custom
 // layer classes that tf.models.modelFromJSON needs.
 import { buildGraph } from './graph';
 import { seasonsThatFit, type ScalerState } from '../data/scaler';

@@ -7,7 +7,7 @@ import { compileValidator } from '../base/validate';
 import type { ModelArtifact } from '../model/artifact';
 import type { Prediction } from './forecaster';
 
-/** The window part of predict's input: a window message or a dataset (see window-types.ts). */
+/** The window part of predict's input: a window message or a dataset (see data/window-message.ts). */
 export interface PredictInput {
   type: 'window' | 'dataset';
   inputs: unknown[];

@@ -23,7 +23,7 @@ function assertWellFormedSvg(svg) {
   assert.deepStrictEqual(stack, []);
 }
 
-describe('core/inspect (attention inspector)', () => {
+describe('core/analysis/attention-report (attention inspector)', () => {
   const times = [0, 1, 2, 3, 4].map((h) => Date.UTC(2024, 0, 1, 10 + h));
   const values = [20.5, 21, 22.25, 23, 22];
 
