@@ -451,7 +451,12 @@ describe('lstm-train and lstm-predict nodes', function () {
         const w = windowMsg(heldRows.slice(0, 24));
         w.inputs[5] = [NaN];
         return w;
-      }, /expected finite numbers in the window, got NaN at row 5, feature co2/, 'bad value'],
+      }, /got NaN at row 5, feature co2; expected finite numbers/, 'bad value'],
+      ['a value beyond float32 (finite in JavaScript, Infinity in the model)', () => {
+        const w = windowMsg(heldRows.slice(0, 24));
+        w.inputs[9] = [1e39];
+        return w;
+      }, /got 1e\+39 at row 9, feature co2; expected finite numbers within float32 range/, 'bad value'],
       ['other feature names', () => ({ ...windowMsg(heldRows.slice(0, 24)), features: ['temperature'], target: 'temperature' }), /model 'co2' expected features \(co2\), got \(temperature\): missing co2: unknown temperature/, 'features differ'],
       ['a payload that is not a window', () => 415.2, /expected msg.payload to be a window message from the sequence windower .*got 415.2/, 'not a window'],
       ['an object that is not a window', () => ({ type: 'reading', value: 3 }), /payload/, 'not a window|invalid'],

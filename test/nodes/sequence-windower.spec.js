@@ -88,10 +88,12 @@ describe('sequence-windower node', function () {
   });
 
   const bad = [
-    ['NaN', { payload: NaN }, /expected numbers for value, got value = NaN/],
-    ['a string', { payload: 'warm' }, /expected numbers for value, got value = "warm"/],
+    ['NaN', { payload: NaN }, /expected numbers for value \(finite, \|x\| <= 3\.4e\+38\), got value = NaN/],
+    ['a string', { payload: 'warm' }, /expected numbers for value \(finite, \|x\| <= 3\.4e\+38\), got value = "warm"/],
+    ['a value beyond float32', { payload: -1e39 }, /expected numbers for value \(finite, \|x\| <= 3\.4e\+38\), got value = -1e\+39/],
+    ['a numeric string beyond float32', { payload: '5e38' }, /expected numbers for value \(finite, \|x\| <= 3\.4e\+38\), got value = "5e38"/],
     ['the wrong shape', { payload: [1, 2] }, /expected a single number like the earlier readings, got an array of 2/],
-    ['a missing feature', { topic: 'obj', payload: { b: 1 } }, /expected an object|expected numbers for a, got a = undefined/],
+    ['a missing feature', { topic: 'obj', payload: { b: 1 } }, /expected an object|expected numbers for a \(finite, \|x\| <= 3\.4e\+38\), got a = undefined/],
     ['a timestamp going backwards', { payload: 3, timestamp: T0 - 1 }, /expected a timestamp after 2024-01-01T00:00:00.001Z, got 2023-12-31T23:59:59.999Z/],
     ['an unreadable timestamp', { payload: 3, timestamp: 'yesterday' }, /expected msg.timestamp as epoch ms or an ISO 8601 string, got "yesterday"/],
   ];

@@ -36,3 +36,17 @@ export function unflatten3(flat: ArrayLike<number>, n: number, a: number, b: num
   }
   return out;
 }
+
+/** The largest finite float32: tensors are float32, so a larger input becomes Infinity inside the model. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** True for a number a float32 tensor holds as a finite value. */
+export function isFiniteFloat32(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= FLOAT32_MAX;
+}
+
+/** Index of the first value that is not finite, or -1. */
+export function firstNonFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
+  return -1;
+}

@@ -13,7 +13,9 @@ export type ErrorCode =
   | 'SPEC_MISMATCH'
   | 'BUSY'
   | 'CANCELLED'
-  | 'TRAINING_FAILED';
+  | 'TRAINING_FAILED'
+  /** A model produced a value that is not a finite number (NaN, Infinity). */
+  | 'NOT_FINITE';
 
 export class ForecastError extends Error {
   readonly code: ErrorCode;

@@ -5,6 +5,7 @@
  */
 import { ForecastError, describe } from '../base/errors';
 import { iso, parseTime } from '../base/time';
+import { isFiniteFloat32 } from '../base/arrays';
 import { coerce, resolver } from '../settings/declare';
 import { WINDOWER_SETTINGS, type WindowerConfig } from '../settings/windower';
 import { medianStep, slidingWindows } from './windowing';
@@ -97,10 +98,11 @@ export interface BatchResult {
 
 /** A finite number, or a string that is exactly one (MQTT payloads arrive as strings). */
 function toNumber(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  // Beyond float32 a finite JavaScript number becomes Infinity inside the model.
+  if (typeof v === 'number') return isFiniteFloat32(v) ? v : undefined;
   if (typeof v === 'string' && v.trim() !== '') {
     const n = Number(v.trim());
-    return Number.isFinite(n) ? n : undefined;
+    return isFiniteFloat32(n) ? n : undefined;
   }
   if (typeof v === 'boolean') return v ? 1 : 0;
   return undefined;
@@ -463,7 +465,7 @@ export class Windower {
     if (!bad.length) return row;
     const policy = this.config.invalid;
     if (policy === 'error') {
-      throw new ForecastError('BAD_INPUT', `${ctx}expected numbers for ${schema.features.join(', ')}, got ${bad.join(', ')}`, 'non-numeric value');
+      throw new ForecastError('BAD_INPUT', `${ctx}expected numbers for ${schema.features.join(', ')} (finite, |x| <= 3.4e+38), got ${bad.join(', ')}`, 'non-numeric value');
     }
     if (policy === 'carry' && last) {
       warnings?.push(`${ctx}carried the last value for ${bad.join(', ')}`);

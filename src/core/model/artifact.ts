@@ -15,6 +15,7 @@ import type * as TF from '@tensorflow/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError, describe } from '../base/errors';
 import { ajv } from '../base/validate';
+import { firstNonFinite } from '../base/arrays';
 import { MODEL_CONFIG_SCHEMA, type ModelConfig } from '../settings/model';
 // model/graph.ts registers every model type's builder and (through them) the custom
 // layer classes that tf.models.modelFromJSON needs.
@@ -327,7 +328,12 @@ export function validateArtifact(x: unknown): ModelArtifact {
     const expected = product(w.shape) * 4;
     if (bytes !== expected) {
       problems.push(`weights[${i}] (${w.name}): shape [${w.shape.join(', ')}] needs ${expected} bytes, data has ${bytes}`);
+      return;
     }
+    // A NaN or infinite weight would make every forecast NaN: refuse the model at load.
+    const values = decodeFloat32(w.data);
+    const bad = firstNonFinite(values);
+    if (bad >= 0) problems.push(`weights[${i}] (${w.name}): holds ${describe(values[bad])} at index ${bad}`);
   });
   if (problems.length) throw new ForecastError('BAD_ARTIFACT', `invalid model artifact: ${problems.join('; ')}`, 'bad model');
   return a;

@@ -6,6 +6,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError, describe } from '../base/errors';
+import { firstNonFinite, isFiniteFloat32 } from '../base/arrays';
 import { buildServeModel, disposeModels, loadServeModel, validateArtifact, type ModelArtifact } from '../model/artifact';
 import { prepare, restoreForecast } from '../data/scaler';
 
@@ -82,8 +83,12 @@ export class Forecaster {
       for (let j = 0; j < L; j++) {
         for (let f = 0; f < F; f++) {
           const v = (w[j] as unknown[])[f];
-          if (typeof v !== 'number' || !Number.isFinite(v)) {
-            throw new ForecastError('BAD_INPUT', `expected finite numbers in the window, got ${describe(v)} at row ${j}, feature ${features[f]}${at}`, 'bad value');
+          if (!isFiniteFloat32(v)) {
+            throw new ForecastError(
+              'BAD_INPUT',
+              `got ${describe(v)} at row ${j}, feature ${features[f]}${at}; expected finite numbers within float32 range (|x| <= 3.4e+38)`,
+              'bad value',
+            );
           }
         }
       }
@@ -111,9 +116,33 @@ export class Forecaster {
     const result: Prediction = {
       forecast: restoreForecast(outputs[0].data, p.levels, scaler, spec.targetIndex, spec.horizon, p.refs),
     };
-    if (this.artifact.hasAttention && outputs[1]) result.attention = toNested(outputs[1].data, outputs[1].shape) as number[][][];
-    if (outputs[2]) result.featureAttention = toNested(outputs[2].data, outputs[2].shape) as number[][][][];
+    this.checkFinite('forecast', result.forecast.flat(), spec.horizon, 'step');
+    if (this.artifact.hasAttention && outputs[1]) {
+      this.checkFinite('attention', outputs[1].data, outputs[1].data.length / p.count, 'weight');
+      result.attention = toNested(outputs[1].data, outputs[1].shape) as number[][][];
+    }
+    if (outputs[2]) {
+      this.checkFinite('feature attention', outputs[2].data, outputs[2].data.length / p.count, 'weight');
+      result.featureAttention = toNested(outputs[2].data, outputs[2].shape) as number[][][][];
+    }
     return result;
+  }
+
+  /**
+   * Finite inputs can still overflow inside the model (float32, huge weights or
+   * scales): a result that is not finite is an error, never a forecast.
+   * @param perWindow values per window in `values` (to name the window and the position).
+   */
+  private checkFinite(what: string, values: ArrayLike<number>, perWindow: number, unit: string): void {
+    const i = firstNonFinite(values);
+    if (i < 0) return;
+    const window = Math.floor(i / perWindow);
+    throw new ForecastError(
+      'NOT_FINITE',
+      `model '${this.artifact.name}' produced a non-finite ${what} (${describe(values[i])} at ${unit} ${(i % perWindow) + 1} of window ${window}); ` +
+        'check the inputs are in the range the model was trained on, or retrain it',
+      'non-finite output',
+    );
   }
 
   /** Frees the model's weights. Further predict calls throw NO_MODEL. */
