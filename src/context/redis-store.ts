@@ -52,7 +52,10 @@ interface RedisContextStoreConfig {
   prefix?: string;
   /** Milliseconds to wait for a connection (each attempt); default 5000. */
   connectTimeout?: number;
-  /** Milliseconds before a command fails with REDIS_TIMEOUT; default 0 = wait (large models take time). */
+  /**
+   * Milliseconds before a command fails with REDIS_TIMEOUT; default 5000. 0 waits forever: a paused or
+   * frozen server then hangs every read, every forecast and Node-RED's shutdown, so 0 is for debugging only.
+   */
   commandTimeout?: number;
   /**
    * Whether `clean(activeNodes)` deletes the flow and node scopes of nodes that
@@ -72,6 +75,7 @@ type RedisContextStoreErrorCode =
   | 'INVALID_EXPR'
   | 'REDIS_UNAVAILABLE'
   | 'REDIS_ERROR'
+  | 'REDIS_TIMEOUT'
   | 'STORE_CLOSED'
   | 'SYNC_ACCESS'
   | 'NOT_SERIALISABLE'
@@ -97,6 +101,29 @@ const CONFIG_KEYS = new Set([
   'url', 'host', 'port', 'db', 'username', 'password', 'prefix',
   'connectTimeout', 'commandTimeout', 'clean', 'redisOptions', 'settings',
 ]);
+
+/**
+ * Default commandTimeout (ms). Loopback or LAN Redis answers in well under a millisecond and a
+ * multi-megabyte model transfers in tens of ms; 5 s only trips on a server that stopped answering.
+ */
+const DEFAULT_COMMAND_TIMEOUT_MS = 5000;
+/** How long close() lets operations under way finish before it disconnects (they fail then). */
+const CLOSE_GRACE_MS = 2000;
+/** How long close() waits for QUIT's answer before it drops the connection. */
+const QUIT_TIMEOUT_MS = 1000;
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first; never rejects. */
+function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  const settled = promise.then(
+    () => undefined,
+    () => undefined,
+  );
+  return Promise.race([settled, limit]).finally(() => clearTimeout(timer));
+}
 
 /** Attempts of a nested `set` against concurrent writers before CONFLICT. */
 const MAX_CAS_ATTEMPTS = 25;
@@ -333,12 +360,16 @@ class RedisContextStore {
   /** The tail of each scope's queue: operations on a scope run in call order. */
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly commandTimeout: number;
+  /** Rejecters of the operations waiting on Redis, so that close() can give up on them. */
+  private readonly inFlight = new Set<(err: Error) => void>();
 
   constructor(config: RedisContextStoreConfig = {}) {
     validateConfig(config);
     this.config = config;
     this.prefix = config.prefix ?? 'nodered:';
     this.server = describeServer(config);
+    this.commandTimeout = config.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS;
   }
 
   /** Node-RED logs `module=<this>` when it loads the store. */
@@ -363,7 +394,9 @@ class RedisContextStore {
       maxRetriesPerRequest: 1,
       connectTimeout: c.connectTimeout ?? 5000,
       retryStrategy: (attempt: number) => Math.min(attempt * 250, 5000),
-      ...(c.commandTimeout ? { commandTimeout: c.commandTimeout } : {}),
+      // ioredis has no timeout by default: a server that stops answering (SIGSTOP, CLIENT PAUSE, a
+      // frozen VM) would hang every caller, so bound every command unless the config says 0.
+      ...(this.commandTimeout > 0 ? { commandTimeout: this.commandTimeout } : {}),
       ...(c.host !== undefined ? { host: c.host } : {}),
       ...(c.port !== undefined ? { port: c.port } : {}),
       ...(c.db !== undefined ? { db: c.db } : {}),
@@ -385,28 +418,46 @@ class RedisContextStore {
       this.reportedDown = false;
       this.lastError = undefined;
     });
-    try {
-      await redis.connect();
-    } catch (err) {
+    // A server that accepts connections but never answers (frozen) would hold connect() through
+    // several ready-check timeouts, and Node-RED's start-up with it: wait connectTimeout at most.
+    const connecting = redis.connect().catch((err: Error) => {
       // The 'error' listener has warned; ioredis goes on retrying.
-      this.lastError ??= err as Error;
+      this.lastError ??= err;
+    });
+    const waitMs = c.connectTimeout ?? 5000;
+    await settleWithin(connecting, waitMs);
+    if (redis.status !== 'ready' && !this.reportedDown && !this.closed) {
+      this.reportedDown = true;
+      console.warn(`[redis-context] ${this.server} not ready after ${waitMs} ms; retrying, context operations fail meanwhile`);
     }
   }
 
-  /** Waits for the operations under way, then disconnects. */
+  /**
+   * Lets the operations under way finish (for up to CLOSE_GRACE_MS), then disconnects. Bounded
+   * throughout, since Node-RED's shutdown waits on it: a server that stopped answering must not hold
+   * it up; what is still pending then fails with REDIS_UNAVAILABLE.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.allSettled([...this.pending]);
+    await settleWithin(Promise.allSettled([...this.pending]), CLOSE_GRACE_MS);
+    // Dropping the socket does not end commands a frozen server never answers (its kernel keeps the
+    // connection half-open): fail them here so their callers hear now, not at their timeout.
+    for (const reject of this.inFlight) {
+      reject(new RedisContextStoreError('STORE_CLOSED', `Redis context store ${this.server} closed before Redis answered`));
+    }
+    this.inFlight.clear();
     const redis = this.redis;
     this.redis = undefined;
     if (!redis) return;
-    if (redis.status === 'ready') {
-      try {
-        await redis.quit();
-        return;
-      } catch {
-        /* fall through to a hard disconnect */
-      }
+    if (redis.status === 'ready' && this.pending.size === 0) {
+      let quit = false;
+      await settleWithin(
+        redis.quit().then(() => {
+          quit = true;
+        }),
+        QUIT_TIMEOUT_MS,
+      );
+      if (quit) return;
     }
     redis.disconnect();
   }
@@ -586,15 +637,25 @@ class RedisContextStore {
     if (!redis) throw this.notOpen();
     if (redis.status !== 'ready') throw this.unavailable();
     try {
-      return await op(redis);
+      return await new Promise<T>((resolve, reject) => {
+        this.inFlight.add(reject);
+        op(redis)
+          .then(resolve, reject)
+          .finally(() => this.inFlight.delete(reject));
+      });
     } catch (err) {
       if (err instanceof RedisContextStoreError) throw err;
       const e = err as Error;
       if (redis.status !== 'ready' || /Connection is closed|Stream isn't writeable/.test(e.message)) {
         throw this.unavailable(e);
       }
-      if (/timed out/i.test(e.message)) {
-        throw new RedisContextStoreError('REDIS_UNAVAILABLE', `Redis context store ${this.server}: ${e.message}`, { cause: e });
+      if (/Command timed out/i.test(e.message)) {
+        throw new RedisContextStoreError(
+          'REDIS_TIMEOUT',
+          `Redis context store ${this.server} did not answer within ${this.commandTimeout} ms (commandTimeout): ` +
+            'is the server paused, overloaded or busy with a slow command?',
+          { cause: e },
+        );
       }
       throw new RedisContextStoreError('REDIS_ERROR', `Redis context store ${this.server}: ${e.message}`, { cause: e });
     }

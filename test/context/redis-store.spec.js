@@ -42,6 +42,15 @@ async function eventually(fn, ms, what) {
   }
 }
 
+/** Resolves or rejects as `promise` does, or rejects after `ms`: a hang fails the test instead of stalling it. */
+function within(ms, promise, what) {
+  let timer;
+  const limit = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms (hung)`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
 /** A sample of what the forecaster keeps in context: a JSON model artifact. */
 const ARTIFACT = {
   format: 'lstm-forecast/1',
@@ -336,6 +345,98 @@ describe('Redis context store', function () {
         }
       } finally {
         console.warn = warn;
+      }
+    });
+  });
+
+  describe('a server that stops answering (SIGSTOP, CLIENT PAUSE)', function () {
+    this.timeout(25000);
+    let own;
+    const quiet = console.warn;
+
+    beforeEach(async function () {
+      own = await startRedisServer();
+      console.warn = () => {};
+    });
+
+    afterEach(async function () {
+      console.warn = quiet;
+      own.resume(); // never leave a frozen server behind, whatever failed
+      await Promise.all(stores.splice(0).map((s) => s.close()));
+      await own.stop();
+    });
+
+    it('by default, get fails within about 5 s with REDIS_TIMEOUT, and close() is prompt', async function () {
+      const store = redisStore({ url: own.url, prefix: uniquePrefix('paused') });
+      stores.push(store);
+      await store.open();
+      await set(store, 'global', 'k', 1);
+      own.pause();
+      let started = Date.now();
+      const err = await within(9000, get(store, 'global', 'k').then(() => null, (e) => e), 'get on a paused server');
+      const waited = Date.now() - started;
+      assert.ok(err, 'get must fail');
+      assert.strictEqual(err.code, 'REDIS_TIMEOUT', err.message);
+      assert.match(err.message, /did not answer within 5000 ms/);
+      assert.ok(waited >= 4500 && waited < 7000, `failed after ${waited} ms`);
+
+      // An operation still waiting when Node-RED shuts down must not hold up close().
+      const pending = get(store, 'global', 'k').then(() => null, (e) => e);
+      started = Date.now();
+      await within(5000, store.close(), 'close() on a paused server');
+      assert.ok(Date.now() - started < 3500, `close took ${Date.now() - started} ms`);
+      const late = await within(1000, pending, 'the get pending at close');
+      assert.ok(late && ['STORE_CLOSED', 'REDIS_TIMEOUT'].includes(late.code), String(late && late.message));
+    });
+
+    it('honours a configured commandTimeout and recovers once the server answers again (SIGCONT)', async function () {
+      const store = redisStore({ url: own.url, prefix: uniquePrefix('resume'), commandTimeout: 300 });
+      stores.push(store);
+      await store.open();
+      await set(store, 'global', 'k', 1);
+      own.pause();
+      try {
+        const started = Date.now();
+        await within(3000, rejectsWith(get(store, 'global', 'k'), 'REDIS_TIMEOUT', /within 300 ms/), 'get');
+        await within(3000, rejectsWith(set(store, 'global', 'k.v', 2), 'REDIS_TIMEOUT'), 'nested set');
+        await within(3000, rejectsWith(keys(store, 'global'), 'REDIS_TIMEOUT'), 'keys');
+        assert.ok(Date.now() - started < 2500, `took ${Date.now() - started} ms`);
+      } finally {
+        own.resume();
+      }
+      await set(store, 'global', 'k', 3);
+      assert.strictEqual(await get(store, 'global', 'k'), 3);
+    });
+
+    it('open() on a frozen server resolves within connectTimeout, and the store works once it answers', async function () {
+      own.pause();
+      const store = redisStore({ url: own.url, prefix: uniquePrefix('frozenopen'), connectTimeout: 1000 });
+      stores.push(store);
+      const started = Date.now();
+      try {
+        await within(5000, store.open(), 'open() on a frozen server');
+        assert.ok(Date.now() - started < 2500, `open took ${Date.now() - started} ms`);
+        await within(3000, rejectsWith(get(store, 'global', 'k'), 'REDIS_UNAVAILABLE'), 'get before ready');
+      } finally {
+        own.resume();
+      }
+      await eventually(() => set(store, 'global', 'k', 1).then(() => true, () => false), 10000, 'a set once resumed');
+      assert.strictEqual(await get(store, 'global', 'k'), 1);
+    });
+
+    it('fails the same way under CLIENT PAUSE from another connection', async function () {
+      const store = redisStore({ url: own.url, prefix: uniquePrefix('clientpause'), commandTimeout: 300 });
+      stores.push(store);
+      await store.open();
+      const admin = new Redis(own.url);
+      try {
+        await admin.call('CLIENT', 'PAUSE', '3000', 'ALL');
+        await within(3000, rejectsWith(get(store, 'global', 'k'), 'REDIS_TIMEOUT'), 'get under CLIENT PAUSE');
+        await admin.call('CLIENT', 'UNPAUSE');
+        await set(store, 'global', 'k', 'back');
+        assert.strictEqual(await get(store, 'global', 'k'), 'back');
+      } finally {
+        admin.disconnect();
       }
     });
   });
