@@ -293,18 +293,54 @@ function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }
 
-/** The server for messages, password hidden. */
+/**
+ * `redis://user:pass@host...` split at the LAST `@` of the text: a password with an unencoded `@`, `#`
+ * or `/` is not a URL `new URL` can parse, and must be hidden all the same.
+ */
+const URL_USERINFO = /^(rediss?:\/\/)(.*)@/i;
+
+/** The server for messages: no credentials and no query (which may carry `?password=`). */
 function describeServer(config: RedisContextStoreConfig): string {
   if (config.url) {
-    try {
-      const u = new URL(config.url);
-      if (u.password) u.password = '***';
-      return u.toString();
-    } catch {
-      return config.url;
-    }
+    const withoutUser = config.url.replace(URL_USERINFO, (_m, scheme: string) => `${scheme}***@`);
+    return withoutUser.replace(/[?#].*$/s, '');
   }
   return `redis://${config.host ?? '127.0.0.1'}:${config.port ?? 6379}/${config.db ?? 0}`;
+}
+
+/** Every form in which a credential of the config could show up in some text. */
+function secretsOf(config: RedisContextStoreConfig): string[] {
+  const found = new Set<string>();
+  const add = (secret: unknown) => {
+    if (typeof secret !== 'string' || secret.length === 0) return;
+    found.add(secret);
+    found.add(encodeURIComponent(secret));
+    try {
+      found.add(decodeURIComponent(secret));
+    } catch {
+      /* not percent-encoded */
+    }
+  };
+  add(config.password);
+  add(config.redisOptions?.password);
+  if (typeof config.url === 'string') {
+    const userinfo = URL_USERINFO.exec(config.url)?.[2];
+    if (userinfo !== undefined) {
+      add(userinfo);
+      add(userinfo.slice(userinfo.indexOf(':') + 1));
+    }
+    for (const m of config.url.matchAll(/[?&]password=([^&#]*)/gi)) add(m[1]);
+  }
+  found.delete('');
+  // Longest first, so that a secret containing another is replaced whole.
+  return [...found].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every credential of the config replaced by `***`. */
+function redact(text: string, secrets: string[]): string {
+  let out = text;
+  for (const secret of secrets) out = out.split(secret).join('***');
+  return out;
 }
 
 function validateConfig(config: RedisContextStoreConfig): void {
@@ -316,7 +352,14 @@ function validateConfig(config: RedisContextStoreConfig): void {
   }
   if (config.url !== undefined) {
     if (typeof config.url !== 'string' || !/^rediss?:\/\//.test(config.url)) {
-      throw bad(`url must start with redis:// or rediss://, got ${JSON.stringify(config.url)}`);
+      throw bad(`url must start with redis:// or rediss://, got ${JSON.stringify(redact(String(config.url), secretsOf(config)))}`);
+    }
+    if (!URL.canParse(config.url)) {
+      // ioredis would throw a TypeError carrying the whole URL, password included, at open().
+      throw bad(
+        `url ${describeServer(config)} is not a valid URL; percent-encode special characters in the user ` +
+          'name and password (# as %23, @ as %40, / as %2F) or give password separately',
+      );
     }
     if (config.host !== undefined || config.port !== undefined) throw bad('give either url or host/port, not both');
   }
@@ -344,6 +387,14 @@ function validateConfig(config: RedisContextStoreConfig): void {
   }
 }
 
+/** One key of a `set`: its parsed path, and its JSON when it is a whole top-level value. */
+interface Write {
+  path: PathPart[];
+  key: string;
+  value: unknown;
+  json: string | undefined;
+}
+
 /** Calls a Node-RED callback outside any promise chain, so what it throws is not taken for a store error. */
 function deliver(callback: Callback, err: Error | null, values: unknown[]): void {
   process.nextTick(() => callback(err, ...values));
@@ -361,6 +412,7 @@ class RedisContextStore {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly commandTimeout: number;
+  private readonly secrets: string[];
   /** Rejecters of the operations waiting on Redis, so that close() can give up on them. */
   private readonly inFlight = new Set<(err: Error) => void>();
 
@@ -368,7 +420,8 @@ class RedisContextStore {
     validateConfig(config);
     this.config = config;
     this.prefix = config.prefix ?? 'nodered:';
-    this.server = describeServer(config);
+    this.secrets = secretsOf(config);
+    this.server = redact(describeServer(config), this.secrets);
     this.commandTimeout = config.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS;
   }
 
@@ -410,11 +463,11 @@ class RedisContextStore {
       this.lastError = err;
       if (!this.reportedDown && !this.closed) {
         this.reportedDown = true;
-        console.warn(`[redis-context] ${this.server} unreachable (${err.message}); retrying, context operations fail meanwhile`);
+        this.warn(`${this.server} unreachable (${err.message}); retrying, context operations fail meanwhile`);
       }
     });
     redis.on('ready', () => {
-      if (this.reportedDown) console.warn(`[redis-context] ${this.server} reachable again`);
+      if (this.reportedDown) this.warn(`${this.server} reachable again`);
       this.reportedDown = false;
       this.lastError = undefined;
     });
@@ -428,7 +481,7 @@ class RedisContextStore {
     await settleWithin(connecting, waitMs);
     if (redis.status !== 'ready' && !this.reportedDown && !this.closed) {
       this.reportedDown = true;
-      console.warn(`[redis-context] ${this.server} not ready after ${waitMs} ms; retrying, context operations fail meanwhile`);
+      this.warn(`${this.server} not ready after ${waitMs} ms; retrying, context operations fail meanwhile`);
     }
   }
 
@@ -486,13 +539,15 @@ class RedisContextStore {
   set(scope: string, key: string | string[], value: unknown, callback?: Callback): void {
     const keys = Array.isArray(key) ? key : [key];
     const values: unknown[] = Array.isArray(key) ? (Array.isArray(value) ? value : [value]) : [value];
-    let writes: { path: PathPart[]; key: string; value: unknown }[];
+    let writes: Write[];
     try {
       writes = keys.map((k, i) => {
         const v = i < values.length ? values[i] : null;
         const path = parsePropertyPath(k);
-        if (path.length === 1 && v !== undefined) toJson(v, k); // fail before touching Redis
-        return { path, key: k, value: v };
+        // A whole top-level value is serialised here, once: that fails before touching Redis, and a
+        // model of megabytes is not stringified twice.
+        const json = path.length === 1 && v !== undefined ? toJson(v, k) : undefined;
+        return { path, key: k, value: v, json };
       });
     } catch (err) {
       if (callback) {
@@ -505,7 +560,7 @@ class RedisContextStore {
       () => callback && deliver(callback, null, []),
       (err: Error) => {
         if (callback) deliver(callback, err, []);
-        else console.warn(`[redis-context] set of '${keys.join("', '")}' in scope ${scope} failed: ${err.message}`);
+        else this.warn(`set of '${keys.join("', '")}' in scope ${scope} failed: ${err.message}`);
       },
     );
   }
@@ -547,9 +602,24 @@ class RedisContextStore {
     }).catch((err: Error) => {
       // Housekeeping only, and some callers (the test helper's unload) do not
       // wait for it: never reject.
-      console.warn(`[redis-context] clean skipped: ${err.message}`);
+      this.warn(`clean skipped: ${err.message}`);
     });
     return this.track(cleaning);
+  }
+
+  /** Every warning goes out here, credentials masked. */
+  private warn(text: string): void {
+    console.warn(`[redis-context] ${redact(text, this.secrets)}`);
+  }
+
+  /** Masks credentials in an error (and its cause) before a caller sees it: messages may quote the server. */
+  private scrub<E>(err: E): E {
+    if (err instanceof Error) {
+      err.message = redact(err.message, this.secrets);
+      if (err.stack) err.stack = redact(err.stack, this.secrets);
+      if (err.cause instanceof Error && err.cause !== err) this.scrub(err.cause);
+    }
+    return err;
   }
 
   private hashKey(scope: string): string {
@@ -569,16 +639,16 @@ class RedisContextStore {
     }
   }
 
-  private async write(redis: Redis, scope: string, writes: { path: PathPart[]; key: string; value: unknown }[]): Promise<void> {
+  private async write(redis: Redis, scope: string, writes: Write[]): Promise<void> {
     const hash = this.hashKey(scope);
     if (writes.every((w) => w.path.length === 1)) {
       // Whole top-level keys: no read needed, one transaction.
       const tx = redis.multi();
-      const last = new Map<string, { key: string; value: unknown }>();
+      const last = new Map<string, Write>();
       for (const w of writes) last.set(String(w.path[0]), w);
       for (const [field, w] of last) {
         if (w.value === undefined) tx.hdel(hash, field);
-        else tx.hset(hash, field, toJson(w.value, w.key));
+        else tx.hset(hash, field, w.json ?? toJson(w.value, w.key));
       }
       const results = await tx.exec();
       const failed = results?.find(([err]) => err);
@@ -625,7 +695,10 @@ class RedisContextStore {
     return this.track(result);
   }
 
-  private track<T>(promise: Promise<T>): Promise<T> {
+  private track<T>(operation: Promise<T>): Promise<T> {
+    const promise = operation.catch((err: unknown) => {
+      throw this.scrub(err);
+    });
     this.pending.add(promise);
     const forget = () => this.pending.delete(promise);
     promise.then(forget, forget);

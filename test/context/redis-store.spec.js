@@ -269,6 +269,23 @@ describe('Redis context store', function () {
       assert.deepStrictEqual(await keys(store, 'flow1'), []);
     });
 
+    it('serialises each value once per set (a toJSON spy counts)', async function () {
+      const store = await open({ prefix: uniquePrefix('once') });
+      let calls = 0;
+      const value = {
+        toJSON() {
+          calls += 1;
+          return { weights: [1, 2, 3] };
+        },
+      };
+      await set(store, 'flow1', 'model', value);
+      assert.strictEqual(calls, 1, 'one JSON.stringify for a top-level key');
+      calls = 0;
+      await set(store, 'flow1', ['a', 'b'], [value, value]);
+      assert.strictEqual(calls, 2, 'one per value for a key array');
+      assert.deepStrictEqual(await get(store, 'flow1', ['model', 'b']), [{ weights: [1, 2, 3] }, { weights: [1, 2, 3] }]);
+    });
+
     it('calls back with BAD_STORED_VALUE when a field holds something other than JSON', async function () {
       const prefix = uniquePrefix('foreign');
       const store = await open({ prefix });
@@ -284,6 +301,51 @@ describe('Redis context store', function () {
       bad({ url: 'redis://127.0.0.1', port: 6379 }, /either url or host\/port/);
       bad({ port: 'x' }, /port must be an integer/);
       bad({ clean: 'yes' }, /clean must be true or false/);
+    });
+
+    it('never shows a password, whatever the URL shape (warnings, errors, toString)', async function () {
+      const port = await freePort(); // nobody listens: every operation fails with REDIS_UNAVAILABLE
+      const texts = [];
+      const warn = console.warn;
+      console.warn = (...args) => texts.push(args.map(String).join(' '));
+      const collect = (err) => {
+        assert.ok(err, 'expected an error');
+        texts.push(err.message, String(err.stack), String(err.cause && err.cause.message), JSON.stringify(err));
+      };
+      const shapes = [
+        { url: `redis://app:pa#ss/w@rd-42@127.0.0.1:${port}`, secrets: ['pa#ss', 'w@rd-42', 'ss/w'] }, // new URL throws
+        { url: `redis://app:s3cret-pw@127.0.0.1:${port}/0`, secrets: ['s3cret-pw'] },
+        { url: `redis://:p%40ss-enc0ded@127.0.0.1:${port}`, secrets: ['p%40ss-enc0ded', 'p@ss-enc0ded'] },
+        { url: `redis://127.0.0.1:${port}/0?password=query-pw-9`, secrets: ['query-pw-9'] },
+        { host: '127.0.0.1', port, password: 'plain-pw-7', secrets: ['plain-pw-7'] },
+      ];
+      try {
+        for (const { secrets, ...config } of shapes) {
+          const before = texts.length;
+          let store;
+          try {
+            store = redisStore({ ...config, connectTimeout: 500 });
+          } catch (err) {
+            collect(err); // refused at load: its message counts too
+          }
+          if (store) {
+            stores.push(store);
+            texts.push(String(store));
+            await store.open();
+            await get(store, 'global', 'k').then(() => assert.fail('get must fail'), collect);
+            await set(store, 'global', 'k', 1).then(() => assert.fail('set must fail'), collect);
+            await store.delete('global').then(() => assert.fail('delete must fail'), collect);
+            await store.close();
+          }
+          assert.ok(texts.length > before, `something was said about ${JSON.stringify(config)}`);
+          for (const text of texts) {
+            for (const secret of secrets) assert.ok(!text.includes(secret), `'${secret}' shown in: ${text}`);
+          }
+        }
+        assert.ok(texts.some((t) => /\*\*\*/.test(t)), 'the password is masked, not just left out silently');
+      } finally {
+        console.warn = warn;
+      }
     });
 
     it('after close(), calls back with STORE_CLOSED', async function () {
