@@ -78,6 +78,7 @@ type RedisContextStoreErrorCode =
   | 'REDIS_TIMEOUT'
   | 'STORE_CLOSED'
   | 'SYNC_ACCESS'
+  | 'BAD_CALLBACK'
   | 'NOT_SERIALISABLE'
   | 'BAD_STORED_VALUE'
   | 'CONFLICT';
@@ -395,8 +396,18 @@ interface Write {
   json: string | undefined;
 }
 
+/**
+ * Throws BAD_CALLBACK for a callback that is given but not a function: Node-RED's stores throw at
+ * the call, where the mistake is, rather than leave a TypeError to surface later in a timer.
+ */
+function checkCallback(op: string, callback: unknown): void {
+  if (callback !== undefined && callback !== null && typeof callback !== 'function') {
+    throw new RedisContextStoreError('BAD_CALLBACK', `${op}: the callback must be a function, got ${typeof callback}`);
+  }
+}
+
 /** Calls a Node-RED callback outside any promise chain, so what it throws is not taken for a store error. */
-function deliver(callback: Callback, err: Error | null, values: unknown[]): void {
+function deliver(callback: Callback, err: Error | null | undefined, values: unknown[]): void {
   process.nextTick(() => callback(err, ...values));
 }
 
@@ -516,6 +527,7 @@ class RedisContextStore {
   }
 
   get(scope: string, key: string | string[], callback?: Callback): void {
+    checkCallback('get', callback);
     if (typeof callback !== 'function') throw this.syncAccess('get', scope, key);
     let paths: PathPart[][];
     try {
@@ -531,12 +543,15 @@ class RedisContextStore {
       fields.forEach((f, i) => byField.set(f, this.parse(raw[i], scope, f)));
       return paths.map((p) => getPath(byField.get(String(p[0])), p.slice(1)));
     }).then(
-      (values) => deliver(callback, null, values),
+      // Node-RED's stores call back with an undefined error for a key array (callback.apply(null,
+      // [undefined, ...values])) and flows compare `arguments` with that: do the same.
+      (values) => deliver(callback, Array.isArray(key) ? undefined : null, values),
       (err) => deliver(callback, err, []),
     );
   }
 
   set(scope: string, key: string | string[], value: unknown, callback?: Callback): void {
+    checkCallback('set', callback);
     const keys = Array.isArray(key) ? key : [key];
     const values: unknown[] = Array.isArray(key) ? (Array.isArray(value) ? value : [value]) : [value];
     let writes: Write[];
@@ -566,6 +581,7 @@ class RedisContextStore {
   }
 
   keys(scope: string, callback?: Callback): void {
+    checkCallback('keys', callback);
     if (typeof callback !== 'function') throw this.syncAccess('keys', scope);
     this.run(scope, (redis) => redis.hkeys(this.hashKey(scope))).then(
       (keys) => deliver(callback, null, [keys]),
