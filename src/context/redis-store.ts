@@ -25,6 +25,12 @@
  * rewrites the field with a compare-and-set script, so concurrent writers on
  * other instances are not lost.
  *
+ * Ownership, for `clean`: a store registers each flow or node scope it writes in
+ * `<prefix>#store:scopes:<instance>` (a set of scopes) and `<prefix>#store:owners:<scope>` (a set of
+ * instances). `clean` walks its own instance's set only: it never sees other applications' keys, another
+ * prefix's keys or scopes written by older versions, and it deletes a scope's data only once no instance
+ * is registered for it any more. Scope names starting with `#store:` are reserved.
+ *
  * Access is asynchronous only: `flow.get('k', 'redis', (err, v) => ...)`. A
  * `get` or `keys` without a callback throws, as Node-RED's file store does with
  * its cache off. Operations on one scope run in the order they were called.
@@ -33,7 +39,9 @@
  * client keeps reconnecting) and each operation calls back at once with a
  * `RedisContextStoreError` whose code is `REDIS_UNAVAILABLE`.
  */
-import Redis, { RedisOptions } from 'ioredis';
+import os from 'os';
+import Redis from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 
 /** What `contextStorage.<name>.config` in settings.js may hold. */
 interface RedisContextStoreConfig {
@@ -64,6 +72,12 @@ interface RedisContextStoreConfig {
    * other's flow context (global context is never cleaned).
    */
   clean?: boolean;
+  /**
+   * This Node-RED instance's name among those sharing the prefix: `clean` releases only the scopes this
+   * instance wrote. Default `<hostname>:<userDir>`; set it when that is not stable across restarts
+   * (containers with generated host names), or scopes of a previous identity are never cleaned.
+   */
+  instance?: string;
   /** Passed to ioredis as is, after (so over) the options above: tls, family, retryStrategy, ... */
   redisOptions?: RedisOptions;
   /** Added by Node-RED (`userDir`); unused. */
@@ -100,7 +114,7 @@ type PathPart = string | number;
 
 const CONFIG_KEYS = new Set([
   'url', 'host', 'port', 'db', 'username', 'password', 'prefix',
-  'connectTimeout', 'commandTimeout', 'clean', 'redisOptions', 'settings',
+  'connectTimeout', 'commandTimeout', 'clean', 'instance', 'redisOptions', 'settings',
 ]);
 
 /**
@@ -156,6 +170,26 @@ for i = 0, n - 1 do
   end
 end
 return 1
+`;
+
+/** Sub-namespace, under the prefix, of the store's own bookkeeping (see Ownership above). */
+const META = '#store:';
+
+/**
+ * Gives up this instance's claim on one scope, and deletes the scope's data when no instance claims it
+ * any more (or at once when ARGV[3] is '1': an explicit delete). Atomic, so that an instance
+ * registering the scope meanwhile either keeps it alive or writes after the delete.
+ * KEYS: data hash, owners set of the scope, this instance's scopes set. ARGV: instance, scope, force.
+ * Returns 1 when the data was deleted.
+ */
+const RELEASE_SCRIPT = `
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('SREM', KEYS[3], ARGV[2])
+if ARGV[3] == '1' or redis.call('SCARD', KEYS[2]) == 0 then
+  redis.call('UNLINK', KEYS[1])
+  return 1
+end
+return 0
 `;
 
 function invalidExpr(message: string): RedisContextStoreError {
@@ -290,10 +324,6 @@ function toJson(value: unknown, key: string): string {
   return json;
 }
 
-function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
-}
-
 /**
  * `redis://user:pass@host...` split at the LAST `@` of the text: a password with an unencoded `@`, `#`
  * or `/` is not a URL `new URL` can parse, and must be hidden all the same.
@@ -382,6 +412,9 @@ function validateConfig(config: RedisContextStoreConfig): void {
     // An empty prefix would let clean() delete every key of the database.
     throw bad(`prefix must be a non-empty string, got ${JSON.stringify(config.prefix)}`);
   }
+  if (config.instance !== undefined && (typeof config.instance !== 'string' || config.instance.length === 0)) {
+    throw bad(`instance must be a non-empty string, got ${JSON.stringify(config.instance)}`);
+  }
   if (config.clean !== undefined && typeof config.clean !== 'boolean') throw bad(`clean must be true or false, got ${JSON.stringify(config.clean)}`);
   if (config.redisOptions !== undefined && (config.redisOptions === null || typeof config.redisOptions !== 'object')) {
     throw bad('redisOptions must be an object');
@@ -424,6 +457,9 @@ class RedisContextStore {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly commandTimeout: number;
   private readonly secrets: string[];
+  private readonly instance: string;
+  /** Scopes known to be registered for this instance since the connection was (re)made. */
+  private readonly registered = new Set<string>();
   /** Rejecters of the operations waiting on Redis, so that close() can give up on them. */
   private readonly inFlight = new Set<(err: Error) => void>();
 
@@ -434,6 +470,9 @@ class RedisContextStore {
     this.secrets = secretsOf(config);
     this.server = redact(describeServer(config), this.secrets);
     this.commandTimeout = config.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    const settings = config.settings as { userDir?: unknown } | undefined;
+    const userDir = typeof settings?.userDir === 'string' ? settings.userDir : process.cwd();
+    this.instance = config.instance ?? `${os.hostname()}:${userDir}`;
   }
 
   /** Node-RED logs `module=<this>` when it loads the store. */
@@ -478,6 +517,8 @@ class RedisContextStore {
       }
     });
     redis.on('ready', () => {
+      // The server may have restarted empty: register scopes again on their next write.
+      this.registered.clear();
       if (this.reportedDown) this.warn(`${this.server} reachable again`);
       this.reportedDown = false;
       this.lastError = undefined;
@@ -591,7 +632,7 @@ class RedisContextStore {
 
   delete(scope: string): Promise<void> {
     return this.run(scope, async (redis) => {
-      await redis.del(this.hashKey(scope));
+      await this.release(redis, scope, true);
     });
   }
 
@@ -604,17 +645,18 @@ class RedisContextStore {
     if (this.config.clean === false || this.closed) return Promise.resolve();
     const active = new Set(activeNodes);
     const cleaning = this.withRedis(async (redis) => {
-      const match = `${escapeGlob(this.prefix)}*`;
+      // Only the scopes this instance registered: scanning the prefix would also find other
+      // applications' keys, other instances' flows and the keys of stores with a longer prefix.
+      const stale = new Set<string>();
       let cursor = '0';
       do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 500);
+        const [next, scopes] = await redis.sscan(this.scopesKey(), cursor, 'COUNT', 500);
         cursor = next;
-        const stale = keys.filter((k) => {
-          const scope = k.slice(this.prefix.length);
-          return scope !== 'global' && !active.has(scope.split(':')[0]);
-        });
-        if (stale.length) await redis.unlink(...stale);
+        for (const scope of scopes) {
+          if (scope !== 'global' && !active.has(scope.split(':')[0])) stale.add(scope);
+        }
       } while (cursor !== '0');
+      for (const scope of stale) await this.release(redis, scope, false);
     }).catch((err: Error) => {
       // Housekeeping only, and some callers (the test helper's unload) do not
       // wait for it: never reject.
@@ -642,6 +684,29 @@ class RedisContextStore {
     return this.prefix + scope;
   }
 
+  private scopesKey(): string {
+    return `${this.prefix}${META}scopes:${this.instance}`;
+  }
+
+  private ownersKey(scope: string): string {
+    return `${this.prefix}${META}owners:${scope}`;
+  }
+
+  /** Records that this instance writes `scope`, so that its `clean` may release it (global never is). */
+  private async register(redis: Redis, scope: string): Promise<void> {
+    if (scope === 'global' || this.registered.has(scope)) return;
+    const results = await redis.multi().sadd(this.scopesKey(), scope).sadd(this.ownersKey(scope), this.instance).exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+    this.registered.add(scope);
+  }
+
+  private async release(redis: Redis, scope: string, force: boolean): Promise<void> {
+    const keys = [this.hashKey(scope), this.ownersKey(scope), this.scopesKey()];
+    await redis.eval(RELEASE_SCRIPT, keys.length, ...keys, this.instance, scope, force ? '1' : '0');
+    this.registered.delete(scope);
+  }
+
   private parse(raw: string | null, scope: string, field: string): unknown {
     if (raw === null) return undefined;
     try {
@@ -657,6 +722,7 @@ class RedisContextStore {
 
   private async write(redis: Redis, scope: string, writes: Write[]): Promise<void> {
     const hash = this.hashKey(scope);
+    await this.register(redis, scope);
     if (writes.every((w) => w.path.length === 1)) {
       // Whole top-level keys: no read needed, one transaction.
       const tx = redis.multi();

@@ -209,10 +209,69 @@ describe('Redis context store', function () {
         await set(store, scope, 'k', scope);
       }
       await store.clean(['flow1', 'node1']);
-      const left = (await raw.keys(`${prefix.replace(/[*?[\]]/g, '\\$&')}*`)).map((k) => k.slice(prefix.length)).sort();
+      const left = (await raw.keys(`${prefix.replace(/[*?[\]]/g, '\\$&')}*`))
+        .map((k) => k.slice(prefix.length))
+        .filter((scope) => !scope.startsWith('#store:')) // the store's own bookkeeping
+        .sort();
       assert.deepStrictEqual(left, ['flow1', 'global', 'node1:flow1']);
       assert.strictEqual(await raw.exists(lookalike), 1, 'keys outside the prefix are not touched');
       await raw.del(lookalike);
+    });
+
+    it('clean never deletes keys it did not write: other applications\' keys under the same prefix', async function () {
+      const prefix = uniquePrefix('foreignkeys');
+      const store = await open({ prefix });
+      await raw.hset(`${prefix}sessions`, 'abc', '{"user":"x"}'); // e.g. an HTTP session store sharing nodered:
+      await raw.set(`${prefix}cache:page`, 'html');
+      await raw.hset(`${prefix}flowOld`, 'k', '1'); // same shape as a scope, but not written by this store
+      await set(store, 'flowGone', 'k', 1);
+      await store.clean([]);
+      assert.strictEqual(await raw.exists(`${prefix}sessions`, `${prefix}cache:page`, `${prefix}flowOld`), 3);
+      assert.strictEqual(await raw.exists(`${prefix}flowGone`), 0, 'its own undeployed flow scope is gone');
+    });
+
+    it('clean leaves the flows of another instance sharing the prefix, and a flow both use until both dropped it',
+      async function () {
+        const prefix = uniquePrefix('instances');
+        const a = await open({ prefix, instance: 'node-red-a' });
+        const b = await open({ prefix, instance: 'node-red-b' });
+        await set(a, 'flowA', 'k', 'a');
+        await set(a, 'nodeA:flowA', 'k', 'a');
+        await set(b, 'flowB', 'k', 'b');
+        await set(b, 'nodeB:flowB', 'k', 'b');
+        await set(a, 'shared', 'k', 'a');
+        await set(b, 'shared', 'k2', 'b');
+        await a.clean(['flowA', 'nodeA']); // a deploys its flows: b's are not a's to delete
+        assert.strictEqual(await get(b, 'flowB', 'k'), 'b');
+        assert.strictEqual(await get(b, 'nodeB:flowB', 'k'), 'b');
+        assert.strictEqual(await get(a, 'flowA', 'k'), 'a');
+        await a.clean([]); // a drops everything
+        assert.strictEqual(await get(a, 'flowA', 'k'), undefined);
+        assert.strictEqual(await get(a, 'nodeA:flowA', 'k'), undefined);
+        assert.deepStrictEqual(await keys(a, 'shared'), ['k', 'k2'], 'b still uses the shared flow');
+        await b.clean([]);
+        assert.deepStrictEqual(await keys(b, 'shared'), [], 'gone once no instance uses it');
+        assert.deepStrictEqual(await keys(b, 'flowB'), []);
+      });
+
+    it('clean by a store whose prefix contains another store\'s prefix leaves that store alone', async function () {
+      const outer = uniquePrefix('nested');
+      const inner = `${outer}b:`;
+      const a = await open({ prefix: outer });
+      const b = await open({ prefix: inner });
+      await set(b, 'global', 'model', ARTIFACT);
+      await set(b, 'flowB', 'k', 1);
+      await set(b, 'nodeB:flowB', 'k', 1);
+      await set(a, 'flowA', 'k', 1);
+      await set(a, 'flowGone', 'k', 1);
+      const esc = (p) => p.replace(/[*?[\]\\]/g, '\\$&');
+      const innerKeys = (await raw.keys(`${esc(inner)}*`)).sort();
+      await a.clean(['flowA']);
+      assert.deepStrictEqual((await raw.keys(`${esc(inner)}*`)).sort(), innerKeys);
+      assert.deepStrictEqual(await get(b, 'global', 'model'), ARTIFACT);
+      assert.strictEqual(await get(b, 'flowB', 'k'), 1);
+      assert.strictEqual(await get(a, 'flowA', 'k'), 1);
+      assert.strictEqual(await get(a, 'flowGone', 'k'), undefined);
     });
 
     it('clean is a no-op with clean: false (instances with different flows sharing a prefix)', async function () {
