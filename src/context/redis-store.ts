@@ -93,17 +93,31 @@ type RedisContextStoreErrorCode =
   | 'STORE_CLOSED'
   | 'SYNC_ACCESS'
   | 'BAD_CALLBACK'
+  | 'BAD_ARGUMENT'
   | 'NOT_SERIALISABLE'
   | 'BAD_STORED_VALUE'
   | 'CONFLICT';
 
+/** A model's `version` as `setIfVersion` compares it. */
+type Version = number | string;
+
 class RedisContextStoreError extends Error {
   readonly code: RedisContextStoreErrorCode;
+  /** For a CONFLICT from setIfVersion: the version the caller expected (null: nothing stored yet). */
+  readonly expectedVersion?: Version | null;
+  /** For a CONFLICT from setIfVersion: the stored version (null: nothing stored; undefined: no version field). */
+  readonly storedVersion?: Version | null;
 
-  constructor(code: RedisContextStoreErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    code: RedisContextStoreErrorCode,
+    message: string,
+    options?: { cause?: unknown; expectedVersion?: Version | null; storedVersion?: Version | null },
+  ) {
     super(message, options);
     this.name = 'RedisContextStoreError';
     this.code = code;
+    if (options && 'expectedVersion' in options) this.expectedVersion = options.expectedVersion;
+    if (options && 'storedVersion' in options) this.storedVersion = options.storedVersion;
   }
 }
 
@@ -190,6 +204,41 @@ if ARGV[3] == '1' or redis.call('SCARD', KEYS[2]) == 0 then
   return 1
 end
 return 0
+`;
+
+/**
+ * Writes a field only if the `version` of the JSON it holds is the expected one.
+ * KEYS[1]: the hash. ARGV: field, expected version as JSON (`null`: the field must be absent), new JSON.
+ * Returns {1} when written, else {0, what is stored}: 'absent', 'none' (no version field), 'bad' (not
+ * JSON) or the stored version as JSON. The decode costs the server a parse of the stored value; models
+ * are written rarely, and it is what makes the compare and the write one atomic step.
+ */
+const SET_IF_VERSION_SCRIPT = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+local expected = cjson.decode(ARGV[2])
+local found
+if not cur then
+  found = 'absent'
+else
+  local ok, decoded = pcall(cjson.decode, cur)
+  if not ok then
+    found = 'bad'
+  elseif type(decoded) ~= 'table' or decoded['version'] == nil or decoded['version'] == cjson.null then
+    found = 'none'
+  else
+    local v = decoded['version']
+    if expected ~= cjson.null and type(v) == type(expected) and v == expected then
+      redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+      return {1}
+    end
+    found = cjson.encode(v)
+  end
+end
+if found == 'absent' and expected == cjson.null then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  return {1}
+end
+return {0, found}
 `;
 
 function invalidExpr(message: string): RedisContextStoreError {
@@ -383,7 +432,8 @@ function validateConfig(config: RedisContextStoreConfig): void {
   }
   if (config.url !== undefined) {
     if (typeof config.url !== 'string' || !/^rediss?:\/\//.test(config.url)) {
-      throw bad(`url must start with redis:// or rediss://, got ${JSON.stringify(redact(String(config.url), secretsOf(config)))}`);
+      const shown = JSON.stringify(redact(String(config.url), secretsOf(config)));
+      throw bad(`url must start with redis:// or rediss://, got ${shown}`);
     }
     if (!URL.canParse(config.url)) {
       // ioredis would throw a TypeError carrying the whole URL, password included, at open().
@@ -488,6 +538,7 @@ class RedisContextStore {
   async open(): Promise<void> {
     if (this.redis) return;
     this.closed = false;
+    liveStores.add(this);
     const c = this.config;
     const options: RedisOptions = {
       lazyConnect: true,
@@ -544,11 +595,13 @@ class RedisContextStore {
    */
   async close(): Promise<void> {
     this.closed = true;
+    liveStores.delete(this);
     await settleWithin(Promise.allSettled([...this.pending]), CLOSE_GRACE_MS);
     // Dropping the socket does not end commands a frozen server never answers (its kernel keeps the
     // connection half-open): fail them here so their callers hear now, not at their timeout.
     for (const reject of this.inFlight) {
-      reject(new RedisContextStoreError('STORE_CLOSED', `Redis context store ${this.server} closed before Redis answered`));
+      const message = `Redis context store ${this.server} closed before Redis answered`;
+      reject(new RedisContextStoreError('STORE_CLOSED', message));
     }
     this.inFlight.clear();
     const redis = this.redis;
@@ -618,6 +671,47 @@ class RedisContextStore {
         if (callback) deliver(callback, err, []);
         else this.warn(`set of '${keys.join("', '")}' in scope ${scope} failed: ${err.message}`);
       },
+    );
+  }
+
+  /**
+   * Compare-and-set for model artifacts shared by several writers: stores `value` under the top-level
+   * `key` only if the JSON stored there now has `version === expectedVersion` (`null`: only if nothing is
+   * stored yet), in one atomic step on the server. Otherwise calls back with a CONFLICT error naming both
+   * versions (also as `err.expectedVersion` and `err.storedVersion`) and changes nothing, so a writer
+   * that trained from version 7 cannot overwrite the version 8 another instance stored meanwhile.
+   *
+   * Not part of Node-RED's store API: reach the store through `openStores()` of this module.
+   */
+  setIfVersion(scope: string, key: string, value: unknown, expectedVersion: Version | null, callback: Callback): void {
+    checkCallback('setIfVersion', callback);
+    if (typeof callback !== 'function') {
+      throw new RedisContextStoreError('BAD_CALLBACK', 'setIfVersion needs a callback: its outcome is the point');
+    }
+    let json: string;
+    try {
+      const path = parsePropertyPath(key);
+      if (path.length !== 1) {
+        throw invalidExpr(`setIfVersion takes a top-level key (a whole model), got '${key}'`);
+      }
+      if (expectedVersion !== null && typeof expectedVersion !== 'number' && typeof expectedVersion !== 'string') {
+        throw new RedisContextStoreError('BAD_ARGUMENT', 'expectedVersion must be a number, a string or null');
+      }
+      json = toJson(value, key);
+    } catch (err) {
+      deliver(callback, err as Error, []);
+      return;
+    }
+    const hash = this.hashKey(scope);
+    this.run(scope, async (redis) => {
+      await this.register(redis, scope);
+      const reply = (await redis.eval(SET_IF_VERSION_SCRIPT, 1, hash, key, JSON.stringify(expectedVersion), json)) as
+        [number, string?];
+      if (reply[0] === 1) return;
+      throw this.versionConflict(scope, key, expectedVersion, reply[1] ?? 'bad');
+    }).then(
+      () => deliver(callback, null, []),
+      (err: Error) => deliver(callback, err, []),
     );
   }
 
@@ -816,6 +910,28 @@ class RedisContextStore {
     }
   }
 
+  private versionConflict(scope: string, key: string, expected: Version | null, found: string): RedisContextStoreError {
+    const want = expected === null ? 'expected no stored value' : `expected version ${JSON.stringify(expected)}`;
+    let stored: Version | null | undefined;
+    let got: string;
+    if (found === 'absent') {
+      stored = null;
+      got = 'nothing is stored';
+    } else if (found === 'none' || found === 'bad') {
+      stored = undefined;
+      got = found === 'none' ? 'the stored value has no version' : 'the stored value is not JSON';
+    } else {
+      stored = JSON.parse(found) as Version;
+      got = `the stored version is ${found}`;
+    }
+    return new RedisContextStoreError(
+      'CONFLICT',
+      `did not store '${key}' in scope ${scope}: ${want} but ${got} (another writer stored it first?); ` +
+        'read it again and decide whether to retrain or keep the stored one',
+      { expectedVersion: expected, storedVersion: stored },
+    );
+  }
+
   private notOpen(): RedisContextStoreError {
     return new RedisContextStoreError('STORE_CLOSED', `Redis context store ${this.server} is ${this.closed ? 'closed' : 'not open'}`);
   }
@@ -840,6 +956,9 @@ class RedisContextStore {
   }
 }
 
+/** The stores open in this process, so that nodes can reach `setIfVersion`, which Node-RED's API has not. */
+const liveStores = new Set<RedisContextStore>();
+
 /** Node-RED's entry point: `contextStorage.<name>.module`. */
 function createRedisContextStore(config?: RedisContextStoreConfig): RedisContextStore {
   return new RedisContextStore(config ?? {});
@@ -856,6 +975,9 @@ namespace createRedisContextStore {
   export type StoreError = RedisContextStoreError;
   export const StoreError = RedisContextStoreError;
   export const parseKey = parsePropertyPath;
+  export type ModelVersion = Version;
+  /** The stores open in this process (Node-RED opens one per `contextStorage` entry using this module). */
+  export const openStores = (): RedisContextStore[] => [...liveStores];
 }
 
 export = createRedisContextStore;

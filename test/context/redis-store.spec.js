@@ -310,6 +310,59 @@ describe('Redis context store', function () {
     });
   });
 
+  describe('compare-and-set on a model\'s version (setIfVersion)', function () {
+    const setIfVersion = (store, scope, key, value, expected) =>
+      call((cb) => store.setIfVersion(scope, key, value, expected, cb));
+    const model = (version, by) => ({ ...ARTIFACT, version, trainedBy: by });
+
+    it('of two writers on two connections storing over the same version, exactly one wins; the other is told why',
+      async function () {
+        const prefix = uniquePrefix('cas');
+        const a = await open({ prefix, instance: 'a' });
+        const b = await open({ prefix, instance: 'b' });
+        await setIfVersion(a, 'flow1', 'shared', model(7, 'seed'), null);
+        for (let round = 0; round < 10; round++) {
+          const current = 7 + round;
+          const results = await Promise.allSettled([
+            setIfVersion(a, 'flow1', 'shared', model(current + 1, 'a'), current),
+            setIfVersion(b, 'flow1', 'shared', model(current + 1, 'b'), current),
+          ]);
+          const won = results.filter((r) => r.status === 'fulfilled');
+          const lost = results.filter((r) => r.status === 'rejected');
+          assert.strictEqual(won.length, 1, `round ${round}: ${JSON.stringify(results.map((r) => r.status))}`);
+          const err = lost[0].reason;
+          assert.strictEqual(err.code, 'CONFLICT', err.message);
+          const why = new RegExp(`'shared'.*expected version ${current}.*stored version is ${current + 1}`);
+          assert.match(err.message, why);
+          assert.strictEqual(err.expectedVersion, current);
+          assert.strictEqual(err.storedVersion, current + 1);
+          const winner = results[0].status === 'fulfilled' ? 'a' : 'b';
+          const stored = await get(a, 'flow1', 'shared');
+          assert.strictEqual(stored.version, current + 1);
+          assert.strictEqual(stored.trainedBy, winner, 'the loser did not overwrite the winner');
+        }
+      });
+
+    it('null as the expected version means "not stored yet"; a stale one never overwrites', async function () {
+      const store = await open({ prefix: uniquePrefix('cas-null') });
+      await setIfVersion(store, 'global', 'm', model(1, 'first'), null);
+      const again = setIfVersion(store, 'global', 'm', model(1, 'again'), null);
+      await rejectsWith(again, 'CONFLICT', /expected no stored value/);
+      await set(store, 'global', 'm', model(5, 'plain set'));
+      const stale = setIfVersion(store, 'global', 'm', model(2, 'stale'), 1);
+      await rejectsWith(stale, 'CONFLICT', /version 1.*version is 5/);
+      assert.strictEqual((await get(store, 'global', 'm')).trainedBy, 'plain set');
+      await set(store, 'global', 'plain', { noVersion: true });
+      await rejectsWith(setIfVersion(store, 'global', 'plain', model(1, 'x'), 0), 'CONFLICT', /has no version/);
+      await rejectsWith(setIfVersion(store, 'global', 'm.nested', 1, 5), 'INVALID_EXPR', /top-level key/);
+      assert.throws(() => store.setIfVersion('global', 'm', model(6, 'x'), 5), (err) => err.code === 'BAD_CALLBACK');
+      await rejectsWith(setIfVersion(store, 'global', 'm', model(6, 'x'), { v: 5 }), 'BAD_ARGUMENT');
+      assert.ok(redisStore.openStores().includes(store), 'nodes find the open store to call setIfVersion on');
+      await store.close();
+      assert.ok(!redisStore.openStores().includes(store));
+    });
+  });
+
   describe('errors', function () {
     it('refuses synchronous get and keys with an explanation, as Node-RED\'s file store without cache does', async function () {
       const store = await open({ prefix: uniquePrefix('sync') });
@@ -342,7 +395,8 @@ describe('Redis context store', function () {
       calls = 0;
       await set(store, 'flow1', ['a', 'b'], [value, value]);
       assert.strictEqual(calls, 2, 'one per value for a key array');
-      assert.deepStrictEqual(await get(store, 'flow1', ['model', 'b']), [{ weights: [1, 2, 3] }, { weights: [1, 2, 3] }]);
+      const stored = { weights: [1, 2, 3] };
+      assert.deepStrictEqual(await get(store, 'flow1', ['model', 'b']), [stored, stored]);
     });
 
     it('calls back with BAD_STORED_VALUE when a field holds something other than JSON', async function () {
@@ -529,7 +583,7 @@ describe('Redis context store', function () {
       assert.strictEqual(await get(store, 'global', 'k'), 3);
     });
 
-    it('open() on a frozen server resolves within connectTimeout, and the store works once it answers', async function () {
+    it('open() on a frozen server resolves within connectTimeout; the store works once it answers', async function () {
       own.pause();
       const store = redisStore({ url: own.url, prefix: uniquePrefix('frozenopen'), connectTimeout: 1000 });
       stores.push(store);
