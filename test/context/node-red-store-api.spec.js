@@ -22,7 +22,7 @@ const args = (fn) => new Promise((resolve) => fn((...a) => resolve(a)));
 let prefixCount = 0;
 const uniquePrefix = () => `nrapi${process.pid}:${++prefixCount}:`;
 
-describe('Node-RED context store API (Node-RED\'s memory and localfilesystem specs, ported)', function () {
+describe("Node-RED context store API (Node-RED's memory and localfilesystem specs, ported)", function () {
   this.timeout(10000);
   let server;
   let raw;
@@ -223,9 +223,16 @@ describe('Node-RED context store API (Node-RED\'s memory and localfilesystem spe
     });
 
     it('should store array of arrays', async function () {
-      await set('nodeX', 'foo', [['a', 'b', 'c'], [1, 2, 3, 4], [true, false]]);
+      await set('nodeX', 'foo', [
+        ['a', 'b', 'c'],
+        [1, 2, 3, 4],
+        [true, false],
+      ]);
       const v = await value('nodeX', 'foo');
-      assert.deepStrictEqual(v.map((a) => a.length), [3, 4, 2]);
+      assert.deepStrictEqual(
+        v.map((a) => a.length),
+        [3, 4, 2],
+      );
       assert.deepStrictEqual(await value('nodeX', 'foo[1]'), [1, 2, 3, 4]);
     });
 
