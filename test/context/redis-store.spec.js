@@ -42,6 +42,15 @@ async function eventually(fn, ms, what) {
   }
 }
 
+/** Resolves or rejects as `promise` does, or rejects after `ms`: a hang fails the test instead of stalling it. */
+function within(ms, promise, what) {
+  let timer;
+  const limit = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms (hung)`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
 /** A sample of what the forecaster keeps in context: a JSON model artifact. */
 const ARTIFACT = {
   format: 'lstm-forecast/1',
@@ -200,10 +209,69 @@ describe('Redis context store', function () {
         await set(store, scope, 'k', scope);
       }
       await store.clean(['flow1', 'node1']);
-      const left = (await raw.keys(`${prefix.replace(/[*?[\]]/g, '\\$&')}*`)).map((k) => k.slice(prefix.length)).sort();
+      const left = (await raw.keys(`${prefix.replace(/[*?[\]]/g, '\\$&')}*`))
+        .map((k) => k.slice(prefix.length))
+        .filter((scope) => !scope.startsWith('#store:')) // the store's own bookkeeping
+        .sort();
       assert.deepStrictEqual(left, ['flow1', 'global', 'node1:flow1']);
       assert.strictEqual(await raw.exists(lookalike), 1, 'keys outside the prefix are not touched');
       await raw.del(lookalike);
+    });
+
+    it('clean never deletes keys it did not write: other applications\' keys under the same prefix', async function () {
+      const prefix = uniquePrefix('foreignkeys');
+      const store = await open({ prefix });
+      await raw.hset(`${prefix}sessions`, 'abc', '{"user":"x"}'); // e.g. an HTTP session store sharing nodered:
+      await raw.set(`${prefix}cache:page`, 'html');
+      await raw.hset(`${prefix}flowOld`, 'k', '1'); // same shape as a scope, but not written by this store
+      await set(store, 'flowGone', 'k', 1);
+      await store.clean([]);
+      assert.strictEqual(await raw.exists(`${prefix}sessions`, `${prefix}cache:page`, `${prefix}flowOld`), 3);
+      assert.strictEqual(await raw.exists(`${prefix}flowGone`), 0, 'its own undeployed flow scope is gone');
+    });
+
+    it('clean leaves the flows of another instance sharing the prefix, and a flow both use until both dropped it',
+      async function () {
+        const prefix = uniquePrefix('instances');
+        const a = await open({ prefix, instance: 'node-red-a' });
+        const b = await open({ prefix, instance: 'node-red-b' });
+        await set(a, 'flowA', 'k', 'a');
+        await set(a, 'nodeA:flowA', 'k', 'a');
+        await set(b, 'flowB', 'k', 'b');
+        await set(b, 'nodeB:flowB', 'k', 'b');
+        await set(a, 'shared', 'k', 'a');
+        await set(b, 'shared', 'k2', 'b');
+        await a.clean(['flowA', 'nodeA']); // a deploys its flows: b's are not a's to delete
+        assert.strictEqual(await get(b, 'flowB', 'k'), 'b');
+        assert.strictEqual(await get(b, 'nodeB:flowB', 'k'), 'b');
+        assert.strictEqual(await get(a, 'flowA', 'k'), 'a');
+        await a.clean([]); // a drops everything
+        assert.strictEqual(await get(a, 'flowA', 'k'), undefined);
+        assert.strictEqual(await get(a, 'nodeA:flowA', 'k'), undefined);
+        assert.deepStrictEqual(await keys(a, 'shared'), ['k', 'k2'], 'b still uses the shared flow');
+        await b.clean([]);
+        assert.deepStrictEqual(await keys(b, 'shared'), [], 'gone once no instance uses it');
+        assert.deepStrictEqual(await keys(b, 'flowB'), []);
+      });
+
+    it('clean by a store whose prefix contains another store\'s prefix leaves that store alone', async function () {
+      const outer = uniquePrefix('nested');
+      const inner = `${outer}b:`;
+      const a = await open({ prefix: outer });
+      const b = await open({ prefix: inner });
+      await set(b, 'global', 'model', ARTIFACT);
+      await set(b, 'flowB', 'k', 1);
+      await set(b, 'nodeB:flowB', 'k', 1);
+      await set(a, 'flowA', 'k', 1);
+      await set(a, 'flowGone', 'k', 1);
+      const esc = (p) => p.replace(/[*?[\]\\]/g, '\\$&');
+      const innerKeys = (await raw.keys(`${esc(inner)}*`)).sort();
+      await a.clean(['flowA']);
+      assert.deepStrictEqual((await raw.keys(`${esc(inner)}*`)).sort(), innerKeys);
+      assert.deepStrictEqual(await get(b, 'global', 'model'), ARTIFACT);
+      assert.strictEqual(await get(b, 'flowB', 'k'), 1);
+      assert.strictEqual(await get(a, 'flowA', 'k'), 1);
+      assert.strictEqual(await get(a, 'flowGone', 'k'), undefined);
     });
 
     it('clean is a no-op with clean: false (instances with different flows sharing a prefix)', async function () {
@@ -242,6 +310,59 @@ describe('Redis context store', function () {
     });
   });
 
+  describe('compare-and-set on a model\'s version (setIfVersion)', function () {
+    const setIfVersion = (store, scope, key, value, expected) =>
+      call((cb) => store.setIfVersion(scope, key, value, expected, cb));
+    const model = (version, by) => ({ ...ARTIFACT, version, trainedBy: by });
+
+    it('of two writers on two connections storing over the same version, exactly one wins; the other is told why',
+      async function () {
+        const prefix = uniquePrefix('cas');
+        const a = await open({ prefix, instance: 'a' });
+        const b = await open({ prefix, instance: 'b' });
+        await setIfVersion(a, 'flow1', 'shared', model(7, 'seed'), null);
+        for (let round = 0; round < 10; round++) {
+          const current = 7 + round;
+          const results = await Promise.allSettled([
+            setIfVersion(a, 'flow1', 'shared', model(current + 1, 'a'), current),
+            setIfVersion(b, 'flow1', 'shared', model(current + 1, 'b'), current),
+          ]);
+          const won = results.filter((r) => r.status === 'fulfilled');
+          const lost = results.filter((r) => r.status === 'rejected');
+          assert.strictEqual(won.length, 1, `round ${round}: ${JSON.stringify(results.map((r) => r.status))}`);
+          const err = lost[0].reason;
+          assert.strictEqual(err.code, 'CONFLICT', err.message);
+          const why = new RegExp(`'shared'.*expected version ${current}.*stored version is ${current + 1}`);
+          assert.match(err.message, why);
+          assert.strictEqual(err.expectedVersion, current);
+          assert.strictEqual(err.storedVersion, current + 1);
+          const winner = results[0].status === 'fulfilled' ? 'a' : 'b';
+          const stored = await get(a, 'flow1', 'shared');
+          assert.strictEqual(stored.version, current + 1);
+          assert.strictEqual(stored.trainedBy, winner, 'the loser did not overwrite the winner');
+        }
+      });
+
+    it('null as the expected version means "not stored yet"; a stale one never overwrites', async function () {
+      const store = await open({ prefix: uniquePrefix('cas-null') });
+      await setIfVersion(store, 'global', 'm', model(1, 'first'), null);
+      const again = setIfVersion(store, 'global', 'm', model(1, 'again'), null);
+      await rejectsWith(again, 'CONFLICT', /expected no stored value/);
+      await set(store, 'global', 'm', model(5, 'plain set'));
+      const stale = setIfVersion(store, 'global', 'm', model(2, 'stale'), 1);
+      await rejectsWith(stale, 'CONFLICT', /version 1.*version is 5/);
+      assert.strictEqual((await get(store, 'global', 'm')).trainedBy, 'plain set');
+      await set(store, 'global', 'plain', { noVersion: true });
+      await rejectsWith(setIfVersion(store, 'global', 'plain', model(1, 'x'), 0), 'CONFLICT', /has no version/);
+      await rejectsWith(setIfVersion(store, 'global', 'm.nested', 1, 5), 'INVALID_EXPR', /top-level key/);
+      assert.throws(() => store.setIfVersion('global', 'm', model(6, 'x'), 5), (err) => err.code === 'BAD_CALLBACK');
+      await rejectsWith(setIfVersion(store, 'global', 'm', model(6, 'x'), { v: 5 }), 'BAD_ARGUMENT');
+      assert.ok(redisStore.openStores().includes(store), 'nodes find the open store to call setIfVersion on');
+      await store.close();
+      assert.ok(!redisStore.openStores().includes(store));
+    });
+  });
+
   describe('errors', function () {
     it('refuses synchronous get and keys with an explanation, as Node-RED\'s file store without cache does', async function () {
       const store = await open({ prefix: uniquePrefix('sync') });
@@ -260,6 +381,24 @@ describe('Redis context store', function () {
       assert.deepStrictEqual(await keys(store, 'flow1'), []);
     });
 
+    it('serialises each value once per set (a toJSON spy counts)', async function () {
+      const store = await open({ prefix: uniquePrefix('once') });
+      let calls = 0;
+      const value = {
+        toJSON() {
+          calls += 1;
+          return { weights: [1, 2, 3] };
+        },
+      };
+      await set(store, 'flow1', 'model', value);
+      assert.strictEqual(calls, 1, 'one JSON.stringify for a top-level key');
+      calls = 0;
+      await set(store, 'flow1', ['a', 'b'], [value, value]);
+      assert.strictEqual(calls, 2, 'one per value for a key array');
+      const stored = { weights: [1, 2, 3] };
+      assert.deepStrictEqual(await get(store, 'flow1', ['model', 'b']), [stored, stored]);
+    });
+
     it('calls back with BAD_STORED_VALUE when a field holds something other than JSON', async function () {
       const prefix = uniquePrefix('foreign');
       const store = await open({ prefix });
@@ -275,6 +414,51 @@ describe('Redis context store', function () {
       bad({ url: 'redis://127.0.0.1', port: 6379 }, /either url or host\/port/);
       bad({ port: 'x' }, /port must be an integer/);
       bad({ clean: 'yes' }, /clean must be true or false/);
+    });
+
+    it('never shows a password, whatever the URL shape (warnings, errors, toString)', async function () {
+      const port = await freePort(); // nobody listens: every operation fails with REDIS_UNAVAILABLE
+      const texts = [];
+      const warn = console.warn;
+      console.warn = (...args) => texts.push(args.map(String).join(' '));
+      const collect = (err) => {
+        assert.ok(err, 'expected an error');
+        texts.push(err.message, String(err.stack), String(err.cause && err.cause.message), JSON.stringify(err));
+      };
+      const shapes = [
+        { url: `redis://app:pa#ss/w@rd-42@127.0.0.1:${port}`, secrets: ['pa#ss', 'w@rd-42', 'ss/w'] }, // new URL throws
+        { url: `redis://app:s3cret-pw@127.0.0.1:${port}/0`, secrets: ['s3cret-pw'] },
+        { url: `redis://:p%40ss-enc0ded@127.0.0.1:${port}`, secrets: ['p%40ss-enc0ded', 'p@ss-enc0ded'] },
+        { url: `redis://127.0.0.1:${port}/0?password=query-pw-9`, secrets: ['query-pw-9'] },
+        { host: '127.0.0.1', port, password: 'plain-pw-7', secrets: ['plain-pw-7'] },
+      ];
+      try {
+        for (const { secrets, ...config } of shapes) {
+          const before = texts.length;
+          let store;
+          try {
+            store = redisStore({ ...config, connectTimeout: 500 });
+          } catch (err) {
+            collect(err); // refused at load: its message counts too
+          }
+          if (store) {
+            stores.push(store);
+            texts.push(String(store));
+            await store.open();
+            await get(store, 'global', 'k').then(() => assert.fail('get must fail'), collect);
+            await set(store, 'global', 'k', 1).then(() => assert.fail('set must fail'), collect);
+            await store.delete('global').then(() => assert.fail('delete must fail'), collect);
+            await store.close();
+          }
+          assert.ok(texts.length > before, `something was said about ${JSON.stringify(config)}`);
+          for (const text of texts) {
+            for (const secret of secrets) assert.ok(!text.includes(secret), `'${secret}' shown in: ${text}`);
+          }
+        }
+        assert.ok(texts.some((t) => /\*\*\*/.test(t)), 'the password is masked, not just left out silently');
+      } finally {
+        console.warn = warn;
+      }
     });
 
     it('after close(), calls back with STORE_CLOSED', async function () {
@@ -336,6 +520,98 @@ describe('Redis context store', function () {
         }
       } finally {
         console.warn = warn;
+      }
+    });
+  });
+
+  describe('a server that stops answering (SIGSTOP, CLIENT PAUSE)', function () {
+    this.timeout(25000);
+    let own;
+    const quiet = console.warn;
+
+    beforeEach(async function () {
+      own = await startRedisServer();
+      console.warn = () => {};
+    });
+
+    afterEach(async function () {
+      console.warn = quiet;
+      own.resume(); // never leave a frozen server behind, whatever failed
+      await Promise.all(stores.splice(0).map((s) => s.close()));
+      await own.stop();
+    });
+
+    it('by default, get fails within about 5 s with REDIS_TIMEOUT, and close() is prompt', async function () {
+      const store = redisStore({ url: own.url, prefix: uniquePrefix('paused') });
+      stores.push(store);
+      await store.open();
+      await set(store, 'global', 'k', 1);
+      own.pause();
+      let started = Date.now();
+      const err = await within(9000, get(store, 'global', 'k').then(() => null, (e) => e), 'get on a paused server');
+      const waited = Date.now() - started;
+      assert.ok(err, 'get must fail');
+      assert.strictEqual(err.code, 'REDIS_TIMEOUT', err.message);
+      assert.match(err.message, /did not answer within 5000 ms/);
+      assert.ok(waited >= 4500 && waited < 7000, `failed after ${waited} ms`);
+
+      // An operation still waiting when Node-RED shuts down must not hold up close().
+      const pending = get(store, 'global', 'k').then(() => null, (e) => e);
+      started = Date.now();
+      await within(5000, store.close(), 'close() on a paused server');
+      assert.ok(Date.now() - started < 3500, `close took ${Date.now() - started} ms`);
+      const late = await within(1000, pending, 'the get pending at close');
+      assert.ok(late && ['STORE_CLOSED', 'REDIS_TIMEOUT'].includes(late.code), String(late && late.message));
+    });
+
+    it('honours a configured commandTimeout and recovers once the server answers again (SIGCONT)', async function () {
+      const store = redisStore({ url: own.url, prefix: uniquePrefix('resume'), commandTimeout: 300 });
+      stores.push(store);
+      await store.open();
+      await set(store, 'global', 'k', 1);
+      own.pause();
+      try {
+        const started = Date.now();
+        await within(3000, rejectsWith(get(store, 'global', 'k'), 'REDIS_TIMEOUT', /within 300 ms/), 'get');
+        await within(3000, rejectsWith(set(store, 'global', 'k.v', 2), 'REDIS_TIMEOUT'), 'nested set');
+        await within(3000, rejectsWith(keys(store, 'global'), 'REDIS_TIMEOUT'), 'keys');
+        assert.ok(Date.now() - started < 2500, `took ${Date.now() - started} ms`);
+      } finally {
+        own.resume();
+      }
+      await set(store, 'global', 'k', 3);
+      assert.strictEqual(await get(store, 'global', 'k'), 3);
+    });
+
+    it('open() on a frozen server resolves within connectTimeout; the store works once it answers', async function () {
+      own.pause();
+      const store = redisStore({ url: own.url, prefix: uniquePrefix('frozenopen'), connectTimeout: 1000 });
+      stores.push(store);
+      const started = Date.now();
+      try {
+        await within(5000, store.open(), 'open() on a frozen server');
+        assert.ok(Date.now() - started < 2500, `open took ${Date.now() - started} ms`);
+        await within(3000, rejectsWith(get(store, 'global', 'k'), 'REDIS_UNAVAILABLE'), 'get before ready');
+      } finally {
+        own.resume();
+      }
+      await eventually(() => set(store, 'global', 'k', 1).then(() => true, () => false), 10000, 'a set once resumed');
+      assert.strictEqual(await get(store, 'global', 'k'), 1);
+    });
+
+    it('fails the same way under CLIENT PAUSE from another connection', async function () {
+      const store = redisStore({ url: own.url, prefix: uniquePrefix('clientpause'), commandTimeout: 300 });
+      stores.push(store);
+      await store.open();
+      const admin = new Redis(own.url);
+      try {
+        await admin.call('CLIENT', 'PAUSE', '3000', 'ALL');
+        await within(3000, rejectsWith(get(store, 'global', 'k'), 'REDIS_TIMEOUT'), 'get under CLIENT PAUSE');
+        await admin.call('CLIENT', 'UNPAUSE');
+        await set(store, 'global', 'k', 'back');
+        assert.strictEqual(await get(store, 'global', 'k'), 'back');
+      } finally {
+        admin.disconnect();
       }
     });
   });
