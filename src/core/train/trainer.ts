@@ -21,14 +21,22 @@
  */
 import type * as TF from '@tensorflow/tfjs';
 import { backendInfo, tf } from '../base/backend';
-import { ForecastError, describe } from '../base/errors';
+import { ForecastError } from '../base/errors';
 import { buildGraph } from '../model/graph';
-import { resolveModelConfig, type ModelConfig } from '../settings/model';
-import { resolveTrainOptions, type TrainOptions } from '../settings/training';
-import { checkWindows, type TrainData, type ValidationData } from './train-data';
+import type { ModelConfig } from '../settings/model';
+import type { TrainOptions } from '../settings/training';
+import type { TrainData } from './train-data';
+import { checkTrainRequest, type CheckedRequest, type RequestSources } from './request';
 import { chooseReference, fitScaler, prepare, restoreForecast, type ScalerState } from '../data/scaler';
 import { targetsToMatrix, validationScores } from '../data/metrics';
-import { serializeModel, validateArtifact, applyWeights, disposeModels, type ModelArtifact, type TrainReport, type EpochLoss } from '../model/artifact';
+import {
+  serializeModel,
+  applyWeights,
+  disposeModels,
+  type ModelArtifact,
+  type TrainReport,
+  type EpochLoss,
+} from '../model/artifact';
 import { RIDGE_ALPHAS, selectRidge, type RidgeModel } from './ridge';
 import { permutation, seededRandom } from '../base/random';
 
@@ -49,15 +57,15 @@ export interface EpochProgress {
   elapsedMs: number;
 }
 
-export interface TrainHooks {
+/** What a training run reports to and asks of its caller while it runs. */
+export interface EpochHooks {
   onEpoch?: (p: EpochProgress) => void;
   /** Checked before every batch; true cancels (ForecastError 'CANCELLED'). */
   shouldStop?: () => boolean;
-  /** Continue from this artifact: its weights, architecture and scaler. The spec must match. */
-  previous?: ModelArtifact;
-  /** Explicit validation windows; then validationFraction is ignored. */
-  validation?: ValidationData;
 }
+
+/** Progress and cancellation, and what the request brings besides the data: previous artifact, validation windows. */
+export interface TrainHooks extends EpochHooks, RequestSources {}
 
 export interface TrainResult {
   artifact: ModelArtifact;
@@ -112,15 +120,6 @@ function loadLinearStart(serve: TF.LayersModel, ridge: RidgeModel): void {
   });
 }
 
-function sameSpec(prev: ModelArtifact, data: TrainData): string | null {
-  const s = prev.spec;
-  if (s.window !== data.window) return `window ${s.window} vs ${data.window}`;
-  if (s.horizon !== data.horizon) return `horizon ${s.horizon} vs ${data.horizon}`;
-  if (s.features.join('\u0000') !== data.features.join('\u0000')) return `features (${s.features.join(', ')}) vs (${data.features.join(', ')})`;
-  if (s.target !== data.target) return `target "${s.target}" vs "${data.target}"`;
-  return null;
-}
-
 /**
  * Trains a forecaster.
  * @param data windows in real units (see {@link TrainData}).
@@ -130,7 +129,7 @@ function sameSpec(prev: ModelArtifact, data: TrainData): string | null {
  * @param opts see {@link TrainOptions} for defaults.
  * @param hooks progress, cancellation, incremental training, explicit validation.
  * @returns the artifact (JSON-safe) and the report (also inside the artifact).
- * @throws ForecastError BAD_CONFIG, BAD_INPUT, SPEC_MISMATCH, CANCELLED, TRAINING_FAILED.
+ * @throws ForecastError BAD_CONFIG, BAD_ARTIFACT, BAD_INPUT, SPEC_MISMATCH, CANCELLED, TRAINING_FAILED.
  */
 export async function trainForecaster(
   data: TrainData,
@@ -138,33 +137,28 @@ export async function trainForecaster(
   opts: Partial<TrainOptions> = {},
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
-  const t = tf();
-  const o = resolveTrainOptions(opts);
-  const previous = hooks.previous ? validateArtifact(hooks.previous) : undefined;
-  const cfg = previous ? { ...previous.model, seed: modelCfg.seed ?? previous.model.seed } : resolveModelConfig(modelCfg);
+  return trainChecked(checkTrainRequest(data, modelCfg, opts, hooks), hooks);
+}
 
-  if (!data || typeof data !== 'object') throw new ForecastError('BAD_INPUT', `expected a dataset object, got ${describe(data)}`);
+/**
+ * Trains a request that {@link checkTrainRequest} passed, without checking it
+ * again (the worker's entry: the runner checked the request before sending it).
+ * @param hooks progress and cancellation (a checked request carries the rest).
+ * @throws ForecastError BAD_INPUT (too few windows), CANCELLED, TRAINING_FAILED.
+ */
+export async function trainChecked(req: CheckedRequest, hooks: EpochHooks = {}): Promise<TrainResult> {
+  const t = tf();
+  const { data, previous, options: o, model: cfg, targetIndex } = req;
   const { window: L, horizon: H, features } = data;
-  if (!Array.isArray(features) || !features.length) throw new ForecastError('BAD_INPUT', `expected features as a non-empty array of names, got ${describe(features)}`);
   const F = features.length;
-  const targetIndex = features.indexOf(data.target);
-  if (targetIndex < 0) throw new ForecastError('BAD_INPUT', `target ${describe(data.target)} is not one of the features (${features.join(', ')})`);
-  if (!Number.isInteger(L) || L < 1) throw new ForecastError('BAD_INPUT', `expected window >= 1, got ${describe(L)}`);
-  if (!Number.isInteger(H) || H < 1) throw new ForecastError('BAD_INPUT', `expected horizon >= 1 (training needs targets), got ${describe(H)}`);
-  checkWindows('training data', data.inputs, data.targets, L, F, H);
-  if (hooks.validation) checkWindows('validation data', hooks.validation.inputs, hooks.validation.targets, L, F, H);
-  if (previous) {
-    const diff = sameSpec(previous, data);
-    if (diff) throw new ForecastError('SPEC_MISMATCH', `cannot continue training "${previous.name}": its spec differs from the data (${diff})`);
-  }
 
   // Chronological split: the last windows validate.
   let trainIn: number[][][], trainTg: number[][][], valIn: number[][][], valTg: number[][][];
-  if (hooks.validation) {
+  if (req.validation) {
     trainIn = data.inputs;
     trainTg = data.targets;
-    valIn = hooks.validation.inputs;
-    valTg = hooks.validation.targets;
+    valIn = req.validation.inputs;
+    valTg = req.validation.targets;
   } else {
     const N = data.inputs.length;
     const nVal = Math.max(1, Math.round(N * o.validationFraction));
@@ -177,7 +171,7 @@ export async function trainForecaster(
     throw new ForecastError(
       'BAD_INPUT',
       `not enough windows: need at least ${o.minWindows} for training and 1 for validation, got ${trainIn.length} + ${valIn.length}` +
-        (hooks.validation ? '' : ` (${data.inputs.length} windows split by validationFraction ${o.validationFraction})`),
+        (req.validation ? '' : ` (${data.inputs.length} windows split by validationFraction ${o.validationFraction})`),
       'too few windows',
     );
   }
