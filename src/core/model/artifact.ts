@@ -90,7 +90,7 @@ export interface TrainReport {
    * it is the first best of early stopping. Absent in older artifacts.
    */
   initialValLoss?: number | null;
-  /** Ridge penalty of the linear start (trainer.ts); null when the run did not start from ridge. Absent in older artifacts. */
+  /** Ridge penalty of the linear start (linear-start.ts); null when the run did not start from ridge. Absent in older artifacts. */
   ridgeAlpha?: number | null;
   /** Scores on the validation windows, real units. */
   validation: ValidationScores;

@@ -1,6 +1,6 @@
 /**
  * Closed-form ridge regression with an intercept, in plain JavaScript (no tfjs):
- * the linear model the forecasters start from (trainer.ts sets the highway's
+ * the linear model the forecasters start from (linear-start.ts sets the highway's
  * Dense layer to it), and the protocol's "ridge" baseline.
  *
  *   minimise  sum_i ||y_i - W^T x_i - b||^2 + alpha ||W||_F^2   (b not penalised)

@@ -12,12 +12,13 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { BackendName } from '../base/backend';
-import { ForecastError, describe, type ErrorCode } from '../base/errors';
+import { ForecastError, type ErrorCode } from '../base/errors';
 import type { ModelArtifact } from '../model/artifact';
 import { flatten3 } from '../base/arrays';
-import { resolveModelConfig, type ModelConfig } from '../settings/model';
-import { resolveTrainOptions, type TrainOptions } from '../settings/training';
-import { checkWindows, trainDataMeta, type TrainData, type ValidationData } from './train-data';
+import type { ModelConfig } from '../settings/model';
+import type { TrainOptions } from '../settings/training';
+import { trainDataMeta, type TrainData, type ValidationData } from './train-data';
+import { checkTrainRequest } from './request';
 import type { EpochProgress, TrainResult } from './trainer';
 import type { WorkerMessage, WorkerRequest } from './worker';
 
@@ -47,8 +48,9 @@ export interface RunnerOptions {
 export interface TrainingJob {
   /**
    * Resolves with the artifact and report. Rejects with a ForecastError:
-   * CANCELLED after cancel(), TRAINING_FAILED with the worker's message, or the
-   * trainer's own code for bad input (BAD_INPUT, BAD_CONFIG, SPEC_MISMATCH, BAD_ARTIFACT).
+   * CANCELLED after cancel(), TRAINING_FAILED with the worker's message, or
+   * BAD_INPUT when the split leaves too few windows (the rest of the input was
+   * checked before the worker started).
    */
   promise: Promise<TrainResult>;
   /** Asks the worker to stop (per batch); terminates it after the grace period. Idempotent. */
@@ -60,38 +62,54 @@ export interface TrainingJob {
 const PASSED_CODES: ErrorCode[] = ['BAD_INPUT', 'BAD_CONFIG', 'SPEC_MISMATCH', 'BAD_ARTIFACT', 'CANCELLED', 'TRAINING_FAILED'];
 
 /**
+ * Windows flattened for the worker. The worker gets float32 copies, in which a
+ * finite number beyond the float32 range (about ±3.4e38) arrives as Infinity;
+ * the request check saw the float64 values and the worker does not check again,
+ * so such a number is refused here.
+ */
+function flattenForWorker(what: string, part: 'inputs' | 'targets', windows: number[][][]): Float32Array {
+  const flat = flatten3(windows);
+  const i = flat.findIndex((v) => !Number.isFinite(v));
+  if (i >= 0) {
+    const w = Math.floor(i / (flat.length / windows.length));
+    throw new ForecastError(
+      'BAD_INPUT',
+      `${what}: the ${part} of window ${w} hold a number beyond the float32 range (about ±3.4e38); ` +
+        'expected finite float32 numbers',
+    );
+  }
+  return flat;
+}
+
+/**
  * Starts training in a worker thread.
- * @throws ForecastError BAD_CONFIG / BAD_INPUT synchronously when the request is
- *   malformed (checked before a worker is started).
+ * @throws ForecastError BAD_CONFIG, BAD_ARTIFACT, BAD_INPUT, SPEC_MISMATCH
+ *   synchronously when the request is malformed (checked once, here, before a
+ *   worker is started; the worker does not check it again).
  */
 export function startTraining(request: TrainRequest, runner: RunnerOptions = {}): TrainingJob {
-  const { data } = request;
-  if (!data || typeof data !== 'object') throw new ForecastError('BAD_INPUT', `expected a training dataset, got ${describe(data)}`);
-  resolveTrainOptions(request.options);
-  if (!request.previous) resolveModelConfig(request.model);
-  const F = Array.isArray(data.features) ? data.features.length : 0;
-  if (!F) throw new ForecastError('BAD_INPUT', `expected features as a non-empty array of names, got ${describe(data.features)}`);
-  checkWindows('training data', data.inputs, data.targets, data.window, F, data.horizon);
-  if (request.validation) checkWindows('validation data', request.validation.inputs, request.validation.targets, data.window, F, data.horizon);
+  const checked = checkTrainRequest(request.data, request.model, request.options, request);
+  const { data, validation } = checked;
 
   const graceMs = runner.graceMs ?? 2000;
   const stop = new SharedArrayBuffer(4);
   const stopFlag = new Int32Array(stop);
-  const inputs = flatten3(data.inputs);
-  const targets = flatten3(data.targets);
-  const valInputs = request.validation ? flatten3(request.validation.inputs) : undefined;
-  const valTargets = request.validation ? flatten3(request.validation.targets) : undefined;
+  const inputs = flattenForWorker('training data', 'inputs', data.inputs);
+  const targets = flattenForWorker('training data', 'targets', data.targets);
+  const valInputs = validation ? flattenForWorker('validation data', 'inputs', validation.inputs) : undefined;
+  const valTargets = validation ? flattenForWorker('validation data', 'targets', validation.targets) : undefined;
   const workerData: WorkerRequest = {
     ...trainDataMeta(data),
     count: data.inputs.length,
     inputs,
     targets,
-    valCount: request.validation ? request.validation.inputs.length : 0,
+    valCount: validation ? validation.inputs.length : 0,
     valInputs,
     valTargets,
-    model: request.model ?? {},
-    options: request.options ?? {},
-    previous: request.previous,
+    model: checked.model,
+    options: checked.options,
+    previous: checked.previous,
+    targetIndex: checked.targetIndex,
     stop,
     backend: request.backend,
   };

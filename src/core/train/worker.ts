@@ -1,9 +1,11 @@
 /**
- * The training worker (a `worker_threads` Worker started by train-runner.ts).
- * Runs {@link trainForecaster} off the main event loop: a wasm fit on the main
+ * The training worker (a `worker_threads` Worker started by runner.ts).
+ * Runs a training request off the main event loop: a wasm fit on the main
  * thread stalls Node-RED's event loop for ~250 ms at a time.
  *
- * workerData: {@link WorkerRequest}. Messages to the parent: {@link WorkerMessage}.
+ * workerData: {@link WorkerRequest}, a request the runner has already checked
+ * (checkTrainRequest), so it is trained without checking it again.
+ * Messages to the parent: {@link WorkerMessage}.
  * Cancellation: the parent sets `stop[0] = 1` in a SharedArrayBuffer; the trainer
  * checks it before every batch, without needing this thread's event loop.
  */
@@ -13,9 +15,10 @@ import { ForecastError } from '../base/errors';
 import type { ModelArtifact, TrainReport } from '../model/artifact';
 import type { ModelConfig } from '../settings/model';
 import { unflatten3 } from '../base/arrays';
-import { trainForecaster, type EpochProgress, type TrainOptions, type TrainDataMeta } from './trainer';
+import type { CheckedRequest } from './request';
+import { trainChecked, type EpochProgress, type TrainOptions, type TrainDataMeta } from './trainer';
 
-/** Dataset meta and windows flattened row-major (real units). */
+/** A checked request: dataset meta, windows flattened row-major (real units), resolved settings. */
 export interface WorkerRequest extends TrainDataMeta {
   /** Number of training windows N; inputs [N*L*F], targets [N*H]. */
   count: number;
@@ -25,9 +28,11 @@ export interface WorkerRequest extends TrainDataMeta {
   valCount: number;
   valInputs?: Float32Array;
   valTargets?: Float32Array;
-  model: Partial<ModelConfig>;
-  options: Partial<TrainOptions>;
+  model: ModelConfig;
+  options: TrainOptions;
+  /** Validated by the runner. */
   previous?: ModelArtifact;
+  targetIndex: number;
   /** Int32Array view of it: [0] = 1 asks the trainer to stop. */
   stop: SharedArrayBuffer;
   backend?: BackendName;
@@ -38,38 +43,52 @@ export type WorkerMessage =
   | { type: 'done'; artifact: ModelArtifact; report: TrainReport; backend: string }
   | { type: 'error'; code: string; message: string };
 
-async function main(): Promise<void> {
-  const req = workerData as WorkerRequest;
-  const port = parentPort!;
+/**
+ * The checked request the runner flattened, rebuilt. The cast is the point: the
+ * runner checked these windows before flattening them, and moving them between
+ * threads changes no shape (values are rounded to float32, as always).
+ */
+export function checkedFromWorkerData(req: WorkerRequest): CheckedRequest {
+  const F = req.features.length;
+  const data = {
+    features: req.features,
+    target: req.target,
+    window: req.window,
+    horizon: req.horizon,
+    step: req.step,
+    series: req.series,
+    inputs: unflatten3(req.inputs, req.count, req.window, F),
+    targets: unflatten3(req.targets, req.count, req.horizon, 1),
+  };
+  const validation =
+    req.valCount > 0 && req.valInputs && req.valTargets
+      ? {
+          inputs: unflatten3(req.valInputs, req.valCount, req.window, F),
+          targets: unflatten3(req.valTargets, req.valCount, req.horizon, 1),
+        }
+      : undefined;
+  const { previous, options, model, targetIndex } = req;
+  return { data, validation, previous, options, model, targetIndex } as CheckedRequest;
+}
+
+/** Trains the request and posts progress and the outcome; never throws. */
+export async function runWorkerRequest(req: WorkerRequest, post: (m: WorkerMessage) => void): Promise<void> {
   const stop = new Int32Array(req.stop);
   try {
     const backend = await initBackend(req.backend);
-    const F = req.features.length;
-    const data = {
-      features: req.features,
-      target: req.target,
-      window: req.window,
-      horizon: req.horizon,
-      step: req.step,
-      series: req.series,
-      inputs: unflatten3(req.inputs, req.count, req.window, F),
-      targets: unflatten3(req.targets, req.count, req.horizon, 1),
-    };
-    const validation = req.valCount > 0 && req.valInputs && req.valTargets
-      ? { inputs: unflatten3(req.valInputs, req.valCount, req.window, F), targets: unflatten3(req.valTargets, req.valCount, req.horizon, 1) }
-      : undefined;
-    const { artifact, report } = await trainForecaster(data, req.model, req.options, {
-      onEpoch: (progress) => port.postMessage({ type: 'epoch', progress } satisfies WorkerMessage),
+    const { artifact, report } = await trainChecked(checkedFromWorkerData(req), {
+      onEpoch: (progress) => post({ type: 'epoch', progress }),
       shouldStop: () => Atomics.load(stop, 0) !== 0,
-      previous: req.previous,
-      validation,
     });
-    port.postMessage({ type: 'done', artifact, report, backend: backend.name } satisfies WorkerMessage);
+    post({ type: 'done', artifact, report, backend: backend.name });
   } catch (e) {
     const code = e instanceof ForecastError ? e.code : 'TRAINING_FAILED';
     const message = e instanceof Error ? e.message : String(e);
-    port.postMessage({ type: 'error', code, message } satisfies WorkerMessage);
+    post({ type: 'error', code, message });
   }
 }
 
-if (parentPort) void main();
+if (parentPort) {
+  const port = parentPort;
+  void runWorkerRequest(workerData as WorkerRequest, (m) => port.postMessage(m));
+}

@@ -1,6 +1,7 @@
 'use strict';
 const assert = require('assert');
 const { startTraining } = require('../../../nodes/core/train/runner');
+const { trainForecaster } = require('../../../nodes/core/train/trainer');
 const { Forecaster } = require('../../../nodes/core/serve/forecaster');
 const { initBackend } = require('../../../nodes/core/base/backend');
 const { co2Dataset } = require('../../helpers/co2-fixture');
@@ -80,5 +81,23 @@ describe('core/train-runner', function () {
     const ragged = co2Dataset(12, 3, 40);
     ragged.inputs[2] = ragged.inputs[2].slice(3);
     assert.throws(() => startTraining({ data: ragged }), (e) => e.code === 'BAD_INPUT' && /window 2 to be 12 rows x 1 features, got 9 x 1/.test(e.message));
+  });
+
+  it('checks the whole request before starting a worker: previous artifact, spec, float32 range', async () => {
+    const data = co2Dataset(12, 3, 60);
+    assert.throws(() => startTraining({ data, previous: { format: 'x' } }), (e) => e.code === 'BAD_ARTIFACT');
+    await initBackend();
+    const { artifact } = await trainForecaster(data, { units: 8 }, { epochs: 1 });
+    assert.throws(
+      () => startTraining({ data: co2Dataset(10, 3, 60), previous: artifact }),
+      (e) => e.code === 'SPEC_MISMATCH' && /window 12 vs 10/.test(e.message),
+    );
+    // finite for the check, Infinity in the worker's float32 copy
+    const huge = co2Dataset(12, 3, 60);
+    huge.targets[4] = huge.targets[4].map(() => [1e39]);
+    assert.throws(
+      () => startTraining({ data: huge }),
+      (e) => e.code === 'BAD_INPUT' && /^training data: the targets of window 4 hold a number beyond/.test(e.message),
+    );
   });
 });

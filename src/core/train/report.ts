@@ -1,0 +1,95 @@
+/**
+ * What a run hands back: the report (validation scores in real units beside the
+ * baselines, the loss history, how the run went) and the artifact built from the
+ * trained serve model. Apart from the loop because it only reads the trained
+ * model: nothing here changes a weight.
+ */
+import type * as TF from '@tensorflow/tfjs';
+import { backendInfo, tf } from '../base/backend';
+import { targetsToMatrix, validationScores } from '../data/metrics';
+import { restoreForecast } from '../data/scaler';
+import { serializeModel, type ModelArtifact, type TrainReport } from '../model/artifact';
+import type { ForecastGraph } from '../model/graph';
+import type { EpochRun } from './epochs';
+import type { CheckedRequest } from './request';
+import { predictScaled } from './scaled-forecast';
+import type { Prepared } from './split';
+
+export interface TrainResult {
+  artifact: ModelArtifact;
+  report: TrainReport;
+}
+
+/**
+ * The report of a finished run: the model's validation forecasts (of the
+ * weights it holds now, the best ones) scored in real units.
+ * @param xVal [m, L, F] the prepared validation inputs.
+ * @param ridgeAlpha the linear start's penalty, null without one.
+ */
+export function trainReport(
+  req: CheckedRequest,
+  prepared: Prepared,
+  graph: ForecastGraph,
+  xVal: TF.Tensor3D,
+  run: EpochRun,
+  ridgeAlpha: number | null,
+): TrainReport {
+  const { options: o, targetIndex } = req;
+  const { scaler, train, val, trainWindows, valWindows } = prepared;
+  const { history, trainMs } = run;
+  const H = req.data.horizon;
+  const valPred = restoreForecast(predictScaled(graph.serve, xVal), val.levels, scaler, targetIndex, H, val.refs);
+  const truth = targetsToMatrix(valWindows.targets);
+  const validation = validationScores(trainWindows.inputs, valWindows.inputs, truth, valPred, targetIndex, o.season);
+  return {
+    name: o.name,
+    type: req.model.type,
+    backend: backendInfo()?.name ?? tf().getBackend(),
+    params: graph.serve.countParams(),
+    epochs: history.length,
+    bestEpoch: run.bestEpoch,
+    stoppedEarly: run.stoppedEarly,
+    trainWindows: train.count,
+    valWindows: val.count,
+    trainSeconds: trainMs / 1000,
+    windowsPerSecond: trainMs > 0 ? (history.length * train.count) / (trainMs / 1000) : 0,
+    history,
+    initialValLoss: run.initialValLoss,
+    ridgeAlpha,
+    validation,
+    incremental: !!req.previous,
+  };
+}
+
+/**
+ * The artifact of the trained serve model, the scaler and the report. Its
+ * version: the option, else the previous artifact's + 1, else 1.
+ */
+export function buildArtifact(
+  req: CheckedRequest,
+  prepared: Prepared,
+  graph: ForecastGraph,
+  report: TrainReport,
+): ModelArtifact {
+  const { data, options: o, previous } = req;
+  return serializeModel({
+    name: o.name,
+    version: o.version ?? (previous ? previous.version + 1 : 1),
+    spec: {
+      window: data.window,
+      horizon: data.horizon,
+      features: data.features.slice(),
+      target: data.target,
+      targetIndex: req.targetIndex,
+      step: data.step ?? 0,
+      series: data.series ?? '',
+    },
+    model: req.model,
+    iterations: graph.iterations,
+    hasAttention: graph.hasAttention,
+    scaler: prepared.scaler,
+    serve: graph.serve,
+    report,
+    backend: report.backend,
+  });
+}

@@ -1,0 +1,81 @@
+'use strict';
+const assert = require('assert');
+const { initBackend, tf } = require('../../../nodes/core/base/backend');
+const { buildGraph } = require('../../../nodes/core/model/graph');
+const { disposeModels } = require('../../../nodes/core/model/artifact');
+const { checkTrainRequest } = require('../../../nodes/core/train/request');
+const { prepareSplit } = require('../../../nodes/core/train/split');
+const { selectRidge, predictRidge } = require('../../../nodes/core/train/ridge');
+const { predictScaled } = require('../../../nodes/core/train/scaled-forecast');
+const { startLinear, unfreezeLinearPath } = require('../../../nodes/core/train/linear-start');
+const { co2Dataset } = require('../../helpers/co2-fixture');
+
+/** A model, its prepared windows and their [m, L, F] validation tensor, for one test. */
+function setUp(model) {
+  const req = checkTrainRequest(co2Dataset(12, 3, 80), { units: 4, seed: 2, ...model }, { reference: 'last' });
+  const prepared = prepareSplit(req);
+  const graph = buildGraph({ window: 12, features: 1, horizon: 3 }, req.model);
+  const xVal = tf().tensor3d(prepared.val.x, [prepared.val.count, 12, 1]);
+  return { prepared, graph, xVal, dispose: () => (xVal.dispose(), disposeModels(graph.train, graph.serve)) };
+}
+
+const trainable = (graph) => graph.serve.trainableWeights.map((w) => w.originalName);
+
+describe('core/train/linear-start', function () {
+  this.timeout(60000);
+  before(() => initBackend());
+
+  it('starts the network as the ridge model chosen on the validation windows, and freezes its path', () => {
+    const before = tf().memory().numTensors;
+    const { prepared, graph, xVal, dispose } = setUp({});
+    try {
+      const { train, val } = prepared;
+      const m = (p, cols, what) => ({ data: p[what], rows: p.count, cols });
+      const ridge = selectRidge(m(train, 12, 'x'), m(train, 3, 'y'), m(val, 12, 'x'), m(val, 3, 'y'));
+      const all = trainable(graph);
+      assert.ok(
+        all.some((n) => n.startsWith('highway_dense/')),
+        all.join(', '),
+      );
+      const start = startLinear(graph.serve, prepared, 'frozen');
+      assert.strictEqual(start.alpha, ridge.model.alpha);
+      const expected = predictRidge(ridge.model, m(val, 12, 'x'));
+      predictScaled(graph.serve, xVal).forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-4, `forecast ${i}`));
+      assert.deepStrictEqual(
+        trainable(graph),
+        all.filter((n) => !n.startsWith('highway_dense/')),
+      );
+      unfreezeLinearPath(start);
+      assert.deepStrictEqual(trainable(graph), all, 'trainable again, in the original order');
+    } finally {
+      dispose();
+    }
+    assert.strictEqual(tf().memory().numTensors, before);
+  });
+
+  it("leaves the linear path trainable for 'joint'", () => {
+    const { prepared, graph, dispose } = setUp({});
+    try {
+      const all = trainable(graph);
+      const start = startLinear(graph.serve, prepared, 'joint');
+      assert.strictEqual(start.frozen, null);
+      assert.deepStrictEqual(trainable(graph), all);
+      unfreezeLinearPath(start);
+      unfreezeLinearPath(null);
+    } finally {
+      dispose();
+    }
+  });
+
+  it('says which layer is missing when the model has no highway', () => {
+    const { prepared, graph, dispose } = setUp({ highway: false });
+    try {
+      assert.throws(
+        () => startLinear(graph.serve, prepared, 'frozen'),
+        (e) => e.code === 'TRAINING_FAILED' && /has no layer 'highway_dense' \(layers: /.test(e.message),
+      );
+    } finally {
+      dispose();
+    }
+  });
+});
