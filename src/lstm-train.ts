@@ -1,20 +1,20 @@
 /**
  * lstm-train: trains a forecaster on windows in a worker thread and stores the
  * artifact in a context store under the model name. Output 1: the report;
- * output 2: progress per epoch (dashboard chart points).
+ * output 2: progress per epoch (dashboard chart points). The run lifecycle
+ * (reading the stored model, training, msg.stop, close) is glue/train-run.ts.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ForecastError } from './core/base/errors';
-import { RunQueue } from './glue/run-queue';
-import { startTraining, type TrainingJob } from './core/train/runner';
-import type { TrainData, EpochProgress } from './core/train/trainer';
-import { WindowAccumulator, datasetToTrainData } from './core/train/train-data';
-import { parseTrainNodeConfig, type TrainNodeSettings } from './glue/train-settings';
-import { validateArtifact, type ModelArtifact } from './core/model/artifact';
+import { startTraining } from './core/train/runner';
+import { WindowAccumulator, datasetToTrainData, type TrainData } from './core/train/train-data';
 import type { DatasetPayload, WindowPayload } from './core/data/window-message';
-import { errorStatus, onInput, refuse, type Done, type Send } from './glue/node-util';
-import { checkModelName, describeLocation, readArtifact, writeArtifact, type ModelLocation, type ModelScope } from './glue/model-store';
 import { startBackend } from './glue/backend-status';
+import { checkModelName, describeLocation, readArtifact, writeArtifact, type ModelScope } from './glue/model-store';
+import { onInput, refuse } from './glue/node-util';
+import { RunQueue } from './glue/run-queue';
+import { TrainRun, type RunRequest } from './glue/train-run';
+import { parseTrainNodeConfig } from './glue/train-settings';
 
 interface TrainNodeDef extends NodeDef, Record<string, unknown> {
   model: string;
@@ -22,165 +22,87 @@ interface TrainNodeDef extends NodeDef, Record<string, unknown> {
   store: string;
 }
 
-interface Request {
-  data: TrainData;
-  msg: NodeMessage;
-  send: Send;
-  done: Done;
+function parseConfig(def: TrainNodeDef) {
+  const name = checkModelName(def.model || 'forecaster');
+  const loc = { name, scope: def.scope === 'global' ? 'global' : 'flow', store: def.store || undefined } as const;
+  return { loc, settings: parseTrainNodeConfig(def, name) };
 }
-
-const fmt = (x: number | null) => (x !== null && Number.isFinite(x) ? (Math.abs(x as number) >= 0.01 ? (x as number).toFixed(3) : (x as number).toExponential(2)) : '-');
 
 export = function (RED: NodeAPI): void {
   function LstmTrainNode(this: Node, def: TrainNodeDef): void {
     RED.nodes.createNode(this, def);
-    const node = this;
-    let settings: TrainNodeSettings;
-    let loc: ModelLocation;
+    let config: ReturnType<typeof parseConfig>;
     try {
-      loc = { name: checkModelName(def.model || 'forecaster'), scope: def.scope === 'global' ? 'global' : 'flow', store: def.store || undefined };
-      settings = parseTrainNodeConfig(def, loc.name);
+      config = parseConfig(def);
     } catch (err) {
-      refuse(node, err);
+      refuse(this, err);
       return;
     }
+    const { loc, settings } = config;
     const windows = new WindowAccumulator(settings.maxWindows);
-    let job: TrainingJob | undefined;
-    let backend = '';
-    /** Set by the first message, so the late 'ready' status never hides a newer one. */
-    let touched = false;
-    /** The node closed, or msg.stop came while a run was still reading the stored model (no worker yet). */
-    let closed = false;
-    let stopBeforeStart = false;
-    startBackend(RED).then((b) => {
-      backend = b.name;
-      if (!job && !touched) node.status({ fill: 'grey', shape: 'ring', text: `${settings.model.type}: ready (${b.name})` });
-    }, () => undefined);
-
-    const run = async (req: Request): Promise<void> => {
-      const started = Date.now();
-      let previous: ModelArtifact | undefined;
-      let version = 1;
-      const stored = await readArtifact(node, loc);
-      if (closed || stopBeforeStart) {
-        // Stopped while the store was read: never start a worker that the close handler cannot see.
-        stopBeforeStart = false;
-        if (!closed) node.status({ fill: 'yellow', shape: 'ring', text: 'cancelled before it started; model unchanged' });
-        req.done();
-        return;
-      }
-      if (stored !== undefined) {
-        try {
-          const prior = validateArtifact(stored);
-          version = prior.version + 1;
-          if (settings.incremental) previous = prior;
-        } catch {
-          node.warn(`the stored model '${loc.name}' is not a valid artifact; it will be replaced`);
-        }
-      }
-      node.status({ fill: 'blue', shape: 'ring', text: `training ${req.data.inputs.length} windows (${backend || 'starting'})` });
-      job = startTraining({ data: req.data, model: settings.model, options: { ...settings.options, version }, previous });
-      job.onProgress((p: EpochProgress) => {
-        node.status({ fill: 'blue', shape: 'dot', text: `epoch ${p.epoch}/${p.epochs} loss ${fmt(p.loss)} val ${fmt(p.valLoss)} (${backend})` });
-        const points = [
-          { x: p.epoch, y: p.loss, series: 'loss' },
-          { x: p.epoch, y: p.valLoss, series: 'validation loss' },
-        ];
-        req.send([null, { ...req.msg, topic: loc.name, payload: points, progress: { ...p, model: loc.name, backend } } as NodeMessage]);
-      });
-      try {
-        const { artifact, report } = await job.promise;
-        await writeArtifact(node, loc, artifact);
-        const v = report.validation;
-        node.status({ fill: 'green', shape: 'dot', text: `v${artifact.version}: MASE ${fmt(v.model.mase)} (last value ${fmt(v.lastValue.mase)}) ${report.backend}` });
-        req.send([{ ...req.msg, topic: loc.name, payload: report, model: { name: loc.name, version: artifact.version, id: artifact.id, location: describeLocation(loc) } } as NodeMessage, null]);
-        req.done();
-      } catch (err) {
-        if (err instanceof ForecastError && err.code === 'CANCELLED') {
-          node.status({ fill: 'yellow', shape: 'ring', text: `cancelled after ${Math.round((Date.now() - started) / 1000)} s; model unchanged` });
-          node.warn(`training of '${loc.name}' cancelled; the stored model is unchanged`);
-          req.done();
-        } else {
-          throw err;
-        }
-      } finally {
-        job = undefined;
-      }
-    };
-
-    const queue = new RunQueue<Request>(settings.overlap, {
-      run,
-      failed: (req, err) => {
-        errorStatus(node, err);
-        req.done(err instanceof Error ? err : new Error(String(err)));
+    const run = new TrainRun(
+      { name: loc.name, location: describeLocation(loc), settings },
+      {
+        read: () => readArtifact(this, loc),
+        write: (artifact) => writeArtifact(this, loc, artifact),
+        train: (request) => startTraining(request),
+        status: (status) => this.status(status),
+        warn: (text) => this.warn(text),
       },
-      dropped: (req, why) => {
-        if (why === 'replaced') node.warn('a queued training request was replaced by a newer one');
-        req.done();
-      },
-    }, `training of '${loc.name}'`);
-    const request = (req: Request) => queue.submit(req);
+    );
+    startBackend(RED).then(
+      (b) => run.ready(b.name),
+      () => undefined,
+    );
 
-    onInput(node, async (msg, send, done) => {
-      touched = true;
-      if (msg.stop) {
-        queue.clear();
-        if (job) job.cancel();
-        else if (queue.busy) stopBeforeStart = true;
-        else node.status({ fill: 'grey', shape: 'ring', text: 'nothing to stop' });
-        done();
-        return;
-      }
-      if (msg.reset) {
-        windows.clear();
-        node.status({ fill: 'grey', shape: 'ring', text: 'collected windows cleared' });
-        done();
-        return;
-      }
-      const p = msg.payload as (WindowPayload | DatasetPayload | undefined);
-      const plain = { ...msg } as NodeMessage;
+    const queue = new RunQueue<RunRequest>(settings.overlap, run.queueHooks(), `training of '${loc.name}'`);
+
+    /** The windows to train on now; undefined when a streamed window was only collected. */
+    const trainDataOf = (payload: unknown, train: boolean): TrainData | undefined => {
+      const p = payload as WindowPayload | DatasetPayload | undefined;
       if (p && typeof p === 'object' && p.type === 'dataset') {
         const { data, dropped } = datasetToTrainData(p, settings.maxWindows);
-        if (dropped) node.warn(`dataset of ${p.count} windows: training on the newest ${settings.maxWindows} (Keep windows)`);
-        request({ data, msg: plain, send, done });
-        return;
+        if (dropped) {
+          this.warn(`dataset of ${p.count} windows: training on the newest ${settings.maxWindows} (Keep windows)`);
+        }
+        return data;
       }
       if (p && typeof p === 'object' && p.type === 'window') {
         windows.add(p);
         const due = settings.trainEvery > 0 && windows.fresh >= settings.trainEvery;
-        if (!due && !msg.train) {
-          if (!job) node.status({ fill: 'grey', shape: 'dot', text: `${windows.size} windows collected` });
-          done();
+        return due || train ? windows.take() : undefined;
+      }
+      if (train) return windows.take();
+      const got = p === null ? 'null' : Array.isArray(p) ? 'an array' : typeof p;
+      const expected = 'a dataset or a training window from the sequence windower (type "dataset" / "window")';
+      const message = `expected msg.payload to be ${expected}, or msg.train / msg.stop / msg.reset, got ${got}`;
+      throw new ForecastError('BAD_INPUT', message, 'not a window');
+    };
+
+    onInput(this, async (msg, send, done) => {
+      run.touch();
+      if (msg.stop) {
+        queue.clear();
+        run.stop();
+      } else if (msg.reset) {
+        windows.clear();
+        this.status({ fill: 'grey', shape: 'ring', text: 'collected windows cleared' });
+      } else {
+        const data = trainDataOf(msg.payload, Boolean(msg.train));
+        if (data) {
+          queue.submit({ data, msg: { ...msg } as NodeMessage, send, done });
           return;
         }
-        request({ data: windows.take(), msg: plain, send, done });
-        return;
+        if (run.stateName !== 'training') {
+          this.status({ fill: 'grey', shape: 'dot', text: `${windows.size} windows collected` });
+        }
       }
-      if (msg.train) {
-        request({ data: windows.take(), msg: plain, send, done });
-        return;
-      }
-      throw new ForecastError('BAD_INPUT', `expected msg.payload to be a dataset or a training window from the sequence windower (type "dataset" / "window"), or msg.train / msg.stop / msg.reset, got ${p === null ? 'null' : Array.isArray(p) ? 'an array' : typeof p}`, 'not a window');
+      done();
     });
 
-    node.on('close', (_removed: boolean, closeDone: () => void) => {
-      closed = true;
+    this.on('close', (_removed: boolean, closeDone: () => void) => {
       queue.clear();
-      const running = job;
-      if (!running) {
-        closeDone();
-        return;
-      }
-      running.cancel();
-      // The runner terminates the worker after its grace period; never hold the close past 5 s.
-      const timer = setTimeout(closeDone, 5000);
-      running.promise.then(
-        () => undefined,
-        () => undefined,
-      ).finally(() => {
-        clearTimeout(timer);
-        closeDone();
-      });
+      run.close(closeDone);
     });
   }
 

@@ -14,7 +14,17 @@ import { parseArgs } from 'node:util';
 import { ForecastError } from '../core/base/errors';
 import { parseTime } from '../core/base/time';
 import { parseCsv } from '../core/data/csv';
-import { evaluateSeries, parseModels, parseSeeds, seriesFromTable, type EvaluateResult, type MeanStd } from '../core/analysis/evaluate';
+import {
+  evaluateSeries,
+  parseModels,
+  parseSeeds,
+  seriesFromTable,
+  type EvaluateOptions,
+  type EvaluateResult,
+  type LoadSeriesOptions,
+  type MeanStd,
+  type Series,
+} from '../core/analysis/evaluate';
 import type { BackendName } from '../core/base/backend';
 
 const USAGE = `Usage:
@@ -145,131 +155,202 @@ interface Io {
   stderr: (s: string) => void;
 }
 
-/** Runs the command; resolves to the exit code. */
-export async function main(argv: string[], io: Io): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
+const OPTIONS = {
+  csv: { type: 'string' },
+  target: { type: 'string' },
+  features: { type: 'string' },
+  time: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  window: { type: 'string' },
+  horizon: { type: 'string' },
+  season: { type: 'string' },
+  model: { type: 'string' },
+  seeds: { type: 'string' },
+  epochs: { type: 'string' },
+  patience: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  reference: { type: 'string' },
+  'linear-path': { type: 'string' },
+  units: { type: 'string' },
+  'attention-units': { type: 'string' },
+  'no-highway': { type: 'boolean' },
+  'test-size': { type: 'string' },
+  'val-size': { type: 'string' },
+  stride: { type: 'string' },
+  backend: { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = Record<string, string | boolean | undefined>;
+type Option = (name: string) => string | undefined;
+
+/** `evaluate` as the command line asked for it, checked. */
+interface EvaluateCommand {
+  csvPath: string;
+  load: LoadSeriesOptions;
+  request: EvaluateOptions;
+  quiet: boolean;
+  json: boolean;
+}
+
+/** @throws UsageError for an unknown option or a missing value. */
+function parseCommandLine(argv: string[]): { values: Values; positionals: string[] } {
   try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        csv: { type: 'string' },
-        target: { type: 'string' },
-        features: { type: 'string' },
-        time: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        window: { type: 'string' },
-        horizon: { type: 'string' },
-        season: { type: 'string' },
-        model: { type: 'string' },
-        seeds: { type: 'string' },
-        epochs: { type: 'string' },
-        patience: { type: 'string' },
-        'batch-size': { type: 'string' },
-        lr: { type: 'string' },
-        reference: { type: 'string' },
-        'linear-path': { type: 'string' },
-        units: { type: 'string' },
-        'attention-units': { type: 'string' },
-        'no-highway': { type: 'boolean' },
-        'test-size': { type: 'string' },
-        'val-size': { type: 'string' },
-        stride: { type: 'string' },
-        backend: { type: 'string' },
-        json: { type: 'boolean' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }) as { values: Record<string, string | boolean | undefined>; positionals: string[] });
+    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
   } catch (e) {
-    io.stderr(`lstm-forecast: ${(e as Error).message}\nRun 'lstm-forecast --help' for usage.\n`);
+    throw new UsageError((e as Error).message);
+  }
+}
+
+/** @throws UsageError (or ForecastError BAD_CONFIG) naming the first wrong option. */
+function evaluateCommand(values: Values, positionals: string[]): EvaluateCommand {
+  const s: Option = (k) => values[k] as string | undefined;
+  if (positionals.length !== 1 || positionals[0] !== 'evaluate') {
+    const got = `unknown command "${positionals.join(' ')}" (expected: evaluate)`;
+    throw new UsageError(positionals.length ? got : 'missing command (expected: evaluate)');
+  }
+  for (const k of ['csv', 'target', 'window', 'horizon']) {
+    if (s(k) === undefined) throw new UsageError(`missing --${k}`);
+  }
+  selectBackend(s('backend'));
+  return {
+    csvPath: s('csv')!,
+    load: loadOptions(s),
+    request: evaluateOptions(s, Boolean(values['no-highway'])),
+    quiet: Boolean(values.quiet),
+    json: Boolean(values.json),
+  };
+}
+
+/** The backend is chosen through the environment, which the training code reads when it starts one. */
+function selectBackend(backend: string | undefined): void {
+  if (backend !== undefined && !['wasm', 'cpu', 'tensorflow'].includes(backend)) {
+    throw new UsageError(`--backend must be wasm, cpu or tensorflow, got "${backend}"`);
+  }
+  if (backend) process.env.LSTM_FORECAST_BACKEND = backend as BackendName;
+}
+
+function loadOptions(s: Option): LoadSeriesOptions {
+  const features = s('features');
+  return {
+    target: s('target')!,
+    features: features
+      ? features
+          .split(',')
+          .map((f) => f.trim())
+          .filter(Boolean)
+      : undefined,
+    time: s('time'),
+    from: time('from', s('from')),
+    to: time('to', s('to')),
+  };
+}
+
+// Read in the order --help lists them, so that the first wrong option is the one reported.
+function evaluateOptions(s: Option, noHighway: boolean): EvaluateOptions {
+  return {
+    window: int('window', s('window'), 1)!,
+    horizon: int('horizon', s('horizon'), 1)!,
+    season: int('season', s('season'), 1) ?? 1,
+    testSize: size('test-size', s('test-size')),
+    valSize: size('val-size', s('val-size')),
+    stride: int('stride', s('stride'), 1),
+    models: parseModels(s('model') ?? 'lstm'),
+    seeds: parseSeeds(s('seeds') ?? '3'),
+    epochs: int('epochs', s('epochs'), 1),
+    patience: int('patience', s('patience'), 1),
+    batchSize: int('batch-size', s('batch-size'), 1),
+    learningRate: num('lr', s('lr'), (n) => n > 0 && n < 1, 'a number between 0 and 1'),
+    reference: oneOf('reference', s('reference'), ['seasonal', 'last']),
+    linearPath: oneOf('linear-path', s('linear-path'), ['frozen', 'joint']),
+    modelDefaults: Object.fromEntries(
+      Object.entries({
+        units: int('units', s('units'), 1),
+        attentionUnits: int('attention-units', s('attention-units'), 1),
+        highway: noHighway ? false : undefined,
+      }).filter(([, v]) => v !== undefined),
+    ),
+  };
+}
+
+/** @throws ForecastError for an unreadable file, a missing column or a non-numeric cell. */
+function readSeries(csvPath: string, load: LoadSeriesOptions): Series {
+  let text: string;
+  try {
+    text = readFileSync(csvPath, 'utf8');
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new ForecastError('BAD_INPUT', `cannot read --csv ${csvPath}: ${why}`);
+  }
+  return seriesFromTable(parseCsv(text), load);
+}
+
+function progressLine(io: Io): EvaluateOptions['onRun'] {
+  return (model, run) => {
+    const took = `${run.trainSeconds.toFixed(1)} s, test MAE ${fmt(run.test.mae)}`;
+    io.stderr(`${model} seed ${run.seed}: ${run.epochs} epochs (best ${run.bestEpoch}), ${took}\n`);
+  };
+}
+
+function printResult(result: EvaluateResult, cmd: EvaluateCommand, io: Io): void {
+  if (!cmd.json) {
+    io.stdout(formatReport(result) + '\n');
+    return;
+  }
+  const doc = { command: 'evaluate', csv: cmd.csvPath, date: new Date().toISOString(), ...result };
+  // JSON has no NaN or Infinity; null says "no value" (e.g. MASE on a flat series).
+  const finite = (_: string, v: unknown): unknown => (typeof v === 'number' && !Number.isFinite(v) ? null : v);
+  io.stdout(JSON.stringify(doc, finite, 2) + '\n');
+}
+
+/** Exit code 2 for a usage error; anything else is not the user's to fix and is rethrown. */
+function usageFailure(e: unknown, io: Io): number {
+  if (e instanceof UsageError || (e instanceof ForecastError && e.code === 'BAD_CONFIG')) {
+    io.stderr(`lstm-forecast: ${e.message}\nRun 'lstm-forecast --help' for usage.\n`);
     return 2;
   }
-  if (values.help) {
-    io.stdout(USAGE + '\n');
-    return 0;
+  throw e;
+}
+
+/** Exit code 2 for a configuration error, 1 for a data or training error. */
+function runFailure(e: unknown, io: Io): number {
+  if (e instanceof ForecastError) {
+    io.stderr(`lstm-forecast: ${e.message}\n`);
+    return e.code === 'BAD_CONFIG' ? 2 : 1;
   }
-  const s = (k: string): string | undefined => values[k] as string | undefined;
-  let request: Parameters<typeof evaluateSeries>[1];
-  let load: Parameters<typeof seriesFromTable>[1];
-  let csvPath: string;
+  io.stderr(`lstm-forecast: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+  return 1;
+}
+
+async function runEvaluate(cmd: EvaluateCommand, io: Io): Promise<number> {
   try {
-    if (positionals.length !== 1 || positionals[0] !== 'evaluate') {
-      throw new UsageError(positionals.length ? `unknown command "${positionals.join(' ')}" (expected: evaluate)` : 'missing command (expected: evaluate)');
-    }
-    for (const k of ['csv', 'target', 'window', 'horizon']) if (s(k) === undefined) throw new UsageError(`missing --${k}`);
-    csvPath = s('csv')!;
-    const backend = s('backend');
-    if (backend !== undefined && !['wasm', 'cpu', 'tensorflow'].includes(backend)) throw new UsageError(`--backend must be wasm, cpu or tensorflow, got "${backend}"`);
-    if (backend) process.env.LSTM_FORECAST_BACKEND = backend as BackendName;
-    load = {
-      target: s('target')!,
-      features: s('features') ? s('features')!.split(',').map((f) => f.trim()).filter(Boolean) : undefined,
-      time: s('time'),
-      from: time('from', s('from')),
-      to: time('to', s('to')),
-    };
-    const quiet = Boolean(values.quiet);
-    request = {
-      window: int('window', s('window'), 1)!,
-      horizon: int('horizon', s('horizon'), 1)!,
-      season: int('season', s('season'), 1) ?? 1,
-      testSize: size('test-size', s('test-size')),
-      valSize: size('val-size', s('val-size')),
-      stride: int('stride', s('stride'), 1),
-      models: parseModels(s('model') ?? 'lstm'),
-      seeds: parseSeeds(s('seeds') ?? '3'),
-      epochs: int('epochs', s('epochs'), 1),
-      patience: int('patience', s('patience'), 1),
-      batchSize: int('batch-size', s('batch-size'), 1),
-      learningRate: num('lr', s('lr'), (n) => n > 0 && n < 1, 'a number between 0 and 1'),
-      reference: oneOf('reference', s('reference'), ['seasonal', 'last']),
-      linearPath: oneOf('linear-path', s('linear-path'), ['frozen', 'joint']),
-      modelDefaults: Object.fromEntries(
-        Object.entries({
-          units: int('units', s('units'), 1),
-          attentionUnits: int('attention-units', s('attention-units'), 1),
-          highway: values['no-highway'] ? false : undefined,
-        }).filter(([, v]) => v !== undefined),
-      ),
-      onRun: quiet
-        ? undefined
-        : (model, run) =>
-            io.stderr(`${model} seed ${run.seed}: ${run.epochs} epochs (best ${run.bestEpoch}), ${run.trainSeconds.toFixed(1)} s, test MAE ${fmt(run.test.mae)}\n`),
-    };
-  } catch (e) {
-    if (e instanceof UsageError || (e instanceof ForecastError && e.code === 'BAD_CONFIG')) {
-      io.stderr(`lstm-forecast: ${e.message}\nRun 'lstm-forecast --help' for usage.\n`);
-      return 2;
-    }
-    throw e;
-  }
-  try {
-    let text: string;
-    try {
-      text = readFileSync(csvPath, 'utf8');
-    } catch (e) {
-      throw new ForecastError('BAD_INPUT', `cannot read --csv ${csvPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-    const series = seriesFromTable(parseCsv(text), load);
-    const result = await evaluateSeries(series, request);
-    if (values.json) {
-      io.stdout(JSON.stringify({ command: 'evaluate', csv: csvPath, date: new Date().toISOString(), ...result }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
-    } else {
-      io.stdout(formatReport(result) + '\n');
-    }
+    const series = readSeries(cmd.csvPath, cmd.load);
+    const onRun = cmd.quiet ? undefined : progressLine(io);
+    printResult(await evaluateSeries(series, { ...cmd.request, onRun }), cmd, io);
     return 0;
   } catch (e) {
-    if (e instanceof ForecastError) {
-      io.stderr(`lstm-forecast: ${e.message}\n`);
-      return e.code === 'BAD_CONFIG' ? 2 : 1;
-    }
-    io.stderr(`lstm-forecast: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
-    return 1;
+    return runFailure(e, io);
   }
+}
+
+/** Runs the command; resolves to the exit code. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  let cmd: EvaluateCommand;
+  try {
+    const { values, positionals } = parseCommandLine(argv);
+    if (values.help) {
+      io.stdout(USAGE + '\n');
+      return 0;
+    }
+    cmd = evaluateCommand(values, positionals);
+  } catch (e) {
+    return usageFailure(e, io);
+  }
+  return runEvaluate(cmd, io);
 }
 
 if (require.main === module) {

@@ -24,7 +24,9 @@ import { columnIndex, numericColumn, timeColumn, type CsvTable } from '../data/c
 import { lastValueForecast, seasonalNaiveForecast, scoreForecast, targetsToMatrix, type ForecastScores } from '../data/metrics';
 import type { ModelConfig, ModelType } from '../settings/model';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../settings/training';
-import { trainForecaster, type EpochProgress } from '../train/trainer';
+import type { ModelArtifact } from '../model/artifact';
+import { trainForecaster, type EpochProgress, type TrainHooks } from '../train/trainer';
+import type { TrainData } from '../train/train-data';
 import { Forecaster } from '../serve/forecaster';
 
 /** A multivariate series in memory, oldest row first. */
@@ -373,104 +375,172 @@ function seriesSeasonalNaive(y: number[], origins: number[], horizon: number, m:
   });
 }
 
+/** One series prepared for evaluation: its split, windows and test truth, shared by every model and seed. */
+interface Prepared {
+  series: Series;
+  /** Index of the target among the features. */
+  ti: number;
+  stride: number;
+  sizes: SplitSizes;
+  parts: SplitWindows;
+  /** [n] the target column. */
+  y: number[];
+  /** The protocol's MASE scale (train part, lag = season). */
+  scale: number;
+  /** [origins][H] test targets, real units. */
+  truth: number[][];
+  /** Median time step, ms (0 without timestamps). */
+  step: number;
+}
+
+/** @throws ForecastError BAD_CONFIG for a bad window, horizon, season or stride, or a target not among the features. */
+function checkOptions(series: Series, opts: EvaluateOptions): { ti: number; stride: number } {
+  checkPositiveInt('window', opts.window);
+  checkPositiveInt('horizon', opts.horizon);
+  checkPositiveInt('season', opts.season, 0);
+  const stride = opts.stride ?? 1;
+  checkPositiveInt('stride', stride);
+  const ti = series.features.indexOf(series.target);
+  if (ti < 0) {
+    const features = series.features.join(', ');
+    throw new ForecastError('BAD_CONFIG', `target '${series.target}' is not one of the features (${features})`);
+  }
+  return { ti, stride };
+}
+
+function prepare(series: Series, opts: EvaluateOptions): Prepared {
+  const { ti, stride } = checkOptions(series, opts);
+  const sizes = splitSizes(series.rows.length, opts.testSize ?? 0.2, opts.valSize ?? 0.1);
+  const parts = splitWindows(series.rows, ti, opts.window, opts.horizon, sizes, stride);
+  const y = series.rows.map((r) => r[ti]);
+  const scale = seriesMaseScale(y, sizes.train, opts.season);
+  const truth = targetsToMatrix(parts.test.targets);
+  const step = series.timestamps ? medianStep(series.timestamps) : 0;
+  return { series, ti, stride, sizes, parts, y, scale, truth, step };
+}
+
+/** The last-value and seasonal-naive forecasts scored on the test origins (seasonal: none for season 0). */
+function scoreBaselines(p: Prepared, horizon: number, season: number): EvaluateResult['baselines'] {
+  const { inputs, origins } = p.parts.test;
+  const seasonal =
+    season >= 1
+      ? (seasonalNaiveForecast(inputs, p.ti, horizon, season) ?? seriesSeasonalNaive(p.y, origins, horizon, season))
+      : null;
+  return {
+    lastValue: scoreForecast(p.truth, lastValueForecast(inputs, p.ti, horizon), p.scale),
+    seasonalNaive: seasonal ? scoreForecast(p.truth, seasonal, p.scale) : null,
+  };
+}
+
+/** The training options of every run: the pack's defaults where the evaluation sets none. */
+function trainOptionsOf(opts: EvaluateOptions, name: string): Partial<TrainOptions> {
+  return {
+    epochs: opts.epochs ?? DEFAULT_TRAIN_OPTIONS.epochs,
+    patience: opts.patience ?? DEFAULT_TRAIN_OPTIONS.patience,
+    batchSize: opts.batchSize ?? DEFAULT_TRAIN_OPTIONS.batchSize,
+    learningRate: opts.learningRate ?? DEFAULT_TRAIN_OPTIONS.learningRate,
+    reference: opts.reference ?? DEFAULT_TRAIN_OPTIONS.reference,
+    linearPath: opts.linearPath ?? DEFAULT_TRAIN_OPTIONS.linearPath,
+    season: opts.season,
+    name,
+  };
+}
+
+/** Forecasts for every test window, `batch` windows per predict call. */
+function forecastAll(artifact: ModelArtifact, inputs: number[][][], batch: number): number[][] {
+  const forecaster = Forecaster.fromArtifact(artifact);
+  const pred: number[][] = [];
+  try {
+    for (let i = 0; i < inputs.length; i += batch) {
+      pred.push(...forecaster.predict(inputs.slice(i, i + batch)).forecast);
+    }
+  } finally {
+    forecaster.dispose?.();
+  }
+  return pred;
+}
+
+/** The train windows as the trainer takes them. */
+function trainDataOf(p: Prepared, opts: EvaluateOptions): TrainData {
+  const { series, parts } = p;
+  return {
+    inputs: parts.train.inputs,
+    targets: parts.train.targets,
+    features: series.features,
+    target: series.target,
+    window: opts.window,
+    horizon: opts.horizon,
+    step: p.step,
+    series: '',
+  };
+}
+
+/** One training run of one model with one seed, scored on the test origins. */
+async function runOnce(p: Prepared, opts: EvaluateOptions, variant: ModelVariant, seed: number): Promise<RunResult> {
+  const config = { ...opts.modelDefaults, ...variant.config, seed };
+  const onProgress = opts.onProgress;
+  const hooks: TrainHooks = {
+    validation: { inputs: p.parts.val.inputs, targets: p.parts.val.targets },
+    onEpoch: onProgress ? (progress) => onProgress({ model: variant.label, seed, progress }) : undefined,
+  };
+  const options = trainOptionsOf(opts, variant.label);
+  const { artifact, report } = await trainForecaster(trainDataOf(p, opts), config, options, hooks);
+  const pred = forecastAll(artifact, p.parts.test.inputs, opts.predictBatch ?? 512);
+  return {
+    seed,
+    test: scoreForecast(p.truth, pred, p.scale),
+    trainSeconds: report.trainSeconds,
+    epochs: report.epochs,
+    bestEpoch: report.bestEpoch,
+    params: report.params,
+    backend: report.backend,
+  };
+}
+
+/** One model over all seeds, one run after the other. */
+async function evaluateModel(p: Prepared, opts: EvaluateOptions, variant: ModelVariant): Promise<ModelResult> {
+  const runs: RunResult[] = [];
+  for (const seed of opts.seeds ?? [0, 1, 2]) {
+    const run = await runOnce(p, opts, variant, seed);
+    runs.push(run);
+    opts.onRun?.(variant.label, run);
+  }
+  return summarizeRuns(variant.label, { ...opts.modelDefaults, ...variant.config }, runs, opts.horizon);
+}
+
+type Scores = Pick<EvaluateResult, 'baselines' | 'models'>;
+
+/** The evaluation's figures: the setup, the split, the baselines and each model's summary. */
+function summary(p: Prepared, opts: EvaluateOptions, backend: string, scores: Scores): EvaluateResult {
+  const { series, parts } = p;
+  return {
+    n: series.rows.length,
+    window: opts.window,
+    horizon: opts.horizon,
+    season: opts.season,
+    stride: p.stride,
+    features: series.features,
+    target: series.target,
+    split: p.sizes,
+    windows: { train: parts.train.inputs.length, val: parts.val.inputs.length, test: parts.test.inputs.length },
+    maseScale: p.scale,
+    backend,
+    baselines: scores.baselines,
+    models: scores.models,
+  };
+}
+
 /**
  * Runs the evaluation. Trains every model once per seed (sequentially, on the
  * backend chosen by initBackend) and scores it on the test origins.
  */
 export async function evaluateSeries(series: Series, opts: EvaluateOptions): Promise<EvaluateResult> {
-  const { window, horizon, season } = opts;
-  checkPositiveInt('window', window);
-  checkPositiveInt('horizon', horizon);
-  checkPositiveInt('season', season, 0);
-  const stride = opts.stride ?? 1;
-  checkPositiveInt('stride', stride);
-  const ti = series.features.indexOf(series.target);
-  if (ti < 0) throw new ForecastError('BAD_CONFIG', `target '${series.target}' is not one of the features (${series.features.join(', ')})`);
-  const n = series.rows.length;
-  const sizes = splitSizes(n, opts.testSize ?? 0.2, opts.valSize ?? 0.1);
-  const parts = splitWindows(series.rows, ti, window, horizon, sizes, stride);
-  const y = series.rows.map((r) => r[ti]);
-  const scale = seriesMaseScale(y, sizes.train, season);
-  const truth = targetsToMatrix(parts.test.targets);
-  const seasonal = season >= 1
-    ? (seasonalNaiveForecast(parts.test.inputs, ti, horizon, season) ?? seriesSeasonalNaive(y, parts.test.origins, horizon, season))
-    : null;
-  const baselines = {
-    lastValue: scoreForecast(truth, lastValueForecast(parts.test.inputs, ti, horizon), scale),
-    seasonalNaive: seasonal ? scoreForecast(truth, seasonal, scale) : null,
-  };
+  const p = prepare(series, opts);
+  const baselines = scoreBaselines(p, opts.horizon, opts.season);
   const info = await initBackend();
-  const step = series.timestamps ? medianStep(series.timestamps) : 0;
   const models: ModelResult[] = [];
-  const seeds = opts.seeds ?? [0, 1, 2];
   for (const variant of opts.models ?? [{ label: 'lstm', config: { type: 'lstm' } }]) {
-    const runs: RunResult[] = [];
-    for (const seed of seeds) {
-      const config = { ...opts.modelDefaults, ...variant.config, seed };
-      const { artifact, report } = await trainForecaster(
-        {
-          inputs: parts.train.inputs,
-          targets: parts.train.targets,
-          features: series.features,
-          target: series.target,
-          window,
-          horizon,
-          step,
-          series: '',
-        },
-        config,
-        {
-          epochs: opts.epochs ?? DEFAULT_TRAIN_OPTIONS.epochs,
-          patience: opts.patience ?? DEFAULT_TRAIN_OPTIONS.patience,
-          batchSize: opts.batchSize ?? DEFAULT_TRAIN_OPTIONS.batchSize,
-          learningRate: opts.learningRate ?? DEFAULT_TRAIN_OPTIONS.learningRate,
-          reference: opts.reference ?? DEFAULT_TRAIN_OPTIONS.reference,
-          linearPath: opts.linearPath ?? DEFAULT_TRAIN_OPTIONS.linearPath,
-          season,
-          name: variant.label,
-        },
-        {
-          validation: { inputs: parts.val.inputs, targets: parts.val.targets },
-          onEpoch: opts.onProgress ? (progress) => opts.onProgress!({ model: variant.label, seed, progress }) : undefined,
-        },
-      );
-      const forecaster = Forecaster.fromArtifact(artifact);
-      const pred: number[][] = [];
-      const pb = opts.predictBatch ?? 512;
-      try {
-        for (let i = 0; i < parts.test.inputs.length; i += pb) {
-          pred.push(...forecaster.predict(parts.test.inputs.slice(i, i + pb)).forecast);
-        }
-      } finally {
-        forecaster.dispose?.();
-      }
-      const run: RunResult = {
-        seed,
-        test: scoreForecast(truth, pred, scale),
-        trainSeconds: report.trainSeconds,
-        epochs: report.epochs,
-        bestEpoch: report.bestEpoch,
-        params: report.params,
-        backend: report.backend,
-      };
-      runs.push(run);
-      opts.onRun?.(variant.label, run);
-    }
-    models.push(summarizeRuns(variant.label, { ...opts.modelDefaults, ...variant.config }, runs, horizon));
+    models.push(await evaluateModel(p, opts, variant));
   }
-  return {
-    n,
-    window,
-    horizon,
-    season,
-    stride,
-    features: series.features,
-    target: series.target,
-    split: sizes,
-    windows: { train: parts.train.inputs.length, val: parts.val.inputs.length, test: parts.test.inputs.length },
-    maseScale: scale,
-    backend: info.name,
-    baselines,
-    models,
-  };
+  return summary(p, opts, info.name, { baselines, models });
 }

@@ -1,0 +1,238 @@
+/**
+ * lstm-train's run lifecycle as an explicit state machine. One run reads the
+ * stored model, trains in a worker and stores the result:
+ *
+ *   idle --start--> reading --(store read)--> training --(job settled)--> idle
+ *
+ * Events and what they do in each state:
+ * - start: idle -> reading (the run queue starts one run at a time); closed: the run ends at once.
+ * - stop (msg.stop): idle -> 'nothing to stop'; reading -> the run ends when the read
+ *   returns, before any worker starts ('cancelled before it started'); training ->
+ *   the job is cancelled and settles as CANCELLED ('cancelled after N s').
+ * - close: any -> closed. A run still reading never starts its worker; a training
+ *   job is cancelled and waited for, at most 5 s.
+ *
+ * The node passes its store, status and warn in as callbacks, so every transition
+ * is testable without a Node-RED runtime.
+ */
+import type { NodeMessage } from 'node-red';
+import { ForecastError } from '../core/base/errors';
+import { validateArtifact, type ModelArtifact } from '../core/model/artifact';
+import type { TrainRequest, TrainingJob } from '../core/train/runner';
+import type { TrainData } from '../core/train/train-data';
+import type { EpochProgress, TrainResult } from '../core/train/trainer';
+import { statusOf, type Done, type Send } from './node-util';
+import type { RunQueueHooks } from './run-queue';
+import type { TrainNodeSettings } from './train-settings';
+
+export type RunStateName = 'idle' | 'reading' | 'training' | 'closed';
+
+type Reading = { name: 'reading'; stopped: boolean };
+type RunState = { name: 'idle' } | Reading | { name: 'training'; job: TrainingJob } | { name: 'closed' };
+
+export interface RunStatus {
+  fill: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
+  shape: 'ring' | 'dot';
+  text: string;
+}
+
+/** One training request: its windows, and the message, send and done of the input that asked for it. */
+export interface RunRequest {
+  data: TrainData;
+  msg: NodeMessage;
+  send: Send;
+  done: Done;
+}
+
+/** What a run needs from its node. */
+export interface RunPorts {
+  /** Reads the stored model (undefined when there is none). */
+  read: () => Promise<unknown>;
+  /** Stores the trained model. */
+  write: (artifact: ModelArtifact) => Promise<void>;
+  /** Starts the worker: startTraining in the node, a fake job in the unit tests. */
+  train: (request: TrainRequest) => TrainingJob;
+  status: (status: RunStatus) => void;
+  warn: (text: string) => void;
+}
+
+export interface RunConfig {
+  /** The model name: the topic of both outputs. */
+  name: string;
+  /** Where the model is stored, in words (the report's msg.model.location). */
+  location: string;
+  settings: Pick<TrainNodeSettings, 'model' | 'options' | 'incremental'>;
+  /** Longest wait for a cancelled job on close, ms. Default 5000. */
+  closeWaitMs?: number;
+}
+
+const fmt = (x: number | null): string => {
+  if (x === null || !Number.isFinite(x)) return '-';
+  return Math.abs(x) >= 0.01 ? x.toFixed(3) : x.toExponential(2);
+};
+
+export class TrainRun {
+  private state: RunState = { name: 'idle' };
+  private backend = '';
+  /** Set by the first input message, so the late 'ready' status never hides a newer one. */
+  private touched = false;
+
+  constructor(
+    private readonly config: RunConfig,
+    private readonly ports: RunPorts,
+  ) {}
+
+  /** The state's name; the methods too read it after an await, where `this.state` would still be narrowed. */
+  get stateName(): RunStateName {
+    return this.state.name;
+  }
+
+  /** The backend is up: its name goes into the status texts. */
+  ready(backend: string): void {
+    this.backend = backend;
+    if (this.touched) return;
+    this.ports.status({ fill: 'grey', shape: 'ring', text: `${this.config.settings.model.type}: ready (${backend})` });
+  }
+
+  /** An input message of any kind arrived: from now on the messages own the status. */
+  touch(): void {
+    this.touched = true;
+  }
+
+  /** The run queue's hooks: the queue starts each run here; failed and dropped requests end here. */
+  queueHooks(): RunQueueHooks<RunRequest> {
+    return {
+      run: (req) => this.start(req),
+      failed: (req, err) => {
+        this.ports.status({ fill: 'red', shape: 'ring', text: statusOf(err) });
+        req.done(err instanceof Error ? err : new Error(String(err)));
+      },
+      dropped: (req, why) => {
+        if (why === 'replaced') this.ports.warn('a queued training request was replaced by a newer one');
+        req.done();
+      },
+    };
+  }
+
+  /** Event start: one whole run (the run queue's run hook, so never two at once). */
+  async start(req: RunRequest): Promise<void> {
+    if (this.state.name === 'closed') {
+      req.done();
+      return;
+    }
+    if (this.state.name !== 'idle') throw new Error(`lstm-train: a run started while another was ${this.state.name}`);
+    const started = Date.now();
+    const reading: Reading = { name: 'reading', stopped: false };
+    this.state = reading;
+    try {
+      const stored = await this.ports.read();
+      if (this.stateName === 'closed' || reading.stopped) {
+        this.endBeforeStart(req);
+        return;
+      }
+      await this.train(req, stored, started);
+    } finally {
+      if (this.stateName !== 'closed') this.state = { name: 'idle' };
+    }
+  }
+
+  /** Event stop (msg.stop). */
+  stop(): void {
+    const s = this.state;
+    if (s.name === 'training') s.job.cancel();
+    else if (s.name === 'reading') s.stopped = true;
+    else if (s.name === 'idle') this.ports.status({ fill: 'grey', shape: 'ring', text: 'nothing to stop' });
+  }
+
+  /** Event close (the node's close handler); calls `done` once when the node may go. */
+  close(done: () => void): void {
+    const s = this.state;
+    this.state = { name: 'closed' };
+    if (s.name !== 'training') {
+      done();
+      return;
+    }
+    s.job.cancel();
+    let called = false;
+    const finish = (): void => {
+      if (called) return;
+      called = true;
+      clearTimeout(timer);
+      done();
+    };
+    // The runner terminates the worker after its grace period; never hold the close past 5 s.
+    const timer = setTimeout(finish, this.config.closeWaitMs ?? 5000);
+    s.job.promise.then(finish, finish);
+  }
+
+  /** Stopped or closed while the store was read: no worker was started, so none can outlive the node. */
+  private endBeforeStart(req: RunRequest): void {
+    if (this.stateName !== 'closed') {
+      this.ports.status({ fill: 'yellow', shape: 'ring', text: 'cancelled before it started; model unchanged' });
+    }
+    req.done();
+  }
+
+  private async train(req: RunRequest, stored: unknown, started: number): Promise<void> {
+    const job = this.startJob(req, stored);
+    try {
+      const result = await job.promise;
+      await this.ports.write(result.artifact);
+      this.report(req, result);
+    } catch (err) {
+      if (!(err instanceof ForecastError && err.code === 'CANCELLED')) throw err;
+      const seconds = Math.round((Date.now() - started) / 1000);
+      this.ports.status({ fill: 'yellow', shape: 'ring', text: `cancelled after ${seconds} s; model unchanged` });
+      this.ports.warn(`training of '${this.config.name}' cancelled; the stored model is unchanged`);
+      req.done();
+    }
+  }
+
+  /** Transition reading -> training: the worker starts. */
+  private startJob(req: RunRequest, stored: unknown): TrainingJob {
+    const { model, options } = this.config.settings;
+    const { previous, version } = this.prior(stored);
+    const text = `training ${req.data.inputs.length} windows (${this.backend || 'starting'})`;
+    this.ports.status({ fill: 'blue', shape: 'ring', text });
+    const job = this.ports.train({ data: req.data, model, options: { ...options, version }, previous });
+    this.state = { name: 'training', job };
+    job.onProgress((p) => this.progress(req, p));
+    return job;
+  }
+
+  /** The stored model's status line, and the report on output 1. */
+  private report(req: RunRequest, { artifact, report }: TrainResult): void {
+    const { name, location } = this.config;
+    const { model: scores, lastValue } = report.validation;
+    const text = `v${artifact.version}: MASE ${fmt(scores.mase)} (last value ${fmt(lastValue.mase)}) ${report.backend}`;
+    this.ports.status({ fill: 'green', shape: 'dot', text });
+    const model = { name, version: artifact.version, id: artifact.id, location };
+    req.send([{ ...req.msg, topic: name, payload: report, model }, null]);
+    req.done();
+  }
+
+  /** The next version number, and the stored model to continue from when training is incremental. */
+  private prior(stored: unknown): { previous: ModelArtifact | undefined; version: number } {
+    if (stored === undefined) return { previous: undefined, version: 1 };
+    try {
+      const prior = validateArtifact(stored);
+      return { previous: this.config.settings.incremental ? prior : undefined, version: prior.version + 1 };
+    } catch {
+      this.ports.warn(`the stored model '${this.config.name}' is not a valid artifact; it will be replaced`);
+      return { previous: undefined, version: 1 };
+    }
+  }
+
+  /** Per epoch: a status line and two chart points (loss, validation loss) on output 2. */
+  private progress(req: RunRequest, p: EpochProgress): void {
+    const { name } = this.config;
+    const backend = this.backend;
+    const text = `epoch ${p.epoch}/${p.epochs} loss ${fmt(p.loss)} val ${fmt(p.valLoss)} (${backend})`;
+    this.ports.status({ fill: 'blue', shape: 'dot', text });
+    const points = [
+      { x: p.epoch, y: p.loss, series: 'loss' },
+      { x: p.epoch, y: p.valLoss, series: 'validation loss' },
+    ];
+    req.send([null, { ...req.msg, topic: name, payload: points, progress: { ...p, model: name, backend } }]);
+  }
+}

@@ -1,0 +1,416 @@
+'use strict';
+// lstm-train's run state machine without a Node-RED runtime: fake store, fake
+// worker jobs, and every transition checked by its state and its calls.
+const assert = require('assert');
+const { TrainRun } = require('../../nodes/glue/train-run');
+const { ForecastError } = require('../../nodes/core/base/errors');
+const { initBackend } = require('../../nodes/core/base/backend');
+const { trainForecaster } = require('../../nodes/core/train/trainer');
+const { co2Dataset } = require('../helpers/co2-fixture');
+
+function deferred() {
+  let resolve;
+  let reject;
+  const promise = new Promise((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+const cancelled = () => new ForecastError('CANCELLED', 'training cancelled');
+
+/** A worker job that settles when the test says so. */
+function fakeJob() {
+  const d = deferred();
+  const job = {
+    promise: d.promise,
+    cancels: 0,
+    listeners: [],
+    cancel() {
+      this.cancels++;
+    },
+    onProgress(cb) {
+      this.listeners.push(cb);
+    },
+  };
+  return { job, resolve: d.resolve, reject: d.reject, progress: (p) => job.listeners.forEach((cb) => cb(p)) };
+}
+
+const RESULT = {
+  artifact: { version: 1, id: 'id-1' },
+  report: { validation: { model: { mase: 0.5 }, lastValue: { mase: 1.25 } }, backend: 'wasm' },
+};
+
+/** A TrainRun whose ports record every call; `read` and `jobs` are the test's to settle. */
+function setup({ incremental = false, closeWaitMs } = {}) {
+  const calls = { statuses: [], warns: [], writes: [], trains: [], reads: 0 };
+  const jobs = [];
+  const t = { calls, jobs, read: deferred(), texts: () => calls.statuses.map((s) => s.text) };
+  t.run = new TrainRun(
+    {
+      name: 'm',
+      location: "flow context (store 'default')",
+      settings: { model: { type: 'lstm', units: 4 }, options: { epochs: 5 }, incremental },
+      closeWaitMs,
+    },
+    {
+      read: () => {
+        calls.reads++;
+        return t.read.promise;
+      },
+      write: async (artifact) => {
+        calls.writes.push(artifact);
+      },
+      train: (request) => {
+        calls.trains.push(request);
+        const j = fakeJob();
+        jobs.push(j);
+        return j.job;
+      },
+      status: (s) => calls.statuses.push(s),
+      warn: (text) => calls.warns.push(text),
+    },
+  );
+  return t;
+}
+
+function request(tag = 'a', windows = 3) {
+  const req = { data: { inputs: Array.from({ length: windows }, () => [[1]]) }, msg: { tag }, sent: [], dones: [] };
+  req.send = (m) => req.sent.push(m);
+  req.done = (err) => req.dones.push(err);
+  return req;
+}
+
+/** Starts a run and waits until its worker job exists (state training). */
+async function training(t, req = request(), stored = undefined) {
+  const running = t.run.start(req);
+  t.read.resolve(stored);
+  await tick();
+  assert.strictEqual(t.run.stateName, 'training');
+  return { running, req, job: t.jobs[t.jobs.length - 1] };
+}
+
+describe('glue: lstm-train run state machine', function () {
+  describe('idle', function () {
+    it('starts idle; the backend ready status shows only before the first message', function () {
+      const t = setup();
+      assert.strictEqual(t.run.stateName, 'idle');
+      t.run.ready('wasm');
+      assert.deepStrictEqual(t.calls.statuses, [{ fill: 'grey', shape: 'ring', text: 'lstm: ready (wasm)' }]);
+      const late = setup();
+      late.run.touch();
+      late.run.ready('cpu');
+      assert.deepStrictEqual(late.calls.statuses, []);
+      assert.strictEqual(late.run.stateName, 'idle');
+    });
+
+    it('stop: nothing to stop, still idle', function () {
+      const t = setup();
+      t.run.stop();
+      assert.deepStrictEqual(t.calls.statuses, [{ fill: 'grey', shape: 'ring', text: 'nothing to stop' }]);
+      assert.strictEqual(t.run.stateName, 'idle');
+      assert.strictEqual(t.calls.reads, 0);
+    });
+
+    it('start: reading the stored model, no worker yet', function () {
+      const t = setup();
+      void t.run.start(request());
+      assert.strictEqual(t.run.stateName, 'reading');
+      assert.strictEqual(t.calls.reads, 1);
+      assert.strictEqual(t.calls.trains.length, 0);
+      assert.deepStrictEqual(t.calls.statuses, []);
+    });
+
+    it('close: closed at once, and a later start or stop does nothing', async function () {
+      const t = setup();
+      let closes = 0;
+      t.run.close(() => closes++);
+      assert.strictEqual(closes, 1, 'close done called synchronously');
+      assert.strictEqual(t.run.stateName, 'closed');
+      t.run.stop();
+      const req = request();
+      await t.run.start(req);
+      assert.deepStrictEqual(req.dones, [undefined]);
+      assert.strictEqual(t.calls.reads, 0);
+      assert.strictEqual(t.calls.trains.length, 0);
+      assert.deepStrictEqual(t.calls.statuses, []);
+      assert.strictEqual(t.run.stateName, 'closed');
+    });
+  });
+
+  describe('reading', function () {
+    it('store read: training, with a status and the worker started on version 1', async function () {
+      const t = setup();
+      t.run.ready('wasm');
+      await training(t);
+      assert.deepStrictEqual(t.texts(), ['lstm: ready (wasm)', 'training 3 windows (wasm)']);
+      assert.strictEqual(t.calls.statuses[1].fill, 'blue');
+      assert.strictEqual(t.calls.trains.length, 1);
+      const r = t.calls.trains[0];
+      assert.deepStrictEqual(r.model, { type: 'lstm', units: 4 });
+      assert.deepStrictEqual(r.options, { epochs: 5, version: 1 });
+      assert.strictEqual(r.previous, undefined);
+      assert.strictEqual(r.data.inputs.length, 3);
+    });
+
+    it("store read before the backend is up: the status says 'starting'", async function () {
+      const t = setup();
+      await training(t);
+      assert.deepStrictEqual(t.texts(), ['training 3 windows (starting)']);
+    });
+
+    it('stop: cancelled before it started, no worker, back to idle; the next run is not affected', async function () {
+      const t = setup();
+      const req = request();
+      const running = t.run.start(req);
+      t.run.stop();
+      t.run.stop();
+      assert.strictEqual(t.run.stateName, 'reading');
+      t.read.resolve(undefined);
+      await running;
+      assert.strictEqual(t.run.stateName, 'idle');
+      assert.deepStrictEqual(t.calls.statuses, [
+        { fill: 'yellow', shape: 'ring', text: 'cancelled before it started; model unchanged' },
+      ]);
+      assert.deepStrictEqual(req.dones, [undefined]);
+      assert.strictEqual(t.calls.trains.length, 0);
+      assert.deepStrictEqual(req.sent, []);
+      // The stop belonged to that run only.
+      void t.run.start(request('b'));
+      await tick();
+      assert.strictEqual(t.run.stateName, 'training');
+      assert.strictEqual(t.calls.trains.length, 1);
+    });
+
+    it('close: closed at once; the read ends the run without a worker or a status', async function () {
+      const t = setup();
+      const req = request();
+      const running = t.run.start(req);
+      let closes = 0;
+      t.run.close(() => closes++);
+      assert.strictEqual(closes, 1);
+      assert.strictEqual(t.run.stateName, 'closed');
+      t.read.resolve(undefined);
+      await running;
+      assert.strictEqual(t.run.stateName, 'closed');
+      assert.strictEqual(t.calls.trains.length, 0);
+      assert.deepStrictEqual(t.calls.statuses, []);
+      assert.deepStrictEqual(req.dones, [undefined]);
+    });
+
+    it('stop then close: closed wins, no status', async function () {
+      const t = setup();
+      const running = t.run.start(request());
+      t.run.stop();
+      t.run.close(() => undefined);
+      t.read.resolve(undefined);
+      await running;
+      assert.strictEqual(t.run.stateName, 'closed');
+      assert.deepStrictEqual(t.calls.statuses, []);
+      assert.strictEqual(t.calls.trains.length, 0);
+    });
+
+    it('a failed read rejects the run and returns to idle; a stop during it does not stick', async function () {
+      const t = setup();
+      const req = request();
+      const running = t.run.start(req);
+      t.run.stop();
+      t.read.reject(new Error('store down'));
+      await assert.rejects(running, /store down/);
+      assert.strictEqual(t.run.stateName, 'idle');
+      assert.deepStrictEqual(req.dones, [], "done is the queue's failure hook's to call");
+      assert.deepStrictEqual(t.calls.statuses, []);
+      t.read = deferred();
+      await training(t);
+      assert.strictEqual(t.calls.trains.length, 1);
+    });
+
+    it('a second start while a run is going is refused (the queue never does that)', async function () {
+      const t = setup();
+      void t.run.start(request());
+      await assert.rejects(t.run.start(request('b')), /a run started while another was reading/);
+      assert.strictEqual(t.run.stateName, 'reading');
+      assert.strictEqual(t.calls.reads, 1);
+    });
+
+    it('an invalid stored model: a warning, and training starts over at version 1', async function () {
+      const t = setup({ incremental: true });
+      await training(t, request(), { format: 'something else' });
+      assert.deepStrictEqual(t.calls.warns, ["the stored model 'm' is not a valid artifact; it will be replaced"]);
+      assert.strictEqual(t.calls.trains[0].options.version, 1);
+      assert.strictEqual(t.calls.trains[0].previous, undefined);
+    });
+
+    describe('a valid stored model', function () {
+      this.timeout(120000);
+      let stored;
+      before(async () => {
+        await initBackend();
+        const data = co2Dataset(12, 3, 60);
+        ({ artifact: stored } = await trainForecaster(
+          data,
+          { units: 4, seed: 1 },
+          { epochs: 1, name: 'm', version: 4 },
+        ));
+        assert.strictEqual(stored.version, 4);
+      });
+
+      it('the next version; the stored weights are kept only when incremental', async function () {
+        const fresh = setup({ incremental: false });
+        await training(fresh, request(), stored);
+        assert.strictEqual(fresh.calls.trains[0].options.version, 5);
+        assert.strictEqual(fresh.calls.trains[0].previous, undefined);
+        const more = setup({ incremental: true });
+        await training(more, request(), stored);
+        assert.strictEqual(more.calls.trains[0].options.version, 5);
+        assert.strictEqual(more.calls.trains[0].previous, stored);
+        assert.deepStrictEqual([...fresh.calls.warns, ...more.calls.warns], []);
+      });
+    });
+  });
+
+  describe('training', function () {
+    it('progress: an epoch status and two chart points on output 2', async function () {
+      const t = setup();
+      t.run.ready('wasm');
+      const { req, job } = await training(t);
+      job.progress({ epoch: 2, epochs: 5, loss: 0.25, valLoss: 0.001 });
+      assert.deepStrictEqual(t.calls.statuses.at(-1), {
+        fill: 'blue',
+        shape: 'dot',
+        text: 'epoch 2/5 loss 0.250 val 1.00e-3 (wasm)',
+      });
+      assert.deepStrictEqual(req.sent, [
+        [
+          null,
+          {
+            tag: 'a',
+            topic: 'm',
+            payload: [
+              { x: 2, y: 0.25, series: 'loss' },
+              { x: 2, y: 0.001, series: 'validation loss' },
+            ],
+            progress: { epoch: 2, epochs: 5, loss: 0.25, valLoss: 0.001, model: 'm', backend: 'wasm' },
+          },
+        ],
+      ]);
+      assert.strictEqual(t.run.stateName, 'training');
+    });
+
+    it('job done: stores the model, a green status, the report on output 1, done, back to idle', async function () {
+      const t = setup();
+      const { running, req, job } = await training(t);
+      job.resolve(RESULT);
+      await running;
+      assert.strictEqual(t.run.stateName, 'idle');
+      assert.deepStrictEqual(t.calls.writes, [RESULT.artifact]);
+      assert.deepStrictEqual(t.calls.statuses.at(-1), {
+        fill: 'green',
+        shape: 'dot',
+        text: 'v1: MASE 0.500 (last value 1.250) wasm',
+      });
+      const model = { name: 'm', version: 1, id: 'id-1', location: "flow context (store 'default')" };
+      assert.deepStrictEqual(req.sent, [[{ tag: 'a', topic: 'm', payload: RESULT.report, model }, null]]);
+      assert.deepStrictEqual(req.dones, [undefined]);
+    });
+
+    it('stop: cancels the job; settled as CANCELLED: a yellow status, a warning, done, idle', async function () {
+      const t = setup();
+      const { running, req, job } = await training(t);
+      t.run.stop();
+      assert.strictEqual(job.job.cancels, 1);
+      assert.strictEqual(t.run.stateName, 'training', 'training until the worker has stopped');
+      job.reject(cancelled());
+      await running;
+      assert.strictEqual(t.run.stateName, 'idle');
+      assert.deepStrictEqual(t.calls.statuses.at(-1), {
+        fill: 'yellow',
+        shape: 'ring',
+        text: 'cancelled after 0 s; model unchanged',
+      });
+      assert.deepStrictEqual(t.calls.warns, ["training of 'm' cancelled; the stored model is unchanged"]);
+      assert.deepStrictEqual(t.calls.writes, []);
+      assert.deepStrictEqual(req.sent, []);
+      assert.deepStrictEqual(req.dones, [undefined]);
+    });
+
+    it('a failed job rejects the run (for the queue failure hook) and returns to idle', async function () {
+      const t = setup();
+      const { running, req, job } = await training(t);
+      job.reject(new ForecastError('TRAINING_FAILED', 'worker crashed'));
+      await assert.rejects(running, /worker crashed/);
+      assert.strictEqual(t.run.stateName, 'idle');
+      assert.deepStrictEqual(t.calls.writes, []);
+      assert.deepStrictEqual(req.dones, []);
+    });
+
+    it('close: cancels the job and calls close done once the job has settled', async function () {
+      const t = setup();
+      const { running, job } = await training(t);
+      let closes = 0;
+      t.run.close(() => closes++);
+      assert.strictEqual(t.run.stateName, 'closed');
+      assert.strictEqual(job.job.cancels, 1);
+      await tick();
+      assert.strictEqual(closes, 0, 'waits for the worker');
+      job.reject(cancelled());
+      await running;
+      await tick();
+      assert.strictEqual(closes, 1);
+      assert.strictEqual(t.run.stateName, 'closed', 'the run ending does not reopen a closed node');
+      t.run.stop();
+      assert.strictEqual(job.job.cancels, 1, 'stop after close does nothing');
+    });
+
+    it('close: a job that never settles holds the close only for the wait; done comes once', async function () {
+      const t = setup({ closeWaitMs: 30 });
+      const { job } = await training(t);
+      let closes = 0;
+      t.run.close(() => closes++);
+      await new Promise((r) => setTimeout(r, 10));
+      assert.strictEqual(closes, 0);
+      await new Promise((r) => setTimeout(r, 40));
+      assert.strictEqual(closes, 1, 'done after the wait');
+      job.reject(cancelled());
+      await tick();
+      assert.strictEqual(closes, 1, 'not again when the job settles late');
+    });
+  });
+
+  describe('queue hooks', function () {
+    it('failed: a red status with the short text and done(err); a non-Error is wrapped', function () {
+      const t = setup();
+      const hooks = t.run.queueHooks();
+      const req = request();
+      const err = new ForecastError('BUSY', 'long text', 'busy: rejected');
+      hooks.failed(req, err);
+      hooks.failed(req, 'plain');
+      assert.deepStrictEqual(t.calls.statuses, [
+        { fill: 'red', shape: 'ring', text: 'busy: rejected' },
+        { fill: 'red', shape: 'ring', text: 'plain' },
+      ]);
+      assert.strictEqual(req.dones[0], err);
+      assert.ok(req.dones[1] instanceof Error && req.dones[1].message === 'plain');
+    });
+
+    it('dropped: a warning when replaced, silence when cleared; done either way', function () {
+      const t = setup();
+      const hooks = t.run.queueHooks();
+      const a = request('a');
+      const b = request('b');
+      hooks.dropped(a, 'replaced');
+      hooks.dropped(b, 'cleared');
+      assert.deepStrictEqual(t.calls.warns, ['a queued training request was replaced by a newer one']);
+      assert.deepStrictEqual([a.dones, b.dones], [[undefined], [undefined]]);
+    });
+
+    it('run: starts the run', function () {
+      const t = setup();
+      void t.run.queueHooks().run(request());
+      assert.strictEqual(t.run.stateName, 'reading');
+      assert.strictEqual(t.calls.reads, 1);
+    });
+  });
+});
