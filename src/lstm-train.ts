@@ -10,22 +10,19 @@ import { startTraining } from './core/train/runner';
 import { WindowAccumulator, datasetToTrainData, type TrainData } from './core/train/train-data';
 import type { DatasetPayload, WindowPayload } from './core/data/window-message';
 import { startBackend } from './glue/backend-status';
-import { checkModelName, describeLocation, readArtifact, writeArtifact, type ModelScope } from './glue/model-store';
+import { describeLocation, parseModelLocation, readArtifact, writeArtifact, type ModelLocation } from './glue/model-store';
+import { parseAll } from './glue/node-settings';
 import { onInput, refuse } from './glue/node-util';
 import { RunQueue } from './glue/run-queue';
 import { TrainRun, type RunRequest } from './glue/train-run';
-import { parseTrainNodeConfig } from './glue/train-settings';
+import { parseTrainNodeConfig, type TrainNodeSettings } from './glue/train-settings';
 
-interface TrainNodeDef extends NodeDef, Record<string, unknown> {
-  model: string;
-  scope: ModelScope;
-  store: string;
-}
+type TrainNodeDef = NodeDef & Record<string, unknown>;
 
-function parseConfig(def: TrainNodeDef) {
-  const name = checkModelName(def.model || 'forecaster');
-  const loc = { name, scope: def.scope === 'global' ? 'global' : 'flow', store: def.store || undefined } as const;
-  return { loc, settings: parseTrainNodeConfig(def, name) };
+/** Where the model lives and how to train it; every bad setting of both is listed in one error. */
+function parseConfig(def: TrainNodeDef): { loc: ModelLocation; settings: TrainNodeSettings } {
+  const { loc } = parseAll<{ loc: ModelLocation }>('lstm-train', { loc: () => parseModelLocation(def) });
+  return { loc, settings: parseTrainNodeConfig(def, loc.name) };
 }
 
 export = function (RED: NodeAPI): void {

@@ -520,7 +520,7 @@ describe('lstm-train and lstm-predict nodes', function () {
 
     const badConfigs = [
       ['lstm-train', { units: 0 }, /invalid lstm-train config: units/],
-      ['lstm-train', { model: 'my model!' }, /expected a model name of 1-80 letters, digits, '-' or '_', got "my model!"/],
+      ['lstm-train', { model: 'my model!' }, /invalid lstm-train config: model must be a model name of 1-80 letters, digits, '-' or '_', got "my model!"/],
       ['lstm-train', { overlap: 'sometimes', epochs: 'many' }, /invalid lstm-train config: .*epochs.*overlap|invalid lstm-train config: .*overlap.*epochs/],
       ['lstm-predict', { model: 'a/b' }, /invalid lstm-predict config: model must be a model name of 1-80 letters/],
       ['lstm-predict', { output: 'table' }, /invalid lstm-predict config: output must be one of 'forecast', 'chart', got "table"/],
