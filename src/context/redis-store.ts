@@ -122,7 +122,7 @@ class RedisContextStoreError extends Error {
 }
 
 /** Node-RED's callbacks: `(err, value)`, `(err, v1, v2, ...)` for several keys, `(err, keys)`. */
-type Callback = (err?: Error | null, ...values: any[]) => void;
+type Callback = (err?: Error | null, ...values: unknown[]) => void;
 
 type PathPart = string | number;
 
@@ -315,31 +315,34 @@ function parsePropertyPath(expr: string): PathPart[] {
 
 /** `RED.util.getObjectProperty` on a parsed path: undefined where the path leads nowhere. */
 function getPath(root: unknown, path: PathPart[]): unknown {
-  let obj: any = root;
+  let obj: unknown = root;
   for (const key of path) {
     if (obj === null || obj === undefined) return undefined;
-    obj = obj[key];
+    obj = (obj as Record<PathPart, unknown>)[key];
   }
   return obj;
 }
+
+/** A container a path walks through: an object's or an array's slots. */
+type Slots = Record<PathPart, unknown>;
 
 /**
  * `RED.util.setObjectProperty` on a parsed path: creates missing parents (an
  * array before a numeric key), deletes on undefined (splices an array), and
  * does nothing below a primitive. Mutates `root`.
  */
-function setPath(root: any, path: PathPart[], value: unknown): void {
+function setPath(root: Slots, path: PathPart[], value: unknown): void {
   const createMissing = value !== undefined;
-  let obj = root;
+  let obj: Slots = root;
   for (let i = 0; i < path.length - 1; i++) {
     const key = path[i];
     if (Object.prototype.hasOwnProperty.call(obj, key) && obj[key] !== undefined) {
       const next = obj[key];
       if (next === null || (typeof next !== 'object' && typeof next !== 'function')) return;
-      obj = next;
+      obj = next as Slots;
     } else if (createMissing) {
       obj[key] = typeof path[i + 1] === 'string' ? {} : [];
-      obj = obj[key];
+      obj = obj[key] as Slots;
     } else {
       return;
     }

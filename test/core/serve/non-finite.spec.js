@@ -59,7 +59,7 @@ describe('core/serve: no silent non-numbers', function () {
     const names = artifact.weights.map((w) => w.name);
     const head = names.findIndex((n) => /^highway_dense\/kernel/.test(n));
     assert.ok(head >= 0, `a highway kernel among ${names.join(', ')}`);
-    let a = clone(artifact);
+    const a = clone(artifact);
     const values = decodeFloat32(a.weights[head].data).map(() => 3e38);
     a.weights[head].data = encodeFloat32(values);
     const f = Forecaster.fromArtifact(a);
@@ -71,6 +71,5 @@ describe('core/serve: no silent non-numbers', function () {
     } finally {
       f.dispose();
     }
-    a = null;
   });
 });
