@@ -55,7 +55,11 @@ function pm(s, runs) {
 }
 
 function mdTable(header, rows) {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 function render(taskId, r, settings) {
@@ -71,7 +75,16 @@ function render(taskId, r, settings) {
   const rows = [];
   const base = (label, s) => {
     const an = a[ANCHOR_OF[label]];
-    rows.push([label, f(s.mae), f(s.rmse), f(s.mase), '-', '-', '-', an ? `${ANCHOR_OF[label]}: ${f(an.MAE)} / ${f(an.MASE)}` : '-']);
+    rows.push([
+      label,
+      f(s.mae),
+      f(s.rmse),
+      f(s.mase),
+      '-',
+      '-',
+      '-',
+      an ? `${ANCHOR_OF[label]}: ${f(an.MAE)} / ${f(an.MASE)}` : '-',
+    ]);
   };
   base('last value', r.baselines.lastValue);
   if (r.baselines.seasonalNaive) base('seasonal naive', r.baselines.seasonalNaive);
@@ -89,7 +102,13 @@ function render(taskId, r, settings) {
       an ? `${key}: ${f(an.MAE)} ± ${f(an.MAE_std)} / ${f(an.MASE)} ± ${f(an.MASE_std)}` : '-',
     ]);
   }
-  out.push(mdTable(['method (ours, tfjs)', 'MAE', 'RMSE', 'MASE', 'epochs', 's/epoch', 'params', 'Python anchor: MAE / MASE'], rows), '');
+  out.push(
+    mdTable(
+      ['method (ours, tfjs)', 'MAE', 'RMSE', 'MASE', 'epochs', 's/epoch', 'params', 'Python anchor: MAE / MASE'],
+      rows,
+    ),
+    '',
+  );
   const best = Object.entries(a).sort((x, y) => x[1].MASE - y[1].MASE)[0];
   out.push(
     'Other Python anchors (MAE / RMSE / MASE): ' +
@@ -108,7 +127,11 @@ function render(taskId, r, settings) {
   out.push(
     mdTable(
       ['h', ...cols.map((c) => c[0]), ...anchorCols.map(([k]) => `${k} (py)`)],
-      Array.from({ length: r.horizon }, (_, h) => [String(h + 1), ...cols.map((c) => f(c[1][h])), ...anchorCols.map(([, v]) => f(v.mae_by_h[h]))]),
+      Array.from({ length: r.horizon }, (_, h) => [
+        String(h + 1),
+        ...cols.map((c) => f(c[1][h])),
+        ...anchorCols.map(([, v]) => f(v.mae_by_h[h])),
+      ]),
     ),
     '',
   );
@@ -136,7 +159,10 @@ function mergeResults(files, outFile) {
       }
       const same = (k) => JSON.stringify(into.settings[k]) === JSON.stringify(t.settings[k]);
       for (const k of ['epochs', 'patience', 'learningRate', 'reference', 'linearPath', 'units']) {
-        if (!same(k)) usage(`${file}: ${id} was run with ${k} ${JSON.stringify(t.settings[k])}, ${into.sources[0]} with ${JSON.stringify(into.settings[k])}`);
+        if (!same(k))
+          usage(
+            `${file}: ${id} was run with ${k} ${JSON.stringify(t.settings[k])}, ${into.sources[0]} with ${JSON.stringify(into.settings[k])}`,
+          );
       }
       into.sources.push(file);
       into.wallSeconds += t.wallSeconds;
@@ -144,21 +170,32 @@ function mergeResults(files, outFile) {
         const have = into.result.models.find((x) => x.label === m.label);
         const runs = (have ? have.runs : []).concat(m.runs);
         const seeds = runs.map((r) => r.seed);
-        if (new Set(seeds).size !== seeds.length) usage(`${file}: ${id} ${m.label} repeats a seed (${seeds.join(', ')})`);
+        if (new Set(seeds).size !== seeds.length)
+          usage(`${file}: ${id} ${m.label} repeats a seed (${seeds.join(', ')})`);
         runs.sort((a, b) => a.seed - b.seed);
         const summary = summarizeRuns(m.label, m.config, runs, into.result.horizon);
         if (have) into.result.models[into.result.models.indexOf(have)] = summary;
         else into.result.models.push(summary);
       }
-      into.settings.seeds = [...new Set(into.result.models.flatMap((m) => m.runs.map((r) => r.seed)))].sort((a, b) => a - b);
+      into.settings.seeds = [...new Set(into.result.models.flatMap((m) => m.runs.map((r) => r.seed)))].sort(
+        (a, b) => a - b,
+      );
       into.settings.models = into.result.models.map((m) => m.label);
-      const fewSeeds = into.result.models.filter((m) => m.runs.length !== 3).map((m) => `${m.label} ${m.runs.length} seed(s) instead of 3`);
+      const fewSeeds = into.result.models
+        .filter((m) => m.runs.length !== 3)
+        .map((m) => `${m.label} ${m.runs.length} seed(s) instead of 3`);
       into.deviations = (into.deviations || []).filter((d) => !/seed\(s\) instead of 3/.test(d)).concat(fewSeeds);
     }
   }
-  fs.writeFileSync(outFile, JSON.stringify(merged, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1));
+  fs.writeFileSync(
+    outFile,
+    JSON.stringify(merged, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1),
+  );
   for (const [id, t] of Object.entries(merged.tasks)) {
-    process.stdout.write(render(id, t.result, t.settings) + `\nMerged from ${t.sources.join(', ')}; seeds per model: ${t.result.models.map((m) => `${m.label} ${m.runs.map((r) => r.seed).join(',')}`).join('; ')}.\n${t.deviations ? `Deviations from the protocol: ${t.deviations.join('; ')}.\n` : ''}\n`);
+    process.stdout.write(
+      render(id, t.result, t.settings) +
+        `\nMerged from ${t.sources.join(', ')}; seeds per model: ${t.result.models.map((m) => `${m.label} ${m.runs.map((r) => r.seed).join(',')}`).join('; ')}.\n${t.deviations ? `Deviations from the protocol: ${t.deviations.join('; ')}.\n` : ''}\n`,
+    );
   }
 }
 
@@ -189,7 +226,10 @@ async function main() {
     // Re-render the tables of a results file (e.g. one a stopped run left behind).
     const saved = JSON.parse(fs.readFileSync(values.report, 'utf8'));
     for (const [id, t] of Object.entries(saved.tasks)) {
-      process.stdout.write(render(id, t.result, t.settings) + `\n${t.partial ? 'PARTIAL: not every model finished.\n' : ''}${t.deviations ? `Deviations from the protocol: ${t.deviations.join('; ')}.\n` : ''}\n`);
+      process.stdout.write(
+        render(id, t.result, t.settings) +
+          `\n${t.partial ? 'PARTIAL: not every model finished.\n' : ''}${t.deviations ? `Deviations from the protocol: ${t.deviations.join('; ')}.\n` : ''}\n`,
+      );
     }
     return;
   }
@@ -215,7 +255,9 @@ async function main() {
     usage(`cannot load the compiled core (${e.message.split('\n')[0]}); run npm run build first`);
   }
   const tasks = (values.task || protocol.tasks.map((t) => t.id).join(',')).split(',');
-  for (const id of tasks) if (!protocol.tasks.some((t) => t.id === id)) usage(`unknown task "${id}" (expected ${protocol.tasks.map((t) => t.id).join(', ')})`);
+  for (const id of tasks)
+    if (!protocol.tasks.some((t) => t.id === id))
+      usage(`unknown task "${id}" (expected ${protocol.tasks.map((t) => t.id).join(', ')})`);
   const wanted = values.models || 'lstm,attention,gca1,gca2,gca3';
   const models = core.parseModels(wanted);
   const trainDefaults = core.DEFAULT_TRAIN_OPTIONS;
@@ -260,7 +302,9 @@ async function main() {
       from: d.from ? core.parseTime(d.from) : undefined,
       to: d.to ? core.parseTime(d.to) : undefined,
     });
-    process.stderr.write(`${id}: ${series.rows.length} rows; models ${settings.models.join(', ')}; seeds ${seeds.join(',')}; max epochs ${settings.epochs}\n`);
+    process.stderr.write(
+      `${id}: ${series.rows.length} rows; models ${settings.models.join(', ')}; seeds ${seeds.join(',')}; max epochs ${settings.epochs}\n`,
+    );
     const t0 = Date.now();
     // One evaluation per model, saved as it completes, so a long run that is
     // stopped keeps the models already done.
@@ -268,27 +312,36 @@ async function main() {
     for (const model of models) {
       const part = await core.evaluateSeries(series, {
         window: task.window,
-      horizon: task.horizon,
-      season: task.season,
+        horizon: task.horizon,
+        season: task.season,
         models: [model],
-      seeds,
-      epochs: settings.epochs,
-      patience: settings.patience,
-      batchSize: trainDefaults.batchSize,
-      learningRate,
-      reference,
-      linearPath,
-      modelDefaults: { units },
-      onRun: (label, run) =>
-        process.stderr.write(
-          `  ${label} seed ${run.seed}: ${run.epochs} epochs (best ${run.bestEpoch}), ${run.trainSeconds.toFixed(1)} s, MAE ${f(run.test.mae)}, MASE ${f(run.test.mase)}\n`,
-        ),
+        seeds,
+        epochs: settings.epochs,
+        patience: settings.patience,
+        batchSize: trainDefaults.batchSize,
+        learningRate,
+        reference,
+        linearPath,
+        modelDefaults: { units },
+        onRun: (label, run) =>
+          process.stderr.write(
+            `  ${label} seed ${run.seed}: ${run.epochs} epochs (best ${run.bestEpoch}), ${run.trainSeconds.toFixed(1)} s, MAE ${f(run.test.mae)}, MASE ${f(run.test.mase)}\n`,
+          ),
       });
       if (r) r.models.push(...part.models);
       else r = part;
-      results.tasks[id] = { date: new Date().toISOString(), wallSeconds: (Date.now() - t0) / 1000, settings, partial: r.models.length < models.length, result: r };
+      results.tasks[id] = {
+        date: new Date().toISOString(),
+        wallSeconds: (Date.now() - t0) / 1000,
+        settings,
+        partial: r.models.length < models.length,
+        result: r,
+      };
       fs.mkdirSync(path.dirname(outFile), { recursive: true });
-      fs.writeFileSync(outFile, JSON.stringify(results, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1));
+      fs.writeFileSync(
+        outFile,
+        JSON.stringify(results, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1),
+      );
     }
     const deviations = [];
     if (settings.epochs !== 50) deviations.push(`max epochs ${settings.epochs} instead of 50`);
@@ -296,14 +349,29 @@ async function main() {
     if (learningRate !== 1e-3) deviations.push(`Adam lr ${learningRate} instead of 1e-3`);
     if (seeds.length !== 3) deviations.push(`${seeds.length} seed(s) instead of 3`);
     deviations.push(`units ${units} (the Python anchors use 64), highway path and window-relative levels on`);
-    if (reference === 'seasonal') deviations.push('seasonal target reference (targets relative to the last value plus the past seasons\' change, where the season fits the window)');
-    results.tasks[id] = { date: new Date().toISOString(), wallSeconds: (Date.now() - t0) / 1000, settings, deviations, partial: false, result: r };
-    const text = render(id, r, settings) + `\nDeviations from the protocol: ${deviations.join('; ')}. Wall time ${((Date.now() - t0) / 60000).toFixed(1)} min.\n`;
+    if (reference === 'seasonal')
+      deviations.push(
+        "seasonal target reference (targets relative to the last value plus the past seasons' change, where the season fits the window)",
+      );
+    results.tasks[id] = {
+      date: new Date().toISOString(),
+      wallSeconds: (Date.now() - t0) / 1000,
+      settings,
+      deviations,
+      partial: false,
+      result: r,
+    };
+    const text =
+      render(id, r, settings) +
+      `\nDeviations from the protocol: ${deviations.join('; ')}. Wall time ${((Date.now() - t0) / 60000).toFixed(1)} min.\n`;
     md.push(text);
     process.stdout.write(text + '\n');
   }
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  fs.writeFileSync(outFile, JSON.stringify(results, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1));
+  fs.writeFileSync(
+    outFile,
+    JSON.stringify(results, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1),
+  );
   fs.writeFileSync(outFile.replace(/\.json$/, '') + '.md', md.join('\n'));
 }
 

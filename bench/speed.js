@@ -64,7 +64,16 @@ function synthetic(n, L, F, H, seed = 1) {
     inputs.push(rows.slice(o - L + 1, o + 1));
     targets.push(rows.slice(o + 1, o + 1 + H).map((r) => [r[0]]));
   }
-  return { inputs, targets, features: Array.from({ length: F }, (_, f) => (f ? `x${f}` : 'y')), target: 'y', window: L, horizon: H, step: 0, series: '' };
+  return {
+    inputs,
+    targets,
+    features: Array.from({ length: F }, (_, f) => (f ? `x${f}` : 'y')),
+    target: 'y',
+    window: L,
+    horizon: H,
+    step: 0,
+    series: '',
+  };
 }
 
 /** Lateness of a 10 ms setInterval while `work` runs: { max, p99 } ms. */
@@ -97,7 +106,8 @@ async function child(backend, opts) {
   const { MODEL_TYPES } = require(path.join(CORE, 'settings/model'));
   const runner = require(path.join(CORE, 'train/runner'));
   const info = await initBackend(backend);
-  if (info.name !== backend) return { backend, error: `backend ${backend} did not load (${info.fallbacks.join('; ')})` };
+  if (info.name !== backend)
+    return { backend, error: `backend ${backend} did not load (${info.fallbacks.join('; ')})` };
   const types = MODEL_TYPES;
   const models = [
     { id: 'A F=1', cfg: { type: 'lstm', units: 64 }, F: 1, full: true },
@@ -106,13 +116,24 @@ async function child(backend, opts) {
   if (types.includes('attention')) models.push({ id: 'B attention F=1', cfg: { type: 'attention', units: 64 }, F: 1 });
   if (types.includes('gca')) models.push({ id: 'C gca N=2 F=1', cfg: { type: 'gca', units: 64, iterations: 2 }, F: 1 });
   const out = { backend, models: {} };
-  const trainOpts = { epochs: 2, patience: 10, batchSize: 64, learningRate: 1e-3, validationFraction: 0.2, name: 'speed' };
+  const trainOpts = {
+    epochs: 2,
+    patience: 10,
+    batchSize: 64,
+    learningRate: 1e-3,
+    validationFraction: 0.2,
+    name: 'speed',
+  };
   // The pure-JS backend is ~5-50x slower: it trains on fewer windows (a rate is a rate) so a run ends in minutes.
   const nWindows = backend === 'cpu' ? opts.cpuWindows : opts.windows;
   for (const m of models.filter((x) => opts.models.some((t) => x.cfg.type === t))) {
     const data = synthetic(nWindows, 48, m.F, 12);
     const { artifact, report } = await trainForecaster(data, { ...m.cfg, seed: 0 }, trainOpts);
-    const r = { trainWindowsPerSecond: report.windowsPerSecond, trainSeconds: report.trainSeconds, params: report.params };
+    const r = {
+      trainWindowsPerSecond: report.windowsPerSecond,
+      trainSeconds: report.trainSeconds,
+      params: report.params,
+    };
     const fc = Forecaster.fromArtifact(artifact);
     const one = [data.inputs[0]];
     for (let i = 0; i < 20; i++) fc.predict(one);
@@ -185,15 +206,32 @@ async function parent(values) {
   for (let round = 1; round <= rounds; round++) {
     for (const b of backends.slice()) {
       process.stderr.write(`round ${round}: ${b} ...\n`);
-      const args = [__filename, '--child', b, '--windows', String(values.windows || 1024), '--leak', String(values.leak ?? 10000), '--latency', String(values.latency || 300)];
+      const args = [
+        __filename,
+        '--child',
+        b,
+        '--windows',
+        String(values.windows || 1024),
+        '--leak',
+        String(values.leak ?? 10000),
+        '--latency',
+        String(values.latency || 300),
+      ];
       if (values.models) args.push('--models', values.models);
       if (values['cpu-windows']) args.push('--cpu-windows', values['cpu-windows']);
-      const r = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, LSTM_FORECAST_BACKEND: b }, maxBuffer: 1 << 24 });
+      const r = spawnSync(process.execPath, args, {
+        encoding: 'utf8',
+        env: { ...process.env, LSTM_FORECAST_BACKEND: b },
+        maxBuffer: 1 << 24,
+      });
       let j;
       try {
         j = JSON.parse(r.stdout.trim().split('\n').pop());
       } catch (e) {
-        j = { backend: b, error: `child failed (exit ${r.status}): ${(r.stderr || '').split('\n').filter(Boolean).slice(-3).join(' | ')}` };
+        j = {
+          backend: b,
+          error: `child failed (exit ${r.status}): ${(r.stderr || '').split('\n').filter(Boolean).slice(-3).join(' | ')}`,
+        };
       }
       if (j.error) {
         skipped[b] = j.error;
@@ -222,7 +260,10 @@ async function parent(values) {
   }
   const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   const lines = [];
-  lines.push('| model | backend | train windows/s | 1-window predict ms p50 / p99 | batch-256 predict windows/s | tensors before / after | peak RSS MB (process) |', '|---|---|---|---|---|---|---|');
+  lines.push(
+    '| model | backend | train windows/s | 1-window predict ms p50 / p99 | batch-256 predict windows/s | tensors before / after | peak RSS MB (process) |',
+    '|---|---|---|---|---|---|---|',
+  );
   for (const [b, s] of Object.entries(summary)) {
     for (const [id, m] of Object.entries(s.models)) {
       lines.push(
@@ -234,29 +275,62 @@ async function parent(values) {
   for (const [b, s] of Object.entries(summary)) {
     const a = s.models['A F=1'];
     lines.push(`| ${b} | main thread | ${f(a.lagMainThread.max)} | ${f(a.lagMainThread.p99)} |`);
-    lines.push(`| ${b} | worker (train-runner) | ${a.lagWorker.error ? a.lagWorker.error : f(a.lagWorker.max)} | ${a.lagWorker.error ? '-' : f(a.lagWorker.p99)} |`);
+    lines.push(
+      `| ${b} | worker (train-runner) | ${a.lagWorker.error ? a.lagWorker.error : f(a.lagWorker.max)} | ${a.lagWorker.error ? '-' : f(a.lagWorker.p99)} |`,
+    );
   }
-  lines.push('', '| backend | pack train windows/s | bare tfjs fit windows/s | pack / bare | pack 1-window predict p50 ms | bare predict p50 ms | pack / bare |', '|---|---|---|---|---|---|---|');
+  lines.push(
+    '',
+    '| backend | pack train windows/s | bare tfjs fit windows/s | pack / bare | pack 1-window predict p50 ms | bare predict p50 ms | pack / bare |',
+    '|---|---|---|---|---|---|---|',
+  );
   for (const [b, s] of Object.entries(summary)) {
     const a = s.models['A F=1'];
     if (!a || a.bareFitWindowsPerSecond === undefined) continue;
-    lines.push(`| ${b} (A F=1) | ${f(a.trainWindowsPerSecond)} | ${f(a.bareFitWindowsPerSecond)} | ${f(a.trainWindowsPerSecond / a.bareFitWindowsPerSecond, 2)} | ${f(a.predict1P50ms, 2)} | ${f(a.barePredict1P50ms, 2)} | ${f(a.predict1P50ms / a.barePredict1P50ms, 2)} |`);
+    lines.push(
+      `| ${b} (A F=1) | ${f(a.trainWindowsPerSecond)} | ${f(a.bareFitWindowsPerSecond)} | ${f(a.trainWindowsPerSecond / a.bareFitWindowsPerSecond, 2)} | ${f(a.predict1P50ms, 2)} | ${f(a.barePredict1P50ms, 2)} | ${f(a.predict1P50ms / a.barePredict1P50ms, 2)} |`,
+    );
   }
   if (summary.wasm && summary.cpu) {
-    lines.push('', '| model | wasm/cpu train | wasm/cpu batch-256 predict | cpu/wasm 1-window latency |', '|---|---|---|---|');
+    lines.push(
+      '',
+      '| model | wasm/cpu train | wasm/cpu batch-256 predict | cpu/wasm 1-window latency |',
+      '|---|---|---|---|',
+    );
     for (const id of Object.keys(summary.wasm.models)) {
       const w = summary.wasm.models[id];
       const c = summary.cpu.models[id];
       if (!c) continue;
-      lines.push(`| ${id} | ${f(w.trainWindowsPerSecond / c.trainWindowsPerSecond, 2)} | ${f(w.batch256WindowsPerSecond / c.batch256WindowsPerSecond, 2)} | ${f(c.predict1P50ms / w.predict1P50ms, 2)} |`);
+      lines.push(
+        `| ${id} | ${f(w.trainWindowsPerSecond / c.trainWindowsPerSecond, 2)} | ${f(w.batch256WindowsPerSecond / c.batch256WindowsPerSecond, 2)} | ${f(c.predict1P50ms / w.predict1P50ms, 2)} |`,
+      );
     }
   }
-  if (Object.keys(skipped).length) lines.push('', `Not measured: ${Object.entries(skipped).map(([b, e]) => `${b} (${e})`).join('; ')}`);
+  if (Object.keys(skipped).length)
+    lines.push(
+      '',
+      `Not measured: ${Object.entries(skipped)
+        .map(([b, e]) => `${b} (${e})`)
+        .join('; ')}`,
+    );
   const text = lines.join('\n');
   process.stdout.write(text + '\n');
   const outFile = values.out || path.join(__dirname, 'results', 'speed.json');
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  fs.writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), settings: { rounds, windows: Number(values.windows || 1024), leak: Number(values.leak ?? 10000) }, summary, raw: results, skipped }, null, 1));
+  fs.writeFileSync(
+    outFile,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        settings: { rounds, windows: Number(values.windows || 1024), leak: Number(values.leak ?? 10000) },
+        summary,
+        raw: results,
+        skipped,
+      },
+      null,
+      1,
+    ),
+  );
   fs.writeFileSync(outFile.replace(/\.json$/, '') + '.md', text + '\n');
 }
 
@@ -284,7 +358,9 @@ if (values.child) {
   })
     .then((r) => process.stdout.write(JSON.stringify(r) + '\n'))
     .catch((e) => {
-      process.stdout.write(JSON.stringify({ backend: values.child, error: String(e && e.message ? e.message.split('\n')[0] : e) }) + '\n');
+      process.stdout.write(
+        JSON.stringify({ backend: values.child, error: String(e && e.message ? e.message.split('\n')[0] : e) }) + '\n',
+      );
       process.exitCode = 1;
     });
 } else {

@@ -67,7 +67,7 @@ const HELPER = [
   '                    (s.pattern === undefined || new RegExp(s.pattern).test(v));',
   '            }',
   '            else {',
-  "                var n = Number(v);",
+  '                var n = Number(v);',
   "                ok = v !== '' && v !== null && isFinite(n) && (s.type !== 'integer' || Math.floor(n) === n) &&",
   '                    (s.minimum === undefined || n >= s.minimum) && (s.maximum === undefined || n <= s.maximum) &&',
   '                    (s.exclusiveMinimum === undefined || n > s.exclusiveMinimum) &&',
@@ -87,7 +87,8 @@ function editorDefaults(entries, expectation) {
 
 function readmeTable(entries, expectation) {
   const rows = entries.map(([key, s]) => {
-    const def = typeof s.default === 'string' ? (s.default === '' ? '(empty)' : `\`${s.default}\``) : `\`${s.default}\``;
+    const def =
+      typeof s.default === 'string' ? (s.default === '' ? '(empty)' : `\`${s.default}\``) : `\`${s.default}\``;
     return `| \`${s.nodeKey || key}\` | ${def} | ${expectation(s)} | ${s.help.replace(/\|/g, '\\|')} |`;
   });
   return ['| setting | default | accepts | what it does |', '|---|---|---|---|', ...rows];

@@ -36,7 +36,14 @@ const SETTINGS = path.join(ROOT, 'demo', 'settings.js');
 const DATA_FILE = 'seattle-weather-hourly-normals.csv';
 
 function usage(code) {
-  console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(2, 26).map((l) => l.replace(/^ \* ?/, '')).join('\n'));
+  console.log(
+    fs
+      .readFileSync(__filename, 'utf8')
+      .split('\n')
+      .slice(2, 26)
+      .map((l) => l.replace(/^ \* ?/, ''))
+      .join('\n'),
+  );
   process.exit(code);
 }
 
@@ -64,7 +71,8 @@ function parseArgs(argv) {
     else fail(`unknown argument ${arg} (see --help)`);
   }
   if (!/^\d+$/.test(String(opts.port)) || Number(opts.port) > 65535) fail(`expected a port number, got ${opts.port}`);
-  if (opts.epochs !== '' && !/^[1-9]\d*$/.test(String(opts.epochs))) fail(`expected --epochs as a positive integer, got ${opts.epochs}`);
+  if (opts.epochs !== '' && !/^[1-9]\d*$/.test(String(opts.epochs)))
+    fail(`expected --epochs as a positive integer, got ${opts.epochs}`);
   return opts;
 }
 
@@ -92,7 +100,11 @@ function ensureBuilt() {
   const missing = outputs.filter((f) => !fs.existsSync(f));
   const oldest = missing.length ? 0 : Math.min(...outputs.map((f) => fs.statSync(f).mtimeMs));
   if (!missing.length && oldest >= newestSource(path.join(ROOT, 'src'))) return;
-  log(missing.length ? `compiling src/ (missing ${missing.map((f) => path.relative(ROOT, f)).join(', ')})` : 'compiling src/ (sources changed)');
+  log(
+    missing.length
+      ? `compiling src/ (missing ${missing.map((f) => path.relative(ROOT, f)).join(', ')})`
+      : 'compiling src/ (sources changed)',
+  );
   const tsc = require.resolve('typescript/bin/tsc', { paths: [ROOT] });
   const r = spawnSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.json')], { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) fail('tsc failed; fix the build or start with --no-build');
@@ -127,7 +139,9 @@ function installFlow(userDir, opts) {
   const target = path.join(userDir, 'flows.json');
   const exists = fs.existsSync(target);
   if (exists && !opts.reset) {
-    log(`keeping your flows in ${path.relative(process.cwd(), target) || target} (npm start -- --reset restores the demo)`);
+    log(
+      `keeping your flows in ${path.relative(process.cwd(), target) || target} (npm start -- --reset restores the demo)`,
+    );
     if (opts.epochs) log('--epochs applies only when the demo flow is (re)installed; add --reset');
     return;
   }
@@ -135,7 +149,9 @@ function installFlow(userDir, opts) {
   if (opts.epochs) for (const n of flow) if (n.type === 'lstm-train') n.epochs = Number(opts.epochs);
   if (exists) fs.copyFileSync(target, `${target}.backup`);
   fs.writeFileSync(target, JSON.stringify(flow, null, 2));
-  log(`${exists ? 'reset' : 'installed'} the demo flow in ${target}${exists ? ' (previous flows in flows.json.backup)' : ''}`);
+  log(
+    `${exists ? 'reset' : 'installed'} the demo flow in ${target}${exists ? ' (previous flows in flows.json.backup)' : ''}`,
+  );
 }
 
 function main() {
@@ -155,11 +171,15 @@ function main() {
   const host = process.env.HOST || '127.0.0.1';
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   const base = `http://${shown}:${opts.port}`;
-  const child = spawn(process.execPath, [redJs, '--settings', SETTINGS, '--userDir', opts.userDir, '--port', String(opts.port)], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [redJs, '--settings', SETTINGS, '--userDir', opts.userDir, '--port', String(opts.port)],
+    {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
 
   // Pass Node-RED's log through; announce the URLs once it listens.
   let announced = false;
@@ -171,7 +191,9 @@ function main() {
     if (/Server now running at/.test(pendingOut)) {
       announced = true;
       pendingOut = '';
-      console.log(`\n[demo] Node-RED editor: ${base}/\n[demo] Dashboard:        ${base}/dashboard/\n[demo] Training starts now; forecasts appear once the model is trained. Ctrl-C stops.\n`);
+      console.log(
+        `\n[demo] Node-RED editor: ${base}/\n[demo] Dashboard:        ${base}/dashboard/\n[demo] Training starts now; forecasts appear once the model is trained. Ctrl-C stops.\n`,
+      );
     }
   });
   child.stderr.pipe(process.stderr);

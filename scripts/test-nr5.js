@@ -106,7 +106,10 @@ function parseArgs(argv) {
 }
 
 function versionAtLeast(version, min) {
-  const parts = version.replace(/^v/, '').split('.').map((p) => parseInt(p, 10));
+  const parts = version
+    .replace(/^v/, '')
+    .split('.')
+    .map((p) => parseInt(p, 10));
   for (let i = 0; i < min.length; i++) {
     if ((parts[i] || 0) !== min[i]) return (parts[i] || 0) > min[i];
   }
@@ -143,7 +146,8 @@ function acquireLock() {
         fs.rmSync(LOCK, { force: true });
         continue;
       }
-      if (Date.now() > deadline) fail(`another run (pid ${holder}) holds ${path.relative(ROOT, LOCK)} for over 10 minutes`);
+      if (Date.now() > deadline)
+        fail(`another run (pid ${holder}) holds ${path.relative(ROOT, LOCK)} for over 10 minutes`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
     }
   }
@@ -170,7 +174,8 @@ function install() {
   fs.mkdirSync(CACHE, { recursive: true });
   fs.writeFileSync(
     path.join(CACHE, 'package.json'),
-    JSON.stringify({ name: 'nr5-test-cache', private: true, description: 'written by scripts/test-nr5.js' }, null, 2) + '\n',
+    JSON.stringify({ name: 'nr5-test-cache', private: true, description: 'written by scripts/test-nr5.js' }, null, 2) +
+      '\n',
   );
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const started = Date.now();
@@ -195,12 +200,20 @@ function install() {
 
   const probe = spawnSync(nodeBinary(), ['--version'], { encoding: 'utf8' });
   if (probe.status !== 0) {
-    fail(`the installed Node binary ${path.relative(ROOT, nodeBinary())} does not run: ${probe.error ? probe.error.message : probe.stderr}`);
+    fail(
+      `the installed Node binary ${path.relative(ROOT, nodeBinary())} does not run: ${probe.error ? probe.error.message : probe.stderr}`,
+    );
   }
   const nodeVersion = probe.stdout.trim();
   const nrPkg = readJson(path.join(CACHE, 'node_modules', 'node-red', 'package.json'));
   if (!nrPkg) fail('node-red is missing from the cache after npm install');
-  const stamp = { nodeSpec: NODE_SPEC, nodeRedSpec: NODE_RED_SPEC, node: nodeVersion, nodeRed: nrPkg.version, installedAt: new Date().toISOString() };
+  const stamp = {
+    nodeSpec: NODE_SPEC,
+    nodeRedSpec: NODE_RED_SPEC,
+    node: nodeVersion,
+    nodeRed: nrPkg.version,
+    installedAt: new Date().toISOString(),
+  };
   // Written last: an interrupted install has no stamp and is redone next time.
   fs.writeFileSync(STAMP, JSON.stringify(stamp, null, 2) + '\n');
   log(`installed Node ${nodeVersion} and Node-RED ${nrPkg.version} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -258,7 +271,10 @@ function main() {
   let stamp;
   try {
     stamp = opts.refresh ? undefined : probeCache();
-    if (stamp) log(`reusing ${path.relative(ROOT, CACHE)}/ (Node ${stamp.node}, Node-RED ${stamp.nodeRed}; --refresh reinstalls)`);
+    if (stamp)
+      log(
+        `reusing ${path.relative(ROOT, CACHE)}/ (Node ${stamp.node}, Node-RED ${stamp.nodeRed}; --refresh reinstalls)`,
+      );
     else stamp = install();
   } finally {
     release();
@@ -276,7 +292,16 @@ function main() {
     log(`no spec matches ${DEFAULT_SPECS}: nothing to run on Node ${stamp.node} / Node-RED ${stamp.nodeRed}`);
     process.exit(0);
   }
-  const args = [mocha, '--no-config', '--no-package', ...mochaDefaults(), '--require', __filename, ...opts.mochaArgs, ...specs];
+  const args = [
+    mocha,
+    '--no-config',
+    '--no-package',
+    ...mochaDefaults(),
+    '--require',
+    __filename,
+    ...opts.mochaArgs,
+    ...specs,
+  ];
   log(`running ${specs.join(' ')} on Node ${stamp.node} with Node-RED ${stamp.nodeRed}`);
   const started = Date.now();
   const result = spawnSync(nodeBinary(), args, {
@@ -286,7 +311,9 @@ function main() {
   });
   if (result.error) fail(`could not start ${nodeBinary()}: ${result.error.message}`);
   const code = result.status === null ? 1 : result.status;
-  log(`Node ${stamp.node} / Node-RED ${stamp.nodeRed}: mocha ${code === 0 ? 'passed' : `FAILED (exit ${code}${result.signal ? `, ${result.signal}` : ''})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `Node ${stamp.node} / Node-RED ${stamp.nodeRed}: mocha ${code === 0 ? 'passed' : `FAILED (exit ${code}${result.signal ? `, ${result.signal}` : ''})`} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   process.exit(code);
 }
 
@@ -295,5 +322,7 @@ if (require.main === module) {
 } else if (process.env.NR5_CACHE_DIR) {
   setUpInsideMocha(process.env.NR5_CACHE_DIR);
 } else {
-  throw new Error('scripts/test-nr5.js is a --require hook only when scripts/test-nr5.js runs mocha (NR5_CACHE_DIR is unset)');
+  throw new Error(
+    'scripts/test-nr5.js is a --require hook only when scripts/test-nr5.js runs mocha (NR5_CACHE_DIR is unset)',
+  );
 }

@@ -15,17 +15,28 @@ type InspectorNodeDef = NodeDef & Record<string, unknown>;
 const parseSettings = groupParser(INSPECTOR_NODE_SETTINGS, 'attention-inspector setting');
 
 /** The forecast with attention in msg.payload (or msg.forecast, as chart mode puts it). */
-function forecastOf(msg: Record<string, unknown>): ForecastPayload & { attention: NonNullable<ForecastPayload['attention']> } {
+function forecastOf(
+  msg: Record<string, unknown>,
+): ForecastPayload & { attention: NonNullable<ForecastPayload['attention']> } {
   const candidates = [msg.payload, msg.forecast];
   for (const c of candidates) {
     const f = c as ForecastPayload | undefined;
-    if (f && typeof f === 'object' && !Array.isArray(f) && f.attention && typeof f.attention === 'object') return f as never;
+    if (f && typeof f === 'object' && !Array.isArray(f) && f.attention && typeof f.attention === 'object')
+      return f as never;
   }
   const p = msg.payload as ForecastPayload | undefined;
   if (p && typeof p === 'object' && !Array.isArray(p) && Array.isArray(p.forecast)) {
-    throw new ForecastError('BAD_INPUT', `expected a forecast with attention weights (train the model with type 'attention' or 'gca'), got a forecast of model '${p.model}' without attention`, 'no attention');
+    throw new ForecastError(
+      'BAD_INPUT',
+      `expected a forecast with attention weights (train the model with type 'attention' or 'gca'), got a forecast of model '${p.model}' without attention`,
+      'no attention',
+    );
   }
-  throw new ForecastError('BAD_INPUT', `expected msg.payload to be one forecast from lstm-predict with payload.attention ({weights: [N][L], timestamps, values}), got ${describe(msg.payload)}`, 'not a forecast');
+  throw new ForecastError(
+    'BAD_INPUT',
+    `expected msg.payload to be one forecast from lstm-predict with payload.attention ({weights: [N][L], timestamps, values}), got ${describe(msg.payload)}`,
+    'not a forecast',
+  );
 }
 
 export = function (RED: NodeAPI): void {
@@ -34,7 +45,9 @@ export = function (RED: NodeAPI): void {
     const node = this;
     let settings: InspectorNodeSettings;
     try {
-      ({ settings } = parseAll<{ settings: InspectorNodeSettings }>('attention-inspector', { settings: () => parseSettings(def) }));
+      ({ settings } = parseAll<{ settings: InspectorNodeSettings }>('attention-inspector', {
+        settings: () => parseSettings(def),
+      }));
     } catch (err) {
       refuse(node, err);
       return;
@@ -46,7 +59,13 @@ export = function (RED: NodeAPI): void {
       const f = forecastOf(msg);
       const a = f.attention;
       const report = inspectAttention(
-        { weights: a.weights, timestamps: a.timestamps, values: a.values, featureNames: a.features, featureMap: a.featureWeights },
+        {
+          weights: a.weights,
+          timestamps: a.timestamps,
+          values: a.values,
+          featureNames: a.features,
+          featureMap: a.featureWeights,
+        },
         k,
         { title: settings.title || `Attention of '${f.model}' v${f.version}${f.series ? ` (${f.series})` : ''}` },
       );
@@ -69,7 +88,11 @@ export = function (RED: NodeAPI): void {
         { ...msg, topic: 'attention', payload: report.chart } as NodeMessage,
         { ...msg, payload: report.svg, format: 'svg' } as NodeMessage,
       ]);
-      node.status({ fill: 'green', shape: 'dot', text: `peak lag ${last.peakLag}, width ${last.effectiveWidth.toFixed(1)} of ${a.weights[0].length}` });
+      node.status({
+        fill: 'green',
+        shape: 'dot',
+        text: `peak lag ${last.peakLag}, width ${last.effectiveWidth.toFixed(1)} of ${a.weights[0].length}`,
+      });
       done();
     });
   }

@@ -8,7 +8,13 @@ import { ForecastError } from './core/base/errors';
 import { Forecaster } from './core/serve/forecaster';
 import { chartPoints, featureMismatch, forecastPayload, readPredictInput } from './core/serve/forecast-message';
 import { onInput, refuse } from './glue/node-util';
-import { checkModelName, describeLocation, parseModelLocation, readArtifact, type ModelLocation } from './glue/model-store';
+import {
+  checkModelName,
+  describeLocation,
+  parseModelLocation,
+  readArtifact,
+  type ModelLocation,
+} from './glue/model-store';
 import { groupParser, parseAll } from './glue/node-settings';
 import { PREDICT_NODE_SETTINGS, type PredictNodeSettings } from './core/settings/predict-node';
 import { startBackend } from './glue/backend-status';
@@ -47,7 +53,11 @@ export = function (RED: NodeAPI): void {
     const forecasterFor = async (loc: ModelLocation): Promise<Forecaster> => {
       const stored = (await readArtifact(node, loc)) as { id?: unknown } | undefined;
       if (stored === undefined || stored === null) {
-        throw new ForecastError('NO_MODEL', `no model '${loc.name}' in ${describeLocation(loc)}: train one first (an lstm-train node with model name '${loc.name}', same scope and store)`, 'no model');
+        throw new ForecastError(
+          'NO_MODEL',
+          `no model '${loc.name}' in ${describeLocation(loc)}: train one first (an lstm-train node with model name '${loc.name}', same scope and store)`,
+          'no model',
+        );
       }
       const cached = live.get(loc.name);
       if (cached && cached.id === stored.id) return cached.forecaster;
@@ -67,7 +77,10 @@ export = function (RED: NodeAPI): void {
           return forecaster;
         });
         loading.set(key, pending);
-        pending.then(() => loading.delete(key), () => loading.delete(key));
+        pending.then(
+          () => loading.delete(key),
+          () => loading.delete(key),
+        );
       }
       return pending;
     };
@@ -75,7 +88,10 @@ export = function (RED: NodeAPI): void {
     onInput(node, async (msg, send, done) => {
       await ready;
       // msg.model: a name, or the {name, ...} that lstm-train's report carries.
-      const override = msg.model !== null && typeof msg.model === 'object' && !Array.isArray(msg.model) ? (msg.model as { name?: unknown }).name : msg.model;
+      const override =
+        msg.model !== null && typeof msg.model === 'object' && !Array.isArray(msg.model)
+          ? (msg.model as { name?: unknown }).name
+          : msg.model;
       const loc = override === undefined ? base : { ...base, name: checkModelName(override) };
       const forecaster = await forecasterFor(loc);
       const { input, windows, times } = readPredictInput(msg.payload);
@@ -85,15 +101,26 @@ export = function (RED: NodeAPI): void {
       const started = process.hrtime.bigint();
       const prediction = forecaster.predict(windows);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const payloads = windows.map((w, i) => forecastPayload(forecaster.artifact, prediction, i, w, times[i], input.step, input.series));
+      const payloads = windows.map((w, i) =>
+        forecastPayload(forecaster.artifact, prediction, i, w, times[i], input.step, input.series),
+      );
       const one = payloads[payloads.length - 1];
       if (chart) {
         const points = payloads.flatMap((p) => chartPoints(p));
-        send({ ...msg, topic: `${spec.target} forecast`, payload: points, forecast: input.type === 'window' ? one : payloads } as NodeMessage);
+        send({
+          ...msg,
+          topic: `${spec.target} forecast`,
+          payload: points,
+          forecast: input.type === 'window' ? one : payloads,
+        } as NodeMessage);
       } else {
         send({ ...msg, payload: input.type === 'window' ? one : payloads } as NodeMessage);
       }
-      node.status({ fill: 'green', shape: 'dot', text: `v${one.version}: ${one.forecast.length} steps, ${ms.toFixed(1)} ms (${backend})` });
+      node.status({
+        fill: 'green',
+        shape: 'dot',
+        text: `v${one.version}: ${one.forecast.length} steps, ${ms.toFixed(1)} ms (${backend})`,
+      });
       done();
     });
 

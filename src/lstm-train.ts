@@ -10,7 +10,13 @@ import { startTraining } from './core/train/runner';
 import { WindowAccumulator, datasetToTrainData, type TrainData } from './core/train/train-data';
 import type { DatasetPayload, WindowPayload } from './core/data/window-message';
 import { startBackend } from './glue/backend-status';
-import { describeLocation, parseModelLocation, readArtifact, writeArtifact, type ModelLocation } from './glue/model-store';
+import {
+  describeLocation,
+  parseModelLocation,
+  readArtifact,
+  writeArtifact,
+  type ModelLocation,
+} from './glue/model-store';
 import { parseAll } from './glue/node-settings';
 import { onInput, refuse } from './glue/node-util';
 import { RunQueue } from './glue/run-queue';

@@ -45,31 +45,54 @@ export = function (RED: NodeAPI): void {
 
     const handed = carried.get(node.id);
     carried.delete(node.id);
-    if (handed !== undefined && windower.restore(handed)) node.debug(`kept ${windower.seriesCount} series across the redeploy`);
+    if (handed !== undefined && windower.restore(handed))
+      node.debug(`kept ${windower.seriesCount} series across the redeploy`);
 
     // Persistence: restore the buffers before the first message is handled.
-    const ready: Promise<void> = persist && handed === undefined
-      ? contextGet(ctx, STATE_KEY, store)
-          .then((state) => {
-            if (state === undefined) return;
-            if (windower.restore(state)) node.log(`restored ${windower.seriesCount} series from context${store ? ` store '${store}'` : ''}`);
-            else node.warn('stored window buffers were made with other settings (window, horizon, features or target): starting empty');
-          })
-          .catch((err) => node.warn(`could not read stored window buffers: ${(err as Error).message}`))
-      : Promise.resolve();
-    const save = (): Promise<void> => (persist ? contextSet(ctx, STATE_KEY, windower.snapshot(), store) : Promise.resolve());
+    const ready: Promise<void> =
+      persist && handed === undefined
+        ? contextGet(ctx, STATE_KEY, store)
+            .then((state) => {
+              if (state === undefined) return;
+              if (windower.restore(state))
+                node.log(`restored ${windower.seriesCount} series from context${store ? ` store '${store}'` : ''}`);
+              else
+                node.warn(
+                  'stored window buffers were made with other settings (window, horizon, features or target): starting empty',
+                );
+            })
+            .catch((err) => node.warn(`could not read stored window buffers: ${(err as Error).message}`))
+        : Promise.resolve();
+    const save = (): Promise<void> =>
+      persist ? contextSet(ctx, STATE_KEY, windower.snapshot(), store) : Promise.resolve();
 
-    const idle = () => node.status({ fill: 'grey', shape: 'ring', text: `${cfg.mode}: window ${cfg.window}${cfg.horizon ? ` + ${cfg.horizon}` : ''}` });
+    const idle = () =>
+      node.status({
+        fill: 'grey',
+        shape: 'ring',
+        text: `${cfg.mode}: window ${cfg.window}${cfg.horizon ? ` + ${cfg.horizon}` : ''}`,
+      });
     idle();
 
     onInput(node, async (msg, send, done) => {
       await ready;
       const series = msg.topic === undefined || msg.topic === null ? '' : String(msg.topic);
       if (msg.reset !== undefined && msg.reset !== false) {
-        const which = typeof msg.reset === 'string' ? (msg.reset === '*' ? undefined : msg.reset) : series === '' ? undefined : series;
+        const which =
+          typeof msg.reset === 'string'
+            ? msg.reset === '*'
+              ? undefined
+              : msg.reset
+            : series === ''
+              ? undefined
+              : series;
         const n = windower.reset(which);
         await save();
-        node.status({ fill: 'blue', shape: 'ring', text: which === undefined ? `reset all (${n} series)` : `reset '${which}'` });
+        node.status({
+          fill: 'blue',
+          shape: 'ring',
+          text: which === undefined ? `reset all (${n} series)` : `reset '${which}'`,
+        });
         done();
         return;
       }

@@ -78,14 +78,16 @@ class UsageError extends Error {}
 function int(name: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || n < min) throw new UsageError(`--${name} must be a whole number >= ${min}, got "${v}"`);
+  if (!/^\d+$/.test(v.trim()) || n < min)
+    throw new UsageError(`--${name} must be a whole number >= ${min}, got "${v}"`);
   return n;
 }
 
 function num(name: string, v: string | undefined, test: (n: number) => boolean, expected: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || !test(n)) throw new UsageError(`--${name} must be ${expected}, got "${v}"`);
+  if (v.trim() === '' || !Number.isFinite(n) || !test(n))
+    throw new UsageError(`--${name} must be ${expected}, got "${v}"`);
   return n;
 }
 
@@ -96,7 +98,12 @@ function oneOf<T extends string>(name: string, v: string | undefined, allowed: r
 }
 
 function size(name: string, v: string | undefined): number | undefined {
-  return num(name, v, (n) => n > 0 && (n < 1 || Number.isInteger(n)), 'a fraction between 0 and 1 or a whole number of rows');
+  return num(
+    name,
+    v,
+    (n) => n > 0 && (n < 1 || Number.isInteger(n)),
+    'a fraction between 0 and 1 or a whole number of rows',
+  );
 }
 
 function time(name: string, v: string | undefined): number | undefined {
@@ -131,22 +138,51 @@ export function formatReport(r: EvaluateResult): string {
     '',
   );
   const rows: string[][] = [
-    ['last value', fmt(r.baselines.lastValue.mae), fmt(r.baselines.lastValue.rmse), fmt(r.baselines.lastValue.mase), '-', '-', '-'],
+    [
+      'last value',
+      fmt(r.baselines.lastValue.mae),
+      fmt(r.baselines.lastValue.rmse),
+      fmt(r.baselines.lastValue.mase),
+      '-',
+      '-',
+      '-',
+    ],
   ];
   if (r.baselines.seasonalNaive) {
     const s = r.baselines.seasonalNaive;
     rows.push(['seasonal naive', fmt(s.mae), fmt(s.rmse), fmt(s.mase), '-', '-', '-']);
   }
   for (const m of r.models) {
-    rows.push([m.label, pm(m.mae, m.runs.length), pm(m.rmse, m.runs.length), pm(m.mase, m.runs.length), pm(m.trainSeconds, m.runs.length).replace(/(\.\d)\d+/g, '$1'), fmt(m.epochs, 1), String(m.params)]);
+    rows.push([
+      m.label,
+      pm(m.mae, m.runs.length),
+      pm(m.rmse, m.runs.length),
+      pm(m.mase, m.runs.length),
+      pm(m.trainSeconds, m.runs.length).replace(/(\.\d)\d+/g, '$1'),
+      fmt(m.epochs, 1),
+      String(m.params),
+    ]);
   }
   const seeds = r.models.length ? r.models[0].runs.map((x) => x.seed).join(',') : '';
   out.push(table(['model', 'MAE', 'RMSE', 'MASE', 'train s', 'epochs', 'params'], rows));
   if (seeds) out.push(`(models: mean ± std over seeds ${seeds})`);
   out.push('', 'MAE by horizon step:');
-  const cols = ['last value', ...(r.baselines.seasonalNaive ? ['seasonal naive'] : []), ...r.models.map((m) => m.label)];
-  const byStep = [r.baselines.lastValue.maeByStep, ...(r.baselines.seasonalNaive ? [r.baselines.seasonalNaive.maeByStep] : []), ...r.models.map((m) => m.maeByStep)];
-  out.push(table(['h', ...cols], Array.from({ length: r.horizon }, (_, h) => [String(h + 1), ...byStep.map((s) => fmt(s[h]))])));
+  const cols = [
+    'last value',
+    ...(r.baselines.seasonalNaive ? ['seasonal naive'] : []),
+    ...r.models.map((m) => m.label),
+  ];
+  const byStep = [
+    r.baselines.lastValue.maeByStep,
+    ...(r.baselines.seasonalNaive ? [r.baselines.seasonalNaive.maeByStep] : []),
+    ...r.models.map((m) => m.maeByStep),
+  ];
+  out.push(
+    table(
+      ['h', ...cols],
+      Array.from({ length: r.horizon }, (_, h) => [String(h + 1), ...byStep.map((s) => fmt(s[h]))]),
+    ),
+  );
   return out.join('\n');
 }
 

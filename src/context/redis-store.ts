@@ -127,8 +127,19 @@ type Callback = (err?: Error | null, ...values: unknown[]) => void;
 type PathPart = string | number;
 
 const CONFIG_KEYS = new Set([
-  'url', 'host', 'port', 'db', 'username', 'password', 'prefix',
-  'connectTimeout', 'commandTimeout', 'clean', 'instance', 'redisOptions', 'settings',
+  'url',
+  'host',
+  'port',
+  'db',
+  'username',
+  'password',
+  'prefix',
+  'connectTimeout',
+  'commandTimeout',
+  'clean',
+  'instance',
+  'redisOptions',
+  'settings',
 ]);
 
 /**
@@ -428,10 +439,13 @@ function redact(text: string, secrets: string[]): string {
 
 function validateConfig(config: RedisContextStoreConfig): void {
   const bad = (what: string) => new RedisContextStoreError('BAD_CONFIG', `Redis context store: ${what}`);
-  if (config === null || typeof config !== 'object') throw bad(`expected a config object, got ${config === null ? 'null' : typeof config}`);
+  if (config === null || typeof config !== 'object')
+    throw bad(`expected a config object, got ${config === null ? 'null' : typeof config}`);
   const unknown = Object.keys(config).filter((k) => !CONFIG_KEYS.has(k));
   if (unknown.length) {
-    throw bad(`unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; expected some of ${[...CONFIG_KEYS].filter((k) => k !== 'settings').join(', ')}`);
+    throw bad(
+      `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; expected some of ${[...CONFIG_KEYS].filter((k) => k !== 'settings').join(', ')}`,
+    );
   }
   if (config.url !== undefined) {
     if (typeof config.url !== 'string' || !/^rediss?:\/\//.test(config.url)) {
@@ -447,7 +461,8 @@ function validateConfig(config: RedisContextStoreConfig): void {
     }
     if (config.host !== undefined || config.port !== undefined) throw bad('give either url or host/port, not both');
   }
-  if (config.host !== undefined && (typeof config.host !== 'string' || !config.host)) throw bad(`host must be a non-empty string, got ${JSON.stringify(config.host)}`);
+  if (config.host !== undefined && (typeof config.host !== 'string' || !config.host))
+    throw bad(`host must be a non-empty string, got ${JSON.stringify(config.host)}`);
   const integer = (name: 'port' | 'db' | 'connectTimeout' | 'commandTimeout', min: number, max: number) => {
     const v = config[name];
     if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) {
@@ -468,7 +483,8 @@ function validateConfig(config: RedisContextStoreConfig): void {
   if (config.instance !== undefined && (typeof config.instance !== 'string' || config.instance.length === 0)) {
     throw bad(`instance must be a non-empty string, got ${JSON.stringify(config.instance)}`);
   }
-  if (config.clean !== undefined && typeof config.clean !== 'boolean') throw bad(`clean must be true or false, got ${JSON.stringify(config.clean)}`);
+  if (config.clean !== undefined && typeof config.clean !== 'boolean')
+    throw bad(`clean must be true or false, got ${JSON.stringify(config.clean)}`);
   if (config.redisOptions !== undefined && (config.redisOptions === null || typeof config.redisOptions !== 'object')) {
     throw bad('redisOptions must be an object');
   }
@@ -708,8 +724,10 @@ class RedisContextStore {
     const hash = this.hashKey(scope);
     this.run(scope, async (redis) => {
       await this.register(redis, scope);
-      const reply = (await redis.eval(SET_IF_VERSION_SCRIPT, 1, hash, key, JSON.stringify(expectedVersion), json)) as
-        [number, string?];
+      const reply = (await redis.eval(SET_IF_VERSION_SCRIPT, 1, hash, key, JSON.stringify(expectedVersion), json)) as [
+        number,
+        string?,
+      ];
       if (reply[0] === 1) return;
       throw this.versionConflict(scope, key, expectedVersion, reply[1] ?? 'bad');
     }).then(
@@ -936,22 +954,24 @@ class RedisContextStore {
   }
 
   private notOpen(): RedisContextStoreError {
-    return new RedisContextStoreError('STORE_CLOSED', `Redis context store ${this.server} is ${this.closed ? 'closed' : 'not open'}`);
+    return new RedisContextStoreError(
+      'STORE_CLOSED',
+      `Redis context store ${this.server} is ${this.closed ? 'closed' : 'not open'}`,
+    );
   }
 
   private unavailable(cause?: Error): RedisContextStoreError {
     const why = this.lastError?.message ?? cause?.message ?? `connection ${this.redis?.status ?? 'closed'}`;
-    return new RedisContextStoreError(
-      'REDIS_UNAVAILABLE',
-      `Redis context store cannot reach ${this.server} (${why})`,
-      { cause: this.lastError ?? cause },
-    );
+    return new RedisContextStoreError('REDIS_UNAVAILABLE', `Redis context store cannot reach ${this.server} (${why})`, {
+      cause: this.lastError ?? cause,
+    });
   }
 
   private syncAccess(op: 'get' | 'keys', scope: string, key?: string | string[]): RedisContextStoreError {
-    const example = op === 'get'
-      ? `flow.get(${JSON.stringify(key)}, '<store>', (err, value) => { ... })`
-      : `flow.keys('<store>', (err, keys) => { ... })`;
+    const example =
+      op === 'get'
+        ? `flow.get(${JSON.stringify(key)}, '<store>', (err, value) => { ... })`
+        : `flow.keys('<store>', (err, keys) => { ... })`;
     return new RedisContextStoreError(
       'SYNC_ACCESS',
       `the Redis context store is asynchronous: ${op} in scope ${scope} needs a callback, e.g. ${example}`,

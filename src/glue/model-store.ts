@@ -33,7 +33,11 @@ const NAME = new RegExp(MODEL_LOCATION_SETTINGS.model.pattern);
 /** Checks a model name from config or msg.model. */
 export function checkModelName(name: unknown): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new ForecastError('BAD_CONFIG', `expected ${MODEL_LOCATION_SETTINGS.model.expect}, got ${JSON.stringify(name)}`, 'bad model name');
+    throw new ForecastError(
+      'BAD_CONFIG',
+      `expected ${MODEL_LOCATION_SETTINGS.model.expect}, got ${JSON.stringify(name)}`,
+      'bad model name',
+    );
   }
   return name;
 }
@@ -49,13 +53,21 @@ export function parseModelLocation(raw: Record<string, unknown>): ModelLocation 
 /** Reads the stored artifact (undefined when there is none). */
 export function readArtifact(node: Node, loc: ModelLocation): Promise<unknown> {
   return contextGet(contextOf(node, loc.scope) as never, loc.name, loc.store).catch((err: Error) => {
-    throw new ForecastError('NO_MODEL', `could not read model '${loc.name}' from ${describeLocation(loc)}: ${err.message}`, 'store error');
+    throw new ForecastError(
+      'NO_MODEL',
+      `could not read model '${loc.name}' from ${describeLocation(loc)}: ${err.message}`,
+      'store error',
+    );
   });
 }
 
 /** Writes an artifact (JSON-safe) under the model name. */
 export function writeArtifact(node: Node, loc: ModelLocation, artifact: unknown): Promise<void> {
   return contextSet(contextOf(node, loc.scope) as never, loc.name, artifact, loc.store).catch((err: Error) => {
-    throw new ForecastError('TRAINING_FAILED', `could not store model '${loc.name}' in ${describeLocation(loc)}: ${err.message}`, 'store error');
+    throw new ForecastError(
+      'TRAINING_FAILED',
+      `could not store model '${loc.name}' in ${describeLocation(loc)}: ${err.message}`,
+      'store error',
+    );
   });
 }

@@ -18,12 +18,16 @@ export function parseAll<T extends Record<string, unknown>>(node: string, parser
       problems.push(e.message);
     }
   }
-  if (problems.length) throw new ForecastError('BAD_CONFIG', `invalid ${node} config: ${problems.join('; ')}`, `invalid ${node} config`);
+  if (problems.length)
+    throw new ForecastError('BAD_CONFIG', `invalid ${node} config: ${problems.join('; ')}`, `invalid ${node} config`);
   return out as T;
 }
 
 /** A parser of one group from the node's raw config (editor strings converted). */
-export function groupParser<G extends SettingsGroup>(group: G, what: string): (raw: Record<string, unknown>) => Values<G> {
+export function groupParser<G extends SettingsGroup>(
+  group: G,
+  what: string,
+): (raw: Record<string, unknown>) => Values<G> {
   const resolve = resolver(group, what);
   return (raw) => resolve(coerce(group, raw) as Partial<Values<G>>);
 }

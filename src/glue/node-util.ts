@@ -7,7 +7,11 @@ import { ForecastError } from '../core/base/errors';
 
 export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 export type Done = (err?: Error) => void;
-export type Handler = (msg: NodeMessageInFlow & Record<string, unknown>, send: Send, done: Done) => void | Promise<void>;
+export type Handler = (
+  msg: NodeMessageInFlow & Record<string, unknown>,
+  send: Send,
+  done: Done,
+) => void | Promise<void>;
 
 /** Short status text of an error (the ForecastError's own, else its first words). */
 export function statusOf(err: unknown): string {
@@ -74,7 +78,12 @@ export function contextGet(ctx: ReturnType<Node['context']>, key: string, store:
 }
 
 /** Writes a context-store value through the callback API. */
-export function contextSet(ctx: ReturnType<Node['context']>, key: string, value: unknown, store: string | undefined): Promise<void> {
+export function contextSet(
+  ctx: ReturnType<Node['context']>,
+  key: string,
+  value: unknown,
+  store: string | undefined,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     ctx.set(key, value, store as string, (err?: Error) => (err ? reject(err) : resolve()));
   });

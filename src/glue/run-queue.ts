@@ -37,7 +37,11 @@ export class RunQueue<T> {
   submit(req: T): void {
     if (this.running) {
       if (this.policy === 'reject') {
-        throw new ForecastError('BUSY', `${this.what} is already running; request rejected (overlap: reject). Send msg.stop to cancel it.`, 'busy: rejected');
+        throw new ForecastError(
+          'BUSY',
+          `${this.what} is already running; request rejected (overlap: reject). Send msg.stop to cancel it.`,
+          'busy: rejected',
+        );
       }
       if (this.pending !== undefined) this.hooks.dropped(this.pending, 'replaced');
       this.pending = req;

@@ -15,7 +15,9 @@ export interface TrainNodeSettings extends TrainNodeOwnSettings {
 }
 
 /** The training settings the editor shows (the others keep their defaults in a node). */
-const EDITOR_TRAINING = Object.fromEntries(Object.entries(TRAINING_SETTINGS).filter(([, s]) => !('editor' in s) || s.editor !== false));
+const EDITOR_TRAINING = Object.fromEntries(
+  Object.entries(TRAINING_SETTINGS).filter(([, s]) => !('editor' in s) || s.editor !== false),
+);
 
 const parseOwn = groupParser(TRAIN_NODE_SETTINGS, 'lstm-train setting');
 
@@ -25,10 +27,13 @@ const parseOwn = groupParser(TRAIN_NODE_SETTINGS, 'lstm-train setting');
  * @throws ForecastError BAD_CONFIG naming every bad setting and what it accepts.
  */
 export function parseTrainNodeConfig(raw: Record<string, unknown>, name: string): TrainNodeSettings {
-  const { model, options, own } = parseAll<{ model: ModelConfig; options: TrainOptions; own: TrainNodeOwnSettings }>('lstm-train', {
-    model: () => resolveModelConfig(coerce(MODEL_SETTINGS, raw)),
-    options: () => resolveTrainOptions({ ...coerce(EDITOR_TRAINING, raw), name }),
-    own: () => parseOwn(raw),
-  });
+  const { model, options, own } = parseAll<{ model: ModelConfig; options: TrainOptions; own: TrainNodeOwnSettings }>(
+    'lstm-train',
+    {
+      model: () => resolveModelConfig(coerce(MODEL_SETTINGS, raw)),
+      options: () => resolveTrainOptions({ ...coerce(EDITOR_TRAINING, raw), name }),
+      own: () => parseOwn(raw),
+    },
+  );
   return { model, options, ...own };
 }

@@ -23,13 +23,20 @@ describe('architecture: dependencies point one way', function () {
 
   it('reads the import graph of src/ (every core folder, the glue, the entry points)', function () {
     const ids = Object.keys(graph);
-    for (const layer of CORE_LAYERS) assert.ok(ids.some((id) => id.startsWith(`core/${layer}/`)), `core/${layer} has files`);
+    for (const layer of CORE_LAYERS)
+      assert.ok(
+        ids.some((id) => id.startsWith(`core/${layer}/`)),
+        `core/${layer} has files`,
+      );
     assert.ok(graph['lstm-train'].local.includes('glue/train-settings'), 'an entry point imports its glue');
     assert.ok(graph['core/model/graph'].local.includes('core/model/gca'), 'the registry imports the model types');
   });
 
   it('has no import cycle', function () {
-    assert.deepStrictEqual(findCycles(graph).map((c) => c.join(' -> ')), []);
+    assert.deepStrictEqual(
+      findCycles(graph).map((c) => c.join(' -> ')),
+      [],
+    );
   });
 
   it('has no upward import in the core, no Node-RED in the core, and no glue, CLI or entry point imported where it must not be', function () {
@@ -43,12 +50,15 @@ describe('architecture: dependencies point one way', function () {
         'core/model/b.ts': "export { c } from './c';\nexport type B = number;\n",
         'core/model/c.ts': "// import { x } from './ignored';\nimport { a } from './a';\nexport const c = a;\n",
       });
-      assert.deepStrictEqual(findCycles(readGraph(root)), [['core/model/a', 'core/model/b', 'core/model/c', 'core/model/a']]);
+      assert.deepStrictEqual(findCycles(readGraph(root)), [
+        ['core/model/a', 'core/model/b', 'core/model/c', 'core/model/a'],
+      ]);
     });
 
     it('find an upward core import, Node-RED in the core, and the core importing the glue', function () {
       const root = tree({
-        'core/data/x.ts': "import { y } from '../train/y';\nimport type { Node } from 'node-red';\nimport { g } from '../../glue/g';\n",
+        'core/data/x.ts':
+          "import { y } from '../train/y';\nimport type { Node } from 'node-red';\nimport { g } from '../../glue/g';\n",
         'core/train/y.ts': "import { z } from '../base/z';\nexport const y = z;\n",
         'core/base/z.ts': 'export const z = 1;\n',
         'glue/g.ts': "import { y } from '../core/train/y';\nexport const g = y;\n",

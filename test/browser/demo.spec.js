@@ -21,13 +21,28 @@ const PKG = require(path.join(ROOT, 'package.json'));
 const FLOW = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'demo-dashboard.json'), 'utf8'));
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'browser');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+];
 /** The first forecast must reach the dashboard within this time after Node-RED starts. */
 const FIRST_FORECAST_MS = 4 * 60 * 1000;
 
 /** Fields each node's edit dialog must show. */
 const FIELDS = {
-  'sequence-windower': ['#node-input-mode', '#node-input-window', '#node-input-horizon', '#node-input-features', '#node-input-target'],
+  'sequence-windower': [
+    '#node-input-mode',
+    '#node-input-window',
+    '#node-input-horizon',
+    '#node-input-features',
+    '#node-input-target',
+  ],
   'lstm-train': ['#node-input-model', '#node-input-modelType', '#node-input-units', '#node-input-epochs'],
   'lstm-predict': ['#node-input-model', '#node-input-output'],
   'attention-inspector': ['#node-input-topK'],
@@ -39,7 +54,11 @@ function helpSummary(type) {
   const html = fs.readFileSync(path.join(ROOT, 'nodes', 'locales', 'en-US', `${type}.html`), 'utf8');
   const p = /<p>([\s\S]*?)<\/p>/.exec(html);
   assert.ok(p, `${type}: the help file has no paragraph`);
-  const text = p[1].replace(/<[^>]+>/g, '').replace(/&[a-z]+;/g, ' ').replace(/\s+/g, ' ').trim();
+  const text = p[1]
+    .replace(/<[^>]+>/g, '')
+    .replace(/&[a-z]+;/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return text.split(/[.:,(]/)[0].trim();
 }
 
@@ -56,11 +75,24 @@ function freePort() {
 
 /** Starts `node scripts/start.js` and resolves once Node-RED listens. */
 function startDemo(port, userDir) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'start.js'), '--no-build', '--port', String(port), '--user-dir', userDir, '--epochs', '3'], {
-    cwd: ROOT,
-    env: { ...process.env, DEMO_RATE_MS: '100', DEMO_HISTORY_ROWS: '600', HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'scripts', 'start.js'),
+      '--no-build',
+      '--port',
+      String(port),
+      '--user-dir',
+      userDir,
+      '--epochs',
+      '3',
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, DEMO_RATE_MS: '100', DEMO_HISTORY_ROWS: '600', HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const output = [];
   const keep = (chunk) => {
     output.push(chunk.toString());
@@ -113,7 +145,9 @@ describe('demo in the browser (npm start, editor and dashboard)', function () {
   before(async function () {
     this.timeout(150000);
     if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`chromium not found at ${CHROMIUM}: install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH. The browser tests do not skip.`);
+      throw new Error(
+        `chromium not found at ${CHROMIUM}: install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH. The browser tests do not skip.`,
+      );
     }
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-demo-browser-'));
@@ -136,16 +170,25 @@ describe('demo in the browser (npm start, editor and dashboard)', function () {
     this.timeout(60000);
     if (context) await context.close().catch(() => undefined);
     if (demo) await stopDemo(demo.child);
-    if (failed && demo) console.log(`--- scripts/start.js output (last lines) ---\n${demo.output.join('').slice(-4000)}`);
+    if (failed && demo)
+      console.log(`--- scripts/start.js output (last lines) ---\n${demo.output.join('').slice(-4000)}`);
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   afterEach(async function () {
     if (this.currentTest.state === 'failed') failed = true;
     if (this.currentTest.state === 'failed' && page) {
-      await page.screenshot({ path: path.join(ARTIFACTS, `failed-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-')}.png`) }).catch(() => undefined);
+      await page
+        .screenshot({ path: path.join(ARTIFACTS, `failed-${this.currentTest.title.replace(/[^a-z0-9]+/gi, '-')}.png`) })
+        .catch(() => undefined);
       // Leave no edit dialog open for the next test.
-      if (await page.locator('#node-dialog-cancel').isVisible().catch(() => false)) await page.click('#node-dialog-cancel').catch(() => undefined);
+      if (
+        await page
+          .locator('#node-dialog-cancel')
+          .isVisible()
+          .catch(() => false)
+      )
+        await page.click('#node-dialog-cancel').catch(() => undefined);
     }
   });
 
@@ -153,7 +196,10 @@ describe('demo in the browser (npm start, editor and dashboard)', function () {
     await page.goto(`${base}/`, { waitUntil: 'domcontentloaded' });
     await page.waitForSelector('#red-ui-palette .red-ui-palette-node', { timeout: 45000 });
     for (const type of ourTypes) {
-      await page.waitForSelector(`#red-ui-palette .red-ui-palette-node[data-palette-type="${type}"]`, { state: 'attached', timeout: 10000 });
+      await page.waitForSelector(`#red-ui-palette .red-ui-palette-node[data-palette-type="${type}"]`, {
+        state: 'attached',
+        timeout: 10000,
+      });
     }
     // The demo flow is deployed with each of our nodes on its tab.
     await page.waitForSelector('#red-ui-workspace-chart .red-ui-flow-node-group', { timeout: 20000 });
@@ -175,7 +221,11 @@ describe('demo in the browser (npm start, editor and dashboard)', function () {
       for (const sel of fields) {
         const prop = sel.slice('#node-input-'.length);
         if (node[prop] !== undefined && typeof node[prop] !== 'boolean') {
-          assert.strictEqual(String(await page.inputValue(`.red-ui-tray ${sel}`)), String(node[prop]), `${type} ${sel} shows the flow's value`);
+          assert.strictEqual(
+            String(await page.inputValue(`.red-ui-tray ${sel}`)),
+            String(node[prop]),
+            `${type} ${sel} shows the flow's value`,
+          );
         }
       }
       await page.screenshot({ path: path.join(ARTIFACTS, `edit-${type}.png`) });
@@ -205,10 +255,15 @@ describe('demo in the browser (npm start, editor and dashboard)', function () {
     const left = Math.max(5000, FIRST_FORECAST_MS - (Date.now() - startedAt));
     // A forecast reached the chart: a socket.io frame for the chart widget with forecast points.
     const hasForecast = () =>
-      frames.some((f) => f.includes(chart.id) && f.includes('"series":"forecast (newest)"') && /"series":"actual"/.test(f));
+      frames.some(
+        (f) => f.includes(chart.id) && f.includes('"series":"forecast (newest)"') && /"series":"actual"/.test(f),
+      );
     const until = Date.now() + left;
     while (!hasForecast() && Date.now() < until) await page.waitForTimeout(500);
-    assert.ok(hasForecast(), `no forecast points reached the dashboard chart within ${Math.round(FIRST_FORECAST_MS / 1000)} s of the start`);
+    assert.ok(
+      hasForecast(),
+      `no forecast points reached the dashboard chart within ${Math.round(FIRST_FORECAST_MS / 1000)} s of the start`,
+    );
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(0);
     console.log(`      first forecast on the dashboard ${seconds} s after npm start (3 epochs on 600 h of history)`);
     // The chart is drawn, and the heat map SVG from the inspector is in the page.

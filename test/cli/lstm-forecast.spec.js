@@ -8,7 +8,10 @@ const { spawnSync } = require('node:child_process');
 const BIN = path.join(__dirname, '..', '..', 'nodes', 'cli', 'lstm-forecast.js');
 
 function run(args) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, LSTM_FORECAST_BACKEND: 'cpu' } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, LSTM_FORECAST_BACKEND: 'cpu' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -22,7 +25,9 @@ describe('cli: lstm-forecast evaluate', function () {
     const lines = ['time,temperature,humidity'];
     for (let i = 0; i < 80; i++) {
       const t = new Date(Date.UTC(2024, 0, 1, i)).toISOString();
-      lines.push(`${t},${(20 + 3 * Math.sin((2 * Math.PI * i) / 6) + 0.01 * i).toFixed(3)},${(50 + (i % 7)).toFixed(1)}`);
+      lines.push(
+        `${t},${(20 + 3 * Math.sin((2 * Math.PI * i) / 6) + 0.01 * i).toFixed(3)},${(50 + (i % 7)).toFixed(1)}`,
+      );
     }
     good = path.join(dir, 'good.csv');
     fs.writeFileSync(good, lines.join('\r\n') + '\r\n');
@@ -36,10 +41,38 @@ describe('cli: lstm-forecast evaluate', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const base = (csv) => ['evaluate', '--csv', csv, '--target', 'temperature', '--window', '8', '--horizon', '3', '--season', '6', '--units', '4', '--epochs', '2'];
+  const base = (csv) => [
+    'evaluate',
+    '--csv',
+    csv,
+    '--target',
+    'temperature',
+    '--window',
+    '8',
+    '--horizon',
+    '3',
+    '--season',
+    '6',
+    '--units',
+    '4',
+    '--epochs',
+    '2',
+  ];
 
   it('trains a tiny model and prints one JSON document', function () {
-    const r = run([...base(good), '--features', 'humidity', '--time', 'time', '--seeds', '2', '--stride', '2', '--json', '--quiet']);
+    const r = run([
+      ...base(good),
+      '--features',
+      'humidity',
+      '--time',
+      'time',
+      '--seeds',
+      '2',
+      '--stride',
+      '2',
+      '--json',
+      '--quiet',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
     assert.equal(j.command, 'evaluate');
@@ -50,8 +83,12 @@ describe('cli: lstm-forecast evaluate', function () {
     assert.equal(j.models.length, 1);
     const m = j.models[0];
     assert.equal(m.label, 'lstm');
-    assert.deepEqual(m.runs.map((x) => x.seed), [0, 1]);
-    for (const k of ['mae', 'rmse', 'mase', 'trainSeconds']) assert.ok(Number.isFinite(m[k].mean) && Number.isFinite(m[k].std), k);
+    assert.deepEqual(
+      m.runs.map((x) => x.seed),
+      [0, 1],
+    );
+    for (const k of ['mae', 'rmse', 'mase', 'trainSeconds'])
+      assert.ok(Number.isFinite(m[k].mean) && Number.isFinite(m[k].std), k);
     assert.equal(m.maeByStep.length, 3);
     assert.ok(m.runs.every((x) => x.epochs >= 1 && x.epochs <= 2));
     assert.equal(j.baselines.lastValue.maeByStep.length, 3);
@@ -75,7 +112,10 @@ describe('cli: lstm-forecast evaluate', function () {
   it('exits 1 when a split has too few rows', function () {
     const r = run([...base(path.join(dir, 'short.csv')), '--seeds', '1']);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /too few rows: the train part has 10 of 14 rows, needs at least 11 \(window 8 \+ horizon 3\)/);
+    assert.match(
+      r.stderr,
+      /too few rows: the train part has 10 of 14 rows, needs at least 11 \(window 8 \+ horizon 3\)/,
+    );
   });
 
   it('exits 1 on a non-numeric cell, naming row and column', function () {

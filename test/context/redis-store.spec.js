@@ -55,7 +55,10 @@ function within(ms, promise, what) {
 const ARTIFACT = {
   format: 'lstm-forecast/1',
   version: 7,
-  topology: { class_name: 'Sequential', config: { layers: [{ class_name: 'LSTM', config: { units: 4, return_sequences: false } }] } },
+  topology: {
+    class_name: 'Sequential',
+    config: { layers: [{ class_name: 'LSTM', config: { units: 4, return_sequences: false } }] },
+  },
   weights: [{ name: 'lstm/kernel', shape: [2, 16], data: [0.125, -0.5, 1e-7, 3.0000000000000004] }],
   scaler: { mean: [21.5, 48.25], std: [1.5, 2], features: ['temp', 'hum'] },
   window: { length: 48, horizon: 6, stride: 1 },
@@ -100,13 +103,14 @@ describe('Redis context store', function () {
     it('exports a function of the config that returns open/close/get/set/keys/delete/clean', async function () {
       assert.strictEqual(typeof redisStore, 'function');
       const store = redisStore({ url: server.url, settings: { userDir: '/x' } }); // Node-RED adds settings
-      for (const m of ['open', 'close', 'get', 'set', 'keys', 'delete', 'clean']) assert.strictEqual(typeof store[m], 'function', m);
+      for (const m of ['open', 'close', 'get', 'set', 'keys', 'delete', 'clean'])
+        assert.strictEqual(typeof store[m], 'function', m);
       assert.ok(store.open() instanceof Promise);
       await store.close();
       assert.ok(Object.prototype.hasOwnProperty.call(redisStore, 'toString'), 'Node-RED logs module=<toString()>');
     });
 
-    it('answers like Node-RED\'s memory store for the same operations (nested keys, key arrays, deletes)', async function () {
+    it("answers like Node-RED's memory store for the same operations (nested keys, key arrays, deletes)", async function () {
       const redis = await open({ prefix: uniquePrefix('conformance') });
       const memory = memoryStore({});
       const scope = 'node1:flow1';
@@ -118,7 +122,7 @@ describe('Redis context store', function () {
         ['set', 'c[2]', true], // creates an array
         ['get', 'b.x'],
         ['get', 'b.y'],
-        ['get', "b['y'][\"z\"]"],
+        ['get', 'b[\'y\']["z"]'],
         ['get', ['a', 'b.x[1]', 'missing', 'missing.deep', 'a.below.number']],
         ['set', ['d', 'e', 'f'], [1, 2]], // f gets null
         ['set', ['g', 'g.h'], [{}, 5]],
@@ -153,7 +157,7 @@ describe('Redis context store', function () {
       assert.strictEqual((await get(redis, scope, 'model.scaler.mean'))[0], 22);
     });
 
-    it('keeps scopes apart and lists a scope\'s top-level keys', async function () {
+    it("keeps scopes apart and lists a scope's top-level keys", async function () {
       const store = await open({ prefix: uniquePrefix('keys') });
       await set(store, 'global', ['g1', 'g2'], ['x', 'y']);
       await set(store, 'flow1', 'f.nested', 1);
@@ -218,7 +222,7 @@ describe('Redis context store', function () {
       await raw.del(lookalike);
     });
 
-    it('clean never deletes keys it did not write: other applications\' keys under the same prefix', async function () {
+    it("clean never deletes keys it did not write: other applications' keys under the same prefix", async function () {
       const prefix = uniquePrefix('foreignkeys');
       const store = await open({ prefix });
       await raw.hset(`${prefix}sessions`, 'abc', '{"user":"x"}'); // e.g. an HTTP session store sharing nodered:
@@ -230,31 +234,30 @@ describe('Redis context store', function () {
       assert.strictEqual(await raw.exists(`${prefix}flowGone`), 0, 'its own undeployed flow scope is gone');
     });
 
-    it('clean leaves the flows of another instance sharing the prefix, and a flow both use until both dropped it',
-      async function () {
-        const prefix = uniquePrefix('instances');
-        const a = await open({ prefix, instance: 'node-red-a' });
-        const b = await open({ prefix, instance: 'node-red-b' });
-        await set(a, 'flowA', 'k', 'a');
-        await set(a, 'nodeA:flowA', 'k', 'a');
-        await set(b, 'flowB', 'k', 'b');
-        await set(b, 'nodeB:flowB', 'k', 'b');
-        await set(a, 'shared', 'k', 'a');
-        await set(b, 'shared', 'k2', 'b');
-        await a.clean(['flowA', 'nodeA']); // a deploys its flows: b's are not a's to delete
-        assert.strictEqual(await get(b, 'flowB', 'k'), 'b');
-        assert.strictEqual(await get(b, 'nodeB:flowB', 'k'), 'b');
-        assert.strictEqual(await get(a, 'flowA', 'k'), 'a');
-        await a.clean([]); // a drops everything
-        assert.strictEqual(await get(a, 'flowA', 'k'), undefined);
-        assert.strictEqual(await get(a, 'nodeA:flowA', 'k'), undefined);
-        assert.deepStrictEqual(await keys(a, 'shared'), ['k', 'k2'], 'b still uses the shared flow');
-        await b.clean([]);
-        assert.deepStrictEqual(await keys(b, 'shared'), [], 'gone once no instance uses it');
-        assert.deepStrictEqual(await keys(b, 'flowB'), []);
-      });
+    it('clean leaves the flows of another instance sharing the prefix, and a flow both use until both dropped it', async function () {
+      const prefix = uniquePrefix('instances');
+      const a = await open({ prefix, instance: 'node-red-a' });
+      const b = await open({ prefix, instance: 'node-red-b' });
+      await set(a, 'flowA', 'k', 'a');
+      await set(a, 'nodeA:flowA', 'k', 'a');
+      await set(b, 'flowB', 'k', 'b');
+      await set(b, 'nodeB:flowB', 'k', 'b');
+      await set(a, 'shared', 'k', 'a');
+      await set(b, 'shared', 'k2', 'b');
+      await a.clean(['flowA', 'nodeA']); // a deploys its flows: b's are not a's to delete
+      assert.strictEqual(await get(b, 'flowB', 'k'), 'b');
+      assert.strictEqual(await get(b, 'nodeB:flowB', 'k'), 'b');
+      assert.strictEqual(await get(a, 'flowA', 'k'), 'a');
+      await a.clean([]); // a drops everything
+      assert.strictEqual(await get(a, 'flowA', 'k'), undefined);
+      assert.strictEqual(await get(a, 'nodeA:flowA', 'k'), undefined);
+      assert.deepStrictEqual(await keys(a, 'shared'), ['k', 'k2'], 'b still uses the shared flow');
+      await b.clean([]);
+      assert.deepStrictEqual(await keys(b, 'shared'), [], 'gone once no instance uses it');
+      assert.deepStrictEqual(await keys(b, 'flowB'), []);
+    });
 
-    it('clean by a store whose prefix contains another store\'s prefix leaves that store alone', async function () {
+    it("clean by a store whose prefix contains another store's prefix leaves that store alone", async function () {
       const outer = uniquePrefix('nested');
       const inner = `${outer}b:`;
       const a = await open({ prefix: outer });
@@ -310,38 +313,37 @@ describe('Redis context store', function () {
     });
   });
 
-  describe('compare-and-set on a model\'s version (setIfVersion)', function () {
+  describe("compare-and-set on a model's version (setIfVersion)", function () {
     const setIfVersion = (store, scope, key, value, expected) =>
       call((cb) => store.setIfVersion(scope, key, value, expected, cb));
     const model = (version, by) => ({ ...ARTIFACT, version, trainedBy: by });
 
-    it('of two writers on two connections storing over the same version, exactly one wins; the other is told why',
-      async function () {
-        const prefix = uniquePrefix('cas');
-        const a = await open({ prefix, instance: 'a' });
-        const b = await open({ prefix, instance: 'b' });
-        await setIfVersion(a, 'flow1', 'shared', model(7, 'seed'), null);
-        for (let round = 0; round < 10; round++) {
-          const current = 7 + round;
-          const results = await Promise.allSettled([
-            setIfVersion(a, 'flow1', 'shared', model(current + 1, 'a'), current),
-            setIfVersion(b, 'flow1', 'shared', model(current + 1, 'b'), current),
-          ]);
-          const won = results.filter((r) => r.status === 'fulfilled');
-          const lost = results.filter((r) => r.status === 'rejected');
-          assert.strictEqual(won.length, 1, `round ${round}: ${JSON.stringify(results.map((r) => r.status))}`);
-          const err = lost[0].reason;
-          assert.strictEqual(err.code, 'CONFLICT', err.message);
-          const why = new RegExp(`'shared'.*expected version ${current}.*stored version is ${current + 1}`);
-          assert.match(err.message, why);
-          assert.strictEqual(err.expectedVersion, current);
-          assert.strictEqual(err.storedVersion, current + 1);
-          const winner = results[0].status === 'fulfilled' ? 'a' : 'b';
-          const stored = await get(a, 'flow1', 'shared');
-          assert.strictEqual(stored.version, current + 1);
-          assert.strictEqual(stored.trainedBy, winner, 'the loser did not overwrite the winner');
-        }
-      });
+    it('of two writers on two connections storing over the same version, exactly one wins; the other is told why', async function () {
+      const prefix = uniquePrefix('cas');
+      const a = await open({ prefix, instance: 'a' });
+      const b = await open({ prefix, instance: 'b' });
+      await setIfVersion(a, 'flow1', 'shared', model(7, 'seed'), null);
+      for (let round = 0; round < 10; round++) {
+        const current = 7 + round;
+        const results = await Promise.allSettled([
+          setIfVersion(a, 'flow1', 'shared', model(current + 1, 'a'), current),
+          setIfVersion(b, 'flow1', 'shared', model(current + 1, 'b'), current),
+        ]);
+        const won = results.filter((r) => r.status === 'fulfilled');
+        const lost = results.filter((r) => r.status === 'rejected');
+        assert.strictEqual(won.length, 1, `round ${round}: ${JSON.stringify(results.map((r) => r.status))}`);
+        const err = lost[0].reason;
+        assert.strictEqual(err.code, 'CONFLICT', err.message);
+        const why = new RegExp(`'shared'.*expected version ${current}.*stored version is ${current + 1}`);
+        assert.match(err.message, why);
+        assert.strictEqual(err.expectedVersion, current);
+        assert.strictEqual(err.storedVersion, current + 1);
+        const winner = results[0].status === 'fulfilled' ? 'a' : 'b';
+        const stored = await get(a, 'flow1', 'shared');
+        assert.strictEqual(stored.version, current + 1);
+        assert.strictEqual(stored.trainedBy, winner, 'the loser did not overwrite the winner');
+      }
+    });
 
     it('null as the expected version means "not stored yet"; a stale one never overwrites', async function () {
       const store = await open({ prefix: uniquePrefix('cas-null') });
@@ -355,7 +357,10 @@ describe('Redis context store', function () {
       await set(store, 'global', 'plain', { noVersion: true });
       await rejectsWith(setIfVersion(store, 'global', 'plain', model(1, 'x'), 0), 'CONFLICT', /has no version/);
       await rejectsWith(setIfVersion(store, 'global', 'm.nested', 1, 5), 'INVALID_EXPR', /top-level key/);
-      assert.throws(() => store.setIfVersion('global', 'm', model(6, 'x'), 5), (err) => err.code === 'BAD_CALLBACK');
+      assert.throws(
+        () => store.setIfVersion('global', 'm', model(6, 'x'), 5),
+        (err) => err.code === 'BAD_CALLBACK',
+      );
       await rejectsWith(setIfVersion(store, 'global', 'm', model(6, 'x'), { v: 5 }), 'BAD_ARGUMENT');
       assert.ok(redisStore.openStores().includes(store), 'nodes find the open store to call setIfVersion on');
       await store.close();
@@ -364,11 +369,20 @@ describe('Redis context store', function () {
   });
 
   describe('errors', function () {
-    it('refuses synchronous get and keys with an explanation, as Node-RED\'s file store without cache does', async function () {
+    it("refuses synchronous get and keys with an explanation, as Node-RED's file store without cache does", async function () {
       const store = await open({ prefix: uniquePrefix('sync') });
-      assert.throws(() => store.get('flow1', 'model'), (err) => err.code === 'SYNC_ACCESS' && /needs a callback/.test(err.message));
-      assert.throws(() => store.keys('flow1'), (err) => err.code === 'SYNC_ACCESS');
-      assert.throws(() => store.set('flow1', 'bad key', 1), (err) => err.code === 'INVALID_EXPR');
+      assert.throws(
+        () => store.get('flow1', 'model'),
+        (err) => err.code === 'SYNC_ACCESS' && /needs a callback/.test(err.message),
+      );
+      assert.throws(
+        () => store.keys('flow1'),
+        (err) => err.code === 'SYNC_ACCESS',
+      );
+      assert.throws(
+        () => store.set('flow1', 'bad key', 1),
+        (err) => err.code === 'INVALID_EXPR',
+      );
     });
 
     it('calls back with NOT_SERIALISABLE for values that are not JSON, and writes nothing', async function () {
@@ -376,7 +390,11 @@ describe('Redis context store', function () {
       const circular = { name: 'c' };
       circular.self = circular;
       await rejectsWith(set(store, 'flow1', 'c', circular), 'NOT_SERIALISABLE', /'c'.*JSON/);
-      await rejectsWith(set(store, 'flow1', 'f', () => 1), 'NOT_SERIALISABLE', /expected a JSON value, got a function/);
+      await rejectsWith(
+        set(store, 'flow1', 'f', () => 1),
+        'NOT_SERIALISABLE',
+        /expected a JSON value, got a function/,
+      );
       await rejectsWith(set(store, 'flow1', 'n', 10n), 'NOT_SERIALISABLE');
       assert.deepStrictEqual(await keys(store, 'flow1'), []);
     });
@@ -407,7 +425,11 @@ describe('Redis context store', function () {
     });
 
     it('refuses a bad config when Node-RED loads the store', function () {
-      const bad = (config, pattern) => assert.throws(() => redisStore(config), (err) => err.code === 'BAD_CONFIG' && pattern.test(err.message));
+      const bad = (config, pattern) =>
+        assert.throws(
+          () => redisStore(config),
+          (err) => err.code === 'BAD_CONFIG' && pattern.test(err.message),
+        );
       bad({ hots: 'x' }, /unknown option hots/);
       bad({ prefix: '' }, /prefix must be a non-empty string/);
       bad({ url: 'http://127.0.0.1' }, /url must start with redis:\/\//);
@@ -455,7 +477,10 @@ describe('Redis context store', function () {
             for (const secret of secrets) assert.ok(!text.includes(secret), `'${secret}' shown in: ${text}`);
           }
         }
-        assert.ok(texts.some((t) => /\*\*\*/.test(t)), 'the password is masked, not just left out silently');
+        assert.ok(
+          texts.some((t) => /\*\*\*/.test(t)),
+          'the password is masked, not just left out silently',
+        );
       } finally {
         console.warn = warn;
       }
@@ -488,8 +513,14 @@ describe('Redis context store', function () {
         store.set('global', 'fire', 'forget'); // no callback: a warning, no throw, no unhandled rejection
         await new Promise((r) => setTimeout(r, 50));
         await store.close();
-        assert.ok(warnings.some((w) => /unreachable/.test(w)), warnings.join('\n'));
-        assert.ok(warnings.some((w) => /set of 'fire' in scope global failed/.test(w)), warnings.join('\n'));
+        assert.ok(
+          warnings.some((w) => /unreachable/.test(w)),
+          warnings.join('\n'),
+        );
+        assert.ok(
+          warnings.some((w) => /set of 'fire' in scope global failed/.test(w)),
+          warnings.join('\n'),
+        );
       } finally {
         console.warn = warn;
       }
@@ -506,13 +537,25 @@ describe('Redis context store', function () {
         await set(store, 'global', 'k', 1);
         await own.stop();
         await eventually(
-          () => get(store, 'global', 'k').then(() => false, (err) => err.code === 'REDIS_UNAVAILABLE'),
+          () =>
+            get(store, 'global', 'k').then(
+              () => false,
+              (err) => err.code === 'REDIS_UNAVAILABLE',
+            ),
           5000,
           'REDIS_UNAVAILABLE once the server stopped',
         );
         const again = await startRedisServer(own.port);
         try {
-          await eventually(() => set(store, 'global', 'k', 2).then(() => true, () => false), 10000, 'a set once the server is back');
+          await eventually(
+            () =>
+              set(store, 'global', 'k', 2).then(
+                () => true,
+                () => false,
+              ),
+            10000,
+            'a set once the server is back',
+          );
           assert.strictEqual(await get(store, 'global', 'k'), 2);
         } finally {
           await store.close();
@@ -548,7 +591,14 @@ describe('Redis context store', function () {
       await set(store, 'global', 'k', 1);
       own.pause();
       let started = Date.now();
-      const err = await within(9000, get(store, 'global', 'k').then(() => null, (e) => e), 'get on a paused server');
+      const err = await within(
+        9000,
+        get(store, 'global', 'k').then(
+          () => null,
+          (e) => e,
+        ),
+        'get on a paused server',
+      );
       const waited = Date.now() - started;
       assert.ok(err, 'get must fail');
       assert.strictEqual(err.code, 'REDIS_TIMEOUT', err.message);
@@ -556,7 +606,10 @@ describe('Redis context store', function () {
       assert.ok(waited >= 4500 && waited < 7000, `failed after ${waited} ms`);
 
       // An operation still waiting when Node-RED shuts down must not hold up close().
-      const pending = get(store, 'global', 'k').then(() => null, (e) => e);
+      const pending = get(store, 'global', 'k').then(
+        () => null,
+        (e) => e,
+      );
       started = Date.now();
       await within(5000, store.close(), 'close() on a paused server');
       assert.ok(Date.now() - started < 3500, `close took ${Date.now() - started} ms`);
@@ -595,7 +648,15 @@ describe('Redis context store', function () {
       } finally {
         own.resume();
       }
-      await eventually(() => set(store, 'global', 'k', 1).then(() => true, () => false), 10000, 'a set once resumed');
+      await eventually(
+        () =>
+          set(store, 'global', 'k', 1).then(
+            () => true,
+            () => false,
+          ),
+        10000,
+        'a set once resumed',
+      );
       assert.strictEqual(await get(store, 'global', 'k'), 1);
     });
 
@@ -653,7 +714,13 @@ describe('Redis context store', function () {
           return;`,
         wires: [['read']],
       },
-      { id: 'syncReader', type: 'function', z: FLOW, func: `msg.payload = flow.get('model', 'redis'); return msg;`, wires: [['read']] },
+      {
+        id: 'syncReader',
+        type: 'function',
+        z: FLOW,
+        func: `msg.payload = flow.get('model', 'redis'); return msg;`,
+        wires: [['read']],
+      },
       { id: 'wrote', type: 'helper', z: FLOW },
       { id: 'read', type: 'helper', z: FLOW },
     ];
@@ -667,7 +734,7 @@ describe('Redis context store', function () {
       await stopRuntime();
     });
 
-    it('a function node\'s flow.set(..., \'redis\') is read by another store instance and by a second Node-RED process', async function () {
+    it("a function node's flow.set(..., 'redis') is read by another store instance and by a second Node-RED process", async function () {
       const wrote = nextMessage(helper.getNode('wrote'));
       helper.getNode('writer').receive({ payload: ARTIFACT });
       await wrote;

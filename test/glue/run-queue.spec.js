@@ -34,17 +34,24 @@ describe('core: run queue', function () {
     assert.strictEqual(q.busy, false);
   });
   it('rejects overlapping requests with BUSY and keeps running after a failure', async function () {
-    const q = new RunQueue('reject', {
-      run: async (r) => {
-        await new Promise((res) => setTimeout(res, 10));
-        if (r === 'bad') throw new Error('boom');
+    const q = new RunQueue(
+      'reject',
+      {
+        run: async (r) => {
+          await new Promise((res) => setTimeout(res, 10));
+          if (r === 'bad') throw new Error('boom');
+        },
+        failed: (r, e) => failures.push(`${r}: ${e.message}`),
+        dropped: () => assert.fail('nothing is queued with reject'),
       },
-      failed: (r, e) => (failures.push(`${r}: ${e.message}`)),
-      dropped: () => assert.fail('nothing is queued with reject'),
-    }, 'training of m');
+      'training of m',
+    );
     const failures = [];
     q.submit('bad');
-    assert.throws(() => q.submit('b'), (e) => e.code === 'BUSY' && /training of m is already running; request rejected/.test(e.message));
+    assert.throws(
+      () => q.submit('b'),
+      (e) => e.code === 'BUSY' && /training of m is already running; request rejected/.test(e.message),
+    );
     await new Promise((r) => setTimeout(r, 30));
     assert.deepStrictEqual(failures, ['bad: boom']);
     q.submit('ok');

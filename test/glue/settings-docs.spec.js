@@ -30,7 +30,13 @@ function editorDefinition(node) {
   const html = fs.readFileSync(path.join(ROOT, 'nodes', `${node}.html`), 'utf8');
   const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)[1];
   let def;
-  const RED = { nodes: { registerType: (type, d) => { if (type === node) def = d; } } };
+  const RED = {
+    nodes: {
+      registerType: (type, d) => {
+        if (type === node) def = d;
+      },
+    },
+  };
   vm.runInNewContext(script, { RED, $: () => ({}) });
   assert.ok(def, `${node}.html registers ${node}`);
   return def;
@@ -60,18 +66,31 @@ describe('glue: settings written from the declarations', function () {
         assert.strictEqual(d.validate(d.value, { label: prop }), true, `${prop} accepts its default`);
         const bad = outOfBounds(s);
         if (bad === undefined) continue;
-        assert.strictEqual(d.validate(bad, { label: prop }), `${prop} must be ${expectation(s)}`, `${prop} refuses ${bad}`);
+        assert.strictEqual(
+          d.validate(bad, { label: prop }),
+          `${prop} must be ${expectation(s)}`,
+          `${prop} refuses ${bad}`,
+        );
         assert.strictEqual(d.validate(bad), false, `${prop} refuses ${bad} (editor without messages)`);
       }
       if (node === 'lstm-train') {
-        assert.strictEqual(def.defaults.units.validate('2.5', { label: 'units' }), 'units must be an integer from 1 to 1024');
-        assert.strictEqual(def.defaults.learningRate.validate('0', { label: 'lr' }), 'lr must be a number between 0 and 1 (exclusive)');
+        assert.strictEqual(
+          def.defaults.units.validate('2.5', { label: 'units' }),
+          'units must be an integer from 1 to 1024',
+        );
+        assert.strictEqual(
+          def.defaults.learningRate.validate('0', { label: 'lr' }),
+          'lr must be a number between 0 and 1 (exclusive)',
+        );
       }
     });
 
     it(`${node}: the README's table lists every declared setting with its default`, function () {
       const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-      const block = readme.slice(readme.indexOf(`<!-- generated:${node} -->`), readme.indexOf(`<!-- end generated:${node} -->`));
+      const block = readme.slice(
+        readme.indexOf(`<!-- generated:${node} -->`),
+        readme.indexOf(`<!-- end generated:${node} -->`),
+      );
       const rows = block.split('\n').filter((l) => /^\| `/.test(l));
       assert.strictEqual(rows.length, entries.length, `one row per setting in the ${node} table`);
       entries.forEach(([key, s], i) => {

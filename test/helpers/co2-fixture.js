@@ -6,7 +6,12 @@ const path = require('path');
 
 function co2Series() {
   const file = path.join(__dirname, '..', '..', 'node_modules', 'vega-datasets', 'data', 'co2-concentration.csv');
-  const rows = fs.readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  const rows = fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
   const start = rows.findIndex((r) => r[0] === '1964-05-01');
   if (start < 0) throw new Error('1964-05-01 not found in co2-concentration.csv');
   const out = [];

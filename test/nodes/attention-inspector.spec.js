@@ -4,13 +4,40 @@
 const assert = require('assert');
 const { helper, startRuntime, stopRuntime, nextMessage, expectError, lastStatus } = require('../helpers/runtime');
 const { co2Series } = require('../helpers/co2-fixture');
-const nodes = ['sequence-windower', 'lstm-train', 'lstm-predict', 'attention-inspector'].map((n) => require(`../../nodes/${n}.js`));
+const nodes = ['sequence-windower', 'lstm-train', 'lstm-predict', 'attention-inspector'].map((n) =>
+  require(`../../nodes/${n}.js`),
+);
 
 const L = 24;
 const flow = [
   { id: 'tab', type: 'tab', label: 'gca' },
-  { id: 'hist', type: 'sequence-windower', mode: 'batch', window: L, horizon: 6, stride: 2, features: 'co2', target: 'co2', timeField: 'date', wires: [['pred'], ['train']] },
-  { id: 'train', type: 'lstm-train', model: 'co2gca', modelType: 'gca', units: 6, attentionUnits: 4, iterations: 2, epochs: 3, patience: 3, batchSize: 32, learningRate: 0.01, season: 12, wires: [['report'], []] },
+  {
+    id: 'hist',
+    type: 'sequence-windower',
+    mode: 'batch',
+    window: L,
+    horizon: 6,
+    stride: 2,
+    features: 'co2',
+    target: 'co2',
+    timeField: 'date',
+    wires: [['pred'], ['train']],
+  },
+  {
+    id: 'train',
+    type: 'lstm-train',
+    model: 'co2gca',
+    modelType: 'gca',
+    units: 6,
+    attentionUnits: 4,
+    iterations: 2,
+    epochs: 3,
+    patience: 3,
+    batchSize: 32,
+    learningRate: 0.01,
+    season: 12,
+    wires: [['report'], []],
+  },
   { id: 'report', type: 'helper' },
   { id: 'pred', type: 'lstm-predict', model: 'co2gca', wires: [['insp']] },
   { id: 'insp', type: 'attention-inspector', topK: 4, wires: [['nums'], ['chart'], ['svg']] },
@@ -76,7 +103,10 @@ describe('attention-inspector node', function () {
   it('rejects a forecast without attention and a payload that is not a forecast', async function () {
     const insp = helper.getNode('insp');
     let err = await expectError(insp, { payload: { model: 'plain', forecast: [1, 2], timestamps: [1, 2] } });
-    assert.match(String(err), /expected a forecast with attention weights .*got a forecast of model 'plain' without attention/);
+    assert.match(
+      String(err),
+      /expected a forecast with attention weights .*got a forecast of model 'plain' without attention/,
+    );
     assert.strictEqual(lastStatus(insp).fill, 'red');
     err = await expectError(insp, { payload: 42 });
     assert.match(String(err), /expected msg.payload to be one forecast from lstm-predict .*got 42/);
@@ -89,7 +119,10 @@ describe('attention-inspector node', function () {
       await stopRuntime();
     });
     it('refuses to start on a bad topK or title, listing both, with a red status', async function () {
-      const bad = [{ id: 'tab2', type: 'tab' }, { id: 'bad', z: 'tab2', type: 'attention-inspector', topK: '0', title: 'x'.repeat(300), wires: [[], [], []] }];
+      const bad = [
+        { id: 'tab2', type: 'tab' },
+        { id: 'bad', z: 'tab2', type: 'attention-inspector', topK: '0', title: 'x'.repeat(300), wires: [[], [], []] },
+      ];
       await startRuntime(nodes, bad);
       const n = helper.getNode('bad');
       await new Promise((r) => setTimeout(r, 50)); // the refusal's own error is logged first
@@ -97,7 +130,10 @@ describe('attention-inspector node', function () {
       assert.strictEqual(st.fill, 'red');
       assert.match(st.text, /invalid attention-inspector config/);
       const err = await expectError(n, { payload: 42 });
-      assert.match(String(err), /node not started: invalid attention-inspector config: topK must be an integer from 1 to 100, got 0; title must be a text of at most 200 characters/);
+      assert.match(
+        String(err),
+        /node not started: invalid attention-inspector config: topK must be an integer from 1 to 100, got 0; title must be a text of at most 200 characters/,
+      );
     });
   });
 });

@@ -10,7 +10,10 @@ const { helper, startRuntime, stopRuntime, lastStatus } = require('../helpers/ru
 
 const root = path.join(__dirname, '../..');
 const pkg = require(path.join(root, 'package.json'));
-const ours = Object.entries(pkg['node-red'].nodes).map(([type, file]) => ({ type, mod: require(path.join(root, file)) }));
+const ours = Object.entries(pkg['node-red'].nodes).map(([type, file]) => ({
+  type,
+  mod: require(path.join(root, file)),
+}));
 const coreDir = path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core');
 const core = {
   inject: 'common/20-inject.js',
@@ -38,14 +41,18 @@ describe('example flows', function () {
 
   it('every node type of the pack appears in an example', function () {
     const used = new Set();
-    for (const f of examples) for (const n of JSON.parse(fs.readFileSync(path.join(root, 'examples', f), 'utf8'))) used.add(n.type);
+    for (const f of examples)
+      for (const n of JSON.parse(fs.readFileSync(path.join(root, 'examples', f), 'utf8'))) used.add(n.type);
     for (const { type } of ours) assert.ok(used.has(type), `${type} is in no example flow`);
   });
 
   for (const file of examples) {
     it(`${file} loads and its pack nodes start cleanly`, async function () {
       const raw = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8'));
-      assert.ok(raw.some((n) => n.type === 'comment'), 'the example explains itself with a comment node');
+      assert.ok(
+        raw.some((n) => n.type === 'comment'),
+        'the example explains itself with a comment node',
+      );
       const ourTypes = new Set(ours.map((o) => o.type));
       const flow = [];
       const modules = new Set(ours.map((o) => o.mod));

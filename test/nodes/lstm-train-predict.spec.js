@@ -9,7 +9,15 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { helper, startRuntime, stopRuntime, nextMessage, expectError, collect, lastStatus } = require('../helpers/runtime');
+const {
+  helper,
+  startRuntime,
+  stopRuntime,
+  nextMessage,
+  expectError,
+  collect,
+  lastStatus,
+} = require('../helpers/runtime');
 const { co2Series } = require('../helpers/co2-fixture');
 
 const paths = {
@@ -57,10 +65,14 @@ async function count(list, n, timeoutMs = 30000) {
 
 /** Reads a context value through the callback API (any store). */
 function ctxGet(node, key, store) {
-  return new Promise((resolve, reject) => node.context().flow.get(key, store, (err, v) => (err ? reject(err) : resolve(v))));
+  return new Promise((resolve, reject) =>
+    node.context().flow.get(key, store, (err, v) => (err ? reject(err) : resolve(v))),
+  );
 }
 function ctxSet(node, key, value, store) {
-  return new Promise((resolve, reject) => node.context().flow.set(key, value, store, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    node.context().flow.set(key, value, store, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 /**
@@ -94,13 +106,44 @@ const id = (x) => `${x}${run}`;
  * second windower for held-out rows -> lstm-predict -> helper.
  */
 function pipeline({ train = {}, predict = {}, windower = {} } = {}) {
-  const w = { type: 'sequence-windower', z: 'f1', mode: 'batch', window: 24, horizon: 6, stride: 1, features: 'co2', target: 'co2', timeField: 'date', ...windower };
+  const w = {
+    type: 'sequence-windower',
+    z: 'f1',
+    mode: 'batch',
+    window: 24,
+    horizon: 6,
+    stride: 1,
+    features: 'co2',
+    target: 'co2',
+    timeField: 'date',
+    ...windower,
+  };
   return [
     { id: 'f1', type: 'tab', label: 'forecast' },
     { id: id('w'), name: 'history', ...w, wires: [[], [id('t')]] },
-    { id: id('t'), type: 'lstm-train', z: 'f1', model: 'co2', scope: 'flow', store: '', ...small, ...train, wires: [['report'], ['progress']] },
+    {
+      id: id('t'),
+      type: 'lstm-train',
+      z: 'f1',
+      model: 'co2',
+      scope: 'flow',
+      store: '',
+      ...small,
+      ...train,
+      wires: [['report'], ['progress']],
+    },
     { id: id('wh'), name: 'held out', ...w, wires: [[], [id('p'), 'held']] },
-    { id: id('p'), type: 'lstm-predict', z: 'f1', model: 'co2', scope: 'flow', store: '', output: 'forecast', ...predict, wires: [['fc']] },
+    {
+      id: id('p'),
+      type: 'lstm-predict',
+      z: 'f1',
+      model: 'co2',
+      scope: 'flow',
+      store: '',
+      output: 'forecast',
+      ...predict,
+      wires: [['fc']],
+    },
     { id: 'report', type: 'helper', z: 'f1' },
     { id: 'progress', type: 'helper', z: 'f1' },
     { id: 'held', type: 'helper', z: 'f1' },
@@ -130,7 +173,17 @@ async function smallArtifact() {
 /** A window message as the windower's first output sends it, from co2 rows. */
 function windowMsg(rs) {
   const timestamps = rs.map((r) => Date.parse(r.date + 'T00:00:00Z'));
-  return { type: 'window', series: 'co2', features: ['co2'], target: 'co2', window: rs.length, horizon: 0, step: 31 * 86400e3, inputs: rs.map((r) => [r.co2]), timestamps };
+  return {
+    type: 'window',
+    series: 'co2',
+    features: ['co2'],
+    target: 'co2',
+    window: rs.length,
+    horizon: 0,
+    step: 31 * 86400e3,
+    inputs: rs.map((r) => [r.co2]),
+    timestamps,
+  };
 }
 
 describe('lstm-train and lstm-predict nodes', function () {
@@ -140,7 +193,10 @@ describe('lstm-train and lstm-predict nodes', function () {
   });
 
   it('windows a real series, trains with a report and per-epoch progress, and beats the last value on held-out windows', async function () {
-    await startRuntime(modules, pipeline({ train: { units: 6, epochs: 6, patience: 6, batchSize: 64, learningRate: 0.01, season: 12 } }));
+    await startRuntime(
+      modules,
+      pipeline({ train: { units: 6, epochs: 6, patience: 6, batchSize: 64, learningRate: 0.01, season: 12 } }),
+    );
     const progress = collect(helper.getNode('progress'));
     const t0 = Date.now();
     const msg = await trainOn(trainRows, { site: 'mauna loa' });
@@ -149,18 +205,26 @@ describe('lstm-train and lstm-predict nodes', function () {
 
     // The report: validation metrics of the model and both baselines, epochs, backend.
     for (const k of ['model', 'lastValue', 'seasonalNaive']) {
-      for (const m of ['mae', 'rmse', 'mase']) assert.ok(Number.isFinite(r.validation[k][m]), `validation.${k}.${m} = ${r.validation[k][m]}`);
+      for (const m of ['mae', 'rmse', 'mase'])
+        assert.ok(Number.isFinite(r.validation[k][m]), `validation.${k}.${m} = ${r.validation[k][m]}`);
     }
     assert.ok(r.epochs >= 1 && r.epochs <= 6, `epochs ${r.epochs}`);
     assert.match(r.backend, /^(tensorflow|wasm|cpu)$/);
-    assert.strictEqual(r.trainWindows + r.valWindows, trainRows.length - 24 - 6 + 1, 'every labelled window of the history');
+    assert.strictEqual(
+      r.trainWindows + r.valWindows,
+      trainRows.length - 24 - 6 + 1,
+      'every labelled window of the history',
+    );
     assert.strictEqual(msg.site, 'mauna loa', 'other msg properties kept on the report');
     assert.strictEqual(msg.topic, 'co2');
     assert.deepStrictEqual({ name: msg.model.name, version: msg.model.version }, { name: 'co2', version: 1 });
     assert.strictEqual(msg.model.location, "flow context (store 'default')");
     const stored = await ctxGet(helper.getNode(id('t')), 'co2');
     assert.strictEqual(stored.id, msg.model.id, 'the report names the stored artifact');
-    assert.ok(r.validation.model.mae < r.validation.lastValue.mae, `validation MAE ${r.validation.model.mae} vs last value ${r.validation.lastValue.mae}`);
+    assert.ok(
+      r.validation.model.mae < r.validation.lastValue.mae,
+      `validation MAE ${r.validation.model.mae} vs last value ${r.validation.lastValue.mae}`,
+    );
     const st = lastStatus(helper.getNode(id('t')));
     assert.strictEqual(st.fill, 'green');
     assert.match(st.text, /^v1: MASE /);
@@ -171,7 +235,13 @@ describe('lstm-train and lstm-predict nodes', function () {
       assert.strictEqual(p.progress.epoch, i + 1);
       assert.strictEqual(p.progress.model, 'co2');
       assert.strictEqual(p.site, 'mauna loa');
-      assert.deepStrictEqual(p.payload.map((q) => [q.x, q.series]), [[i + 1, 'loss'], [i + 1, 'validation loss']]);
+      assert.deepStrictEqual(
+        p.payload.map((q) => [q.x, q.series]),
+        [
+          [i + 1, 'loss'],
+          [i + 1, 'validation loss'],
+        ],
+      );
       assert.strictEqual(p.payload[0].y, p.progress.loss);
     });
     assert.ok(progress[progress.length - 1].progress.loss < progress[0].progress.loss, 'the training loss fell');
@@ -205,7 +275,9 @@ describe('lstm-train and lstm-predict nodes', function () {
     maeLast /= n;
     // The step is the median interval of monthly data: 28-31 days.
     assert.ok(MONTH_DAYS.includes(forecasts[0].step / 86400e3), `step ${forecasts[0].step}`);
-    console.log(`      held-out MAE (${forecasts.length} windows x 6): model ${maeModel.toFixed(3)} ppm, last value ${maeLast.toFixed(3)} ppm; trained in ${trainMs} ms on ${r.backend}, ${r.epochs} epochs`);
+    console.log(
+      `      held-out MAE (${forecasts.length} windows x 6): model ${maeModel.toFixed(3)} ppm, last value ${maeLast.toFixed(3)} ppm; trained in ${trainMs} ms on ${r.backend}, ${r.epochs} epochs`,
+    );
     assert.ok(maeModel < maeLast, `held-out MAE: model ${maeModel} vs last value ${maeLast}`);
     assert.match(lastStatus(helper.getNode(id('p'))).text, /^v1: 6 steps, [\d.]+ ms/);
   });
@@ -220,13 +292,21 @@ describe('lstm-train and lstm-predict nodes', function () {
     assert.strictEqual(m.tag, 'chart');
     assert.strictEqual(m.topic, 'co2 forecast');
     assert.strictEqual(m.forecast.forecast.length, 6);
-    assert.deepStrictEqual(m.payload, m.forecast.forecast.map((y, h) => ({ x: m.forecast.timestamps[h], y, series: 'co2 forecast' })));
+    assert.deepStrictEqual(
+      m.payload,
+      m.forecast.forecast.map((y, h) => ({ x: m.forecast.timestamps[h], y, series: 'co2 forecast' })),
+    );
     assert.strictEqual(m.forecast.origin, Date.parse(heldRows[23].date + 'T00:00:00Z'));
   });
 
   it('restores the model from a localfilesystem store after a restart and forecasts the same', async function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-ctx-'));
-    const settings = { contextStorage: { default: { module: 'memory' }, file: { module: 'localfilesystem', config: { dir, flushInterval: 1 } } } };
+    const settings = {
+      contextStorage: {
+        default: { module: 'memory' },
+        file: { module: 'localfilesystem', config: { dir, flushInterval: 1 } },
+      },
+    };
     const f = pipeline({ train: { store: 'file' }, predict: { store: 'file' } });
     try {
       await startRuntime(modules, f, settings);
@@ -241,7 +321,10 @@ describe('lstm-train and lstm-predict nodes', function () {
       for (const p of Object.values(paths)) delete require.cache[p];
       modules = load();
       const files = fs.readdirSync(path.join(dir, 'context'), { recursive: true });
-      assert.ok(files.some((x) => String(x).endsWith('.json')), 'context written to disk');
+      assert.ok(
+        files.some((x) => String(x).endsWith('.json')),
+        'context written to disk',
+      );
       await startRuntime(modules, f, settings);
       fc = nextMessage(helper.getNode('fc'));
       helper.getNode(id('p')).receive(win);
@@ -272,7 +355,10 @@ describe('lstm-train and lstm-predict nodes', function () {
     const st = await statusUntil(t, (s) => s.fill === 'yellow');
     assert.match(st.text, /^cancelled after \d+ s; model unchanged$/);
     const w = messagesOf(t, 'warn').slice(warned);
-    assert.ok(w.some((x) => /training of 'co2' cancelled; the stored model is unchanged/.test(x)), w.join('\n'));
+    assert.ok(
+      w.some((x) => /training of 'co2' cancelled; the stored model is unchanged/.test(x)),
+      w.join('\n'),
+    );
     const stored = await ctxGet(t, 'co2');
     assert.deepStrictEqual({ id: stored.id, version: stored.version }, { id: artifact.id, version: artifact.version });
     await sleep(200);
@@ -308,7 +394,11 @@ describe('lstm-train and lstm-predict nodes', function () {
       // The node is now reading the stored model (async) and has not started its worker yet.
       await stopRuntime();
       await sleep(3000);
-      assert.strictEqual(threads.live, 0, `${threads.live} training thread(s) still running 3 s after the close (${threads.started} started)`);
+      assert.strictEqual(
+        threads.live,
+        0,
+        `${threads.live} training thread(s) still running 3 s after the close (${threads.started} started)`,
+      );
     } finally {
       threads.restore();
     }
@@ -344,7 +434,10 @@ describe('lstm-train and lstm-predict nodes', function () {
     const dataset = await ds;
     await count(progress, 1);
     const err = await expectError(t, { payload: dataset.payload });
-    assert.match(String(err), /training of 'co2' is already running; request rejected \(overlap: reject\)\. Send msg.stop to cancel it\./);
+    assert.match(
+      String(err),
+      /training of 'co2' is already running; request rejected \(overlap: reject\)\. Send msg.stop to cancel it\./,
+    );
     assert.strictEqual(lastStatus(t).fill, 'red');
     assert.strictEqual(lastStatus(t).text, 'busy: rejected');
     t.receive({ stop: true });
@@ -362,7 +455,13 @@ describe('lstm-train and lstm-predict nodes', function () {
     t.receive({ payload: dataset, tag: 'c' });
     await count(reports, 2);
     await sleep(300);
-    assert.deepStrictEqual(reports.map((m) => [m.tag, m.model.version]), [[undefined, 1], ['c', 2]]);
+    assert.deepStrictEqual(
+      reports.map((m) => [m.tag, m.model.version]),
+      [
+        [undefined, 1],
+        ['c', 2],
+      ],
+    );
     assert.ok(messagesOf(t, 'warn').some((x) => /a queued training request was replaced by a newer one/.test(x)));
     const stored = await ctxGet(t, 'co2');
     assert.deepStrictEqual([stored.version, stored.id], [2, reports[1].model.id]);
@@ -370,13 +469,29 @@ describe('lstm-train and lstm-predict nodes', function () {
     t.receive({ payload: dataset, tag: 'd' });
     t.receive({ payload: dataset, tag: 'e' });
     await count(reports, 4);
-    assert.deepStrictEqual(reports.slice(2).map((m) => [m.tag, m.model.version]), [['d', 3], ['e', 4]]);
+    assert.deepStrictEqual(
+      reports.slice(2).map((m) => [m.tag, m.model.version]),
+      [
+        ['d', 3],
+        ['e', 4],
+      ],
+    );
   });
 
   it('collects streamed training windows; trains on msg.train and every N windows; refuses windows without targets', async function () {
     const flow = [
       { id: 'f1', type: 'tab', label: 'stream' },
-      { id: id('w'), type: 'sequence-windower', mode: 'stream', window: 12, horizon: 3, stride: 1, features: '', target: '', wires: [['fw'], [id('t')]] },
+      {
+        id: id('w'),
+        type: 'sequence-windower',
+        mode: 'stream',
+        window: 12,
+        horizon: 3,
+        stride: 1,
+        features: '',
+        target: '',
+        wires: [['fw'], [id('t')]],
+      },
       { id: id('t'), type: 'lstm-train', model: 'stream', ...small, wires: [['report'], ['progress']] },
       { id: id('t2'), type: 'lstm-train', model: 'auto', ...small, trainEvery: 20, wires: [['report2'], []] },
       { id: 'fw', type: 'helper' },
@@ -417,7 +532,10 @@ describe('lstm-train and lstm-predict nodes', function () {
     assert.strictEqual(auto[0].payload.trainWindows + auto[0].payload.valWindows, 20);
     // A forecast window (output 1, no targets) is not a training window.
     const err = await expectError(t, { payload: forecastWindows[0].payload });
-    assert.match(String(err), /expected a training window with targets \(the windower's second output, horizon > 0\), got a window without targets/);
+    assert.match(
+      String(err),
+      /expected a training window with targets \(the windower's second output, horizon > 0\), got a window without targets/,
+    );
     assert.strictEqual(lastStatus(t).fill, 'red');
     // msg.reset forgets the collected windows; msg.train then has nothing to train on.
     t.receive({ reset: true });
@@ -446,19 +564,44 @@ describe('lstm-train and lstm-predict nodes', function () {
 
   describe('bad inputs: done(err), a red status, and the node keeps working', function () {
     const bad = [
-      ['a window of the wrong size', () => windowMsg(heldRows.slice(0, 23)), /expected a window of 24 rows x 1 features \(co2\), got 23 x 1/, 'wrong shape'],
-      ['NaN in the window', () => {
-        const w = windowMsg(heldRows.slice(0, 24));
-        w.inputs[5] = [NaN];
-        return w;
-      }, /got NaN at row 5, feature co2; expected finite numbers/, 'bad value'],
-      ['a value beyond float32 (finite in JavaScript, Infinity in the model)', () => {
-        const w = windowMsg(heldRows.slice(0, 24));
-        w.inputs[9] = [1e39];
-        return w;
-      }, /got 1e\+39 at row 9, feature co2; expected finite numbers within float32 range/, 'bad value'],
-      ['other feature names', () => ({ ...windowMsg(heldRows.slice(0, 24)), features: ['temperature'], target: 'temperature' }), /model 'co2' expected features \(co2\), got \(temperature\): missing co2: unknown temperature/, 'features differ'],
-      ['a payload that is not a window', () => 415.2, /expected msg.payload to be a window message from the sequence windower .*got 415.2/, 'not a window'],
+      [
+        'a window of the wrong size',
+        () => windowMsg(heldRows.slice(0, 23)),
+        /expected a window of 24 rows x 1 features \(co2\), got 23 x 1/,
+        'wrong shape',
+      ],
+      [
+        'NaN in the window',
+        () => {
+          const w = windowMsg(heldRows.slice(0, 24));
+          w.inputs[5] = [NaN];
+          return w;
+        },
+        /got NaN at row 5, feature co2; expected finite numbers/,
+        'bad value',
+      ],
+      [
+        'a value beyond float32 (finite in JavaScript, Infinity in the model)',
+        () => {
+          const w = windowMsg(heldRows.slice(0, 24));
+          w.inputs[9] = [1e39];
+          return w;
+        },
+        /got 1e\+39 at row 9, feature co2; expected finite numbers within float32 range/,
+        'bad value',
+      ],
+      [
+        'other feature names',
+        () => ({ ...windowMsg(heldRows.slice(0, 24)), features: ['temperature'], target: 'temperature' }),
+        /model 'co2' expected features \(co2\), got \(temperature\): missing co2: unknown temperature/,
+        'features differ',
+      ],
+      [
+        'a payload that is not a window',
+        () => 415.2,
+        /expected msg.payload to be a window message from the sequence windower .*got 415.2/,
+        'not a window',
+      ],
       ['an object that is not a window', () => ({ type: 'reading', value: 3 }), /payload/, 'not a window|invalid'],
     ];
     for (const [what, payload, text, status] of bad) {
@@ -520,11 +663,27 @@ describe('lstm-train and lstm-predict nodes', function () {
 
     const badConfigs = [
       ['lstm-train', { units: 0 }, /invalid lstm-train config: units/],
-      ['lstm-train', { model: 'my model!' }, /invalid lstm-train config: model must be a model name of 1-80 letters, digits, '-' or '_', got "my model!"/],
-      ['lstm-train', { overlap: 'sometimes', epochs: 'many' }, /invalid lstm-train config: .*epochs.*overlap|invalid lstm-train config: .*overlap.*epochs/],
+      [
+        'lstm-train',
+        { model: 'my model!' },
+        /invalid lstm-train config: model must be a model name of 1-80 letters, digits, '-' or '_', got "my model!"/,
+      ],
+      [
+        'lstm-train',
+        { overlap: 'sometimes', epochs: 'many' },
+        /invalid lstm-train config: .*epochs.*overlap|invalid lstm-train config: .*overlap.*epochs/,
+      ],
       ['lstm-predict', { model: 'a/b' }, /invalid lstm-predict config: model must be a model name of 1-80 letters/],
-      ['lstm-predict', { output: 'table' }, /invalid lstm-predict config: output must be one of 'forecast', 'chart', got "table"/],
-      ['lstm-predict', { scope: 'tab', output: 'table' }, /invalid lstm-predict config: scope must be one of 'flow', 'global', got "tab"; output must be one of/],
+      [
+        'lstm-predict',
+        { output: 'table' },
+        /invalid lstm-predict config: output must be one of 'forecast', 'chart', got "table"/,
+      ],
+      [
+        'lstm-predict',
+        { scope: 'tab', output: 'table' },
+        /invalid lstm-predict config: scope must be one of 'flow', 'global', got "tab"; output must be one of/,
+      ],
     ];
     for (const [type, cfg, text] of badConfigs) {
       it(`${type} refuses to start on ${JSON.stringify(cfg)}`, async function () {
@@ -534,7 +693,10 @@ describe('lstm-train and lstm-predict nodes', function () {
         await sleep(50);
         const st = lastStatus(n);
         assert.strictEqual(st.fill, 'red');
-        assert.ok(messagesOf(n, 'error').some((x) => text.test(x)), messagesOf(n, 'error').join('\n'));
+        assert.ok(
+          messagesOf(n, 'error').some((x) => text.test(x)),
+          messagesOf(n, 'error').join('\n'),
+        );
         const err = await expectError(n, { payload: windowMsg(heldRows.slice(0, 24)) });
         assert.match(String(err), /node not started: /);
         assert.match(String(err), text);

@@ -3,7 +3,15 @@ const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { helper, startRuntime, stopRuntime, nextMessage, expectError, lastStatus, collect } = require('../helpers/runtime');
+const {
+  helper,
+  startRuntime,
+  stopRuntime,
+  nextMessage,
+  expectError,
+  lastStatus,
+  collect,
+} = require('../helpers/runtime');
 const windowerPath = require.resolve('../../nodes/sequence-windower.js');
 let windowerNode = require(windowerPath);
 
@@ -18,7 +26,16 @@ beforeEach(function () {
 });
 function flow(props = {}) {
   return [
-    { id: `w${run}`, type: 'sequence-windower', name: 'w', window: 3, stride: 1, horizon: 1, wires: [['fc'], ['tr']], ...props },
+    {
+      id: `w${run}`,
+      type: 'sequence-windower',
+      name: 'w',
+      window: 3,
+      stride: 1,
+      horizon: 1,
+      wires: [['fc'], ['tr']],
+      ...props,
+    },
     { id: 'fc', type: 'helper' },
     { id: 'tr', type: 'helper' },
   ];
@@ -43,21 +60,33 @@ describe('sequence-windower node', function () {
     const last1 = fc.filter((m) => m.topic === 'room1').pop();
     assert.strictEqual(last1.site, 'lab');
     assert.strictEqual(last1.payload.type, 'window');
-    assert.deepStrictEqual(last1.payload.inputs, [[21, 49], [22, 48], [23, 47]]);
+    assert.deepStrictEqual(last1.payload.inputs, [
+      [21, 49],
+      [22, 48],
+      [23, 47],
+    ]);
     assert.deepStrictEqual(last1.payload.timestamps, [T0 + H1, T0 + 2 * H1, T0 + 3 * H1]);
     assert.strictEqual(last1.payload.series, 'room1');
     assert.strictEqual(tr.length, 2, 'one labelled window per topic once L + H readings are in');
     const t2 = tr.find((m) => m.topic === 'room2');
-    assert.deepStrictEqual(t2.payload.inputs, [[10, 60], [11, 60], [12, 60]]);
+    assert.deepStrictEqual(t2.payload.inputs, [
+      [10, 60],
+      [11, 60],
+      [12, 60],
+    ]);
     assert.deepStrictEqual(t2.payload.targets, [[13]]);
     assert.deepStrictEqual(lastStatus(w).fill, 'green');
   });
 
   it('windows a csv-style batch into a dataset on output 2 and the latest window on output 1', async function () {
-    await startRuntime(windowerNode, flow({ mode: 'batch', window: 4, horizon: 2, stride: 1, features: 'temp,wind', target: 'temp' }));
+    await startRuntime(
+      windowerNode,
+      flow({ mode: 'batch', window: 4, horizon: 2, stride: 1, features: 'temp,wind', target: 'temp' }),
+    );
     const w = helper.getNode(`w${run}`);
     const rows = [];
-    for (let i = 0; i < 20; i++) rows.push({ date: new Date(T0 + i * H1).toISOString(), temp: i, wind: i % 3, note: 'x' });
+    for (let i = 0; i < 20; i++)
+      rows.push({ date: new Date(T0 + i * H1).toISOString(), temp: i, wind: i % 3, note: 'x' });
     const ds = nextMessage(helper.getNode('tr'));
     const latest = nextMessage(helper.getNode('fc'));
     w.receive({ topic: 'hist', payload: rows });
@@ -65,9 +94,17 @@ describe('sequence-windower node', function () {
     assert.strictEqual(d.type, 'dataset');
     assert.strictEqual(d.count, 20 - 4 - 2 + 1);
     assert.deepStrictEqual(d.features, ['temp', 'wind']);
-    assert.deepStrictEqual(d.inputs[0], [[0, 0], [1, 1], [2, 2], [3, 0]]);
+    assert.deepStrictEqual(d.inputs[0], [
+      [0, 0],
+      [1, 1],
+      [2, 2],
+      [3, 0],
+    ]);
     assert.deepStrictEqual(d.targets[0], [[4], [5]]);
-    assert.deepStrictEqual((await latest).payload.inputs.map((r) => r[0]), [16, 17, 18, 19]);
+    assert.deepStrictEqual(
+      (await latest).payload.inputs.map((r) => r[0]),
+      [16, 17, 18, 19],
+    );
     assert.match(lastStatus(w).text, /20 readings -> 15 windows/);
   });
 
@@ -80,7 +117,11 @@ describe('sequence-windower node', function () {
     w.receive({ topic: 'a', payload: 5, timestamp: T0 + 10 });
     w.receive({ topic: 'b', payload: 5, timestamp: T0 + 10 });
     await new Promise((r) => setTimeout(r, 50));
-    assert.deepStrictEqual(fc.map((m) => m.topic), ['b'], 'a restarted empty, b completed its window');
+    assert.deepStrictEqual(
+      fc.map((m) => m.topic),
+      ['b'],
+      'a restarted empty, b completed its window',
+    );
     w.receive({ reset: '*' });
     w.receive({ topic: 'b', payload: 6, timestamp: T0 + 20 });
     await new Promise((r) => setTimeout(r, 50));
@@ -90,12 +131,32 @@ describe('sequence-windower node', function () {
   const bad = [
     ['NaN', { payload: NaN }, /expected numbers for value \(finite, \|x\| <= 3\.4e\+38\), got value = NaN/],
     ['a string', { payload: 'warm' }, /expected numbers for value \(finite, \|x\| <= 3\.4e\+38\), got value = "warm"/],
-    ['a value beyond float32', { payload: -1e39 }, /expected numbers for value \(finite, \|x\| <= 3\.4e\+38\), got value = -1e\+39/],
-    ['a numeric string beyond float32', { payload: '5e38' }, /expected numbers for value \(finite, \|x\| <= 3\.4e\+38\), got value = "5e38"/],
+    [
+      'a value beyond float32',
+      { payload: -1e39 },
+      /expected numbers for value \(finite, \|x\| <= 3\.4e\+38\), got value = -1e\+39/,
+    ],
+    [
+      'a numeric string beyond float32',
+      { payload: '5e38' },
+      /expected numbers for value \(finite, \|x\| <= 3\.4e\+38\), got value = "5e38"/,
+    ],
     ['the wrong shape', { payload: [1, 2] }, /expected a single number like the earlier readings, got an array of 2/],
-    ['a missing feature', { topic: 'obj', payload: { b: 1 } }, /expected an object|expected numbers for a \(finite, \|x\| <= 3\.4e\+38\), got a = undefined/],
-    ['a timestamp going backwards', { payload: 3, timestamp: T0 - 1 }, /expected a timestamp after 2024-01-01T00:00:00.001Z, got 2023-12-31T23:59:59.999Z/],
-    ['an unreadable timestamp', { payload: 3, timestamp: 'yesterday' }, /expected msg.timestamp as epoch ms or an ISO 8601 string, got "yesterday"/],
+    [
+      'a missing feature',
+      { topic: 'obj', payload: { b: 1 } },
+      /expected an object|expected numbers for a \(finite, \|x\| <= 3\.4e\+38\), got a = undefined/,
+    ],
+    [
+      'a timestamp going backwards',
+      { payload: 3, timestamp: T0 - 1 },
+      /expected a timestamp after 2024-01-01T00:00:00.001Z, got 2023-12-31T23:59:59.999Z/,
+    ],
+    [
+      'an unreadable timestamp',
+      { payload: 3, timestamp: 'yesterday' },
+      /expected msg.timestamp as epoch ms or an ISO 8601 string, got "yesterday"/,
+    ],
   ];
   for (const [what, msg, text] of bad) {
     it(`rejects ${what} with done(err), a red status, and the buffer unchanged`, async function () {
@@ -130,7 +191,10 @@ describe('sequence-windower node', function () {
     assert.strictEqual(st.fill, 'red');
     assert.match(st.text, /invalid windower config/);
     const err = await expectError(w, { payload: 1 });
-    assert.match(String(err), /node not started: invalid windower config: window must be an integer from 1 to 10000, got -2; stride must be an integer from 1 to 100000, got 0/);
+    assert.match(
+      String(err),
+      /node not started: invalid windower config: window must be an integer from 1 to 10000, got -2; stride must be an integer from 1 to 100000, got 0/,
+    );
   });
 
   it('keeps its buffers across a redeploy', async function () {
@@ -163,7 +227,10 @@ describe('sequence-windower node', function () {
     delete require.cache[windowerPath];
     windowerNode = require(windowerPath);
     const files = fs.readdirSync(path.join(dir, 'context'), { recursive: true });
-    assert.ok(files.some((f) => String(f).endsWith('.json')), 'context written to disk');
+    assert.ok(
+      files.some((f) => String(f).endsWith('.json')),
+      'context written to disk',
+    );
     await startRuntime(windowerNode, f, settings);
     w = helper.getNode(`w${run}`);
     const m = nextMessage(helper.getNode('fc'));

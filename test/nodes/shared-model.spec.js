@@ -26,16 +26,48 @@ describe('a model shared by two Node-RED instances (Redis context store)', funct
   it('trains here, forecasts there with identical numbers, and the other instance follows a retrain', async function () {
     const z = 'sharedtab';
     const prefix = `shared-${process.pid}:`;
-    await startRuntime(nodes, [
-      { id: z, type: 'tab', label: 'shared' },
-      { id: 'w', type: 'sequence-windower', z, mode: 'batch', window: 24, horizon: 6, stride: 3, features: 'co2', target: 'co2', timeField: 'date', wires: [['p'], ['t']] },
-      { id: 't', type: 'lstm-train', z, model: 'shared', scope: 'flow', store: 'redis', units: 4, epochs: 2, patience: 2, batchSize: 32, season: 12, wires: [['rep'], []] },
-      { id: 'rep', type: 'helper', z },
-      { id: 'p', type: 'lstm-predict', z, model: 'shared', scope: 'flow', store: 'redis', wires: [['fc']] },
-      { id: 'fc', type: 'helper', z },
-    ], {
-      contextStorage: { default: { module: 'memory' }, redis: { module: redisStore, config: { url: redis.url, prefix } } },
-    });
+    await startRuntime(
+      nodes,
+      [
+        { id: z, type: 'tab', label: 'shared' },
+        {
+          id: 'w',
+          type: 'sequence-windower',
+          z,
+          mode: 'batch',
+          window: 24,
+          horizon: 6,
+          stride: 3,
+          features: 'co2',
+          target: 'co2',
+          timeField: 'date',
+          wires: [['p'], ['t']],
+        },
+        {
+          id: 't',
+          type: 'lstm-train',
+          z,
+          model: 'shared',
+          scope: 'flow',
+          store: 'redis',
+          units: 4,
+          epochs: 2,
+          patience: 2,
+          batchSize: 32,
+          season: 12,
+          wires: [['rep'], []],
+        },
+        { id: 'rep', type: 'helper', z },
+        { id: 'p', type: 'lstm-predict', z, model: 'shared', scope: 'flow', store: 'redis', wires: [['fc']] },
+        { id: 'fc', type: 'helper', z },
+      ],
+      {
+        contextStorage: {
+          default: { module: 'memory' },
+          redis: { module: redisStore, config: { url: redis.url, prefix } },
+        },
+      },
+    );
     const rows = co2Series().slice(0, 240);
     let report = nextMessage(helper.getNode('rep'), 120000);
     helper.getNode('w').receive({ payload: rows });
@@ -47,7 +79,17 @@ describe('a model shared by two Node-RED instances (Redis context store)', funct
     const ours = (await mine).payload;
     assert.strictEqual(ours.version, 1);
 
-    const window = { type: 'window', series: '', features: ['co2'], target: 'co2', window: 24, horizon: 6, step: 0, inputs: rows.slice(-24).map((r) => [r.co2]), timestamps: rows.slice(-24).map((r) => Date.parse(r.date)) };
+    const window = {
+      type: 'window',
+      series: '',
+      features: ['co2'],
+      target: 'co2',
+      window: 24,
+      horizon: 6,
+      step: 0,
+      inputs: rows.slice(-24).map((r) => [r.co2]),
+      timestamps: rows.slice(-24).map((r) => Date.parse(r.date)),
+    };
     const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'predict-instance.js')], {
       cwd: path.join(__dirname, '..', '..'),
       env: { ...process.env, REDIS_URL: redis.url, REDIS_PREFIX: prefix, FLOW_ID: z, WINDOW: JSON.stringify(window) },
@@ -61,15 +103,23 @@ describe('a model shared by two Node-RED instances (Redis context store)', funct
     const firstResult = new Promise((resolve) => {
       child.stdout.on('data', (d) => {
         out += d;
-        for (const line of out.split('\n').filter((l) => l.startsWith('RESULT '))) if (!results.includes(line)) results.push(line);
+        for (const line of out.split('\n').filter((l) => l.startsWith('RESULT ')))
+          if (!results.includes(line)) results.push(line);
         if (results.length >= 1) resolve();
       });
     });
-    await Promise.race([firstResult, exited.then((code) => { throw new Error(`second instance exited ${code}: ${errOut}`); })]);
+    await Promise.race([
+      firstResult,
+      exited.then((code) => {
+        throw new Error(`second instance exited ${code}: ${errOut}`);
+      }),
+    ]);
     const theirs = JSON.parse(results[0].slice(7));
     assert.strictEqual(theirs.version, 1);
     assert.strictEqual(theirs.forecast.length, 6);
-    theirs.forecast.forEach((v, h) => assert.ok(Math.abs(v - ours.forecast[h]) < 1e-4, `step ${h}: ${v} vs ${ours.forecast[h]}`));
+    theirs.forecast.forEach((v, h) =>
+      assert.ok(Math.abs(v - ours.forecast[h]) < 1e-4, `step ${h}: ${v} vs ${ours.forecast[h]}`),
+    );
 
     // Retrain here: the other instance notices the new artifact and forecasts with version 2.
     report = nextMessage(helper.getNode('rep'), 120000);

@@ -105,11 +105,14 @@ function bad(message: string): ForecastError {
 }
 
 function checkRow(row: unknown, what: string, length?: number): number[] {
-  if (!Array.isArray(row) || row.length === 0) throw bad(`expected ${what} to be a non-empty array of numbers, got ${describe(row)}`);
-  if (length !== undefined && row.length !== length) throw bad(`expected ${what} to have ${length} entries, got ${row.length}`);
+  if (!Array.isArray(row) || row.length === 0)
+    throw bad(`expected ${what} to be a non-empty array of numbers, got ${describe(row)}`);
+  if (length !== undefined && row.length !== length)
+    throw bad(`expected ${what} to have ${length} entries, got ${row.length}`);
   for (let i = 0; i < row.length; i++) {
     const v = row[i];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw bad(`expected ${what}[${i}] to be a finite number >= 0, got ${describe(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw bad(`expected ${what}[${i}] to be a finite number >= 0, got ${describe(v)}`);
   }
   const sum = row.reduce((a: number, b: number) => a + b, 0);
   if (Math.abs(sum - 1) > SUM_TOLERANCE) throw bad(`expected ${what} to sum to 1, got ${sum.toFixed(4)}`);
@@ -118,7 +121,8 @@ function checkRow(row: unknown, what: string, length?: number): number[] {
 
 /** Validates weights [N][L] (rows of equal length, non-negative, summing to 1); returns L. */
 export function checkWeights(weights: unknown): number {
-  if (!Array.isArray(weights) || weights.length === 0) throw bad(`expected attention weights [iterations][steps], got ${describe(weights)}`);
+  if (!Array.isArray(weights) || weights.length === 0)
+    throw bad(`expected attention weights [iterations][steps], got ${describe(weights)}`);
   const l = Array.isArray(weights[0]) ? weights[0].length : 0;
   weights.forEach((row, n) => checkRow(row, `attention row ${n + 1}`, l || undefined));
   return l;
@@ -154,7 +158,8 @@ export function topSteps(weights: number[], k = 3, timestamps?: TimeLike[], valu
   checkRow(weights, 'attention');
   const l = weights.length;
   const times = timesOf(timestamps, l);
-  if (values !== undefined && (!Array.isArray(values) || values.length !== l)) throw bad(`expected ${l} values (one per step), got ${describe(values)}`);
+  if (values !== undefined && (!Array.isArray(values) || values.length !== l))
+    throw bad(`expected ${l} values (one per step), got ${describe(values)}`);
   const order = weights.map((w, i) => i).sort((a, b) => weights[b] - weights[a] || b - a);
   return order.slice(0, Math.max(0, Math.min(l, Math.floor(k)))).map((index) => ({
     index,
@@ -213,13 +218,18 @@ export function chartData(weights: number[][], timestamps?: TimeLike[]): ChartPo
   const l = checkWeights(weights);
   const times = timesOf(timestamps, l);
   const out: ChartPoint[] = [];
-  weights.forEach((row, n) => row.forEach((y, i) => out.push({ x: times ? times[i] : i, y, series: `iteration ${n + 1}` })));
+  weights.forEach((row, n) =>
+    row.forEach((y, i) => out.push({ x: times ? times[i] : i, y, series: `iteration ${n + 1}` })),
+  );
   return out;
 }
 
 /** Escapes text for SVG/XML content and attribute values. */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string,
+  );
 }
 
 // viridis at 0, .25, .5, .75, 1 (perceptually even, readable in grey).
@@ -270,16 +280,27 @@ export function heatmapSvg(input: AttentionInput, options: HeatmapOptions = {}):
   const l = checkWeights(input.weights);
   const times = timesOf(input.timestamps, l);
   const n = input.weights.length;
-  const panels: Panel[] = [{ title: 'Steps x iterations', rows: input.weights.map((_, i) => `iteration ${i + 1}`), values: input.weights }];
+  const panels: Panel[] = [
+    { title: 'Steps x iterations', rows: input.weights.map((_, i) => `iteration ${i + 1}`), values: input.weights },
+  ];
   if (input.featureMap !== undefined) {
     const fm = input.featureMap;
-    if (!Array.isArray(fm) || fm.length !== n) throw bad(`expected a feature map of ${n} iterations, got ${describe(fm)}`);
+    if (!Array.isArray(fm) || fm.length !== n)
+      throw bad(`expected a feature map of ${n} iterations, got ${describe(fm)}`);
     const last = fm[n - 1];
-    if (!Array.isArray(last) || last.length !== l) throw bad(`expected the feature map to have ${l} steps, got ${describe(last)}`);
+    if (!Array.isArray(last) || last.length !== l)
+      throw bad(`expected the feature map to have ${l} steps, got ${describe(last)}`);
     const f = Array.isArray(last[0]) ? last[0].length : 0;
     last.forEach((row, i) => checkRow(row, `feature map step ${i}`, f || undefined));
-    const names = input.featureNames && input.featureNames.length === f ? input.featureNames.map(String) : Array.from({ length: f }, (_, j) => `feature ${j + 1}`);
-    panels.push({ title: `Steps x features (iteration ${n})`, rows: names, values: names.map((_, j) => last.map((row) => row[j])) });
+    const names =
+      input.featureNames && input.featureNames.length === f
+        ? input.featureNames.map(String)
+        : Array.from({ length: f }, (_, j) => `feature ${j + 1}`);
+    panels.push({
+      title: `Steps x features (iteration ${n})`,
+      rows: names,
+      values: names.map((_, j) => last.map((row) => row[j])),
+    });
   }
   const prefix = (options.idPrefix ?? 'attn').replace(/[^A-Za-z0-9_-]/g, '') || 'attn';
   const plotWidth = Math.max(120, Math.min(2000, Math.floor(options.width ?? 640)));
@@ -296,10 +317,14 @@ export function heatmapSvg(input: AttentionInput, options: HeatmapOptions = {}):
   const span = times ? Math.abs(times[l - 1] - times[0]) : 0;
   panels.forEach((panel, p) => {
     const max = Math.max(...panel.values.flat(), 1e-12);
-    parts.push(`<text x="${num(left)}" y="${num(y - 8)}" font-size="12" font-weight="bold">${escapeXml(panel.title)}</text>`);
+    parts.push(
+      `<text x="${num(left)}" y="${num(y - 8)}" font-size="12" font-weight="bold">${escapeXml(panel.title)}</text>`,
+    );
     panel.values.forEach((row, r) => {
       const ry = y + r * rowH;
-      parts.push(`<text x="${num(left - 6)}" y="${num(ry + rowH / 2 + 4)}" font-size="11" text-anchor="end">${escapeXml(panel.rows[r].slice(0, 26))}</text>`);
+      parts.push(
+        `<text x="${num(left - 6)}" y="${num(ry + rowH / 2 + 4)}" font-size="11" text-anchor="end">${escapeXml(panel.rows[r].slice(0, 26))}</text>`,
+      );
       row.forEach((v, i) => {
         const when = times ? timeLabel(times[i], span) : `lag ${l - 1 - i}`;
         parts.push(
@@ -312,18 +337,24 @@ export function heatmapSvg(input: AttentionInput, options: HeatmapOptions = {}):
       const x = left + (i + 0.5) * cell;
       const label = times ? timeLabel(times[i], span) : `t-${l - 1 - i}`;
       parts.push(`<line x1="${num(x)}" y1="${bottom}" x2="${num(x)}" y2="${bottom + 4}" stroke="#333"/>`);
-      parts.push(`<text x="${num(x)}" y="${bottom + 16}" font-size="10" text-anchor="middle">${escapeXml(label)}</text>`);
+      parts.push(
+        `<text x="${num(x)}" y="${bottom + 16}" font-size="10" text-anchor="middle">${escapeXml(label)}</text>`,
+      );
     }
     // Legend: a vertical bar from 0 (bottom) to the panel's largest weight (top).
     const lx = left + mapWidth + 20;
     const lh = Math.max(rowH * panel.values.length, 44);
-    parts.push(`<rect x="${num(lx)}" y="${y}" width="12" height="${lh}" fill="url(#${prefix}-scale)" stroke="#999" stroke-width="0.5"/>`);
+    parts.push(
+      `<rect x="${num(lx)}" y="${y}" width="12" height="${lh}" fill="url(#${prefix}-scale)" stroke="#999" stroke-width="0.5"/>`,
+    );
     parts.push(`<text x="${num(lx + 16)}" y="${y + 9}" font-size="10">${max.toFixed(2)}</text>`);
     parts.push(`<text x="${num(lx + 16)}" y="${y + lh}" font-size="10">0</text>`);
     y = Math.max(bottom, y + lh) + (p < panels.length - 1 ? 56 : 24);
   });
   const height = Math.ceil(y + (times ? 10 : 0));
-  const stops = STOPS.map((_, i) => `<stop offset="${i / (STOPS.length - 1)}" stop-color="${colourOf(i / (STOPS.length - 1))}"/>`).reverse();
+  const stops = STOPS.map(
+    (_, i) => `<stop offset="${i / (STOPS.length - 1)}" stop-color="${colourOf(i / (STOPS.length - 1))}"/>`,
+  ).reverse();
   const title = options.title ?? 'Attention over the window';
   const axis = times ? 'time (UTC)' : 'steps before the newest';
   return [

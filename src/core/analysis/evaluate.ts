@@ -21,7 +21,13 @@ import { ForecastError, describe } from '../base/errors';
 import { iso } from '../base/time';
 import { slidingWindows, medianStep } from '../data/windowing';
 import { columnIndex, numericColumn, timeColumn, type CsvTable } from '../data/csv';
-import { lastValueForecast, seasonalNaiveForecast, scoreForecast, targetsToMatrix, type ForecastScores } from '../data/metrics';
+import {
+  lastValueForecast,
+  seasonalNaiveForecast,
+  scoreForecast,
+  targetsToMatrix,
+  type ForecastScores,
+} from '../data/metrics';
 import type { ModelConfig, ModelType } from '../settings/model';
 import { DEFAULT_TRAIN_OPTIONS, type TrainOptions } from '../settings/training';
 import type { ModelArtifact } from '../model/artifact';
@@ -67,7 +73,9 @@ export function seriesFromTable(table: CsvTable, opts: LoadSeriesOptions): Serie
   let timestamps: number[] | undefined;
   if (opts.time !== undefined) {
     const all = timeColumn(table, opts.time);
-    keep = keep.filter((k) => (opts.from === undefined || all[k] >= opts.from) && (opts.to === undefined || all[k] <= opts.to));
+    keep = keep.filter(
+      (k) => (opts.from === undefined || all[k] >= opts.from) && (opts.to === undefined || all[k] <= opts.to),
+    );
     timestamps = keep.map((k) => all[k]);
     for (let i = 1; i < timestamps.length; i++) {
       if (!(timestamps[i] > timestamps[i - 1])) {
@@ -109,7 +117,10 @@ export interface SplitSizes {
 export function splitSizes(n: number, testSize = 0.2, valSize = 0.1): SplitSizes {
   const rowsOf = (what: string, s: number): number => {
     if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0 || (s >= 1 && !Number.isInteger(s))) {
-      throw new ForecastError('BAD_CONFIG', `${what} size must be a fraction between 0 and 1 or a whole number of rows, got ${describe(s)}`);
+      throw new ForecastError(
+        'BAD_CONFIG',
+        `${what} size must be a fraction between 0 and 1 or a whole number of rows, got ${describe(s)}`,
+      );
     }
     return s < 1 ? roundHalfEven(s * n) : s;
   };
@@ -175,7 +186,14 @@ export interface SplitWindows {
  * Cuts the train, validation and test windows of a series.
  * @param stride step between test origins (default 1); train and validation use every origin.
  */
-export function splitWindows(rows: number[][], targetIndex: number, window: number, horizon: number, sizes: SplitSizes, stride = 1): SplitWindows {
+export function splitWindows(
+  rows: number[][],
+  targetIndex: number,
+  window: number,
+  horizon: number,
+  sizes: SplitSizes,
+  stride = 1,
+): SplitWindows {
   checkSplit(sizes, window, horizon);
   const r = originRanges(sizes, window, horizon);
   const cut = (range: [number, number], s: number): PartWindows =>
@@ -211,15 +229,25 @@ export interface ModelVariant {
  */
 export function parseModels(spec: string): ModelVariant[] {
   const out: ModelVariant[] = [];
-  for (const raw of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(lstm|attention|gca)([1-3])?$/.exec(raw);
     if (raw === 'all') {
-      out.push({ label: 'lstm', config: { type: 'lstm' } }, { label: 'attention', config: { type: 'attention' } }, { label: 'gca', config: { type: 'gca' } });
+      out.push(
+        { label: 'lstm', config: { type: 'lstm' } },
+        { label: 'attention', config: { type: 'attention' } },
+        { label: 'gca', config: { type: 'gca' } },
+      );
     } else if (m && (m[1] === 'gca' || !m[2])) {
       const type = m[1] as ModelType;
       out.push({ label: raw, config: m[2] ? { type, iterations: Number(m[2]) } : { type } });
     } else {
-      throw new ForecastError('BAD_CONFIG', `unknown model ${describe(raw)}; expected lstm, attention, gca, gca1, gca2, gca3 or all`);
+      throw new ForecastError(
+        'BAD_CONFIG',
+        `unknown model ${describe(raw)}; expected lstm, attention, gca, gca1, gca2, gca3 or all`,
+      );
     }
   }
   if (!out.length) throw new ForecastError('BAD_CONFIG', 'no model given; expected lstm, attention, gca or all');

@@ -79,9 +79,10 @@ export function initBackend(prefer?: BackendName): Promise<BackendInfo> {
   if (ready) return ready;
   ready = (async () => {
     const forced = (prefer ?? process.env.LSTM_FORECAST_BACKEND) as BackendName | undefined;
-    const order: BackendName[] = forced && ['tensorflow', 'wasm', 'cpu'].includes(forced)
-      ? [forced, ...(['tensorflow', 'wasm', 'cpu'] as BackendName[]).filter((b) => b !== forced)]
-      : ['tensorflow', 'wasm', 'cpu'];
+    const order: BackendName[] =
+      forced && ['tensorflow', 'wasm', 'cpu'].includes(forced)
+        ? [forced, ...(['tensorflow', 'wasm', 'cpu'] as BackendName[]).filter((b) => b !== forced)]
+        : ['tensorflow', 'wasm', 'cpu'];
     const fallbacks: string[] = [];
     for (const name of order) {
       try {

@@ -60,7 +60,11 @@ export function compileValidator<T>(
   const validate = ajv.compile(schema) as ValidateFunction<T>;
   return (data: unknown): T => {
     if (!validate(data)) {
-      throw new ForecastError(code, `invalid ${what}: ${explainErrors(validate.errors, data, prefix)}`, `invalid ${what}`);
+      throw new ForecastError(
+        code,
+        `invalid ${what}: ${explainErrors(validate.errors, data, prefix)}`,
+        `invalid ${what}`,
+      );
     }
     return data;
   };

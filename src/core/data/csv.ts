@@ -28,7 +28,10 @@ export interface CsvOptions {
 export function parseCsv(text: string, opts: CsvOptions = {}): CsvTable {
   const sep = opts.delimiter ?? ',';
   if (sep.length !== 1 || sep === '"' || sep === '\n' || sep === '\r') {
-    throw new ForecastError('BAD_CONFIG', `CSV delimiter must be one character other than a quote or line break, got ${describe(sep)}`);
+    throw new ForecastError(
+      'BAD_CONFIG',
+      `CSV delimiter must be one character other than a quote or line break, got ${describe(sep)}`,
+    );
   }
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const records: string[][] = [];
@@ -69,7 +72,10 @@ export function parseCsv(text: string, opts: CsvOptions = {}): CsvTable {
     }
     if (c === '"') {
       if (field.trim() !== '' || wasQuoted) {
-        throw new ForecastError('BAD_INPUT', `CSV line ${line}: a quote inside an unquoted field (quote the whole field and double inner quotes)`);
+        throw new ForecastError(
+          'BAD_INPUT',
+          `CSV line ${line}: a quote inside an unquoted field (quote the whole field and double inner quotes)`,
+        );
       }
       field = '';
       quoted = true;
@@ -103,7 +109,10 @@ export function parseCsv(text: string, opts: CsvOptions = {}): CsvTable {
   const rows = records.slice(1);
   rows.forEach((r, k) => {
     if (r.length !== header.length) {
-      throw new ForecastError('BAD_INPUT', `CSV row ${k + 1}: expected ${header.length} fields like the header, got ${r.length}`);
+      throw new ForecastError(
+        'BAD_INPUT',
+        `CSV row ${k + 1}: expected ${header.length} fields like the header, got ${r.length}`,
+      );
     }
   });
   return { header, rows };
@@ -144,7 +153,11 @@ export function numericColumn(table: CsvTable, name: string, rowIndices?: number
     const r = table.rows[k];
     const v = parseNumber(r[j]);
     if (v === undefined) {
-      throw new ForecastError('BAD_INPUT', `row ${k + 1}, column '${name}': expected a number, got ${describe(r[j])}`, 'non-numeric cell');
+      throw new ForecastError(
+        'BAD_INPUT',
+        `row ${k + 1}, column '${name}': expected a number, got ${describe(r[j])}`,
+        'non-numeric cell',
+      );
     }
     return v;
   });

@@ -35,7 +35,9 @@ export interface ValidationScores {
 
 function checkSameShape(truth: number[][], pred: number[][]): void {
   if (truth.length !== pred.length) {
-    throw new RangeError(`expected as many forecasts as truths, got ${pred.length} forecasts for ${truth.length} truths`);
+    throw new RangeError(
+      `expected as many forecasts as truths, got ${pred.length} forecasts for ${truth.length} truths`,
+    );
   }
   for (let i = 0; i < truth.length; i++) {
     if (truth[i].length !== pred[i].length) {
@@ -134,7 +136,12 @@ export function lastValueForecast(inputs: number[][][], targetIndex: number, hor
  * 1 <= m <= window; returns null otherwise (m = 0 means no season).
  * @returns [N][H] or null.
  */
-export function seasonalNaiveForecast(inputs: number[][][], targetIndex: number, horizon: number, season: number): number[][] | null {
+export function seasonalNaiveForecast(
+  inputs: number[][][],
+  targetIndex: number,
+  horizon: number,
+  season: number,
+): number[][] | null {
   if (!inputs.length) return [];
   const L = inputs[0].length;
   if (!(season >= 1 && season <= L && Number.isInteger(season))) return null;

@@ -83,7 +83,9 @@ export function chooseReference(
   let best: Pick<ScalerState, 'reference' | 'season' | 'seasons'> = { reference: 'last' };
   let bestErr = Infinity;
   for (let K = 0; K <= fit && fit > 0; K++) {
-    const candidate: Pick<ScalerState, 'reference' | 'season' | 'seasons'> = K ? { reference: 'seasonal', season, seasons: K } : { reference: 'last' };
+    const candidate: Pick<ScalerState, 'reference' | 'season' | 'seasons'> = K
+      ? { reference: 'seasonal', season, seasons: K }
+      : { reference: 'last' };
     const p = prepare(inputs, targets, { mean: scaler.mean, std: scaler.std, ...candidate }, targetIndex);
     let err = 0;
     for (let i = 0; i < p.y.length; i++) err += Math.abs(p.y[i]);
@@ -100,7 +102,10 @@ function activeSeasons(scaler: ScalerState, window: number, horizon: number): nu
   if (scaler.reference !== 'seasonal' || !scaler.season || !scaler.seasons) return 0;
   const fit = seasonsThatFit(window, horizon, scaler.season);
   if (fit < scaler.seasons) {
-    throw new ForecastError('SPEC_MISMATCH', `the seasonal reference needs ${scaler.seasons} seasons of ${scaler.season} steps back in a window of ${window} rows with horizon ${horizon}, only ${fit} fit`);
+    throw new ForecastError(
+      'SPEC_MISMATCH',
+      `the seasonal reference needs ${scaler.seasons} seasons of ${scaler.season} steps back in a window of ${window} rows with horizon ${horizon}, only ${fit} fit`,
+    );
   }
   return scaler.seasons;
 }
@@ -143,7 +148,10 @@ export interface PreparedData extends DatasetShape {
  */
 export function fitScaler(inputs: number[][][]): ScalerState {
   if (!inputs.length || !inputs[0].length || !inputs[0][0].length) {
-    throw new ForecastError('BAD_INPUT', `cannot fit a scaler: expected at least one window with rows and features, got ${inputs.length} windows`);
+    throw new ForecastError(
+      'BAD_INPUT',
+      `cannot fit a scaler: expected at least one window with rows and features, got ${inputs.length} windows`,
+    );
   }
   const F = inputs[0][0].length;
   const sum = new Float64Array(F);
@@ -247,7 +255,8 @@ export function restoreForecast(
   horizon: number,
   refs?: ArrayLike<number>,
 ): number[][] {
-  const flat: ArrayLike<number> = Array.isArray(scaled) && Array.isArray(scaled[0]) ? (scaled as number[][]).flat() : (scaled as ArrayLike<number>);
+  const flat: ArrayLike<number> =
+    Array.isArray(scaled) && Array.isArray(scaled[0]) ? (scaled as number[][]).flat() : (scaled as ArrayLike<number>);
   const N = levels.length;
   if (flat.length !== N * horizon) {
     throw new ForecastError('BAD_INPUT', `expected ${N} x ${horizon} scaled forecasts, got ${flat.length} values`);
@@ -260,7 +269,8 @@ export function restoreForecast(
   const out: number[][] = new Array(N);
   for (let i = 0; i < N; i++) {
     const row: number[] = new Array(horizon);
-    for (let h = 0; h < horizon; h++) row[h] = (flat[i * horizon + h] + (refs ? refs[i * horizon + h] : levels[i])) * ts + tm;
+    for (let h = 0; h < horizon; h++)
+      row[h] = (flat[i * horizon + h] + (refs ? refs[i * horizon + h] : levels[i])) * ts + tm;
     out[i] = row;
   }
   return out;

@@ -24,18 +24,31 @@ export function parseWindowerConfig(raw: Partial<Record<keyof WindowerConfig, un
   try {
     cfg = resolveWindowerConfig(coerce(WINDOWER_SETTINGS, raw));
   } catch (e) {
-    if (e instanceof ForecastError) throw new ForecastError(e.code, `invalid windower config: ${e.message}`, 'invalid windower config');
+    if (e instanceof ForecastError)
+      throw new ForecastError(e.code, `invalid windower config: ${e.message}`, 'invalid windower config');
     throw e;
   }
   const sel = splitList(cfg.features);
-  if (cfg.target !== '' && sel.length && !sel.includes(cfg.target) && !sel.some((s) => isIndex(s) && isIndex(cfg.target) && Number(s) === Number(cfg.target))) {
-    throw new ForecastError('BAD_CONFIG', `invalid windower config: target '${cfg.target}' must be one of the input features (${sel.join(', ')})`, 'invalid config');
+  if (
+    cfg.target !== '' &&
+    sel.length &&
+    !sel.includes(cfg.target) &&
+    !sel.some((s) => isIndex(s) && isIndex(cfg.target) && Number(s) === Number(cfg.target))
+  ) {
+    throw new ForecastError(
+      'BAD_CONFIG',
+      `invalid windower config: target '${cfg.target}' must be one of the input features (${sel.join(', ')})`,
+      'invalid config',
+    );
   }
   return cfg;
 }
 
 function splitList(s: string): string[] {
-  return s.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
 }
 
 function isIndex(s: string): boolean {
@@ -160,7 +173,8 @@ export class Windower {
   /** Restores a snapshot; returns false (and keeps nothing) when it was taken under other settings or is malformed. */
   restore(state: unknown): boolean {
     const s = state as WindowerState | undefined;
-    if (!s || s.format !== 'sequence-windower-state' || s.settings !== this.settingsKey || typeof s.series !== 'object') return false;
+    if (!s || s.format !== 'sequence-windower-state' || s.settings !== this.settingsKey || typeof s.series !== 'object')
+      return false;
     this.series.clear();
     for (const [k, v] of Object.entries(s.series)) {
       if (!v || !Array.isArray(v.rows) || !Array.isArray(v.times) || !v.schema) continue;
@@ -178,7 +192,11 @@ export class Windower {
   push(seriesKey: string, value: unknown, time: number): StreamResult {
     const warnings: string[] = [];
     if (!Number.isFinite(time)) {
-      throw new ForecastError('BAD_TIMESTAMP', `series '${seriesKey}': expected msg.timestamp as epoch ms or an ISO 8601 string, got ${describe(time)}`, 'bad timestamp');
+      throw new ForecastError(
+        'BAD_TIMESTAMP',
+        `series '${seriesKey}': expected msg.timestamp as epoch ms or an ISO 8601 string, got ${describe(time)}`,
+        'bad timestamp',
+      );
     }
     let state = this.series.get(seriesKey);
     const schema = state?.schema ?? this.schemaFor(value, seriesKey);
@@ -188,7 +206,11 @@ export class Windower {
     if (state && state.times.length) {
       const prev = state.times[state.times.length - 1];
       if (time <= prev) {
-        throw new ForecastError('BAD_TIMESTAMP', `series '${seriesKey}': expected a timestamp after ${iso(prev)}, got ${iso(time)} (timestamps must increase)`, 'time went backwards');
+        throw new ForecastError(
+          'BAD_TIMESTAMP',
+          `series '${seriesKey}': expected a timestamp after ${iso(prev)}, got ${iso(time)} (timestamps must increase)`,
+          'time went backwards',
+        );
       }
     }
     if (!state) {
@@ -196,8 +218,14 @@ export class Windower {
       state = { schema, rows: [], times: [], sinceEmit: 0, emitted: false, touched: Date.now() };
       this.series.set(seriesKey, state);
     }
-    if (this.config.maxGap > 0 && state.times.length && time - state.times[state.times.length - 1] > this.config.maxGap) {
-      warnings.push(`series '${seriesKey}': gap of ${Math.round((time - state.times[state.times.length - 1]) / 1000)} s > maxGap; buffer restarted`);
+    if (
+      this.config.maxGap > 0 &&
+      state.times.length &&
+      time - state.times[state.times.length - 1] > this.config.maxGap
+    ) {
+      warnings.push(
+        `series '${seriesKey}': gap of ${Math.round((time - state.times[state.times.length - 1]) / 1000)} s > maxGap; buffer restarted`,
+      );
       state.rows = [];
       state.times = [];
       state.sinceEmit = 0;
@@ -248,16 +276,28 @@ export class Windower {
    */
   batch(seriesKey: string, readings: unknown, start: number): BatchResult {
     if (!Array.isArray(readings)) {
-      throw new ForecastError('BAD_INPUT', `batch mode: expected msg.payload as an array of readings (numbers, arrays or objects), got ${describe(readings)}`, 'not a batch');
+      throw new ForecastError(
+        'BAD_INPUT',
+        `batch mode: expected msg.payload as an array of readings (numbers, arrays or objects), got ${describe(readings)}`,
+        'not a batch',
+      );
     }
     if (readings.length === 0) {
-      throw new ForecastError('BAD_INPUT', 'batch mode: expected at least one reading, got an empty array', 'empty batch');
+      throw new ForecastError(
+        'BAD_INPUT',
+        'batch mode: expected at least one reading, got an empty array',
+        'empty batch',
+      );
     }
     const warnings: string[] = [];
     let list = readings as unknown[];
     if (list.length > this.config.maxBatch) {
       if (this.config.overflow === 'error') {
-        throw new ForecastError('LIMIT', `batch mode: expected at most ${this.config.maxBatch} readings (maxBatch), got ${list.length}`, 'batch too long');
+        throw new ForecastError(
+          'LIMIT',
+          `batch mode: expected at most ${this.config.maxBatch} readings (maxBatch), got ${list.length}`,
+          'batch too long',
+        );
       }
       warnings.push(`batch of ${list.length} readings: kept the newest ${this.config.maxBatch} (maxBatch)`);
       list = list.slice(list.length - this.config.maxBatch);
@@ -279,29 +319,48 @@ export class Windower {
         const raw = (item as Record<string, unknown>)[timeField];
         const parsed = parseTime(raw);
         if (parsed === undefined) {
-          throw new ForecastError('BAD_TIMESTAMP', `batch mode, reading ${i}: expected '${timeField}' as epoch ms or an ISO 8601 string, got ${describe(raw)}`, 'bad timestamp');
+          throw new ForecastError(
+            'BAD_TIMESTAMP',
+            `batch mode, reading ${i}: expected '${timeField}' as epoch ms or an ISO 8601 string, got ${describe(raw)}`,
+            'bad timestamp',
+          );
         }
         t = parsed;
       } else {
         t = start - (list.length - 1 - i) * this.config.interval;
       }
       if (times.length && t <= times[times.length - 1]) {
-        throw new ForecastError('BAD_TIMESTAMP', `batch mode, reading ${i}: expected a time after ${iso(times[times.length - 1])}, got ${iso(t)} (readings must be in increasing time order)`, 'time went backwards');
+        throw new ForecastError(
+          'BAD_TIMESTAMP',
+          `batch mode, reading ${i}: expected a time after ${iso(times[times.length - 1])}, got ${iso(t)} (readings must be in increasing time order)`,
+          'time went backwards',
+        );
       }
       rows.push(row);
       times.push(t);
     }
     if (dropped.length) {
-      warnings.push(`batch mode: ${this.config.invalid === 'carry' ? 'carried the last value into' : 'dropped'} ${dropped.length} reading(s) with missing or non-numeric values (first: reading ${dropped[0]})`);
+      warnings.push(
+        `batch mode: ${this.config.invalid === 'carry' ? 'carried the last value into' : 'dropped'} ${dropped.length} reading(s) with missing or non-numeric values (first: reading ${dropped[0]})`,
+      );
     }
     if (!rows.length) {
-      throw new ForecastError('BAD_INPUT', `batch mode: expected at least one valid reading, got none of ${list.length}`, 'no valid readings');
+      throw new ForecastError(
+        'BAD_INPUT',
+        `batch mode: expected at least one valid reading, got none of ${list.length}`,
+        'no valid readings',
+      );
     }
     const meta = this.meta(seriesKey, schema, times);
     const { window: L, horizon: H, stride } = this.config;
     const result: BatchResult = { readings: rows.length, warnings };
     if (rows.length >= L) {
-      result.latest = { type: 'window', ...meta, inputs: rows.slice(rows.length - L), timestamps: times.slice(times.length - L) };
+      result.latest = {
+        type: 'window',
+        ...meta,
+        inputs: rows.slice(rows.length - L),
+        timestamps: times.slice(times.length - L),
+      };
     }
     if (H > 0) {
       const cut = slidingWindows(rows, L, H, stride, schema.targetIndex, { align: 'end' });
@@ -336,7 +395,11 @@ export class Windower {
   private timeFieldOf(first: Record<string, unknown>): string | undefined {
     if (this.config.timeField) {
       if (!(this.config.timeField in first)) {
-        throw new ForecastError('BAD_INPUT', `batch mode: expected a time field '${this.config.timeField}' in each reading, got ${describe(first)}`, 'no time field');
+        throw new ForecastError(
+          'BAD_INPUT',
+          `batch mode: expected a time field '${this.config.timeField}' in each reading, got ${describe(first)}`,
+          'no time field',
+        );
       }
       return this.config.timeField;
     }
@@ -346,7 +409,11 @@ export class Windower {
   private makeRoom(newSeries: string): void {
     if (this.series.size < this.config.maxSeries) return;
     if (this.config.overflow === 'error') {
-      throw new ForecastError('LIMIT', `expected at most ${this.config.maxSeries} series (maxSeries), got a new series '${newSeries}'`, 'too many series');
+      throw new ForecastError(
+        'LIMIT',
+        `expected at most ${this.config.maxSeries} series (maxSeries), got a new series '${newSeries}'`,
+        'too many series',
+      );
     }
     this.evictOldest();
   }
@@ -373,21 +440,41 @@ export class Windower {
     let arity = 0;
     if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') {
       kind = 'number';
-      if (sel.length > 1) throw new ForecastError('BAD_INPUT', `${where}expected ${sel.length} features (${sel.join(', ')}) per reading, got a single value`, 'wrong number of values');
+      if (sel.length > 1)
+        throw new ForecastError(
+          'BAD_INPUT',
+          `${where}expected ${sel.length} features (${sel.join(', ')}) per reading, got a single value`,
+          'wrong number of values',
+        );
       features = [sel[0] && !isIndex(sel[0]) ? sel[0] : 'value'];
       keys = [0];
     } else if (Array.isArray(value)) {
       kind = 'array';
       arity = value.length;
-      if (arity === 0) throw new ForecastError('BAD_INPUT', `${where}expected a reading with at least one value, got an empty array`, 'empty reading');
+      if (arity === 0)
+        throw new ForecastError(
+          'BAD_INPUT',
+          `${where}expected a reading with at least one value, got an empty array`,
+          'empty reading',
+        );
       if (sel.length && sel.every(isIndex)) {
         keys = sel.map(Number);
         const bad = keys.find((k) => (k as number) >= arity);
-        if (bad !== undefined) throw new ForecastError('BAD_INPUT', `${where}expected a reading with at least ${(bad as number) + 1} values (feature index ${bad}), got ${arity}`, 'wrong number of values');
+        if (bad !== undefined)
+          throw new ForecastError(
+            'BAD_INPUT',
+            `${where}expected a reading with at least ${(bad as number) + 1} values (feature index ${bad}), got ${arity}`,
+            'wrong number of values',
+          );
         features = keys.map(String);
       } else if (sel.length) {
         // Names for array positions, in order.
-        if (sel.length !== arity) throw new ForecastError('BAD_INPUT', `${where}expected ${sel.length} values (${sel.join(', ')}) per reading, got ${arity}`, 'wrong number of values');
+        if (sel.length !== arity)
+          throw new ForecastError(
+            'BAD_INPUT',
+            `${where}expected ${sel.length} values (${sel.join(', ')}) per reading, got ${arity}`,
+            'wrong number of values',
+          );
         keys = sel.map((_, i) => i);
         features = sel.slice();
       } else {
@@ -400,16 +487,30 @@ export class Windower {
       const timeField = this.config.timeField || TIME_FIELDS.find((f) => f in obj);
       const names = Object.keys(obj);
       if (sel.length) {
-        keys = sel.map((s) => (isIndex(s) && !(s in obj) ? names[Number(s)] ?? s : s));
+        keys = sel.map((s) => (isIndex(s) && !(s in obj) ? (names[Number(s)] ?? s) : s));
         const missing = keys.filter((k) => !(k in obj));
-        if (missing.length) throw new ForecastError('BAD_INPUT', `${where}expected features ${keys.join(', ')} in each reading, got ${describe(obj)} (missing ${missing.join(', ')})`, 'missing feature');
+        if (missing.length)
+          throw new ForecastError(
+            'BAD_INPUT',
+            `${where}expected features ${keys.join(', ')} in each reading, got ${describe(obj)} (missing ${missing.join(', ')})`,
+            'missing feature',
+          );
       } else {
         keys = names.filter((k) => k !== timeField && toNumber(obj[k]) !== undefined);
-        if (!keys.length) throw new ForecastError('BAD_INPUT', `${where}expected an object with at least one numeric field, got ${describe(obj)}`, 'no numeric fields');
+        if (!keys.length)
+          throw new ForecastError(
+            'BAD_INPUT',
+            `${where}expected an object with at least one numeric field, got ${describe(obj)}`,
+            'no numeric fields',
+          );
       }
       features = keys.map(String);
     } else {
-      throw new ForecastError('BAD_INPUT', `${where}expected a reading as a number, an array of numbers or an object of named numbers, got ${describe(value)}`, 'bad reading');
+      throw new ForecastError(
+        'BAD_INPUT',
+        `${where}expected a reading as a number, an array of numbers or an object of named numbers, got ${describe(value)}`,
+        'bad reading',
+      );
     }
     let targetIndex = 0;
     const t = this.config.target;
@@ -421,7 +522,11 @@ export class Windower {
         targetIndex = byKey >= 0 ? byKey : Number(t) < features.length && sel.length === 0 ? Number(t) : -1;
       }
       if (targetIndex < 0) {
-        throw new ForecastError('BAD_INPUT', `${where}expected the target '${t}' among the features (${features.join(', ')}), got readings without it`, 'no target');
+        throw new ForecastError(
+          'BAD_INPUT',
+          `${where}expected the target '${t}' among the features (${features.join(', ')}), got readings without it`,
+          'no target',
+        );
       }
     }
     return { kind, features, keys, arity, targetIndex };
@@ -433,21 +538,46 @@ export class Windower {
    * drops when there is no last value yet). `warnings` null means: the caller
    * counts drops itself.
    */
-  private readRow(value: unknown, schema: Schema, seriesKey: string, last: number[] | undefined, warnings: string[] | null, where: string): number[] | undefined {
+  private readRow(
+    value: unknown,
+    schema: Schema,
+    seriesKey: string,
+    last: number[] | undefined,
+    warnings: string[] | null,
+    where: string,
+  ): number[] | undefined {
     const ctx = `${seriesKey === '' ? '' : `series '${seriesKey}': `}${where}`;
     let raw: unknown[];
     if (schema.kind === 'number') {
       if (Array.isArray(value) || (value !== null && typeof value === 'object')) {
-        throw new ForecastError('BAD_INPUT', `${ctx}expected a single number like the earlier readings, got ${describe(value)}`, 'wrong reading shape');
+        throw new ForecastError(
+          'BAD_INPUT',
+          `${ctx}expected a single number like the earlier readings, got ${describe(value)}`,
+          'wrong reading shape',
+        );
       }
       raw = [value];
     } else if (schema.kind === 'array') {
-      if (!Array.isArray(value)) throw new ForecastError('BAD_INPUT', `${ctx}expected an array of ${schema.arity} numbers like the earlier readings, got ${describe(value)}`, 'wrong reading shape');
-      if (value.length !== schema.arity) throw new ForecastError('BAD_INPUT', `${ctx}expected ${schema.arity} values per reading, got ${value.length}`, 'wrong number of values');
+      if (!Array.isArray(value))
+        throw new ForecastError(
+          'BAD_INPUT',
+          `${ctx}expected an array of ${schema.arity} numbers like the earlier readings, got ${describe(value)}`,
+          'wrong reading shape',
+        );
+      if (value.length !== schema.arity)
+        throw new ForecastError(
+          'BAD_INPUT',
+          `${ctx}expected ${schema.arity} values per reading, got ${value.length}`,
+          'wrong number of values',
+        );
       raw = schema.keys.map((k) => value[k as number]);
     } else {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw new ForecastError('BAD_INPUT', `${ctx}expected an object with ${schema.features.join(', ')} like the earlier readings, got ${describe(value)}`, 'wrong reading shape');
+        throw new ForecastError(
+          'BAD_INPUT',
+          `${ctx}expected an object with ${schema.features.join(', ')} like the earlier readings, got ${describe(value)}`,
+          'wrong reading shape',
+        );
       }
       raw = schema.keys.map((k) => (value as Record<string, unknown>)[k as string]);
     }
@@ -465,7 +595,11 @@ export class Windower {
     if (!bad.length) return row;
     const policy = this.config.invalid;
     if (policy === 'error') {
-      throw new ForecastError('BAD_INPUT', `${ctx}expected numbers for ${schema.features.join(', ')} (finite, |x| <= 3.4e+38), got ${bad.join(', ')}`, 'non-numeric value');
+      throw new ForecastError(
+        'BAD_INPUT',
+        `${ctx}expected numbers for ${schema.features.join(', ')} (finite, |x| <= 3.4e+38), got ${bad.join(', ')}`,
+        'non-numeric value',
+      );
     }
     if (policy === 'carry' && last) {
       warnings?.push(`${ctx}carried the last value for ${bad.join(', ')}`);

@@ -128,7 +128,22 @@ const finiteNumberArray = { type: 'array', items: { type: 'number' } };
 
 const artifactSchema: SchemaObject = {
   type: 'object',
-  required: ['format', 'formatVersion', 'name', 'version', 'id', 'createdAt', 'spec', 'model', 'iterations', 'hasAttention', 'scaler', 'topology', 'weights', 'report'],
+  required: [
+    'format',
+    'formatVersion',
+    'name',
+    'version',
+    'id',
+    'createdAt',
+    'spec',
+    'model',
+    'iterations',
+    'hasAttention',
+    'scaler',
+    'topology',
+    'weights',
+    'report',
+  ],
   properties: {
     format: { const: ARTIFACT_FORMAT },
     formatVersion: { const: ARTIFACT_FORMAT_VERSION },
@@ -201,7 +216,9 @@ export function packageVersion(): string {
   if (packageVersionCache === undefined) {
     try {
       // nodes/core/model/artifact.js -> package.json three levels up.
-      packageVersionCache = String(JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')).version);
+      packageVersionCache = String(
+        JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')).version,
+      );
     } catch {
       packageVersionCache = 'unknown';
     }
@@ -221,7 +238,11 @@ export function encodeFloat32(values: Float32Array): string {
 /** Decodes base64 float32 bytes (copied into an aligned buffer). */
 export function decodeFloat32(data: string): Float32Array {
   const buf = Buffer.from(data, 'base64');
-  if (buf.byteLength % 4 !== 0) throw new ForecastError('BAD_ARTIFACT', `weight data of ${buf.byteLength} bytes is not a whole number of float32 values`);
+  if (buf.byteLength % 4 !== 0)
+    throw new ForecastError(
+      'BAD_ARTIFACT',
+      `weight data of ${buf.byteLength} bytes is not a whole number of float32 values`,
+    );
   const out = new Float32Array(buf.byteLength / 4);
   new Uint8Array(out.buffer).set(buf);
   return out;
@@ -302,7 +323,9 @@ export function validateArtifact(x: unknown): ModelArtifact {
   const problems: string[] = [];
   const F = a.spec.features.length;
   if (a.spec.features[a.spec.targetIndex] !== a.spec.target) {
-    problems.push(`spec.targetIndex ${a.spec.targetIndex} does not point at target "${a.spec.target}" in features (${a.spec.features.join(', ')})`);
+    problems.push(
+      `spec.targetIndex ${a.spec.targetIndex} does not point at target "${a.spec.target}" in features (${a.spec.features.join(', ')})`,
+    );
   }
   if (a.scaler.mean.length !== F || a.scaler.std.length !== F) {
     problems.push(`scaler has ${a.scaler.mean.length} means and ${a.scaler.std.length} stds for ${F} features`);
@@ -315,7 +338,9 @@ export function validateArtifact(x: unknown): ModelArtifact {
     if (season === undefined || seasons === undefined) {
       problems.push('scaler.reference is seasonal but scaler.season or scaler.seasons is missing');
     } else if (seasonsThatFit(a.spec.window, a.spec.horizon, season) < seasons) {
-      problems.push(`scaler's seasonal reference (${seasons} seasons of ${season} steps) does not fit window ${a.spec.window} with horizon ${a.spec.horizon}`);
+      problems.push(
+        `scaler's seasonal reference (${seasons} seasons of ${season} steps) does not fit window ${a.spec.window} with horizon ${a.spec.horizon}`,
+      );
     }
   }
   a.weights.forEach((w, i) => {
@@ -327,7 +352,9 @@ export function validateArtifact(x: unknown): ModelArtifact {
     const bytes = Math.floor((w.data.length * 3) / 4) - pad;
     const expected = product(w.shape) * 4;
     if (bytes !== expected) {
-      problems.push(`weights[${i}] (${w.name}): shape [${w.shape.join(', ')}] needs ${expected} bytes, data has ${bytes}`);
+      problems.push(
+        `weights[${i}] (${w.name}): shape [${w.shape.join(', ')}] needs ${expected} bytes, data has ${bytes}`,
+      );
       return;
     }
     // A NaN or infinite weight would make every forecast NaN: refuse the model at load.
@@ -335,7 +362,8 @@ export function validateArtifact(x: unknown): ModelArtifact {
     const bad = firstNonFinite(values);
     if (bad >= 0) problems.push(`weights[${i}] (${w.name}): holds ${describe(values[bad])} at index ${bad}`);
   });
-  if (problems.length) throw new ForecastError('BAD_ARTIFACT', `invalid model artifact: ${problems.join('; ')}`, 'bad model');
+  if (problems.length)
+    throw new ForecastError('BAD_ARTIFACT', `invalid model artifact: ${problems.join('; ')}`, 'bad model');
   return a;
 }
 
@@ -348,12 +376,20 @@ export function applyWeights(model: TF.LayersModel, artifact: ModelArtifact): vo
   const t = tf();
   const vars = model.weights;
   if (vars.length !== artifact.weights.length) {
-    throw new ForecastError('BAD_ARTIFACT', `the ${artifact.model.type} model needs ${vars.length} weight arrays, the artifact has ${artifact.weights.length}`, 'bad model');
+    throw new ForecastError(
+      'BAD_ARTIFACT',
+      `the ${artifact.model.type} model needs ${vars.length} weight arrays, the artifact has ${artifact.weights.length}`,
+      'bad model',
+    );
   }
   vars.forEach((v, i) => {
     const w = artifact.weights[i];
     if (v.shape.length !== w.shape.length || v.shape.some((d, k) => d !== w.shape[k])) {
-      throw new ForecastError('BAD_ARTIFACT', `weight ${i} (${v.originalName}): the model needs shape [${v.shape.join(', ')}], the artifact has ${w.name} [${w.shape.join(', ')}]`, 'bad model');
+      throw new ForecastError(
+        'BAD_ARTIFACT',
+        `weight ${i} (${v.originalName}): the model needs shape [${v.shape.join(', ')}], the artifact has ${w.name} [${w.shape.join(', ')}]`,
+        'bad model',
+      );
     }
   });
   const tensors = artifact.weights.map((w) => t.tensor(decodeFloat32(w.data), w.shape, 'float32'));
@@ -396,7 +432,10 @@ export function disposeModels(...models: TF.LayersModel[]): void {
  */
 export function buildServeModel(artifact: ModelArtifact): TF.LayersModel {
   const a = validateArtifact(artifact);
-  const graph = buildGraph({ window: a.spec.window, features: a.spec.features.length, horizon: a.spec.horizon }, a.model);
+  const graph = buildGraph(
+    { window: a.spec.window, features: a.spec.features.length, horizon: a.spec.horizon },
+    a.model,
+  );
   try {
     applyWeights(graph.serve, a);
   } catch (e) {

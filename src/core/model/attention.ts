@@ -50,7 +50,8 @@ export class AdditiveAttention extends t.layers.Layer {
 
   constructor(args: AdditiveAttentionArgs) {
     super(args);
-    if (args == null || typeof args !== 'object') throw new ForecastError('BAD_CONFIG', 'AdditiveAttention: expected an object of arguments');
+    if (args == null || typeof args !== 'object')
+      throw new ForecastError('BAD_CONFIG', 'AdditiveAttention: expected an object of arguments');
     this.units = checkInt('AdditiveAttention', 'units', args.units, MODEL_SETTINGS.attentionUnits);
     this.seed = args.seed === undefined ? 0 : checkInt('AdditiveAttention', 'seed', args.seed, MODEL_SETTINGS.seed);
     this.supportsMasking = false;
@@ -59,7 +60,10 @@ export class AdditiveAttention extends t.layers.Layer {
   override build(inputShape: Shape | Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
     if (shape.length !== 3 || shape[1] == null || shape[2] == null) {
-      throw new ForecastError('BAD_CONFIG', `AdditiveAttention: expected input [batch, steps, units] with fixed steps and units, got [${shape.join(', ')}]`);
+      throw new ForecastError(
+        'BAD_CONFIG',
+        `AdditiveAttention: expected input [batch, steps, units] with fixed steps and units, got [${shape.join(', ')}]`,
+      );
     }
     const d = shape[2] as number;
     const da = this.units;
@@ -107,14 +111,18 @@ t.serialization.registerClass(AdditiveAttention);
  */
 export const buildAttentionGraph: GraphBuilder = (spec, cfg) => {
   const { input, states } = windowEncoder(spec, cfg);
-  const [summary, alpha] = new AdditiveAttention({ units: cfg.attentionUnits, seed: cfg.seed, name: 'attention' }).apply(
-    states,
-  ) as TF.SymbolicTensor[];
+  const [summary, alpha] = new AdditiveAttention({
+    units: cfg.attentionUnits,
+    seed: cfg.seed,
+    name: 'attention',
+  }).apply(states) as TF.SymbolicTensor[];
   const head = t.layers
     .dense({ units: spec.horizon, kernelInitializer: glorot(cfg, 10), name: 'head' })
     .apply(summary) as TF.SymbolicTensor;
   const forecast = withHighway(input, head, spec, cfg);
-  const perIteration = t.layers.reshape({ targetShape: [1, spec.horizon], name: 'iterations' }).apply(forecast) as TF.SymbolicTensor;
+  const perIteration = t.layers
+    .reshape({ targetShape: [1, spec.horizon], name: 'iterations' })
+    .apply(forecast) as TF.SymbolicTensor;
   return {
     train: t.model({ inputs: input, outputs: perIteration, name: 'attention_train' }),
     serve: t.model({ inputs: input, outputs: [forecast, alpha], name: 'attention_forecaster' }),

@@ -42,7 +42,10 @@ export function withHighway(
  * The window input and the first LSTM layer over it, every step's state returned
  * ([B, L, units]): the encoder the attention models attend over.
  */
-export function windowEncoder(spec: GraphSpec, cfg: ModelConfig): { input: TF.SymbolicTensor; states: TF.SymbolicTensor } {
+export function windowEncoder(
+  spec: GraphSpec,
+  cfg: ModelConfig,
+): { input: TF.SymbolicTensor; states: TF.SymbolicTensor } {
   const t = tf();
   const input = t.input({ shape: [spec.window, spec.features], name: 'window' });
   const states = t.layers

@@ -117,20 +117,41 @@ export class GcaAttention extends t.layers.Layer {
 
   constructor(args: GcaAttentionArgs) {
     super(args);
-    if (args == null || typeof args !== 'object') throw new ForecastError('BAD_CONFIG', 'GcaAttention: expected an object of arguments');
+    if (args == null || typeof args !== 'object')
+      throw new ForecastError('BAD_CONFIG', 'GcaAttention: expected an object of arguments');
     this.units = checkInt('GcaAttention', 'units', args.units, MODEL_SETTINGS.units);
-    this.attentionUnits = checkInt('GcaAttention', 'attentionUnits', args.attentionUnits, MODEL_SETTINGS.attentionUnits);
-    this.iterations = checkInt('GcaAttention', 'iterations', args.iterations ?? MODEL_SETTINGS.iterations.default, MODEL_SETTINGS.iterations);
+    this.attentionUnits = checkInt(
+      'GcaAttention',
+      'attentionUnits',
+      args.attentionUnits,
+      MODEL_SETTINGS.attentionUnits,
+    );
+    this.iterations = checkInt(
+      'GcaAttention',
+      'iterations',
+      args.iterations ?? MODEL_SETTINGS.iterations.default,
+      MODEL_SETTINGS.iterations,
+    );
     const gate = args.gate ?? 'softmax';
-    if (!GATES.includes(gate)) throw new ForecastError('BAD_CONFIG', `GcaAttention: expected gate to be one of ${GATES.join(', ')}, got ${JSON.stringify(gate)}`);
+    if (!GATES.includes(gate))
+      throw new ForecastError(
+        'BAD_CONFIG',
+        `GcaAttention: expected gate to be one of ${GATES.join(', ')}, got ${JSON.stringify(gate)}`,
+      );
     this.gate = gate;
     const memory = args.initialMemory ?? 'mean';
     if (!MEMORIES.includes(memory)) {
-      throw new ForecastError('BAD_CONFIG', `GcaAttention: expected initialMemory to be one of ${MEMORIES.join(', ')}, got ${JSON.stringify(memory)}`);
+      throw new ForecastError(
+        'BAD_CONFIG',
+        `GcaAttention: expected initialMemory to be one of ${MEMORIES.join(', ')}, got ${JSON.stringify(memory)}`,
+      );
     }
     this.initialMemory = memory;
     if (args.featureAttention !== undefined && typeof args.featureAttention !== 'boolean') {
-      throw new ForecastError('BAD_CONFIG', `GcaAttention: expected featureAttention to be true or false, got ${JSON.stringify(args.featureAttention)}`);
+      throw new ForecastError(
+        'BAD_CONFIG',
+        `GcaAttention: expected featureAttention to be true or false, got ${JSON.stringify(args.featureAttention)}`,
+      );
     }
     this.featureAttention = args.featureAttention ?? false;
     this.seed = args.seed === undefined ? 0 : checkInt('GcaAttention', 'seed', args.seed, MODEL_SETTINGS.seed);
@@ -147,10 +168,16 @@ export class GcaAttention extends t.layers.Layer {
     }
     const [h, x] = list;
     if (h.length !== 3 || h[1] == null || h[2] == null) {
-      throw new ForecastError('BAD_CONFIG', `GcaAttention: expected states [batch, steps, units] with fixed steps and units, got [${h.join(', ')}]`);
+      throw new ForecastError(
+        'BAD_CONFIG',
+        `GcaAttention: expected states [batch, steps, units] with fixed steps and units, got [${h.join(', ')}]`,
+      );
     }
     if (x && (x.length !== 3 || x[1] !== h[1] || x[2] == null)) {
-      throw new ForecastError('BAD_CONFIG', `GcaAttention: expected window [batch, ${h[1]}, features], got [${x.join(', ')}]`);
+      throw new ForecastError(
+        'BAD_CONFIG',
+        `GcaAttention: expected window [batch, ${h[1]}, features], got [${x.join(', ')}]`,
+      );
     }
     return { h, x };
   }
@@ -198,7 +225,11 @@ export class GcaAttention extends t.layers.Layer {
     const { h, x } = this.shapes(inputShape);
     const [b, l, d1] = h;
     const n = this.iterations;
-    const out: Shape[] = [[b, d1], [b, n, d1], [b, n, l]];
+    const out: Shape[] = [
+      [b, d1],
+      [b, n, d1],
+      [b, n, l],
+    ];
     if (this.featureAttention) out.push([b, n, l, (x as Shape)[2]]);
     return out;
   }
@@ -208,7 +239,8 @@ export class GcaAttention extends t.layers.Layer {
       const list = Array.isArray(inputs) ? inputs : [inputs];
       const h1 = list[0];
       const x = this.featureAttention ? list[1] : undefined;
-      if (this.featureAttention && !x) throw new ForecastError('BAD_INPUT', 'GcaAttention: feature attention needs the inputs [states, window]');
+      if (this.featureAttention && !x)
+        throw new ForecastError('BAD_INPUT', 'GcaAttention: feature attention needs the inputs [states, window]');
       const [b, l, d1] = h1.shape as number[];
       const u = this.units;
       const r = (name: string) => this.w[name].read();
@@ -219,14 +251,18 @@ export class GcaAttention extends t.layers.Layer {
       const featureX = x ? dot3(x, r('feature_x')) : undefined; // [B, L, da]
       const recurrent = r('recurrent_kernel') as TF.Tensor2D;
       const kernelFeatures = this.featureAttention ? (r('kernel_features') as TF.Tensor2D) : undefined;
-      let memory: Tensor = this.initialMemory === 'mean' ? t.mean(h1, 1) : t.reshape(t.slice(h1, [0, l - 1, 0], [b, 1, d1]), [b, d1]);
+      let memory: Tensor =
+        this.initialMemory === 'mean' ? t.mean(h1, 1) : t.reshape(t.slice(h1, [0, l - 1, 0], [b, 1, d1]), [b, d1]);
 
       const memories: Tensor[] = [];
       const alphas: Tensor[] = [];
       const betas: Tensor[] = [];
       for (let n = 0; n < this.iterations; n++) {
         // Temporal attention: e_t = w_e1 . tanh(W_e2 [h_t ; F_{n-1}] + b).
-        const keyed = t.expandDims(t.add(t.matMul(memory as TF.Tensor2D, r('score_memory') as TF.Tensor2D), r('score_bias')), 1);
+        const keyed = t.expandDims(
+          t.add(t.matMul(memory as TF.Tensor2D, r('score_memory') as TF.Tensor2D), r('score_bias')),
+          1,
+        );
         const e = t.reshape(dot3(t.tanh(t.add(scoreH, keyed)), r('score_v')), [b, l]);
         const alpha = t.softmax(e as TF.Tensor2D, -1);
         alphas.push(alpha);
@@ -241,7 +277,10 @@ export class GcaAttention extends t.layers.Layer {
         let featureSteps: Tensor[] | undefined;
         if (x && featureX) {
           const f = x.shape[2] as number;
-          const fKeyed = t.expandDims(t.add(t.matMul(memory as TF.Tensor2D, r('feature_memory') as TF.Tensor2D), r('feature_bias')), 1);
+          const fKeyed = t.expandDims(
+            t.add(t.matMul(memory as TF.Tensor2D, r('feature_memory') as TF.Tensor2D), r('feature_bias')),
+            1,
+          );
           const beta = t.softmax(dot3(t.tanh(t.add(featureX, fKeyed)), r('feature_v')), -1); // [B, L, F]
           betas.push(beta);
           featureSteps = timeSteps(t.mul(t.mul(x, beta), f));
@@ -255,13 +294,18 @@ export class GcaAttention extends t.layers.Layer {
           if (featureSteps && kernelFeatures) z = t.add(z, t.matMul(featureSteps[s] as TF.Tensor2D, kernelFeatures));
           const [zi, zf, zc, zo] = t.split(z, 4, 1);
           // C_t = g_t i_t C~_t + (1 - g_t) f_t C_{t-1};  h_t = o_t tanh(C_t)
-          cState = t.add(t.mul(write[s], t.mul(t.sigmoid(zi), t.tanh(zc))), t.mul(keep[s], t.mul(t.sigmoid(zf), cState)));
+          cState = t.add(
+            t.mul(write[s], t.mul(t.sigmoid(zi), t.tanh(zc))),
+            t.mul(keep[s], t.mul(t.sigmoid(zf), cState)),
+          );
           hState = t.mul(t.sigmoid(zo), t.tanh(cState));
         }
 
         // F_n = ReLU(W_F^n [o_n ; F_{n-1}] + b_F^n)
         const { kernel, bias } = this.refine[n];
-        memory = t.relu(t.add(t.matMul(t.concat([hState, memory], -1) as TF.Tensor2D, kernel.read() as TF.Tensor2D), bias.read()));
+        memory = t.relu(
+          t.add(t.matMul(t.concat([hState, memory], -1) as TF.Tensor2D, kernel.read() as TF.Tensor2D), bias.read()),
+        );
         memories.push(memory);
       }
       const out = [memory, t.stack(memories, 1), t.stack(alphas, 1)];
@@ -311,7 +355,9 @@ export const buildGcaGraph: GraphBuilder = (spec, cfg) => {
     // Reuse the highway's output (one set of weights) for every iteration.
     const linear = forecast.inputs?.[1];
     if (!linear) throw new ForecastError('BAD_CONFIG', 'GCA builder: the highway path did not produce a linear term');
-    const tiled = t.layers.repeatVector({ n: cfg.iterations, name: 'highway_iterations' }).apply(linear) as TF.SymbolicTensor;
+    const tiled = t.layers
+      .repeatVector({ n: cfg.iterations, name: 'highway_iterations' })
+      .apply(linear) as TF.SymbolicTensor;
     perIteration = t.layers.add({ name: 'iterations' }).apply([perIteration, tiled]) as TF.SymbolicTensor;
   }
   const serveOutputs = cfg.featureAttention ? [forecast, alpha, outs[3]] : [forecast, alpha];
@@ -321,4 +367,4 @@ export const buildGcaGraph: GraphBuilder = (spec, cfg) => {
     iterations: cfg.iterations,
     hasAttention: true,
   };
-}
+};

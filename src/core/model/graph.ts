@@ -30,6 +30,7 @@ const BUILDERS: Readonly<Record<ModelType, GraphBuilder>> = {
 /** Builds the train and serve models of `cfg.type`. */
 export function buildGraph(spec: GraphSpec, cfg: ModelConfig): ForecastGraph {
   const builder = (BUILDERS as Partial<Record<string, GraphBuilder>>)[cfg.type];
-  if (!builder) throw new Error(`unknown model type '${cfg.type}' (expected one of ${Object.keys(BUILDERS).join(', ')})`);
+  if (!builder)
+    throw new Error(`unknown model type '${cfg.type}' (expected one of ${Object.keys(BUILDERS).join(', ')})`);
   return builder(spec, cfg);
 }

@@ -33,10 +33,18 @@ export interface AdditiveAttentionArgs extends BaseLayerArgs {
  * from src/core/settings/model.ts), so a layer accepts what the trainer does.
  * @throws ForecastError BAD_CONFIG unless `value` is an integer within the bounds.
  */
-export function checkInt(layer: string, key: string, value: unknown, bounds: { minimum: number; maximum: number }): number {
+export function checkInt(
+  layer: string,
+  key: string,
+  value: unknown,
+  bounds: { minimum: number; maximum: number },
+): number {
   const { minimum: min, maximum: max } = bounds;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ForecastError('BAD_CONFIG', `${layer}: expected ${key} to be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    throw new ForecastError(
+      'BAD_CONFIG',
+      `${layer}: expected ${key} to be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }

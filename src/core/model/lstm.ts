@@ -25,7 +25,9 @@ export const buildLstmGraph: GraphBuilder = (spec, cfg) => {
     .dense({ units: spec.horizon, kernelInitializer: glorot(cfg, 10), name: 'head' })
     .apply(x) as TF.SymbolicTensor;
   const forecast = withHighway(input, head, spec, cfg);
-  const perIteration = t.layers.reshape({ targetShape: [1, spec.horizon], name: 'iterations' }).apply(forecast) as TF.SymbolicTensor;
+  const perIteration = t.layers
+    .reshape({ targetShape: [1, spec.horizon], name: 'iterations' })
+    .apply(forecast) as TF.SymbolicTensor;
   return {
     train: t.model({ inputs: input, outputs: perIteration, name: 'lstm_train' }),
     serve: t.model({ inputs: input, outputs: forecast, name: 'lstm_forecaster' }),

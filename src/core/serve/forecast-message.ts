@@ -36,9 +36,17 @@ const checkInput = compileValidator<PredictInput>(
 );
 
 /** Validates msg.payload and returns it with windows as [B][L][F] and their timestamps [B][L] (or undefined). */
-export function readPredictInput(payload: unknown): { input: PredictInput; windows: number[][][]; times: (number[] | undefined)[] } {
+export function readPredictInput(payload: unknown): {
+  input: PredictInput;
+  windows: number[][][];
+  times: (number[] | undefined)[];
+} {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
-    throw new ForecastError('BAD_INPUT', `expected msg.payload to be a window message from the sequence windower ({type: "window", inputs: [[...]], ...}), got ${describe(payload)}`, 'not a window');
+    throw new ForecastError(
+      'BAD_INPUT',
+      `expected msg.payload to be a window message from the sequence windower ({type: "window", inputs: [[...]], ...}), got ${describe(payload)}`,
+      'not a window',
+    );
   }
   const input = checkInput(payload);
   const windows = (input.type === 'window' ? [input.inputs] : input.inputs) as number[][][];
@@ -103,7 +111,14 @@ export function forecastPayload(
   series: string | undefined,
 ): ForecastPayload {
   const { spec } = artifact;
-  const step = inputStep && inputStep > 0 ? inputStep : spec.step > 0 ? spec.step : times && times.length > 1 ? times[times.length - 1] - times[times.length - 2] : 0;
+  const step =
+    inputStep && inputStep > 0
+      ? inputStep
+      : spec.step > 0
+        ? spec.step
+        : times && times.length > 1
+          ? times[times.length - 1] - times[times.length - 2]
+          : 0;
   const origin = times && times.length ? times[times.length - 1] : 0;
   const forecast = prediction.forecast[i];
   const out: ForecastPayload = {
@@ -131,6 +146,9 @@ export function forecastPayload(
 }
 
 /** Dashboard 2 chart points: the forecast as {x, y, series} (x in epoch ms). */
-export function chartPoints(p: ForecastPayload, label = `${p.target} forecast`): { x: number; y: number; series: string }[] {
+export function chartPoints(
+  p: ForecastPayload,
+  label = `${p.target} forecast`,
+): { x: number; y: number; series: string }[] {
   return p.forecast.map((y, h) => ({ x: p.timestamps[h], y, series: label }));
 }

@@ -7,7 +7,13 @@ import type * as TF from '@tensorflow/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError, describe } from '../base/errors';
 import { firstNonFinite, isFiniteFloat32 } from '../base/arrays';
-import { buildServeModel, disposeModels, loadServeModel, validateArtifact, type ModelArtifact } from '../model/artifact';
+import {
+  buildServeModel,
+  disposeModels,
+  loadServeModel,
+  validateArtifact,
+  type ModelArtifact,
+} from '../model/artifact';
 import { prepare, restoreForecast } from '../data/scaler';
 
 /** What {@link Forecaster.predict} returns. */
@@ -67,14 +73,23 @@ export class Forecaster {
     const F = features.length;
     const expected = `a window of ${L} rows x ${F} features (${features.join(', ')})`;
     if (!Array.isArray(windows) || windows.length === 0) {
-      throw new ForecastError('SPEC_MISMATCH', `expected an array of windows, each ${expected}, got ${describe(windows)}`, 'wrong shape');
+      throw new ForecastError(
+        'SPEC_MISMATCH',
+        `expected an array of windows, each ${expected}, got ${describe(windows)}`,
+        'wrong shape',
+      );
     }
     if (Array.isArray(windows[0]) && typeof windows[0][0] === 'number') {
-      throw new ForecastError('SPEC_MISMATCH', `expected an array of windows ([B][${L}][${F}]), got a single ${windows.length} x ${windows[0].length} window; wrap it in an array`, 'wrong shape');
+      throw new ForecastError(
+        'SPEC_MISMATCH',
+        `expected an array of windows ([B][${L}][${F}]), got a single ${windows.length} x ${windows[0].length} window; wrap it in an array`,
+        'wrong shape',
+      );
     }
     windows.forEach((w: unknown, i: number) => {
       const at = windows.length > 1 ? ` (window ${i})` : '';
-      if (!Array.isArray(w)) throw new ForecastError('SPEC_MISMATCH', `expected ${expected}, got ${describe(w)}${at}`, 'wrong shape');
+      if (!Array.isArray(w))
+        throw new ForecastError('SPEC_MISMATCH', `expected ${expected}, got ${describe(w)}${at}`, 'wrong shape');
       const badRow = w.findIndex((r) => !Array.isArray(r) || r.length !== F);
       if (w.length !== L || badRow >= 0) {
         const cols = badRow >= 0 ? (Array.isArray(w[badRow]) ? w[badRow].length : describe(w[badRow])) : F;

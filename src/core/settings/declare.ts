@@ -112,8 +112,18 @@ export function expectation(s: Setting): string {
   if (s.type === 'string' && s.enum) return `one of ${s.enum.map((e) => `'${e}'`).join(', ')}`;
   if (s.type === 'string') return s.maxLength !== undefined ? `a text of at most ${s.maxLength} characters` : 'a text';
   const kind = s.type === 'integer' ? 'an integer' : 'a number';
-  const lo = s.minimum !== undefined ? `>= ${fmt(s.minimum)}` : s.exclusiveMinimum !== undefined ? `> ${fmt(s.exclusiveMinimum)}` : '';
-  const hi = s.maximum !== undefined ? `<= ${fmt(s.maximum)}` : s.exclusiveMaximum !== undefined ? `< ${fmt(s.exclusiveMaximum)}` : '';
+  const lo =
+    s.minimum !== undefined
+      ? `>= ${fmt(s.minimum)}`
+      : s.exclusiveMinimum !== undefined
+        ? `> ${fmt(s.exclusiveMinimum)}`
+        : '';
+  const hi =
+    s.maximum !== undefined
+      ? `<= ${fmt(s.maximum)}`
+      : s.exclusiveMaximum !== undefined
+        ? `< ${fmt(s.exclusiveMaximum)}`
+        : '';
   if (s.minimum !== undefined && s.maximum !== undefined) return `${kind} from ${fmt(s.minimum)} to ${fmt(s.maximum)}`;
   if (s.exclusiveMinimum !== undefined && s.exclusiveMaximum !== undefined) {
     return `${kind} between ${fmt(s.exclusiveMinimum)} and ${fmt(s.exclusiveMaximum)} (exclusive)`;

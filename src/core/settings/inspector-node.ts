@@ -13,4 +13,6 @@ export const INSPECTOR_NODE_SETTINGS = {
 
 export type InspectorNodeSettings = Values<typeof INSPECTOR_NODE_SETTINGS>;
 
-export const DEFAULT_INSPECTOR_NODE_SETTINGS: Readonly<InspectorNodeSettings> = Object.freeze(defaultsOf(INSPECTOR_NODE_SETTINGS));
+export const DEFAULT_INSPECTOR_NODE_SETTINGS: Readonly<InspectorNodeSettings> = Object.freeze(
+  defaultsOf(INSPECTOR_NODE_SETTINGS),
+);

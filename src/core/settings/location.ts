@@ -29,4 +29,6 @@ export const MODEL_LOCATION_SETTINGS = {
 
 export type ModelLocationSettings = Values<typeof MODEL_LOCATION_SETTINGS>;
 
-export const DEFAULT_MODEL_LOCATION: Readonly<ModelLocationSettings> = Object.freeze(defaultsOf(MODEL_LOCATION_SETTINGS));
+export const DEFAULT_MODEL_LOCATION: Readonly<ModelLocationSettings> = Object.freeze(
+  defaultsOf(MODEL_LOCATION_SETTINGS),
+);

@@ -14,7 +14,13 @@ export const MODEL_SETTINGS = {
     help: 'lstm (1-2 LSTM layers), attention (additive attention over the LSTM states) or gca (GCA-LSTM).',
   },
   units: { type: 'integer', minimum: 1, maximum: 1024, default: 32, help: 'LSTM units per layer.' },
-  layers: { type: 'integer', minimum: 1, maximum: 2, default: 1, help: "Recurrent layers of type lstm (GCA always has two)." },
+  layers: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 2,
+    default: 1,
+    help: 'Recurrent layers of type lstm (GCA always has two).',
+  },
   attentionUnits: {
     type: 'integer',
     minimum: 1,

@@ -12,4 +12,6 @@ export const PREDICT_NODE_SETTINGS = {
 
 export type PredictNodeSettings = Values<typeof PREDICT_NODE_SETTINGS>;
 
-export const DEFAULT_PREDICT_NODE_SETTINGS: Readonly<PredictNodeSettings> = Object.freeze(defaultsOf(PREDICT_NODE_SETTINGS));
+export const DEFAULT_PREDICT_NODE_SETTINGS: Readonly<PredictNodeSettings> = Object.freeze(
+  defaultsOf(PREDICT_NODE_SETTINGS),
+);

@@ -35,4 +35,6 @@ export const TRAIN_NODE_SETTINGS = {
 
 export type TrainNodeOwnSettings = Values<typeof TRAIN_NODE_SETTINGS>;
 
-export const DEFAULT_TRAIN_NODE_SETTINGS: Readonly<TrainNodeOwnSettings> = Object.freeze(defaultsOf(TRAIN_NODE_SETTINGS));
+export const DEFAULT_TRAIN_NODE_SETTINGS: Readonly<TrainNodeOwnSettings> = Object.freeze(
+  defaultsOf(TRAIN_NODE_SETTINGS),
+);

@@ -19,7 +19,13 @@ export const TRAINING_SETTINGS = {
   // 0.01: with the linear path frozen the network learns a small residual, and
   // on both benchmark tasks 0.01 beat 1e-3 (co2 MASE 0.386 vs 0.396, hourly
   // 0.647 vs 0.657; BENCHMARKS.md).
-  learningRate: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.01, help: 'Adam learning rate.' },
+  learningRate: {
+    type: 'number',
+    exclusiveMinimum: 0,
+    exclusiveMaximum: 1,
+    default: 0.01,
+    help: 'Adam learning rate.',
+  },
   validationFraction: {
     type: 'number',
     exclusiveMinimum: 0,
@@ -44,7 +50,7 @@ export const TRAINING_SETTINGS = {
     enum: ['seasonal', 'last'],
     default: 'seasonal',
     editor: false,
-    help: 'What the network forecasts relative to: the last value plus the past seasons\' change (seasonal), or the last value.',
+    help: "What the network forecasts relative to: the last value plus the past seasons' change (seasonal), or the last value.",
   },
   // 'frozen': on the co2 benchmark 'joint' never beat the ridge start on
   // validation (best epoch 0 for every model type and seed), 'frozen' improved

@@ -85,13 +85,23 @@ export function asMatrix(m: MatrixLike, what: string): Matrix {
     const cols = rows ? m[0].length : 0;
     const data = new Float64Array(rows * cols);
     m.forEach((r, i) => {
-      if (!Array.isArray(r) || r.length !== cols) throw bad(`expected ${what} row ${i} to have ${cols} values, got ${Array.isArray(r) ? r.length : typeof r}`);
+      if (!Array.isArray(r) || r.length !== cols)
+        throw bad(`expected ${what} row ${i} to have ${cols} values, got ${Array.isArray(r) ? r.length : typeof r}`);
       for (let j = 0; j < cols; j++) data[i * cols + j] = r[j];
     });
     return { data, rows, cols };
   }
-  if (!m || !Number.isInteger(m.rows) || !Number.isInteger(m.cols) || m.rows < 0 || m.cols < 0 || m.data.length !== m.rows * m.cols) {
-    throw bad(`expected ${what} as ${m?.rows} x ${m?.cols} = ${(m?.rows ?? 0) * (m?.cols ?? 0)} values, got ${m?.data?.length}`);
+  if (
+    !m ||
+    !Number.isInteger(m.rows) ||
+    !Number.isInteger(m.cols) ||
+    m.rows < 0 ||
+    m.cols < 0 ||
+    m.data.length !== m.rows * m.cols
+  ) {
+    throw bad(
+      `expected ${what} as ${m?.rows} x ${m?.cols} = ${(m?.rows ?? 0) * (m?.cols ?? 0)} values, got ${m?.data?.length}`,
+    );
   }
   return m;
 }
@@ -142,7 +152,13 @@ export function ridgeMoments(x: MatrixLike, y: MatrixLike): RidgeMoments {
  * C [D*H] by Cholesky. Returns null when a pivot is not positive (G + alpha I is
  * not numerically positive definite, e.g. alpha = 0 with collinear inputs).
  */
-export function solveRidgeSystem(gram: ArrayLike<number>, cross: ArrayLike<number>, D: number, H: number, alpha: number): Float64Array | null {
+export function solveRidgeSystem(
+  gram: ArrayLike<number>,
+  cross: ArrayLike<number>,
+  D: number,
+  H: number,
+  alpha: number,
+): Float64Array | null {
   const Lm = new Float64Array(D * D);
   for (let i = 0; i < D; i++) {
     for (let j = 0; j <= i; j++) {
@@ -186,7 +202,8 @@ function modelFromMoments(m: RidgeMoments, alpha: number): RidgeModel | null {
 }
 
 function checkAlpha(alpha: unknown): asserts alpha is number {
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) throw bad(`expected alpha to be a finite number >= 0, got ${String(alpha)}`);
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0)
+    throw bad(`expected alpha to be a finite number >= 0, got ${String(alpha)}`);
 }
 
 /**
@@ -237,13 +254,20 @@ function mse(pred: ArrayLike<number>, y: Matrix): number {
  * @param alphas candidates, each >= 0. Default {@link RIDGE_ALPHAS}.
  * @throws ForecastError BAD_INPUT on bad shapes, an empty grid, or when every alpha fails.
  */
-export function selectRidge(xTrain: MatrixLike, yTrain: MatrixLike, xVal: MatrixLike, yVal: MatrixLike, alphas: readonly number[] = RIDGE_ALPHAS): RidgeSelection {
+export function selectRidge(
+  xTrain: MatrixLike,
+  yTrain: MatrixLike,
+  xVal: MatrixLike,
+  yVal: MatrixLike,
+  alphas: readonly number[] = RIDGE_ALPHAS,
+): RidgeSelection {
   if (!alphas.length) throw bad('expected at least one alpha');
   alphas.forEach(checkAlpha);
   const moments = ridgeMoments(xTrain, yTrain);
   const Xv = asMatrix(xVal, 'validation X');
   const Yv = asMatrix(yVal, 'validation Y');
-  if (Xv.rows !== Yv.rows || Xv.rows < 1) throw bad(`expected validation X and Y with the same number of rows (>= 1), got ${Xv.rows} and ${Yv.rows}`);
+  if (Xv.rows !== Yv.rows || Xv.rows < 1)
+    throw bad(`expected validation X and Y with the same number of rows (>= 1), got ${Xv.rows} and ${Yv.rows}`);
   if (Yv.cols !== moments.outputs) throw bad(`expected ${moments.outputs} validation outputs per row, got ${Yv.cols}`);
   let best: { model: RidgeModel; mse: number } | null = null;
   const scores: RidgeScore[] = [];

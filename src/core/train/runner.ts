@@ -59,7 +59,14 @@ export interface TrainingJob {
   onProgress(cb: (p: EpochProgress) => void): void;
 }
 
-const PASSED_CODES: ErrorCode[] = ['BAD_INPUT', 'BAD_CONFIG', 'SPEC_MISMATCH', 'BAD_ARTIFACT', 'CANCELLED', 'TRAINING_FAILED'];
+const PASSED_CODES: ErrorCode[] = [
+  'BAD_INPUT',
+  'BAD_CONFIG',
+  'SPEC_MISMATCH',
+  'BAD_ARTIFACT',
+  'CANCELLED',
+  'TRAINING_FAILED',
+];
 
 /**
  * Windows flattened for the worker. The worker gets float32 copies, in which a
@@ -113,7 +120,12 @@ export function startTraining(request: TrainRequest, runner: RunnerOptions = {})
     stop,
     backend: request.backend,
   };
-  const transferList = [inputs.buffer, targets.buffer, ...(valInputs ? [valInputs.buffer] : []), ...(valTargets ? [valTargets.buffer] : [])] as ArrayBuffer[];
+  const transferList = [
+    inputs.buffer,
+    targets.buffer,
+    ...(valInputs ? [valInputs.buffer] : []),
+    ...(valTargets ? [valTargets.buffer] : []),
+  ] as ArrayBuffer[];
   const worker = new Worker(runner.workerPath ?? path.join(__dirname, 'worker.js'), { workerData, transferList });
 
   const listeners: Array<(p: EpochProgress) => void> = [];
@@ -143,19 +155,35 @@ export function startTraining(request: TrainRequest, runner: RunnerOptions = {})
         if (cancelled) finish(() => reject(new ForecastError('CANCELLED', 'training was cancelled', 'cancelled')));
         else finish(() => resolve({ artifact: m.artifact, report: m.report }));
       } else if (m.type === 'error') {
-        const code = cancelled ? 'CANCELLED' : PASSED_CODES.includes(m.code as ErrorCode) ? (m.code as ErrorCode) : 'TRAINING_FAILED';
+        const code = cancelled
+          ? 'CANCELLED'
+          : PASSED_CODES.includes(m.code as ErrorCode)
+            ? (m.code as ErrorCode)
+            : 'TRAINING_FAILED';
         finish(() => reject(new ForecastError(code, code === 'CANCELLED' ? 'training was cancelled' : m.message)));
       }
     });
     worker.on('error', (e) => {
-      finish(() => reject(cancelled
-        ? new ForecastError('CANCELLED', 'training was cancelled')
-        : new ForecastError('TRAINING_FAILED', `training worker failed: ${e.message}`, 'training failed')));
+      finish(() =>
+        reject(
+          cancelled
+            ? new ForecastError('CANCELLED', 'training was cancelled')
+            : new ForecastError('TRAINING_FAILED', `training worker failed: ${e.message}`, 'training failed'),
+        ),
+      );
     });
     worker.on('exit', (exitCode) => {
-      finish(() => reject(cancelled
-        ? new ForecastError('CANCELLED', 'training was cancelled (worker terminated)')
-        : new ForecastError('TRAINING_FAILED', `training worker exited with code ${exitCode} before it reported a result`, 'training failed')));
+      finish(() =>
+        reject(
+          cancelled
+            ? new ForecastError('CANCELLED', 'training was cancelled (worker terminated)')
+            : new ForecastError(
+                'TRAINING_FAILED',
+                `training worker exited with code ${exitCode} before it reported a result`,
+                'training failed',
+              ),
+        ),
+      );
     });
   });
 

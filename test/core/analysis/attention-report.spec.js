@@ -1,6 +1,16 @@
 'use strict';
 const assert = require('assert');
-const { topSteps, effectiveWidth, entropy, compareIterations, chartData, heatmapSvg, escapeXml, inspectAttention, colourOf } = require('../../../nodes/core/analysis/attention-report');
+const {
+  topSteps,
+  effectiveWidth,
+  entropy,
+  compareIterations,
+  chartData,
+  heatmapSvg,
+  escapeXml,
+  inspectAttention,
+  colourOf,
+} = require('../../../nodes/core/analysis/attention-report');
 
 /** Well-formedness: one <svg> root with xmlns, balanced tags, no raw '<' or '&' in text. */
 function assertWellFormedSvg(svg) {
@@ -35,7 +45,10 @@ describe('core/analysis/attention-report (attention inspector)', () => {
     ]);
     assert.strictEqual(topSteps([0.5, 0.5], 9).length, 2);
     assert.deepStrictEqual(topSteps([0.5, 0.5], 1)[0].index, 1); // tie: the newer step
-    assert.strictEqual(topSteps([0.2, 0.8], 1, ['2024-01-01T00:00:00Z', '2024-01-01T01:00:00Z'])[0].timestamp, Date.UTC(2024, 0, 1, 1));
+    assert.strictEqual(
+      topSteps([0.2, 0.8], 1, ['2024-01-01T00:00:00Z', '2024-01-01T01:00:00Z'])[0].timestamp,
+      Date.UTC(2024, 0, 1, 1),
+    );
   });
 
   it('effective width: flat over L gives L, one-hot gives 1', () => {
@@ -67,11 +80,20 @@ describe('core/analysis/attention-report (attention inspector)', () => {
     assert.throws(() => compareIterations([[0.5, 0.5], [1]]), isBad(/attention row 2 to have 2 entries, got 1/));
     assert.throws(() => effectiveWidth([0.5, NaN]), isBad(/finite number >= 0, got NaN/));
     assert.throws(() => chartData([[1]], [1, 2]), isBad(/expected 1 timestamps/));
-    assert.throws(() => topSteps([1], 1, ['not a time']), (e) => e.code === 'BAD_TIMESTAMP');
+    assert.throws(
+      () => topSteps([1], 1, ['not a time']),
+      (e) => e.code === 'BAD_TIMESTAMP',
+    );
   });
 
   it('chart data for a Dashboard 2 ui-chart: {x: timestamp, y: weight, series}', () => {
-    const data = chartData([[0.2, 0.8], [0.6, 0.4]], [times[0], times[1]]);
+    const data = chartData(
+      [
+        [0.2, 0.8],
+        [0.6, 0.4],
+      ],
+      [times[0], times[1]],
+    );
     assert.deepStrictEqual(data, [
       { x: times[0], y: 0.2, series: 'iteration 1' },
       { x: times[1], y: 0.8, series: 'iteration 1' },
@@ -90,8 +112,20 @@ describe('core/analysis/attention-report (attention inspector)', () => {
       timestamps: times,
       featureNames: ['temp <°C>', 'a & b'],
       featureMap: [
-        [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5]],
-        [[0.9, 0.1], [0.2, 0.8], [0.5, 0.5], [0.3, 0.7], [0.6, 0.4]],
+        [
+          [0.5, 0.5],
+          [0.5, 0.5],
+          [0.5, 0.5],
+          [0.5, 0.5],
+          [0.5, 0.5],
+        ],
+        [
+          [0.9, 0.1],
+          [0.2, 0.8],
+          [0.5, 0.5],
+          [0.3, 0.7],
+          [0.6, 0.4],
+        ],
       ],
     };
     const svg = heatmapSvg(input, { title: 'Room "A" <2>' });
@@ -101,8 +135,15 @@ describe('core/analysis/attention-report (attention inspector)', () => {
     assert.ok(svg.includes('a &amp; b'));
     assert.ok(svg.includes('>10:00<') && svg.includes('>13:00<'), 'time labels on the x axis');
     assert.ok(svg.includes('linearGradient'), 'colour scale legend');
-    assert.strictEqual((svg.match(/<rect [^>]*fill="#/g) || []).length, 2 * 5 + 2 * 5 + 1, 'one cell per step x iteration and step x feature, plus the background');
-    const size = svg.match(/width="(\d+)" height="(\d+)"/).slice(1).map(Number);
+    assert.strictEqual(
+      (svg.match(/<rect [^>]*fill="#/g) || []).length,
+      2 * 5 + 2 * 5 + 1,
+      'one cell per step x iteration and step x feature, plus the background',
+    );
+    const size = svg
+      .match(/width="(\d+)" height="(\d+)"/)
+      .slice(1)
+      .map(Number);
     assert.ok(size[0] >= 200 && size[0] <= 1200 && size[1] >= 100 && size[1] <= 800, `size ${size}`);
     assert.strictEqual(heatmapSvg(input, { title: 'Room "A" <2>' }), svg);
     // without timestamps: lag labels; a long window stays a sensible size
@@ -122,7 +163,10 @@ describe('core/analysis/attention-report (attention inspector)', () => {
     assert.strictEqual(escapeXml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;');
     assert.strictEqual(colourOf(0), '#440154');
     assert.strictEqual(colourOf(1), '#fde725');
-    const report = inspectAttention({ weights: [[0.25, 0.25, 0.5]], timestamps: times.slice(0, 3), values: values.slice(0, 3) }, 1);
+    const report = inspectAttention(
+      { weights: [[0.25, 0.25, 0.5]], timestamps: times.slice(0, 3), values: values.slice(0, 3) },
+      1,
+    );
     assert.deepStrictEqual(report.top, [{ index: 2, lag: 0, timestamp: times[2], value: 22.25, weight: 0.5 }]);
     assert.strictEqual(report.iterations.length, 1);
     assert.strictEqual(report.chart.length, 3);

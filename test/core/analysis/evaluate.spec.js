@@ -14,7 +14,10 @@ describe('evaluate: split and origins (accuracy-protocol-v1)', function () {
     assert.equal(ev.splitSizes(35).val, 4);
     // sizes in rows
     assert.deepEqual(ev.splitSizes(50, 12, 6), { train: 32, val: 6, test: 12 });
-    assert.throws(() => ev.splitSizes(50, 2.5), /test size must be a fraction between 0 and 1 or a whole number of rows/);
+    assert.throws(
+      () => ev.splitSizes(50, 2.5),
+      /test size must be a fraction between 0 and 1 or a whole number of rows/,
+    );
   });
 
   it('cuts train / val / test origins by the protocol rules (checked by hand)', function () {
@@ -33,7 +36,13 @@ describe('evaluate: split and origins (accuracy-protocol-v1)', function () {
     assert.deepEqual(w.val.origins, [34, 35, 36]);
     assert.deepEqual(w.test.origins, [39, 41, 43, 45]);
     // the window ending at origin 34 reaches back into train; its targets are val rows 35..37
-    assert.deepEqual(w.val.inputs[0], [[30, 130], [31, 131], [32, 132], [33, 133], [34, 134]]);
+    assert.deepEqual(w.val.inputs[0], [
+      [30, 130],
+      [31, 131],
+      [32, 132],
+      [33, 133],
+      [34, 134],
+    ]);
     assert.deepEqual(w.val.targets[0], [[35], [36], [37]]);
     // no train target enters val, no val target enters test
     assert.ok(w.train.targets.every((t) => t[2][0] <= 34));
@@ -42,9 +51,18 @@ describe('evaluate: split and origins (accuracy-protocol-v1)', function () {
   });
 
   it('says which part has too few rows', function () {
-    assert.throws(() => ev.checkSplit({ train: 7, val: 5, test: 10 }, 5, 3), /the train part has 7 of 22 rows, needs at least 8 \(window 5 \+ horizon 3\)/);
-    assert.throws(() => ev.checkSplit({ train: 20, val: 2, test: 10 }, 5, 3), /the validation part has 2 of 32 rows, needs at least 3/);
-    assert.throws(() => ev.checkSplit({ train: 20, val: 5, test: 2 }, 5, 3), (e) => e.code === 'BAD_INPUT' && /test part has 2/.test(e.message));
+    assert.throws(
+      () => ev.checkSplit({ train: 7, val: 5, test: 10 }, 5, 3),
+      /the train part has 7 of 22 rows, needs at least 8 \(window 5 \+ horizon 3\)/,
+    );
+    assert.throws(
+      () => ev.checkSplit({ train: 20, val: 2, test: 10 }, 5, 3),
+      /the validation part has 2 of 32 rows, needs at least 3/,
+    );
+    assert.throws(
+      () => ev.checkSplit({ train: 20, val: 5, test: 2 }, 5, 3),
+      (e) => e.code === 'BAD_INPUT' && /test part has 2/.test(e.message),
+    );
   });
 
   it('computes the MASE scale on the train rows with lag m', function () {
@@ -53,24 +71,47 @@ describe('evaluate: split and origins (accuracy-protocol-v1)', function () {
   });
 
   it('parses model lists and refuses unknown ones', function () {
-    assert.deepEqual(ev.parseModels('lstm,gca3').map((m) => [m.label, m.config]), [['lstm', { type: 'lstm' }], ['gca3', { type: 'gca', iterations: 3 }]]);
-    assert.deepEqual(ev.parseModels('all').map((m) => m.label), ['lstm', 'attention', 'gca']);
+    assert.deepEqual(
+      ev.parseModels('lstm,gca3').map((m) => [m.label, m.config]),
+      [
+        ['lstm', { type: 'lstm' }],
+        ['gca3', { type: 'gca', iterations: 3 }],
+      ],
+    );
+    assert.deepEqual(
+      ev.parseModels('all').map((m) => m.label),
+      ['lstm', 'attention', 'gca'],
+    );
     assert.throws(() => ev.parseModels('lstm2'), /unknown model "lstm2"/);
   });
 
   it('parses seeds: a count or a list', function () {
     assert.deepEqual(ev.parseSeeds('3'), [0, 1, 2]);
     assert.deepEqual(ev.parseSeeds('1,2'), [1, 2]);
-    for (const bad of ['0', '', 'x', '1,', '-1', '1.5']) assert.throws(() => ev.parseSeeds(bad), (e) => e.code === 'BAD_CONFIG' && /seeds must be a count \(3\) or a list \(0,1,2\)/.test(e.message), bad);
+    for (const bad of ['0', '', 'x', '1,', '-1', '1.5'])
+      assert.throws(
+        () => ev.parseSeeds(bad),
+        (e) => e.code === 'BAD_CONFIG' && /seeds must be a count \(3\) or a list \(0,1,2\)/.test(e.message),
+        bad,
+      );
   });
 
   it('reads a series from a table: target first, time range, clear errors', function () {
     const t = parseCsv('date,a,b\n2020-01-01,1,10\n2020-01-02,2,20\n2020-01-03,x,30\n');
     const s = ev.seriesFromTable(t, { target: 'b', features: ['a'], time: 'date', to: Date.UTC(2020, 0, 2) });
     assert.deepEqual(s.features, ['b', 'a']);
-    assert.deepEqual(s.rows, [[10, 1], [20, 2]]);
-    assert.throws(() => ev.seriesFromTable(t, { target: 'b', features: ['a'] }), /row 3, column 'a': expected a number, got "x"/);
-    assert.throws(() => ev.seriesFromTable(t, { target: 'c' }), /column 'c' not found; available columns: 'date', 'a', 'b'/);
+    assert.deepEqual(s.rows, [
+      [10, 1],
+      [20, 2],
+    ]);
+    assert.throws(
+      () => ev.seriesFromTable(t, { target: 'b', features: ['a'] }),
+      /row 3, column 'a': expected a number, got "x"/,
+    );
+    assert.throws(
+      () => ev.seriesFromTable(t, { target: 'c' }),
+      /column 'c' not found; available columns: 'date', 'a', 'b'/,
+    );
   });
 
   it('mean and population std over seeds', function () {

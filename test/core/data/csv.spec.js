@@ -6,7 +6,10 @@ describe('csv', function () {
   it('reads a header, quoted fields, doubled quotes, CRLF and blank lines', function () {
     const t = parseCsv('\ufeffa, b ,c\r\n1,"x, ""y""\nz",3\r\n\r\n4,,"6"\n');
     assert.deepEqual(t.header, ['a', 'b', 'c']);
-    assert.deepEqual(t.rows, [['1', 'x, "y"\nz', '3'], ['4', '', '6']]);
+    assert.deepEqual(t.rows, [
+      ['1', 'x, "y"\nz', '3'],
+      ['4', '', '6'],
+    ]);
   });
 
   it('accepts a last line without a line break and another delimiter', function () {
@@ -25,12 +28,15 @@ describe('csv', function () {
   it('parses numeric columns and names the row, column and cell of a bad one', function () {
     const t = parseCsv('time,temperature\n1, 2.5\n2,-1e3\n3,n/a\n');
     assert.deepEqual(numericColumn(t, 'temperature', [0, 1]), [2.5, -1000]);
-    assert.throws(() => numericColumn(t, 'temperature'), (e) => {
-      assert.equal(e.name, 'ForecastError');
-      assert.equal(e.code, 'BAD_INPUT');
-      assert.equal(e.message, `row 3, column 'temperature': expected a number, got "n/a"`);
-      return true;
-    });
+    assert.throws(
+      () => numericColumn(t, 'temperature'),
+      (e) => {
+        assert.equal(e.name, 'ForecastError');
+        assert.equal(e.code, 'BAD_INPUT');
+        assert.equal(e.message, `row 3, column 'temperature': expected a number, got "n/a"`);
+        return true;
+      },
+    );
     for (const bad of ['', '0x10', 'Infinity', 'NaN', '1,5', '1.2.3']) assert.equal(parseNumber(bad), undefined, bad);
   });
 

@@ -5,8 +5,14 @@ const m = require('../../../nodes/core/data/metrics');
 const close = (a, b, msg) => assert.ok(Math.abs(a - b) < 1e-12, `${msg || ''} expected ${b}, got ${a}`);
 
 describe('core/metrics', () => {
-  const truth = [[1, 2], [3, 4]];
-  const pred = [[2, 2], [1, 7]];
+  const truth = [
+    [1, 2],
+    [3, 4],
+  ];
+  const pred = [
+    [2, 2],
+    [1, 7],
+  ];
   // errors: 1, 0, -2, 3 -> |e| = 1, 0, 2, 3
 
   it('MAE, RMSE and MAE per step (hand-computed)', () => {
@@ -23,7 +29,10 @@ describe('core/metrics', () => {
   });
 
   it('MASE scale: mean |y[t]-y[t-m]| inside the windows, m = 1 when season is 0 or >= window', () => {
-    const w = [[[1], [2], [4], [7]], [[2], [4], [7], [11]]];
+    const w = [
+      [[1], [2], [4], [7]],
+      [[2], [4], [7], [11]],
+    ];
     // lag 1: window 1 diffs 1,2,3; window 2 diffs 2,3,4 -> 15/6
     close(m.maseScale(w, 0, 0), 15 / 6);
     close(m.maseScale(w, 0, 4), 15 / 6); // season = window -> fallback lag 1
@@ -41,7 +50,13 @@ describe('core/metrics', () => {
   });
 
   it('last-value baseline repeats the last target value', () => {
-    const w = [[[9, 1], [8, 2], [7, 3]]];
+    const w = [
+      [
+        [9, 1],
+        [8, 2],
+        [7, 3],
+      ],
+    ];
     assert.deepStrictEqual(m.lastValueForecast(w, 1, 3), [[3, 3, 3]]);
   });
 

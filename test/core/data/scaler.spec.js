@@ -6,8 +6,16 @@ const { initBackend } = require('../../../nodes/core/base/backend');
 
 // Two windows of 3 rows x 2 features (target = column 1), horizon 2.
 const inputs = [
-  [[1, 10], [2, 12], [3, 14]],
-  [[2, 12], [3, 14], [4, 16]],
+  [
+    [1, 10],
+    [2, 12],
+    [3, 14],
+  ],
+  [
+    [2, 12],
+    [3, 14],
+    [4, 16],
+  ],
 ];
 const targets = [
   [[16], [18]],
@@ -28,9 +36,24 @@ describe('core/scaler', () => {
   });
 
   it('floors the std of a constant feature instead of dividing by zero', () => {
-    const s = fitScaler([[[5, 1], [5, 2]]]);
+    const s = fitScaler([
+      [
+        [5, 1],
+        [5, 2],
+      ],
+    ]);
     assert.strictEqual(s.std[0], STD_FLOOR);
-    const p = prepare([[[5, 1], [5, 2]]], undefined, s, 1);
+    const p = prepare(
+      [
+        [
+          [5, 1],
+          [5, 2],
+        ],
+      ],
+      undefined,
+      s,
+      1,
+    );
     assert.ok(Array.from(p.x).every(Number.isFinite));
   });
 
@@ -64,6 +87,9 @@ describe('core/scaler', () => {
   });
 
   it('refuses a scaler of the wrong width', () => {
-    assert.throws(() => prepare(inputs, targets, { mean: [0], std: [1] }, 0), (e) => e.code === 'SPEC_MISMATCH' && /1 features, the windows have 2/.test(e.message));
+    assert.throws(
+      () => prepare(inputs, targets, { mean: [0], std: [1] }, 0),
+      (e) => e.code === 'SPEC_MISMATCH' && /1 features, the windows have 2/.test(e.message),
+    );
   });
 });

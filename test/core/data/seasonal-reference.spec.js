@@ -39,19 +39,32 @@ describe('core/scaler seasonal reference', () => {
     const p2 = prepare([win], undefined, { ...zscore, reference: 'seasonal', season: 2, seasons: 2 }, 0, 2);
     assertClose(Array.from(p2.refs), [(6.5 - 2) / 2, (4 - 2) / 2], 1e-6, 'K=2 refs');
     // inputs stay relative to the last value, whatever the reference
-    assertClose(Array.from(p2.x), [1, 4, 2, 6, 3].map((v) => (v - 3) / 2), 1e-6, 'x');
+    assertClose(
+      Array.from(p2.x),
+      [1, 4, 2, 6, 3].map((v) => (v - 3) / 2),
+      1e-6,
+      'x',
+    );
     assert.strictEqual(p2.levels[0], 0.5);
   });
 
   it('goes ceil(h/m) seasons back when the horizon is longer than the season', () => {
     // H = 3, m = 2, K = 1: h=3 uses k = 2: 3 + (y[4+3-4] - y[0]) = 3 + (6 - 1) = 8
     const p = prepare([win], undefined, { ...zscore, reference: 'seasonal', season: 2, seasons: 1 }, 0, 3);
-    assertClose(Array.from(p.refs), [7, 4, 8].map((v) => (v - 2) / 2), 1e-6, 'refs');
+    assertClose(
+      Array.from(p.refs),
+      [7, 4, 8].map((v) => (v - 2) / 2),
+      1e-6,
+      'refs',
+    );
   });
 
   it('round-trips prepare -> restoreForecast to the exact targets', () => {
     const inputs = [win, [[4], [2], [6], [3], [5]]];
-    const targets = [[[9], [1]], [[2], [7]]];
+    const targets = [
+      [[9], [1]],
+      [[2], [7]],
+    ];
     const scaler = { ...zscore, reference: 'seasonal', season: 2, seasons: 2 };
     const p = prepare(inputs, targets, scaler, 0);
     // target 9 of window 0 against ref 6.5: (9 - 6.5) / 2
@@ -67,18 +80,29 @@ describe('core/scaler seasonal reference', () => {
     for (const scaler of [zscore, { ...zscore, reference: 'last' }]) {
       const p = prepare([win], [[[9], [1]]], scaler, 0);
       assert.deepStrictEqual(Array.from(p.refs), [0.5, 0.5]);
-      assert.deepStrictEqual(restoreForecast(p.y, p.levels, scaler, 0, 2), restoreForecast(p.y, p.levels, scaler, 0, 2, p.refs));
+      assert.deepStrictEqual(
+        restoreForecast(p.y, p.levels, scaler, 0, 2),
+        restoreForecast(p.y, p.levels, scaler, 0, 2, p.refs),
+      );
     }
   });
 
   it('refuses a seasonal scaler whose season does not fit the window', () => {
     const scaler = { ...zscore, reference: 'seasonal', season: 3, seasons: 2 };
-    assert.throws(() => prepare([win], undefined, scaler, 0, 2), (e) => e.code === 'SPEC_MISMATCH' && /needs 2 seasons of 3 steps back in a window of 5 rows with horizon 2, only 1 fit/.test(e.message));
+    assert.throws(
+      () => prepare([win], undefined, scaler, 0, 2),
+      (e) =>
+        e.code === 'SPEC_MISMATCH' &&
+        /needs 2 seasons of 3 steps back in a window of 5 rows with horizon 2, only 1 fit/.test(e.message),
+    );
   });
 
   it('chooses K on the training targets and falls back to the last value when the season does not fit', () => {
     // A pure cycle of period 4 on a trend: one season back predicts exactly.
-    const s = Array.from({ length: 40 }, (_, t) => t * 0.1 + [0, 3, 1, 2][t % 4] + (t > 20 ? 0.5 * [0, 1, 0, -1][t % 4] : 0));
+    const s = Array.from(
+      { length: 40 },
+      (_, t) => t * 0.1 + [0, 3, 1, 2][t % 4] + (t > 20 ? 0.5 * [0, 1, 0, -1][t % 4] : 0),
+    );
     const inputs = [];
     const targets = [];
     for (let o = 8; o + 2 < s.length; o++) {
@@ -90,7 +114,11 @@ describe('core/scaler seasonal reference', () => {
     assert.strictEqual(ref.season, 4);
     assert.ok(ref.seasons >= 1 && ref.seasons <= 2, `seasons ${ref.seasons}`);
     // L = 9: a season of 8 still fits once (row o - 8 = row 0), 9 does not
-    assert.deepStrictEqual(chooseReference(inputs, targets, { mean: [0], std: [1] }, 0, 8), { reference: 'seasonal', season: 8, seasons: 1 });
+    assert.deepStrictEqual(chooseReference(inputs, targets, { mean: [0], std: [1] }, 0, 8), {
+      reference: 'seasonal',
+      season: 8,
+      seasons: 1,
+    });
     assert.deepStrictEqual(chooseReference(inputs, targets, { mean: [0], std: [1] }, 0, 9), { reference: 'last' });
     assert.deepStrictEqual(chooseReference(inputs, targets, { mean: [0], std: [1] }, 0, 0), { reference: 'last' });
     assert.deepStrictEqual(chooseReference(inputs, targets, { mean: [0], std: [1] }, 0, 1), { reference: 'last' }); // m = 1: no season
@@ -126,10 +154,12 @@ describe('core/trainer + forecaster with the seasonal reference', function () {
       try {
         const lastPred = out.predict(w).forecast;
         // the same weights with the last-value reference differ by exactly refs - level
-        pred.forEach((row, i) => row.forEach((v, h) => {
-          const level = w[i][23][0];
-          assert.ok(close(v - lastPred[i][h], refs[i][h] - level, 1e-3), `window ${i} step ${h}`);
-        }));
+        pred.forEach((row, i) =>
+          row.forEach((v, h) => {
+            const level = w[i][23][0];
+            assert.ok(close(v - lastPred[i][h], refs[i][h] - level, 1e-3), `window ${i} step ${h}`);
+          }),
+        );
       } finally {
         out.dispose();
       }
@@ -139,7 +169,11 @@ describe('core/trainer + forecaster with the seasonal reference', function () {
   });
 
   it("keeps 'last' when asked, when no season is set, and for old artifacts without the field", async () => {
-    const { artifact: a } = await trainForecaster(data, { units: 4, seed: 1 }, { epochs: 1, season: 12, reference: 'last' });
+    const { artifact: a } = await trainForecaster(
+      data,
+      { units: 4, seed: 1 },
+      { epochs: 1, season: 12, reference: 'last' },
+    );
     assert.strictEqual(a.scaler.reference, 'last');
     const { artifact: b } = await trainForecaster(data, { units: 4, seed: 1 }, { epochs: 1 });
     assert.strictEqual(b.scaler.reference, 'last');
@@ -150,7 +184,10 @@ describe('core/trainer + forecaster with the seasonal reference', function () {
     const f1 = Forecaster.fromArtifact(a);
     const f2 = Forecaster.fromArtifact(old);
     try {
-      assert.deepStrictEqual(f2.predict(data.inputs.slice(0, 2)).forecast, f1.predict(data.inputs.slice(0, 2)).forecast);
+      assert.deepStrictEqual(
+        f2.predict(data.inputs.slice(0, 2)).forecast,
+        f1.predict(data.inputs.slice(0, 2)).forecast,
+      );
     } finally {
       f1.dispose();
       f2.dispose();
@@ -161,8 +198,16 @@ describe('core/trainer + forecaster with the seasonal reference', function () {
     const { artifact } = await trainForecaster(data, { units: 4, seed: 1 }, { epochs: 1, season: 12 });
     const bad = { ...JSON.parse(JSON.stringify(artifact)) };
     bad.scaler.seasons = 3;
-    assert.throws(() => validateArtifact(bad), (e) => e.code === 'BAD_ARTIFACT' && /seasonal reference \(3 seasons of 12 steps\) does not fit window 24 with horizon 6/.test(e.message));
+    assert.throws(
+      () => validateArtifact(bad),
+      (e) =>
+        e.code === 'BAD_ARTIFACT' &&
+        /seasonal reference \(3 seasons of 12 steps\) does not fit window 24 with horizon 6/.test(e.message),
+    );
     delete bad.scaler.season;
-    assert.throws(() => validateArtifact(bad), (e) => e.code === 'BAD_ARTIFACT' && /scaler.season or scaler.seasons is missing/.test(e.message));
+    assert.throws(
+      () => validateArtifact(bad),
+      (e) => e.code === 'BAD_ARTIFACT' && /scaler.season or scaler.seasons is missing/.test(e.message),
+    );
   });
 });

@@ -13,7 +13,11 @@ describe('core: windowing', function () {
     const c = slidingWindows(rows, 3, 2, 1, 1);
     // origins o from L-1 = 2 to n-1-H = 7
     assert.deepStrictEqual(c.origins, [2, 3, 4, 5, 6, 7]);
-    assert.deepStrictEqual(c.inputs[0], [[0, 0], [1, 10], [2, 20]]);
+    assert.deepStrictEqual(c.inputs[0], [
+      [0, 0],
+      [1, 10],
+      [2, 20],
+    ]);
     assert.deepStrictEqual(c.targets[0], [[30], [40]]);
     const e = slidingWindows(rows, 3, 2, 4, 1, { align: 'end' });
     assert.deepStrictEqual(e.origins, [3, 7]);
@@ -34,13 +38,16 @@ describe('core: windower config', function () {
     assert.strictEqual(c.mode, 'stream');
   });
   it('rejects bad settings, listing what is wrong', function () {
-    assert.throws(() => cfg({ window: 0, stride: 'x', mode: 'fast' }), (e) => {
-      assert.strictEqual(e.code, 'BAD_CONFIG');
-      assert.match(e.message, /window must be an integer from 1 to 10000, got 0/);
-      assert.match(e.message, /stride must be an integer from 1 to 100000, got "x"/);
-      assert.match(e.message, /mode must be one of 'stream', 'batch', got "fast"/);
-      return true;
-    });
+    assert.throws(
+      () => cfg({ window: 0, stride: 'x', mode: 'fast' }),
+      (e) => {
+        assert.strictEqual(e.code, 'BAD_CONFIG');
+        assert.match(e.message, /window must be an integer from 1 to 10000, got 0/);
+        assert.match(e.message, /stride must be an integer from 1 to 100000, got "x"/);
+        assert.match(e.message, /mode must be one of 'stream', 'batch', got "fast"/);
+        return true;
+      },
+    );
     assert.throws(() => cfg({ features: 'a,b', target: 'c' }), /target 'c' must be one of the input features \(a, b\)/);
   });
 });
@@ -53,11 +60,19 @@ describe('core: windower stream', function () {
     const emitted = out.map((r, i) => (r.forecast ? i : -1)).filter((i) => i >= 0);
     assert.deepStrictEqual(emitted, [2, 4, 6, 8]);
     const r = out[8];
-    assert.deepStrictEqual(r.forecast.inputs, [[6, 106], [7, 107], [8, 108]]);
+    assert.deepStrictEqual(r.forecast.inputs, [
+      [6, 106],
+      [7, 107],
+      [8, 108],
+    ]);
     assert.deepStrictEqual(r.forecast.features, ['a', 'b']);
     assert.strictEqual(r.forecast.target, 'a');
     assert.strictEqual(r.forecast.step, H1);
-    assert.deepStrictEqual(r.training.inputs, [[4, 104], [5, 105], [6, 106]]);
+    assert.deepStrictEqual(r.training.inputs, [
+      [4, 104],
+      [5, 105],
+      [6, 106],
+    ]);
     assert.deepStrictEqual(r.training.targets, [[7], [8]]);
     assert.deepStrictEqual(r.training.targetTimestamps, [T0 + 7 * H1, T0 + 8 * H1]);
     assert.strictEqual(out[2].training, undefined, 'no targets known yet at the first window');
@@ -77,11 +92,17 @@ describe('core: windower stream', function () {
     const w = new Windower(cfg({ window: 3 }));
     w.push('s', [1, 2], T0);
     const before = JSON.stringify(w.snapshot());
-    assert.throws(() => w.push('s', [1, 'x'], T0 + 1), /expected numbers for 0, 1 \(finite, \|x\| <= 3\.4e\+38\), got 1 = "x"/);
+    assert.throws(
+      () => w.push('s', [1, 'x'], T0 + 1),
+      /expected numbers for 0, 1 \(finite, \|x\| <= 3\.4e\+38\), got 1 = "x"/,
+    );
     assert.throws(() => w.push('s', [1, NaN], T0 + 1), /got 1 = NaN/);
     assert.throws(() => w.push('s', [1, 2, 3], T0 + 1), /expected 2 values per reading, got 3/);
     assert.throws(() => w.push('s', 5, T0 + 1), /expected an array of 2 numbers like the earlier readings, got 5/);
-    assert.throws(() => w.push('s', [1, 2], T0 - 1), /expected a timestamp after 2024-01-01T00:00:00.000Z, got 2023-12-31T23:59:59.999Z/);
+    assert.throws(
+      () => w.push('s', [1, 2], T0 - 1),
+      /expected a timestamp after 2024-01-01T00:00:00.000Z, got 2023-12-31T23:59:59.999Z/,
+    );
     assert.throws(() => w.push('s', [1, 2], NaN), /epoch ms or an ISO 8601 string/);
     assert.strictEqual(JSON.stringify(w.snapshot()), before);
   });
@@ -139,7 +160,10 @@ describe('core: windower batch', function () {
     assert.strictEqual(r.dataset.count, 2);
     assert.deepStrictEqual(r.dataset.targets[1], [[8], [9]]);
     assert.deepStrictEqual(r.dataset.timestamps[1][0], T0 + 4 * H1);
-    assert.deepStrictEqual(r.latest.inputs.map((x) => x[0]), [6, 7, 8, 9]);
+    assert.deepStrictEqual(
+      r.latest.inputs.map((x) => x[0]),
+      [6, 7, 8, 9],
+    );
     assert.strictEqual(r.dataset.step, H1);
   });
   it('dates readings without a time field back from the start time', function () {
@@ -151,8 +175,22 @@ describe('core: windower batch', function () {
     const w = new Windower(cfg({ mode: 'batch', window: 2, horizon: 1 }));
     assert.throws(() => w.batch('', [], T0), /expected at least one reading, got an empty array/);
     assert.throws(() => w.batch('', 'abc', T0), /expected msg.payload as an array of readings/);
-    assert.throws(() => w.batch('', [{ time: 2000, v: 1 }, { time: 1000, v: 2 }], T0), /reading 1: expected a time after 1970-01-01T00:00:02.000Z, got 1970-01-01T00:00:01.000Z/);
-    assert.throws(() => w.batch('', [{ v: 1 }, { v: 'x' }], T0), /reading 1: expected numbers for v \(finite, \|x\| <= 3\.4e\+38\), got v = "x"/);
+    assert.throws(
+      () =>
+        w.batch(
+          '',
+          [
+            { time: 2000, v: 1 },
+            { time: 1000, v: 2 },
+          ],
+          T0,
+        ),
+      /reading 1: expected a time after 1970-01-01T00:00:02.000Z, got 1970-01-01T00:00:01.000Z/,
+    );
+    assert.throws(
+      () => w.batch('', [{ v: 1 }, { v: 'x' }], T0),
+      /reading 1: expected numbers for v \(finite, \|x\| <= 3\.4e\+38\), got v = "x"/,
+    );
     const l = new Windower(cfg({ mode: 'batch', window: 2, maxBatch: 2 }));
     assert.throws(() => l.batch('', [1, 2, 3], T0), /at most 2 readings \(maxBatch\), got 3/);
   });

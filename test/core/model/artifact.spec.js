@@ -2,7 +2,12 @@
 const assert = require('assert');
 const { initBackend, tf } = require('../../../nodes/core/base/backend');
 const { trainForecaster } = require('../../../nodes/core/train/trainer');
-const { validateArtifact, loadServeModel, disposeModels, decodeFloat32 } = require('../../../nodes/core/model/artifact');
+const {
+  validateArtifact,
+  loadServeModel,
+  disposeModels,
+  decodeFloat32,
+} = require('../../../nodes/core/model/artifact');
 const { Forecaster } = require('../../../nodes/core/serve/forecaster');
 const { co2Dataset } = require('../../helpers/co2-fixture');
 
@@ -24,7 +29,15 @@ describe('core/artifact and core/forecaster', function () {
     assert.strictEqual(artifact.format, 'lstm-forecast-model');
     assert.strictEqual(artifact.formatVersion, 1);
     assert.strictEqual(artifact.version, 1);
-    assert.deepStrictEqual(artifact.spec, { window: 12, horizon: 3, features: ['co2'], target: 'co2', targetIndex: 0, step: data.step, series: 'co2' });
+    assert.deepStrictEqual(artifact.spec, {
+      window: 12,
+      horizon: 3,
+      features: ['co2'],
+      target: 'co2',
+      targetIndex: 0,
+      step: data.step,
+      series: 'co2',
+    });
     assert.ok(artifact.weights.length > 0 && artifact.weights.every((w) => w.dtype === 'float32'));
     assert.strictEqual(typeof artifact.topology, 'object');
     const text = JSON.stringify(artifact);
@@ -45,7 +58,10 @@ describe('core/artifact and core/forecaster', function () {
       const pa = a.predict(windows).forecast;
       assert.strictEqual(pa.length, 5);
       assert.strictEqual(pa[0].length, 3);
-      assert.ok(pa.flat().every((v) => v > 300 && v < 450), `CO2 forecasts in ppm: ${pa[0]}`);
+      assert.ok(
+        pa.flat().every((v) => v > 300 && v < 450),
+        `CO2 forecasts in ppm: ${pa[0]}`,
+      );
       assert.deepStrictEqual(b.predict(windows).forecast, pa);
       assert.deepStrictEqual(c.predict(windows).forecast, pa);
     } finally {
@@ -79,10 +95,16 @@ describe('core/artifact and core/forecaster', function () {
     a = clone(artifact);
     a.format = 'something-else';
     a.version = 0;
-    assert.throws(() => validateArtifact(a), isBad(/artifact\/format must be equal to constant.*artifact\/version must be >= 1/));
+    assert.throws(
+      () => validateArtifact(a),
+      isBad(/artifact\/format must be equal to constant.*artifact\/version must be >= 1/),
+    );
     a = clone(artifact);
     a.weights[0].shape = [a.weights[0].shape[0] + 1, ...a.weights[0].shape.slice(1)];
-    assert.throws(() => validateArtifact(a), isBad(/weights\[0\] \(.+\): shape \[\d+, \d+\] needs \d+ bytes, data has \d+/));
+    assert.throws(
+      () => validateArtifact(a),
+      isBad(/weights\[0\] \(.+\): shape \[\d+, \d+\] needs \d+ bytes, data has \d+/),
+    );
     a = clone(artifact);
     a.scaler.std = [];
     assert.throws(() => validateArtifact(a), isBad(/scaler has 1 means and 0 stds for 1 features/));
@@ -100,18 +122,27 @@ describe('core/artifact and core/forecaster', function () {
     try {
       const w = data.inputs[0];
       const mismatch = (re) => (e) => e.code === 'SPEC_MISMATCH' && re.test(e.message);
-      assert.throws(() => f.predict([w.slice(1)]), mismatch(/^expected a window of 12 rows x 1 features \(co2\), got 11 x 1$/));
+      assert.throws(
+        () => f.predict([w.slice(1)]),
+        mismatch(/^expected a window of 12 rows x 1 features \(co2\), got 11 x 1$/),
+      );
       assert.throws(() => f.predict([w.map((r) => [r[0], 1])]), mismatch(/got 12 x 2/));
       assert.throws(() => f.predict([w, w.slice(2)]), mismatch(/got 10 x 1 \(window 1\)/));
       assert.throws(() => f.predict([]), mismatch(/expected an array of windows/));
       assert.throws(() => f.predict(w), mismatch(/got a single 12 x 1 window; wrap it in an array/));
       const nan = w.map((r) => r.slice());
       nan[4][0] = NaN;
-      assert.throws(() => f.predict([nan]), (e) => e.code === 'BAD_INPUT' && /got NaN at row 4, feature co2/.test(e.message));
+      assert.throws(
+        () => f.predict([nan]),
+        (e) => e.code === 'BAD_INPUT' && /got NaN at row 4, feature co2/.test(e.message),
+      );
     } finally {
       f.dispose();
     }
-    assert.throws(() => f.predict([data.inputs[0]]), (e) => e.code === 'NO_MODEL');
+    assert.throws(
+      () => f.predict([data.inputs[0]]),
+      (e) => e.code === 'NO_MODEL',
+    );
   });
 
   it('keeps the tensor count flat over 2000 predictions and frees everything on dispose', () => {
@@ -131,7 +162,11 @@ describe('core/artifact and core/forecaster', function () {
 
   it('round-trips an attention (GCA) model with its attention outputs', async () => {
     const before = tf().memory().numTensors;
-    const { artifact: gca } = await trainForecaster(data, { type: 'gca', units: 8, attentionUnits: 4, iterations: 2, featureAttention: true, seed: 3 }, { epochs: 1, batchSize: 32 });
+    const { artifact: gca } = await trainForecaster(
+      data,
+      { type: 'gca', units: 8, attentionUnits: 4, iterations: 2, featureAttention: true, seed: 3 },
+      { epochs: 1, batchSize: 32 },
+    );
     assert.strictEqual(gca.hasAttention, true);
     const a = Forecaster.fromArtifact(gca);
     const b = await Forecaster.load(clone(gca));

@@ -10,7 +10,9 @@ const { roundTripInFreshProcess, seededUniform, assertFlatTensorCount } = requir
 
 const close = (actual, expected, tol = 1e-5) => {
   assert.strictEqual(actual.length, expected.length, `length ${actual.length} vs ${expected.length}`);
-  actual.forEach((a, i) => assert.ok(Math.abs(a - expected[i]) <= tol, `[${i}] ${a} vs ${expected[i]} (tolerance ${tol})`));
+  actual.forEach((a, i) =>
+    assert.ok(Math.abs(a - expected[i]) <= tol, `[${i}] ${a} vs ${expected[i]} (tolerance ${tol})`),
+  );
 };
 
 describe('core/attention (additive temporal attention)', function () {
@@ -22,7 +24,10 @@ describe('core/attention (additive temporal attention)', function () {
   });
 
   it('validates its arguments', () => {
-    assert.throws(() => new AdditiveAttention({ units: 0 }), (e) => e.code === 'BAD_CONFIG' && /units to be an integer from 1 to 1024, got 0/.test(e.message));
+    assert.throws(
+      () => new AdditiveAttention({ units: 0 }),
+      (e) => e.code === 'BAD_CONFIG' && /units to be an integer from 1 to 1024, got 0/.test(e.message),
+    );
     assert.throws(() => new AdditiveAttention({ units: 2.5 }), /units/);
     assert.throws(() => new AdditiveAttention({ units: 2, seed: -1 }), /seed/);
   });
@@ -39,19 +44,50 @@ describe('core/attention (additive temporal attention)', function () {
     const [summary, alpha] = layer.apply(input);
     const model = t.model({ inputs: input, outputs: [summary, alpha] });
     layer.setWeights([t.tensor2d([[1], [0]]), t.tensor2d([[0.5], [0.5]]), t.tensor1d([-1]), t.tensor2d([[2]])]);
-    const [s, a] = model.predict(t.tensor3d([[[1, 0], [0, 1], [1, 1]]]));
+    const [s, a] = model.predict(
+      t.tensor3d([
+        [
+          [1, 0],
+          [0, 1],
+          [1, 1],
+        ],
+      ]),
+    );
     close(Array.from(s.dataSync()), [0.9017069, 0.5491466, 1, 1]);
     close(Array.from(a.dataSync()), [0.4508534, 0.0982931, 0.4508534]);
     assert.deepStrictEqual(a.shape, [1, 1, 3]);
-    assert.deepStrictEqual(layer.getWeights().map((w) => w.shape), [[2, 1], [2, 1], [1], [1, 1]]);
-    assert.deepStrictEqual(layer.weights.map((w) => w.originalName), ['att/w_h', 'att/w_q', 'att/b', 'att/v']);
+    assert.deepStrictEqual(
+      layer.getWeights().map((w) => w.shape),
+      [[2, 1], [2, 1], [1], [1, 1]],
+    );
+    assert.deepStrictEqual(
+      layer.weights.map((w) => w.originalName),
+      ['att/w_h', 'att/w_q', 'att/b', 'att/v'],
+    );
   });
 
   it('timeSteps splits [B, L, k] into L steps in order', () => {
-    const x = t.tensor3d([[[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]]);
+    const x = t.tensor3d([
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+        [7, 8],
+        [9, 10],
+      ],
+    ]);
     const steps = timeSteps(x);
     assert.strictEqual(steps.length, 5);
-    assert.deepStrictEqual(steps.map((s) => Array.from(s.dataSync())), [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]);
+    assert.deepStrictEqual(
+      steps.map((s) => Array.from(s.dataSync())),
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+        [7, 8],
+        [9, 10],
+      ],
+    );
     assert.deepStrictEqual(steps[0].shape, [1, 2]);
   });
 
@@ -95,7 +131,11 @@ describe('core/attention (additive temporal attention)', function () {
     const again = loaded.predict(x).map((o) => Array.from(o.dataSync()));
     assert.deepStrictEqual(again, expected);
 
-    const fresh = roundTripInFreshProcess(path.resolve(__dirname, '../../../nodes/core/model/attention.js'), g.serve, x);
+    const fresh = roundTripInFreshProcess(
+      path.resolve(__dirname, '../../../nodes/core/model/attention.js'),
+      g.serve,
+      x,
+    );
     assert.strictEqual(fresh.length, 2);
     fresh.forEach((out, i) => close(out, expected[i], 1e-6));
   });
@@ -120,7 +160,10 @@ describe('core/attention (additive temporal attention)', function () {
       xs.push(w.map((v, j) => [v, j / (L - 1)]));
       ys.push([[w[pos]]]);
     }
-    const g = buildGraph({ window: L, features: 2, horizon: 1 }, { ...DEFAULT_MODEL_CONFIG, type: 'attention', units: 4, attentionUnits: 8, highway: false, seed: 1 });
+    const g = buildGraph(
+      { window: L, features: 2, horizon: 1 },
+      { ...DEFAULT_MODEL_CONFIG, type: 'attention', units: 4, attentionUnits: 8, highway: false, seed: 1 },
+    );
     g.train.compile({ optimizer: t.train.adam(0.02), loss: 'meanSquaredError' });
     const x = t.tensor3d(xs);
     const history = await g.train.fit(x, t.tensor3d(ys), { epochs: 30, batchSize: 32, shuffle: false, verbose: 0 });
@@ -129,6 +172,9 @@ describe('core/attention (additive temporal attention)', function () {
     const peak = mean.indexOf(Math.max(...mean));
     const loss = history.history.loss.at(-1);
     assert.ok(loss < 0.1, `final loss ${loss} (target variance 1/3)`);
-    assert.ok(Math.abs(peak - pos) <= 1, `attention peaks at step ${peak}, expected ${pos} +-1: ${mean.map((v) => v.toFixed(2)).join(' ')}`);
+    assert.ok(
+      Math.abs(peak - pos) <= 1,
+      `attention peaks at step ${peak}, expected ${pos} +-1: ${mean.map((v) => v.toFixed(2)).join(' ')}`,
+    );
   });
 });

@@ -5,11 +5,18 @@ const { initBackend, tf } = require('../../../nodes/core/base/backend');
 const { GcaAttention } = require('../../../nodes/core/model/gca');
 const { buildGraph } = require('../../../nodes/core/model/graph');
 const { DEFAULT_MODEL_CONFIG } = require('../../../nodes/core/settings/model');
-const { lagTask, roundTripInFreshProcess, seededUniform, assertFlatTensorCount } = require('../../helpers/attention-helpers');
+const {
+  lagTask,
+  roundTripInFreshProcess,
+  seededUniform,
+  assertFlatTensorCount,
+} = require('../../helpers/attention-helpers');
 
 const close = (actual, expected, tol = 1e-5) => {
   assert.strictEqual(actual.length, expected.length, `length ${actual.length} vs ${expected.length}`);
-  actual.forEach((a, i) => assert.ok(Math.abs(a - expected[i]) <= tol, `[${i}] ${a} vs ${expected[i]} (tolerance ${tol})`));
+  actual.forEach((a, i) =>
+    assert.ok(Math.abs(a - expected[i]) <= tol, `[${i}] ${a} vs ${expected[i]} (tolerance ${tol})`),
+  );
 };
 
 // Scalar reference of GcaAttention for d1 = u = da = 1 (one sample), written from the design:
@@ -57,8 +64,14 @@ describe('core/gca (GcaAttention)', function () {
 
   it('validates its arguments', () => {
     const ok = { units: 2, attentionUnits: 2 };
-    assert.throws(() => new GcaAttention({ ...ok, iterations: 4 }), (e) => e.code === 'BAD_CONFIG' && /iterations to be an integer from 1 to 3, got 4/.test(e.message));
-    assert.throws(() => new GcaAttention({ ...ok, gate: 'minmax' }), /gate to be one of max, softmax, sigmoid, got "minmax"/);
+    assert.throws(
+      () => new GcaAttention({ ...ok, iterations: 4 }),
+      (e) => e.code === 'BAD_CONFIG' && /iterations to be an integer from 1 to 3, got 4/.test(e.message),
+    );
+    assert.throws(
+      () => new GcaAttention({ ...ok, gate: 'minmax' }),
+      /gate to be one of max, softmax, sigmoid, got "minmax"/,
+    );
     assert.throws(() => new GcaAttention({ ...ok, initialMemory: 'first' }), /initialMemory to be one of mean, last/);
     assert.throws(() => new GcaAttention({ ...ok, featureAttention: 'yes' }), /featureAttention to be true or false/);
     assert.throws(() => new GcaAttention({ units: 0, attentionUnits: 2 }), /units/);
@@ -66,19 +79,39 @@ describe('core/gca (GcaAttention)', function () {
 
   // Hand-set weights for L = 3, d1 = u = da = 1, N = 2.
   const w = {
-    sh: 1.5, sm: -0.7, sb: 0.1, v: 2,
-    k: [0.5, -0.3, 0.8, 0.2], r: [0.1, 0.2, -0.4, 0.3], b: [0, 1, 0.1, -0.2],
-    refine: [[1.2, 0.4], [0.9, -0.5]], refineBias: [0.05, 0.3],
+    sh: 1.5,
+    sm: -0.7,
+    sb: 0.1,
+    v: 2,
+    k: [0.5, -0.3, 0.8, 0.2],
+    r: [0.1, 0.2, -0.4, 0.3],
+    b: [0, 1, 0.1, -0.2],
+    refine: [
+      [1.2, 0.4],
+      [0.9, -0.5],
+    ],
+    refineBias: [0.05, 0.3],
   };
   const weightTensors = () => [
-    t.tensor2d([[w.sh]]), t.tensor2d([[w.sm]]), t.tensor1d([w.sb]), t.tensor2d([[w.v]]),
-    t.tensor2d([w.k]), t.tensor2d([w.r]), t.tensor1d(w.b),
-    t.tensor2d([[w.refine[0][0]], [w.refine[0][1]]]), t.tensor1d([w.refineBias[0]]),
-    t.tensor2d([[w.refine[1][0]], [w.refine[1][1]]]), t.tensor1d([w.refineBias[1]]),
+    t.tensor2d([[w.sh]]),
+    t.tensor2d([[w.sm]]),
+    t.tensor1d([w.sb]),
+    t.tensor2d([[w.v]]),
+    t.tensor2d([w.k]),
+    t.tensor2d([w.r]),
+    t.tensor1d(w.b),
+    t.tensor2d([[w.refine[0][0]], [w.refine[0][1]]]),
+    t.tensor1d([w.refineBias[0]]),
+    t.tensor2d([[w.refine[1][0]], [w.refine[1][1]]]),
+    t.tensor1d([w.refineBias[1]]),
   ];
   const hs = [0.9, -0.4, 0.3];
 
-  for (const [gate, initialMemory] of [['max', 'mean'], ['softmax', 'last'], ['sigmoid', 'mean']]) {
+  for (const [gate, initialMemory] of [
+    ['max', 'mean'],
+    ['softmax', 'last'],
+    ['sigmoid', 'mean'],
+  ]) {
     it(`forward pass matches the scalar reference (L=3, units 1, N=2, gate ${gate}, F_0 ${initialMemory})`, () => {
       const input = t.input({ shape: [3, 1] });
       const layer = new GcaAttention({ units: 1, attentionUnits: 1, iterations: 2, gate, initialMemory, name: 'g' });
@@ -91,7 +124,14 @@ describe('core/gca (GcaAttention)', function () {
       close(Array.from(last.dataSync()), ref.last);
       close(Array.from(all.dataSync()), ref.memories);
       close(Array.from(alpha.dataSync()), ref.alphas);
-      assert.deepStrictEqual([last.shape, all.shape, alpha.shape], [[1, 1], [1, 2, 1], [1, 2, 3]]);
+      assert.deepStrictEqual(
+        [last.shape, all.shape, alpha.shape],
+        [
+          [1, 1],
+          [1, 2, 1],
+          [1, 2, 3],
+        ],
+      );
     });
   }
 
@@ -150,8 +190,24 @@ describe('core/gca (GcaAttention)', function () {
     const withF = new GcaAttention({ units: 1, attentionUnits: 1, iterations: 2, featureAttention: true, name: 'gf' });
     const outs = withF.apply([h, xIn]);
     const m = t.model({ inputs: [h, xIn], outputs: outs });
-    withF.setWeights([...weightTensors(), t.ones([2, 1]), t.ones([1, 1]), t.zeros([1]), t.zeros([1, 2]), t.zeros([2, 4])]);
-    const res = m.predict([t.tensor3d([hs.map((v) => [v])]), t.tensor3d([[[1, 2], [3, 4], [5, 6]]])]);
+    withF.setWeights([
+      ...weightTensors(),
+      t.ones([2, 1]),
+      t.ones([1, 1]),
+      t.zeros([1]),
+      t.zeros([1, 2]),
+      t.zeros([2, 4]),
+    ]);
+    const res = m.predict([
+      t.tensor3d([hs.map((v) => [v])]),
+      t.tensor3d([
+        [
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ],
+      ]),
+    ]);
     const ref = reference(hs, w, 2, 'softmax', 'mean'); // the default gate
     close(Array.from(res[1].dataSync()), ref.memories);
     close(Array.from(res[3].dataSync()), new Array(12).fill(0.5));
@@ -164,15 +220,42 @@ describe('core/gca (GcaAttention)', function () {
     const bias = layer.weights.find((v) => v.originalName === 'gd/bias');
     close(Array.from(bias.read().dataSync()), [0, 0, 3, 3, 0, 0, 0, 0]);
     // A layer config written before the default changed (every GCA artifact stores its gate).
-    const old = { name: 'gca', trainable: true, units: 4, attentionUnits: 3, iterations: 2, gate: 'max', initialMemory: 'mean', featureAttention: false, seed: 9 };
+    const old = {
+      name: 'gca',
+      trainable: true,
+      units: 4,
+      attentionUnits: 3,
+      iterations: 2,
+      gate: 'max',
+      initialMemory: 'mean',
+      featureAttention: false,
+      seed: 9,
+    };
     assert.strictEqual(GcaAttention.fromConfig(GcaAttention, old).gate, 'max');
   });
 
   it('getConfig round trip', () => {
-    const layer = new GcaAttention({ units: 5, attentionUnits: 4, iterations: 3, gate: 'sigmoid', initialMemory: 'last', featureAttention: true, seed: 2, name: 'gx' });
+    const layer = new GcaAttention({
+      units: 5,
+      attentionUnits: 4,
+      iterations: 3,
+      gate: 'sigmoid',
+      initialMemory: 'last',
+      featureAttention: true,
+      seed: 2,
+      name: 'gx',
+    });
     const config = layer.getConfig();
     assert.deepStrictEqual(
-      [config.units, config.attentionUnits, config.iterations, config.gate, config.initialMemory, config.featureAttention, config.seed],
+      [
+        config.units,
+        config.attentionUnits,
+        config.iterations,
+        config.gate,
+        config.initialMemory,
+        config.featureAttention,
+        config.seed,
+      ],
       [5, 4, 3, 'sigmoid', 'last', true, 2],
     );
     assert.deepStrictEqual(JSON.parse(JSON.stringify(config)), config);
@@ -183,10 +266,23 @@ describe('core/gca (GcaAttention)', function () {
   // memory, so the round trip proves the layer's whole config is saved.
   const gcaModel = (featureAttention) => {
     const input = t.input({ shape: [spec.window, spec.features] });
-    const states = t.layers.lstm({ units: cfg.units, returnSequences: true, kernelInitializer: t.initializers.glorotUniform({ seed: 1 }) }).apply(input);
-    const layer = new GcaAttention({ units: cfg.units, attentionUnits: cfg.attentionUnits, iterations: 2, gate: 'max', initialMemory: 'last', featureAttention, seed: 3, name: 'gca' });
+    const states = t.layers
+      .lstm({ units: cfg.units, returnSequences: true, kernelInitializer: t.initializers.glorotUniform({ seed: 1 }) })
+      .apply(input);
+    const layer = new GcaAttention({
+      units: cfg.units,
+      attentionUnits: cfg.attentionUnits,
+      iterations: 2,
+      gate: 'max',
+      initialMemory: 'last',
+      featureAttention,
+      seed: 3,
+      name: 'gca',
+    });
     const outs = layer.apply(featureAttention ? [states, input] : states);
-    return { serve: t.model({ inputs: input, outputs: featureAttention ? [outs[0], outs[2], outs[3]] : [outs[0], outs[2]] }) };
+    return {
+      serve: t.model({ inputs: input, outputs: featureAttention ? [outs[0], outs[2], outs[3]] : [outs[0], outs[2]] }),
+    };
   };
 
   for (const featureAttention of [false, true]) {
@@ -197,7 +293,10 @@ describe('core/gca (GcaAttention)', function () {
       const topology = JSON.parse(JSON.stringify(g.serve.toJSON(null, false)));
       const loaded = await t.models.modelFromJSON({ modelTopology: topology });
       loaded.setWeights(g.serve.getWeights());
-      assert.deepStrictEqual(loaded.predict(x).map((o) => Array.from(o.dataSync())), expected);
+      assert.deepStrictEqual(
+        loaded.predict(x).map((o) => Array.from(o.dataSync())),
+        expected,
+      );
       const fresh = roundTripInFreshProcess(path.resolve(__dirname, '../../../nodes/core/model/gca.js'), g.serve, x);
       assert.strictEqual(fresh.length, featureAttention ? 3 : 2);
       fresh.forEach((out, i) => close(out, expected[i], 1e-6));
@@ -208,7 +307,7 @@ describe('core/gca (GcaAttention)', function () {
     assertFlatTensorCount(t, buildGraph(spec, { ...cfg, featureAttention: true }).serve, [2, 5, 2], 7);
   });
 
-  it('toy task: y = x at a fixed lag -> the final iteration\'s attention peaks at that lag', async () => {
+  it("toy task: y = x at a fixed lag -> the final iteration's attention peaks at that lag", async () => {
     // Window L = 8 of [value, position], target = value at lag 5 (index 2), both
     // iterations supervised. No highway (the linear path alone solves a pure lag copy).
     // Layer 1 could also carry the value to the end itself; the test asserts that the
@@ -220,7 +319,10 @@ describe('core/gca (GcaAttention)', function () {
     const lag = 5;
     const n = 256;
     const { xs, ys, index } = lagTask(n, L, lag, 11);
-    const g = buildGraph({ window: L, features: 2, horizon: 1 }, { ...cfg, units: 8, attentionUnits: 8, iterations: 2, highway: false, seed: 1 });
+    const g = buildGraph(
+      { window: L, features: 2, horizon: 1 },
+      { ...cfg, units: 8, attentionUnits: 8, iterations: 2, highway: false, seed: 1 },
+    );
     g.train.compile({ optimizer: t.train.adam(0.02), loss: 'meanSquaredError' });
     const x = t.tensor3d(xs);
     const y = t.tensor3d(ys.map((v) => [[v], [v]]));

@@ -29,12 +29,22 @@ describe('core/serve: no silent non-numbers', function () {
     ({ artifact } = await trainForecaster(data, { units: 6, seed: 1 }, { epochs: 1, batchSize: 32, name: 'co2' }));
   });
 
-  for (const [label, value] of [['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]]) {
+  for (const [label, value] of [
+    ['NaN', NaN],
+    ['Infinity', Infinity],
+    ['-Infinity', -Infinity],
+  ]) {
     it(`refuses an artifact with a ${label} weight, naming the weight and the position`, () => {
       const a = withWeight(artifact, 1, 2, value);
       const re = new RegExp(`weights\\[1\\] \\(${a.weights[1].name}\\): holds ${label} at index 2`);
-      assert.throws(() => validateArtifact(a), (e) => e.code === 'BAD_ARTIFACT' && re.test(e.message));
-      assert.throws(() => Forecaster.fromArtifact(a), (e) => e.code === 'BAD_ARTIFACT');
+      assert.throws(
+        () => validateArtifact(a),
+        (e) => e.code === 'BAD_ARTIFACT' && re.test(e.message),
+      );
+      assert.throws(
+        () => Forecaster.fromArtifact(a),
+        (e) => e.code === 'BAD_ARTIFACT',
+      );
     });
   }
 
@@ -45,10 +55,17 @@ describe('core/serve: no silent non-numbers', function () {
       w[7][0] = 1e39;
       assert.throws(
         () => f.predict([w]),
-        (e) => e.code === 'BAD_INPUT' && /got 1e\+39 at row 7, feature co2; expected finite numbers within float32 range \(\|x\| <= 3\.4e\+38\)/.test(e.message),
+        (e) =>
+          e.code === 'BAD_INPUT' &&
+          /got 1e\+39 at row 7, feature co2; expected finite numbers within float32 range \(\|x\| <= 3\.4e\+38\)/.test(
+            e.message,
+          ),
       );
       w[7][0] = -3.5e38;
-      assert.throws(() => f.predict([data.inputs[1], w]), (e) => e.code === 'BAD_INPUT' && /at row 7, feature co2 \(window 1\)/.test(e.message));
+      assert.throws(
+        () => f.predict([data.inputs[1], w]),
+        (e) => e.code === 'BAD_INPUT' && /at row 7, feature co2 \(window 1\)/.test(e.message),
+      );
     } finally {
       f.dispose();
     }
@@ -66,7 +83,11 @@ describe('core/serve: no silent non-numbers', function () {
     try {
       assert.throws(
         () => f.predict([data.inputs[0]]),
-        (e) => e.code === 'NOT_FINITE' && /model 'co2' produced a non-finite forecast \((NaN|Infinity|-Infinity) at step 1 of window 0\)/.test(e.message),
+        (e) =>
+          e.code === 'NOT_FINITE' &&
+          /model 'co2' produced a non-finite forecast \((NaN|Infinity|-Infinity) at step 1 of window 0\)/.test(
+            e.message,
+          ),
       );
     } finally {
       f.dispose();

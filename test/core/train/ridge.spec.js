@@ -42,7 +42,11 @@ describe('core/ridge', () => {
     const m = fitRidge(X, Y, 1e-10);
     m.weights.forEach((w, i) => close(w, W[i], 1e-7, `weight ${i}`));
     m.intercept.forEach((v, h) => close(v, b[h], 1e-7, `intercept ${h}`));
-    const flat = fitRidge({ data: Float32Array.from(X.flat()), rows: N, cols: D }, { data: Float32Array.from(Y.flat()), rows: N, cols: H }, 1e-10);
+    const flat = fitRidge(
+      { data: Float32Array.from(X.flat()), rows: N, cols: D },
+      { data: Float32Array.from(Y.flat()), rows: N, cols: H },
+      1e-10,
+    );
     flat.weights.forEach((w, i) => close(w, W[i], 1e-4, `weight ${i} from float32 input`));
     const pred = predictRidge(m, X);
     Y.flat().forEach((v, i) => close(pred[i], v, 1e-7, `prediction ${i}`));
@@ -55,9 +59,17 @@ describe('core/ridge', () => {
     const norms = [1e-4, 1, 10, 100].map((a) => Math.hypot(...fitRidge(X, Y, a).weights));
     for (let i = 1; i < norms.length; i++) assert.ok(norms[i] < norms[i - 1], `|W| ${norms.join(' > ')}`);
     // two identical columns: least squares is singular, ridge shares the slope equally
-    const twin = [[1, 1], [2, 2], [3, 3], [4, 4]];
+    const twin = [
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [4, 4],
+    ];
     const y = [[2], [4], [6], [8]];
-    assert.throws(() => fitRidge(twin, y, 0), (e) => e.code === 'BAD_INPUT' && /singular/.test(e.message));
+    assert.throws(
+      () => fitRidge(twin, y, 0),
+      (e) => e.code === 'BAD_INPUT' && /singular/.test(e.message),
+    );
     // Sxx = 5 per column: (G + aI) w = c with G = 5 [[1,1],[1,1]], c = [10, 10] -> w = 10 / (10 + a) each
     const m = fitRidge(twin, y, 1e-6);
     close(m.weights[0], 1, 1e-6, 'twin weight 0');
@@ -70,7 +82,10 @@ describe('core/ridge', () => {
     const lin = selectRidge(x, [[3], [5], [7], [9]], [[6], [8]], [[13], [17]]);
     assert.strictEqual(lin.model.alpha, 1e-4);
     assert.strictEqual(lin.scores.length, RIDGE_ALPHAS.length);
-    assert.deepStrictEqual(lin.scores.map((s) => s.alpha), RIDGE_ALPHAS);
+    assert.deepStrictEqual(
+      lin.scores.map((s) => s.alpha),
+      RIDGE_ALPHAS,
+    );
     // w = 10 / (5 + 1e-4): errors 2e-5 * (x - 2.5) at x = 6, 8 -> mse ~ 3.4e-8
     assert.ok(lin.mse < 1e-7, `validation mse ${lin.mse}`);
     // A spurious slope: train x = 0..3, y = 0 1 0 1 (least squares slope 0.2, mean 0.5);
@@ -87,14 +102,29 @@ describe('core/ridge', () => {
     const isBad = (re) => (e) => e.code === 'BAD_INPUT' && re.test(e.message);
     assert.throws(() => fitRidge([[1], [2]], [[1]], 1), isBad(/one target row per input row, got 1 for 2/));
     assert.throws(() => fitRidge([[1, 2], [3]], [[1], [2]], 1), isBad(/X row 1 to have 2 values, got 1/));
-    assert.throws(() => fitRidge({ data: [1, 2, 3], rows: 2, cols: 2 }, [[1], [2]], 1), isBad(/2 x 2 = 4 values, got 3/));
+    assert.throws(
+      () => fitRidge({ data: [1, 2, 3], rows: 2, cols: 2 }, [[1], [2]], 1),
+      isBad(/2 x 2 = 4 values, got 3/),
+    );
     assert.throws(() => fitRidge([[1], [2]], [[1], [2]], -1), isBad(/alpha to be a finite number >= 0, got -1/));
-    assert.throws(() => selectRidge([[1], [2]], [[1], [2]], [[1]], [[1, 2]]), isBad(/1 validation outputs per row, got 2/));
-    assert.throws(() => predictRidge(fitRidge([[1], [2]], [[1], [2]], 1), [[1, 2]]), isBad(/expected 1 inputs per row, got 2/));
+    assert.throws(
+      () => selectRidge([[1], [2]], [[1], [2]], [[1]], [[1, 2]]),
+      isBad(/1 validation outputs per row, got 2/),
+    );
+    assert.throws(
+      () => predictRidge(fitRidge([[1], [2]], [[1], [2]], 1), [[1, 2]]),
+      isBad(/expected 1 inputs per row, got 2/),
+    );
   });
 
   it('moments: Gram matrix and cross products of the centred data', () => {
-    const m = ridgeMoments([[1, 0], [3, 2]], [[1], [5]]);
+    const m = ridgeMoments(
+      [
+        [1, 0],
+        [3, 2],
+      ],
+      [[1], [5]],
+    );
     // centred x: [-1, -1], [1, 1]; centred y: -2, 2
     assert.deepStrictEqual(Array.from(m.xMean), [2, 1]);
     assert.deepStrictEqual(Array.from(m.yMean), [3]);

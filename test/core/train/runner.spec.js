@@ -27,19 +27,28 @@ describe('core/train-runner', function () {
   it('trains in a worker: progress arrives, the event loop stays responsive, the artifact predicts', async () => {
     const data = co2Dataset(24, 6, 300);
     const stopLag = lagMonitor();
-    const job = startTraining({ data, model: { units: 8, seed: 1 }, options: { epochs: 4, batchSize: 32, learningRate: 0.01, season: 12, name: 'co2' } });
+    const job = startTraining({
+      data,
+      model: { units: 8, seed: 1 },
+      options: { epochs: 4, batchSize: 32, learningRate: 0.01, season: 12, name: 'co2' },
+    });
     const progress = [];
     job.onProgress((p) => progress.push(p));
     const { artifact, report } = await job.promise;
     const maxLag = stopLag();
-    assert.deepStrictEqual(progress.map((p) => p.epoch), [1, 2, 3, 4]);
+    assert.deepStrictEqual(
+      progress.map((p) => p.epoch),
+      [1, 2, 3, 4],
+    );
     assert.ok(progress.every((p) => Number.isFinite(p.loss) && Number.isFinite(p.valLoss) && p.epochs === 4));
     assert.strictEqual(report.epochs, 4);
     assert.strictEqual(artifact.report.epochs, 4);
     assert.strictEqual(artifact.spec.window, 24);
     // machines are noisy: loose bound; a fit on the main thread stalls ~250 ms at a time
     assert.ok(maxLag < 200, `max event-loop lag ${maxLag} ms`);
-    console.log(`      worker training ${report.trainSeconds.toFixed(1)} s on ${report.backend}; max event-loop lag ${maxLag} ms`);
+    console.log(
+      `      worker training ${report.trainSeconds.toFixed(1)} s on ${report.backend}; max event-loop lag ${maxLag} ms`,
+    );
     await initBackend();
     const f = Forecaster.fromArtifact(artifact);
     try {
@@ -73,19 +82,28 @@ describe('core/train-runner', function () {
     assert.ok(Date.now() - t0 < 2000);
   });
 
-  it('passes the worker\'s errors on, and refuses a malformed request before starting a worker', async () => {
+  it("passes the worker's errors on, and refuses a malformed request before starting a worker", async () => {
     const data = co2Dataset(12, 3, 20); // 8 windows: too few
     const job = startTraining({ data, model: { units: 8 }, options: { epochs: 1 } });
     await assert.rejects(job.promise, (e) => e.code === 'BAD_INPUT' && /not enough windows/.test(e.message));
-    assert.throws(() => startTraining({ data, options: { epochs: -1 } }), (e) => e.code === 'BAD_CONFIG');
+    assert.throws(
+      () => startTraining({ data, options: { epochs: -1 } }),
+      (e) => e.code === 'BAD_CONFIG',
+    );
     const ragged = co2Dataset(12, 3, 40);
     ragged.inputs[2] = ragged.inputs[2].slice(3);
-    assert.throws(() => startTraining({ data: ragged }), (e) => e.code === 'BAD_INPUT' && /window 2 to be 12 rows x 1 features, got 9 x 1/.test(e.message));
+    assert.throws(
+      () => startTraining({ data: ragged }),
+      (e) => e.code === 'BAD_INPUT' && /window 2 to be 12 rows x 1 features, got 9 x 1/.test(e.message),
+    );
   });
 
   it('checks the whole request before starting a worker: previous artifact, spec, float32 range', async () => {
     const data = co2Dataset(12, 3, 60);
-    assert.throws(() => startTraining({ data, previous: { format: 'x' } }), (e) => e.code === 'BAD_ARTIFACT');
+    assert.throws(
+      () => startTraining({ data, previous: { format: 'x' } }),
+      (e) => e.code === 'BAD_ARTIFACT',
+    );
     await initBackend();
     const { artifact } = await trainForecaster(data, { units: 8 }, { epochs: 1 });
     assert.throws(
