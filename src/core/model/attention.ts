@@ -14,7 +14,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError } from '../base/errors';
-import { glorot, windowEncoder, withHighway } from './blocks';
+import { directHead, windowEncoder } from './blocks';
 import { checkInt, dot3, oneTensor, type BaseLayerArgs } from './layer-math';
 import type { GraphBuilder } from './types';
 import { MODEL_SETTINGS } from '../settings/model';
@@ -116,13 +116,7 @@ export const buildAttentionGraph: GraphBuilder = (spec, cfg) => {
     seed: cfg.seed,
     name: 'attention',
   }).apply(states) as TF.SymbolicTensor[];
-  const head = t.layers
-    .dense({ units: spec.horizon, kernelInitializer: glorot(cfg, 10), name: 'head' })
-    .apply(summary) as TF.SymbolicTensor;
-  const forecast = withHighway(input, head, spec, cfg);
-  const perIteration = t.layers
-    .reshape({ targetShape: [1, spec.horizon], name: 'iterations' })
-    .apply(forecast) as TF.SymbolicTensor;
+  const { forecast, perIteration } = directHead(input, summary, spec, cfg);
   return {
     train: t.model({ inputs: input, outputs: perIteration, name: 'attention_train' }),
     serve: t.model({ inputs: input, outputs: [forecast, alpha], name: 'attention_forecaster' }),

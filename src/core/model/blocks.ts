@@ -59,3 +59,25 @@ export function windowEncoder(
     .apply(input) as TF.SymbolicTensor;
   return { input, states };
 }
+
+/**
+ * The direct multi-step head of the single-iteration model types: Dense(H) on
+ * the recurrent summary plus the highway (`forecast` [B, H]), and the same
+ * forecast as one refinement iteration (`perIteration` [B, 1, H]) for training.
+ */
+export function directHead(
+  input: TF.SymbolicTensor,
+  summary: TF.SymbolicTensor,
+  spec: GraphSpec,
+  cfg: ModelConfig,
+): { forecast: TF.SymbolicTensor; perIteration: TF.SymbolicTensor } {
+  const t = tf();
+  const head = t.layers
+    .dense({ units: spec.horizon, kernelInitializer: glorot(cfg, 10), name: 'head' })
+    .apply(summary) as TF.SymbolicTensor;
+  const forecast = withHighway(input, head, spec, cfg);
+  const perIteration = t.layers
+    .reshape({ targetShape: [1, spec.horizon], name: 'iterations' })
+    .apply(forecast) as TF.SymbolicTensor;
+  return { forecast, perIteration };
+}

@@ -1,7 +1,7 @@
 /** Model type 'lstm': the plain recurrent forecaster. */
 import type * as TF from '@tensorflow/tfjs';
 import { tf } from '../base/backend';
-import { glorot, orthogonal, withHighway } from './blocks';
+import { directHead, glorot, orthogonal } from './blocks';
 import type { GraphBuilder } from './types';
 
 /** Plain LSTM: 1-2 LSTM layers, last hidden state -> Dense(H), plus the highway. */
@@ -21,13 +21,7 @@ export const buildLstmGraph: GraphBuilder = (spec, cfg) => {
       })
       .apply(x) as TF.SymbolicTensor;
   }
-  const head = t.layers
-    .dense({ units: spec.horizon, kernelInitializer: glorot(cfg, 10), name: 'head' })
-    .apply(x) as TF.SymbolicTensor;
-  const forecast = withHighway(input, head, spec, cfg);
-  const perIteration = t.layers
-    .reshape({ targetShape: [1, spec.horizon], name: 'iterations' })
-    .apply(forecast) as TF.SymbolicTensor;
+  const { forecast, perIteration } = directHead(input, x, spec, cfg);
   return {
     train: t.model({ inputs: input, outputs: perIteration, name: 'lstm_train' }),
     serve: t.model({ inputs: input, outputs: forecast, name: 'lstm_forecaster' }),
