@@ -115,4 +115,35 @@ describe('faults: sequence-windower keep buffers on a failing context store', fu
     w.receive({ topic: 's', payload: 3, timestamp: T0 + 2 });
     assert.deepStrictEqual((await m).payload.inputs, [[1], [2], [3]], 'the saved buffers were read on a later message');
   });
+
+  it('reads buffers saved by earlier versions (one windower key), rewrites them per series and deletes the old key', async function () {
+    await startRuntime(freshModule(), flow(), settings);
+    const n = helper.getNode(`ws${run}`);
+    const scope = n.z ? `${n.id}:${n.z}` : n.id; // the node context's scope in the store
+    await stopRuntime();
+    const legacy = {
+      format: 'sequence-windower-state',
+      settings: JSON.stringify([3, 0, '', '']),
+      series: {
+        s: {
+          schema: { kind: 'number', features: ['value'], keys: [0], arity: 0, targetIndex: 0 },
+          rows: [[1], [2]],
+          times: [T0, T0 + 1],
+          sinceEmit: 2,
+          emitted: false,
+          touched: 0,
+        },
+      },
+    };
+    failingStore.data.set(scope, new Map([['windower', JSON.stringify(legacy)]]));
+    await startRuntime(freshModule(), flow(), settings);
+    const w = helper.getNode(`ws${run}`);
+    const m = nextMessage(helper.getNode('fc'));
+    w.receive({ topic: 's', payload: 3, timestamp: T0 + 2 });
+    assert.deepStrictEqual((await m).payload.inputs, [[1], [2], [3]]);
+    await settle();
+    assert.strictEqual(failingStore.peek(scope, 'windower'), undefined, 'old key deleted');
+    assert.deepStrictEqual(failingStore.peek(scope, 'windower_index').slots, [['s', 0]]);
+    assert.deepStrictEqual(failingStore.peek(scope, 'windower_s0').rows, [[1], [2], [3]]);
+  });
 });
