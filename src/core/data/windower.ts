@@ -11,7 +11,15 @@ import { WINDOWER_SETTINGS, type WindowerConfig } from '../settings/windower';
 import { medianStep, slidingWindows } from './windowing';
 import type { DatasetPayload, WindowMeta, WindowPayload } from './window-message';
 
-export type { InvalidPolicy, OverflowPolicy, WindowerConfig } from '../settings/windower';
+export type { DuplicatePolicy, InvalidPolicy, OverflowPolicy, WindowerConfig } from '../settings/windower';
+
+/** Longest series name quoted in a text; the rest is elided (status and error texts stay bounded). */
+const NAME_IN_TEXT = 120;
+
+/** A series name for an error or warning text, quoted and cut to a bounded length. */
+export function quoteName(name: string): string {
+  return `'${name.length > NAME_IN_TEXT ? `${name.slice(0, NAME_IN_TEXT)}...' (${name.length} chars)` : `${name}'`}`;
+}
 
 const resolveWindowerConfig = resolver(WINDOWER_SETTINGS, 'windower setting');
 
@@ -69,7 +77,7 @@ interface Schema {
   targetIndex: number;
 }
 
-interface SeriesState {
+export interface SeriesState {
   schema: Schema;
   rows: number[][];
   times: number[];
@@ -87,6 +95,86 @@ export interface WindowerState {
   /** Settings the buffers were cut for; a snapshot taken under other settings is discarded. */
   settings: string;
   series: Record<string, SeriesState>;
+}
+
+/** What one transaction changed: series written (present now) and removed, and how to undo it. */
+export interface Change<T> {
+  result: T;
+  changed: string[];
+  removed: string[];
+  /** Puts every touched series back as it was before the transaction. */
+  undo(): void;
+}
+
+export interface PushOptions {
+  /**
+   * The time is the arrival time, not the reading's own: when it is not after the
+   * series' previous reading (a burst within one millisecond, a clock stepped back)
+   * the reading is stamped 1 ms after it instead, so arrival order is kept.
+   */
+  arrival?: boolean;
+}
+
+const KINDS = ['number', 'array', 'object'];
+
+function copySeries(s: SeriesState): SeriesState {
+  return {
+    schema: {
+      kind: s.schema.kind,
+      features: s.schema.features.slice(),
+      keys: s.schema.keys.slice(),
+      arity: s.schema.arity,
+      targetIndex: s.schema.targetIndex,
+    },
+    rows: s.rows.map((r) => r.slice()),
+    times: s.times.slice(),
+    sinceEmit: s.sinceEmit,
+    emitted: s.emitted,
+    touched: s.touched,
+  };
+}
+
+/** A stored series checked field by field and copied (a store may hand out its own object); undefined when malformed. */
+function readSeries(v: unknown, capacity: number): SeriesState | undefined {
+  if (!v || typeof v !== 'object') return undefined;
+  const o = v as Partial<SeriesState>;
+  const sc = o.schema;
+  if (!sc || typeof sc !== 'object' || !KINDS.includes(sc.kind)) return undefined;
+  const F = Array.isArray(sc.features) ? sc.features.length : 0;
+  if (
+    F < 1 ||
+    !sc.features.every((f) => typeof f === 'string') ||
+    !Array.isArray(sc.keys) ||
+    sc.keys.length !== F ||
+    !sc.keys.every((k) => typeof k === 'string' || (Number.isInteger(k) && (k as number) >= 0)) ||
+    !Number.isInteger(sc.arity) ||
+    !Number.isInteger(sc.targetIndex) ||
+    sc.targetIndex < 0 ||
+    sc.targetIndex >= F
+  )
+    return undefined;
+  const { rows, times } = o;
+  if (!Array.isArray(rows) || !Array.isArray(times) || rows.length !== times.length) return undefined;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    if (!Array.isArray(r) || r.length !== F || !r.every((x) => typeof x === 'number' && isFiniteFloat32(x)))
+      return undefined;
+    if (typeof times[i] !== 'number' || !Number.isFinite(times[i]) || (i > 0 && times[i] <= times[i - 1]))
+      return undefined;
+  }
+  const copy = copySeries({
+    schema: sc,
+    rows,
+    times,
+    sinceEmit: Number.isInteger(o.sinceEmit) && (o.sinceEmit as number) >= 0 ? (o.sinceEmit as number) : 0,
+    emitted: o.emitted === true,
+    touched: typeof o.touched === 'number' && Number.isFinite(o.touched) ? o.touched : 0,
+  });
+  if (copy.rows.length > capacity) {
+    copy.rows.splice(0, copy.rows.length - capacity);
+    copy.times.splice(0, copy.times.length - capacity);
+  }
+  return copy;
 }
 
 export interface StreamResult {
@@ -127,6 +215,10 @@ export class Windower {
   readonly config: WindowerConfig;
   private series = new Map<string, SeriesState>();
   private readonly featureSel: string[];
+  /** While a transaction runs: each touched series as it was before (undefined: did not exist). */
+  private journal: Map<string, SeriesState | undefined> | null = null;
+  /** The series' order when a transaction first removed one (undo puts it back in its place). */
+  private journalOrder: string[] | null = null;
 
   constructor(config: WindowerConfig) {
     this.config = config;
@@ -158,30 +250,107 @@ export class Windower {
   reset(series?: string): number {
     if (series === undefined) {
       const n = this.series.size;
+      for (const k of this.series.keys()) this.record(k, false);
       this.series.clear();
       return n;
     }
+    this.record(series, false);
     return this.series.delete(series) ? 1 : 0;
   }
 
-  snapshot(): WindowerState {
-    const series: Record<string, SeriesState> = {};
-    for (const [k, s] of this.series) series[k] = s;
-    return JSON.parse(JSON.stringify({ format: 'sequence-windower-state', settings: this.settingsKey, series }));
+  /** Names of the series held. */
+  seriesNames(): string[] {
+    return [...this.series.keys()];
   }
 
-  /** Restores a snapshot; returns false (and keeps nothing) when it was taken under other settings or is malformed. */
+  /** A JSON-safe copy of one series' state (undefined when unknown). */
+  exportSeries(name: string): SeriesState | undefined {
+    const s = this.series.get(name);
+    return s && copySeries(s);
+  }
+
+  /**
+   * A JSON-safe copy of every buffer. `series` has no prototype, so series named
+   * `__proto__` or `constructor` are plain keys (JSON.parse gives them back as own keys).
+   */
+  snapshot(): WindowerState {
+    const series: Record<string, SeriesState> = Object.create(null);
+    for (const [k, s] of this.series) series[k] = copySeries(s);
+    return { format: 'sequence-windower-state', settings: this.settingsKey, series };
+  }
+
+  /**
+   * Restores a snapshot; returns false (and keeps nothing) when it was taken under other settings or is malformed.
+   * Malformed series are skipped; the rest are copied, never shared with the caller.
+   */
   restore(state: unknown): boolean {
     const s = state as WindowerState | undefined;
-    if (!s || s.format !== 'sequence-windower-state' || s.settings !== this.settingsKey || typeof s.series !== 'object')
+    if (
+      !s ||
+      typeof s !== 'object' ||
+      s.format !== 'sequence-windower-state' ||
+      s.settings !== this.settingsKey ||
+      !s.series ||
+      typeof s.series !== 'object'
+    )
       return false;
     this.series.clear();
     for (const [k, v] of Object.entries(s.series)) {
-      if (!v || !Array.isArray(v.rows) || !Array.isArray(v.times) || !v.schema) continue;
-      this.series.set(k, v);
+      const state = readSeries(v, this.capacity);
+      if (state) this.series.set(k, state);
     }
     while (this.series.size > this.config.maxSeries) this.evictOldest();
     return true;
+  }
+
+  /**
+   * Runs `fn` (push, reset) and records what it touched, so a caller whose save
+   * then fails can undo it. When `fn` throws, its changes are undone at once.
+   */
+  transaction<T>(fn: () => T): Change<T> {
+    const journal = new Map<string, SeriesState | undefined>();
+    this.journal = journal;
+    this.journalOrder = null;
+    let order: string[] | null = null;
+    const undo = (): void => {
+      if (order) {
+        const m = new Map<string, SeriesState>();
+        for (const k of order) {
+          const s = journal.has(k) ? journal.get(k) : this.series.get(k);
+          if (s) m.set(k, s);
+        }
+        this.series = m;
+        return;
+      }
+      for (const [k, before] of journal) {
+        if (before === undefined) this.series.delete(k);
+        else this.series.set(k, before);
+      }
+    };
+    let result: T;
+    try {
+      result = fn();
+    } catch (err) {
+      order = this.journalOrder;
+      undo();
+      throw err;
+    } finally {
+      order = this.journalOrder;
+      this.journal = null;
+      this.journalOrder = null;
+    }
+    const changed: string[] = [];
+    const removed: string[] = [];
+    for (const k of journal.keys()) (this.series.has(k) ? changed : removed).push(k);
+    return { result, changed, removed, undo };
+  }
+
+  /** Keeps the state of a series before its first change in a transaction (a copy when it will be mutated). */
+  private record(name: string, mutate: boolean): void {
+    if (!this.journal || this.journal.has(name)) return;
+    const s = this.series.get(name);
+    if (s && !mutate && !this.journalOrder) this.journalOrder = [...this.series.keys()];
+    this.journal.set(name, s && mutate ? copySeries(s) : s);
   }
 
   /**
@@ -189,12 +358,12 @@ export class Windower {
    * Throws ForecastError on bad input; the buffers are unchanged then.
    * @param time epoch ms of the reading
    */
-  push(seriesKey: string, value: unknown, time: number): StreamResult {
+  push(seriesKey: string, value: unknown, time: number, options: PushOptions = {}): StreamResult {
     const warnings: string[] = [];
     if (!Number.isFinite(time)) {
       throw new ForecastError(
         'BAD_TIMESTAMP',
-        `series '${seriesKey}': expected msg.timestamp as epoch ms or an ISO 8601 string, got ${describe(time)}`,
+        `series ${quoteName(seriesKey)}: expected msg.timestamp as epoch ms or an ISO 8601 string, got ${describe(time)}`,
         'bad timestamp',
       );
     }
@@ -205,14 +374,33 @@ export class Windower {
     if (row === undefined) return { buffered: state?.rows.length ?? 0, warnings };
     if (state && state.times.length) {
       const prev = state.times[state.times.length - 1];
+      if (time <= prev && options.arrival) time = prev + 1;
+      if (time === prev && this.config.duplicates !== 'reject') {
+        if (this.config.duplicates === 'keep-first') {
+          warnings.push(
+            `series ${quoteName(seriesKey)}: dropped a reading at ${iso(time)}, the time of the previous one (Duplicates: keep-first)`,
+          );
+          return { buffered: state.rows.length, warnings };
+        }
+        // keep-last: the new values replace the previous reading; no new window (the next reading's windows hold them).
+        this.record(seriesKey, true);
+        state = this.series.get(seriesKey) as SeriesState;
+        state.rows[state.rows.length - 1] = row;
+        state.touched = Date.now();
+        return { buffered: state.rows.length, warnings };
+      }
       if (time <= prev) {
         throw new ForecastError(
           'BAD_TIMESTAMP',
-          `series '${seriesKey}': expected a timestamp after ${iso(prev)}, got ${iso(time)} (timestamps must increase)`,
-          'time went backwards',
+          time === prev
+            ? `series ${quoteName(seriesKey)}: expected a timestamp after ${iso(prev)}, got ${iso(time)} again: ` +
+                'equal timestamps are rejected (Duplicates); choose keep-last or keep-first to accept them'
+            : `series ${quoteName(seriesKey)}: expected a timestamp after ${iso(prev)}, got ${iso(time)} (timestamps must increase)`,
+          time === prev ? 'same time twice' : 'time went backwards',
         );
       }
     }
+    this.record(seriesKey, true);
     if (!state) {
       this.makeRoom(seriesKey);
       state = { schema, rows: [], times: [], sinceEmit: 0, emitted: false, touched: Date.now() };
@@ -224,7 +412,7 @@ export class Windower {
       time - state.times[state.times.length - 1] > this.config.maxGap
     ) {
       warnings.push(
-        `series '${seriesKey}': gap of ${Math.round((time - state.times[state.times.length - 1]) / 1000)} s > maxGap; buffer restarted`,
+        `series ${quoteName(seriesKey)}: gap of ${Math.round((time - state.times[state.times.length - 1]) / 1000)} s > maxGap; buffer restarted`,
       );
       state.rows = [];
       state.times = [];
@@ -307,6 +495,7 @@ export class Windower {
     const rows: number[][] = [];
     const times: number[] = [];
     const dropped: number[] = [];
+    let duplicates = 0;
     for (let i = 0; i < list.length; i++) {
       const item = list[i];
       const row = this.readRow(item, schema, seriesKey, rows[rows.length - 1], null, `reading ${i}: `);
@@ -329,10 +518,15 @@ export class Windower {
       } else {
         t = start - (list.length - 1 - i) * this.config.interval;
       }
+      if (times.length && t === times[times.length - 1] && this.config.duplicates !== 'reject') {
+        duplicates++;
+        if (this.config.duplicates === 'keep-last') rows[rows.length - 1] = row;
+        continue;
+      }
       if (times.length && t <= times[times.length - 1]) {
         throw new ForecastError(
           'BAD_TIMESTAMP',
-          `batch mode, reading ${i}: expected a time after ${iso(times[times.length - 1])}, got ${iso(t)} (readings must be in increasing time order)`,
+          `batch mode, reading ${i}: expected a time after ${iso(times[times.length - 1])}, got ${iso(t)} (readings must be in increasing time order${t === times[times.length - 1] ? '; equal times are rejected (Duplicates)' : ''})`,
           'time went backwards',
         );
       }
@@ -342,6 +536,11 @@ export class Windower {
     if (dropped.length) {
       warnings.push(
         `batch mode: ${this.config.invalid === 'carry' ? 'carried the last value into' : 'dropped'} ${dropped.length} reading(s) with missing or non-numeric values (first: reading ${dropped[0]})`,
+      );
+    }
+    if (duplicates) {
+      warnings.push(
+        `batch mode: ${duplicates} reading(s) had the time of the previous one: kept the ${this.config.duplicates === 'keep-last' ? 'last' : 'first'} of each (Duplicates)`,
       );
     }
     if (!rows.length) {
@@ -363,7 +562,8 @@ export class Windower {
       };
     }
     if (H > 0) {
-      const cut = slidingWindows(rows, L, H, stride, schema.targetIndex, { align: 'end' });
+      const minOrigin = this.boundDataset(rows.length, schema.features.length, warnings);
+      const cut = slidingWindows(rows, L, H, stride, schema.targetIndex, { align: 'end', minOrigin });
       if (cut.origins.length) {
         result.dataset = {
           type: 'dataset',
@@ -379,6 +579,30 @@ export class Windower {
       }
     }
     return result;
+  }
+
+  /**
+   * Bounds the work of one batch: windows x L x F numbers at most maxDatasetValues.
+   * Returns the first origin to cut (the newest windows) or undefined for all; throws past the cap under 'error'.
+   */
+  private boundDataset(n: number, F: number, warnings: string[]): number | undefined {
+    const { window: L, horizon: H, stride, maxDatasetValues: cap } = this.config;
+    const lo = L - 1;
+    const hi = n - 1 - H;
+    const windows = hi >= lo ? Math.floor((hi - lo) / stride) + 1 : 0;
+    const per = L * F;
+    if (windows * per <= cap) return undefined;
+    const keep = Math.floor(cap / per);
+    if (this.config.overflow === 'error' || keep < 1) {
+      throw new ForecastError(
+        'LIMIT',
+        `batch mode: expected at most ${cap} numbers in a dataset (maxDatasetValues), got ${windows} windows x ${L} x ${F} = ${windows * per}` +
+          (keep < 1 ? ' (one window alone is larger)' : ''),
+        'dataset too large',
+      );
+    }
+    warnings.push(`batch mode: kept the newest ${keep} of ${windows} windows (maxDatasetValues ${cap})`);
+    return hi - (keep - 1) * stride;
   }
 
   private meta(series: string, schema: Schema, times: number[]): WindowMeta {
@@ -411,7 +635,7 @@ export class Windower {
     if (this.config.overflow === 'error') {
       throw new ForecastError(
         'LIMIT',
-        `expected at most ${this.config.maxSeries} series (maxSeries), got a new series '${newSeries}'`,
+        `expected at most ${this.config.maxSeries} series (maxSeries), got a new series ${quoteName(newSeries)}`,
         'too many series',
       );
     }
@@ -427,13 +651,25 @@ export class Windower {
         oldest = k;
       }
     }
-    if (oldest !== undefined) this.series.delete(oldest);
+    if (oldest !== undefined) {
+      this.record(oldest, false);
+      this.series.delete(oldest);
+    }
+  }
+
+  private checkFeatureCount(n: number, where: string): void {
+    if (n > this.config.maxFeatures)
+      throw new ForecastError(
+        'LIMIT',
+        `${where}expected at most ${this.config.maxFeatures} features per reading (maxFeatures), got ${n}`,
+        'too many features',
+      );
   }
 
   /** Works out a series' feature columns from its first reading and the config. */
   private schemaFor(value: unknown, seriesKey: string): Schema {
     const sel = this.featureSel;
-    const where = seriesKey === '' ? '' : `series '${seriesKey}': `;
+    const where = seriesKey === '' ? '' : `series ${quoteName(seriesKey)}: `;
     let kind: Schema['kind'];
     let features: string[];
     let keys: (string | number)[];
@@ -457,6 +693,7 @@ export class Windower {
           `${where}expected a reading with at least one value, got an empty array`,
           'empty reading',
         );
+      if (!(sel.length && sel.every(isIndex))) this.checkFeatureCount(sel.length || arity, where);
       if (sel.length && sel.every(isIndex)) {
         keys = sel.map(Number);
         const bad = keys.find((k) => (k as number) >= arity);
@@ -504,6 +741,7 @@ export class Windower {
             'no numeric fields',
           );
       }
+      this.checkFeatureCount(keys.length, where);
       features = keys.map(String);
     } else {
       throw new ForecastError(
@@ -546,7 +784,7 @@ export class Windower {
     warnings: string[] | null,
     where: string,
   ): number[] | undefined {
-    const ctx = `${seriesKey === '' ? '' : `series '${seriesKey}': `}${where}`;
+    const ctx = `${seriesKey === '' ? '' : `series ${quoteName(seriesKey)}: `}${where}`;
     let raw: unknown[];
     if (schema.kind === 'number') {
       if (Array.isArray(value) || (value !== null && typeof value === 'object')) {

@@ -65,6 +65,19 @@ export const WINDOWER_SETTINGS = {
     default: 0,
     help: 'A reading more than this many ms after the previous one restarts the series; 0 = off.',
   },
+  duplicates: {
+    type: 'string',
+    enum: ['reject', 'keep-last', 'keep-first'],
+    default: 'reject',
+    help: 'A reading whose explicit time equals the previous one of its series: reject it, replace the previous one, or drop it with a warning.',
+  },
+  maxFeatures: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 10000,
+    default: 100,
+    help: 'Most features (values) per reading; a reading with more is rejected.',
+  },
   maxSeries: { type: 'integer', minimum: 1, maximum: 100000, default: 100, help: 'Most series (topics) held at once.' },
   maxBatch: {
     type: 'integer',
@@ -73,16 +86,24 @@ export const WINDOWER_SETTINGS = {
     default: 100000,
     help: 'Most readings accepted in one batch message.',
   },
+  maxDatasetValues: {
+    type: 'integer',
+    minimum: 1000,
+    maximum: 100000000,
+    default: 5000000,
+    help: 'Batch mode: most numbers in one dataset (windows x window x features); past it see Over limit.',
+  },
   overflow: {
     type: 'string',
     enum: ['error', 'drop-oldest'],
     default: 'error',
-    help: 'Past Max series / Max batch: reject, or drop the least recently updated series / the oldest readings.',
+    help: 'Past Max series / Max batch / Max dataset: reject, or drop the least recently updated series / the oldest readings / the oldest windows.',
   },
 } as const satisfies SettingsGroup;
 
 export type WindowerConfig = Values<typeof WINDOWER_SETTINGS>;
 export type InvalidPolicy = WindowerConfig['invalid'];
 export type OverflowPolicy = WindowerConfig['overflow'];
+export type DuplicatePolicy = WindowerConfig['duplicates'];
 
 export const DEFAULT_WINDOWER_CONFIG: Readonly<WindowerConfig> = Object.freeze(defaultsOf(WINDOWER_SETTINGS));

@@ -195,3 +195,88 @@ describe('core: windower batch', function () {
     assert.throws(() => l.batch('', [1, 2, 3], T0), /at most 2 readings \(maxBatch\), got 3/);
   });
 });
+
+describe('core: windower faults (issue 10)', function () {
+  it('arrival stamps keep a burst within one millisecond in order; explicit equal times follow Duplicates', function () {
+    const w = new Windower(cfg({ window: 3 }));
+    for (let i = 0; i < 3; i++) w.push('s', i, T0, { arrival: true });
+    const r = w.push('s', 3, T0 - 5, { arrival: true });
+    assert.deepStrictEqual(r.forecast.timestamps, [T0 + 1, T0 + 2, T0 + 3], 'each 1 ms after the previous one');
+    assert.throws(() => w.push('s', 4, T0 + 3), { code: 'BAD_TIMESTAMP', message: /equal timestamps are rejected/ });
+    const last = new Windower(cfg({ window: 2, duplicates: 'keep-last' }));
+    last.push('s', 1, T0);
+    assert.strictEqual(last.push('s', 9, T0).buffered, 1);
+    assert.deepStrictEqual(last.push('s', 2, T0 + 1).forecast.inputs, [[9], [2]]);
+    const first = new Windower(cfg({ window: 2, duplicates: 'keep-first' }));
+    first.push('s', 1, T0);
+    assert.match(first.push('s', 9, T0).warnings[0], /dropped a reading .* \(Duplicates: keep-first\)/);
+    assert.deepStrictEqual(first.push('s', 2, T0 + 1).forecast.inputs, [[1], [2]]);
+  });
+
+  it('a transaction undone leaves the buffers byte-identical (push, new series, eviction, reset)', function () {
+    const w = new Windower(cfg({ window: 3, maxSeries: 2, overflow: 'drop-oldest' }));
+    w.push('a', 1, T0);
+    w.push('b', 1, T0);
+    const before = JSON.stringify(w.snapshot());
+    const c1 = w.transaction(() => w.push('a', 2, T0 + 1));
+    assert.deepStrictEqual([c1.changed, c1.removed], [['a'], []]);
+    c1.undo();
+    assert.strictEqual(JSON.stringify(w.snapshot()), before);
+    const c2 = w.transaction(() => w.push('c', 5, T0));
+    assert.deepStrictEqual(c2.changed, ['c']);
+    assert.strictEqual(c2.removed.length, 1, 'the least recently updated series was evicted');
+    c2.undo();
+    assert.strictEqual(JSON.stringify(w.snapshot()), before);
+    const c3 = w.transaction(() => w.reset());
+    assert.deepStrictEqual(c3.removed.sort(), ['a', 'b']);
+    c3.undo();
+    assert.strictEqual(JSON.stringify(w.snapshot()), before);
+    assert.throws(() => w.transaction(() => w.push('a', 'x', T0 + 2)), { code: 'BAD_INPUT' });
+    assert.strictEqual(JSON.stringify(w.snapshot()), before);
+  });
+
+  it('snapshots keep series named __proto__, constructor and hasOwnProperty, and restore copies', function () {
+    const w = new Windower(cfg({ window: 2 }));
+    for (const k of ['__proto__', 'constructor', 'hasOwnProperty']) w.push(k, 1, T0);
+    const text = JSON.stringify(w.snapshot());
+    const w2 = new Windower(cfg({ window: 2 }));
+    const parsed = JSON.parse(text);
+    assert.strictEqual(w2.restore(parsed), true);
+    assert.strictEqual(w2.seriesCount, 3);
+    assert.strictEqual(JSON.stringify(w2.snapshot()), text);
+    w2.push('constructor', 2, T0 + 1);
+    assert.deepStrictEqual(parsed.series.constructor.rows, [[1]], 'the restored state is not shared with the caller');
+    const bad = JSON.parse(text);
+    bad.series.constructor.rows = [[NaN]];
+    bad.series.hasOwnProperty.times = [5, 5];
+    w2.restore(bad);
+    assert.deepStrictEqual(w2.seriesNames(), ['__proto__'], 'malformed series skipped');
+  });
+
+  it('bounds features per reading and the numbers of one batch dataset', function () {
+    const w = new Windower(cfg({ window: 2, maxFeatures: 3 }));
+    assert.throws(() => w.push('s', [1, 2, 3, 4], T0), { code: 'LIMIT', message: /at most 3 features .* got 4/ });
+    assert.throws(() => w.push('o', { a: 1, b: 2, c: 3, d: 4 }, T0), { code: 'LIMIT', message: /got 4/ });
+    assert.strictEqual(w.push('s', [1, 2, 3], T0).buffered, 1);
+    const b = new Windower(cfg({ mode: 'batch', window: 10, horizon: 1, maxDatasetValues: 1000 }));
+    const rows = Array.from({ length: 500 }, (_, i) => [i, i]);
+    assert.throws(() => b.batch('', rows, T0), { code: 'LIMIT', message: /490 windows x 10 x 2 = 9800/ });
+    const d = new Windower(
+      cfg({ mode: 'batch', window: 10, horizon: 1, maxDatasetValues: 1000, overflow: 'drop-oldest' }),
+    );
+    const r = d.batch('', rows, T0);
+    assert.strictEqual(r.dataset.count, 50);
+    assert.deepStrictEqual(r.dataset.targets[49], [[499]]);
+    assert.match(r.warnings.join(), /kept the newest 50 of 490 windows/);
+  });
+
+  it('quotes long series names cut short in its texts', function () {
+    const w = new Windower(cfg({ window: 2 }));
+    const name = 'x'.repeat(5000);
+    w.push(name, 1, T0);
+    assert.throws(
+      () => w.push(name, 'no', T0 + 1),
+      (e) => e.message.length < 400 && /\(5000 chars\)/.test(e.message),
+    );
+  });
+});
