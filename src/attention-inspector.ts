@@ -5,8 +5,11 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ForecastError, describe } from './core/base/errors';
 import { inspectAttention } from './core/analysis/attention-report';
-import type { ForecastPayload } from './core/serve/forecast-message';
-import { onInput, refuse } from './glue/node-util';
+import { MAX_TIME, type ForecastPayload } from './core/serve/forecast-message';
+import { parseTime } from './core/base/time';
+import { clip, onInput, refuse, statusText } from './glue/node-util';
+import { MODEL_SETTINGS } from './core/settings/model';
+import { WINDOWER_SETTINGS } from './core/settings/windower';
 import { groupParser, parseAll } from './glue/node-settings';
 import { INSPECTOR_NODE_SETTINGS, type InspectorNodeSettings } from './core/settings/inspector-node';
 
@@ -39,6 +42,87 @@ function forecastOf(
   );
 }
 
+/** The most iterations and steps a forecast's attention can have (the declared model and window bounds). */
+const MAX_ITERATIONS = MODEL_SETTINGS.iterations.maximum;
+const MAX_STEPS = WINDOWER_SETTINGS.window.maximum;
+/** The most feature-attention cells (N x L x F) read: bounds the heat map and the output. */
+const MAX_CELLS = 1e6;
+/** Feature names copied to the output: bounded in count and length. */
+const MAX_FEATURES = 1000;
+const MAX_NAME = 200;
+
+const limit = (message: string) => new ForecastError('LIMIT', message, 'attention too large');
+
+/**
+ * Checks what the inspector copies from the forecast into its output (numbers
+ * must be finite, names texts) and the size of the attention, before any work.
+ */
+function checkForecast(f: ForecastPayload & { attention: NonNullable<ForecastPayload['attention']> }): void {
+  const p = f as unknown as Record<string, unknown>;
+  for (const k of ['model', 'series', 'target']) {
+    if (p[k] !== undefined && typeof p[k] !== 'string') {
+      throw new ForecastError(
+        'BAD_INPUT',
+        `expected payload.${k} to be a text, got ${describe(p[k])}`,
+        'not a forecast',
+      );
+    }
+  }
+  for (const k of ['version', 'origin']) {
+    if (p[k] !== undefined && !(typeof p[k] === 'number' && Number.isFinite(p[k]))) {
+      throw new ForecastError(
+        'BAD_INPUT',
+        `expected payload.${k} to be a finite number, got ${describe(p[k])}`,
+        'not a forecast',
+      );
+    }
+  }
+  const { weights, featureWeights, timestamps, features } = f.attention;
+  if (Array.isArray(timestamps)) {
+    // parseTime takes any finite number; one beyond the Date range would print as NaN in the heat map.
+    const i = timestamps.findIndex((t) => {
+      const ms = parseTime(t);
+      return ms !== undefined && !(Math.abs(ms) <= MAX_TIME);
+    });
+    if (i >= 0) {
+      throw new ForecastError(
+        'BAD_TIMESTAMP',
+        `expected attention timestamps within the Date range (|t| <= ${MAX_TIME} ms), got ${describe(timestamps[i])} at step ${i}`,
+        'bad timestamp',
+      );
+    }
+  }
+  if (
+    featureWeights !== undefined &&
+    !(
+      Array.isArray(features) &&
+      features.length <= MAX_FEATURES &&
+      features.every((n) => typeof n === 'string' && n.length <= MAX_NAME)
+    )
+  ) {
+    throw new ForecastError(
+      'BAD_INPUT',
+      `expected attention.features to be the feature names (at most ${MAX_FEATURES} texts of at most ${MAX_NAME} characters) beside featureWeights, got ${describe(features)}`,
+      'bad attention',
+    );
+  }
+  if (Array.isArray(weights) && weights.length > MAX_ITERATIONS) {
+    throw limit(`expected at most ${MAX_ITERATIONS} attention rows (iterations), got ${weights.length}`);
+  }
+  if (Array.isArray(weights) && weights.some((r) => Array.isArray(r) && r.length > MAX_STEPS)) {
+    throw limit(`expected at most ${MAX_STEPS} attention weights per row (window steps)`);
+  }
+  if (Array.isArray(featureWeights)) {
+    let cells = 0;
+    for (const n of featureWeights) {
+      if (!Array.isArray(n)) continue;
+      if (n.length > MAX_STEPS) throw limit(`expected at most ${MAX_STEPS} steps of feature attention`);
+      for (const step of n) cells += Array.isArray(step) ? step.length : 1;
+      if (cells > MAX_CELLS) throw limit(`expected at most ${MAX_CELLS} feature attention weights`);
+    }
+  }
+}
+
 export = function (RED: NodeAPI): void {
   function AttentionInspectorNode(this: Node, def: InspectorNodeDef): void {
     RED.nodes.createNode(this, def);
@@ -57,6 +141,7 @@ export = function (RED: NodeAPI): void {
 
     onInput(node, (msg, send, done) => {
       const f = forecastOf(msg);
+      checkForecast(f);
       const a = f.attention;
       const report = inspectAttention(
         {
@@ -67,7 +152,15 @@ export = function (RED: NodeAPI): void {
           featureMap: a.featureWeights,
         },
         k,
-        { title: settings.title || `Attention of '${f.model}' v${f.version}${f.series ? ` (${f.series})` : ''}` },
+        {
+          // Names in the default title come from the message: bounded like the title setting.
+          title:
+            settings.title ||
+            clip(
+              `Attention of '${f.model}' v${f.version}${f.series ? ` (${f.series})` : ''}`,
+              INSPECTOR_NODE_SETTINGS.title.maxLength,
+            ),
+        },
       );
       const last = report.iterations[report.iterations.length - 1];
       const summary = {
@@ -91,7 +184,7 @@ export = function (RED: NodeAPI): void {
       node.status({
         fill: 'green',
         shape: 'dot',
-        text: `peak lag ${last.peakLag}, width ${last.effectiveWidth.toFixed(1)} of ${a.weights[0].length}`,
+        text: statusText(`peak lag ${last.peakLag}, width ${last.effectiveWidth.toFixed(1)} of ${a.weights[0].length}`),
       });
       done();
     });

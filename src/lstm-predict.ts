@@ -1,13 +1,14 @@
 /**
  * lstm-predict: forecasts the next H steps of a window with the model stored
- * under a name in a context store. The live model is cached and rebuilt when
- * the stored artifact changes (a new training run, another instance).
+ * under a name in a context store. The live model is cached (at most maxModels,
+ * least recently used freed first), the store re-read at most every `refresh` ms
+ * per model, and the model rebuilt when the stored artifact changes.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { ForecastError } from './core/base/errors';
+import { ForecastError, describe } from './core/base/errors';
 import { Forecaster } from './core/serve/forecaster';
 import { chartPoints, featureMismatch, forecastPayload, readPredictInput } from './core/serve/forecast-message';
-import { onInput, refuse } from './glue/node-util';
+import { ERROR_MAX, clip, onInput, refuse, statusText } from './glue/node-util';
 import {
   checkModelName,
   describeLocation,
@@ -18,8 +19,28 @@ import {
 import { groupParser, parseAll } from './glue/node-settings';
 import { PREDICT_NODE_SETTINGS, type PredictNodeSettings } from './core/settings/predict-node';
 import { startBackend } from './glue/backend-status';
+import { MODEL_LOCATION_SETTINGS } from './core/settings/location';
 
 type PredictNodeDef = NodeDef & Record<string, unknown>;
+
+/** A live model and when the store was last read for it. */
+interface Live {
+  /** Id of the artifact it was built from. */
+  id: string;
+  forecaster: Forecaster;
+  /** Date.now() of the last store read (successful or not). */
+  checkedAt: number;
+  /** A newer stored artifact that failed to load, and why (rethrown until the stored one changes). */
+  rejected?: { id: string; error: unknown };
+}
+
+/** The model a message is forecast with; storeFailed: the store could not be read, this is the cached one. */
+interface Served {
+  forecaster: Forecaster;
+  storeFailed: boolean;
+}
+
+const MODEL_NAME = new RegExp(MODEL_LOCATION_SETTINGS.model.pattern);
 
 const parseOwn = groupParser(PREDICT_NODE_SETTINGS, 'lstm-predict setting');
 
@@ -39,48 +60,112 @@ export = function (RED: NodeAPI): void {
       return;
     }
     const chart = settings.output === 'chart';
-    /** Live models by name, each with the id of the artifact it was built from. */
-    const live = new Map<string, { id: string; forecaster: Forecaster }>();
-    const loading = new Map<string, Promise<Forecaster>>();
+    /**
+     * Live models by name, least recently used first (Map order), at most
+     * settings.maxModels: msg.model can name any number of models.
+     */
+    const live = new Map<string, Live>();
+    /** One store read (and load) per model at a time, shared by the messages that wait for it. */
+    const reading = new Map<string, Promise<Served>>();
+    /** Models whose last store read failed: one warning per outage, not per message. */
+    const outage = new Set<string>();
     let closed = false;
     let backend = '';
     const ready = startBackend(RED).then((b) => {
       backend = b.name;
-      node.status({ fill: 'grey', shape: 'ring', text: `model '${base.name}' (${b.name})` });
+      node.status({ fill: 'grey', shape: 'ring', text: statusText(`model '${base.name}' (${b.name})`) });
     });
 
-    /** The live model for the stored artifact, rebuilt when the artifact's id changed. */
-    const forecasterFor = async (loc: ModelLocation): Promise<Forecaster> => {
-      const stored = (await readArtifact(node, loc)) as { id?: unknown } | undefined;
+    const drop = (name: string): void => {
+      live.get(name)?.forecaster.dispose();
+      live.delete(name);
+    };
+
+    /** Re-reads the stored artifact and rebuilds the live model when its id changed. */
+    const refreshModel = async (loc: ModelLocation): Promise<Served> => {
+      let stored: { id?: unknown } | undefined | null;
+      try {
+        stored = (await readArtifact(node, loc)) as { id?: unknown } | undefined;
+      } catch (err) {
+        const cached = live.get(loc.name);
+        if (!cached || closed) throw err;
+        // A store blip must not stop forecasts from a model held in memory; try the store again after `refresh`.
+        cached.checkedAt = Date.now();
+        if (!outage.has(loc.name)) {
+          outage.add(loc.name);
+          node.warn(
+            clip(
+              `${(err as Error).message}; forecasting with the cached model v${cached.forecaster.artifact.version} ` +
+                'until the store answers again',
+              ERROR_MAX,
+            ),
+          );
+        }
+        return { forecaster: cached.forecaster, storeFailed: true };
+      }
+      if (outage.delete(loc.name)) node.log(`the store answers again for model '${loc.name}'`);
+      const cached = live.get(loc.name);
       if (stored === undefined || stored === null) {
+        drop(loc.name);
         throw new ForecastError(
           'NO_MODEL',
           `no model '${loc.name}' in ${describeLocation(loc)}: train one first (an lstm-train node with model name '${loc.name}', same scope and store)`,
           'no model',
         );
       }
-      const cached = live.get(loc.name);
-      if (cached && cached.id === stored.id) return cached.forecaster;
-      // One load per artifact even when messages arrive while it loads (no orphaned models).
-      const key = `${loc.name}\u0000${String(stored.id)}`;
-      let pending = loading.get(key);
-      if (!pending) {
+      const id = String(stored.id);
+      if (cached && cached.id === id) {
+        cached.checkedAt = Date.now();
+        cached.rejected = undefined;
+        return { forecaster: cached.forecaster, storeFailed: false };
+      }
+      // The same broken artifact is not parsed again on every message.
+      if (cached?.rejected && cached.rejected.id === id) {
+        cached.checkedAt = Date.now();
+        throw cached.rejected.error;
+      }
+      let forecaster: Forecaster;
+      try {
         // Rebuilt from the stored topology (custom layers keep their saved config); throws BAD_ARTIFACT, the old model stays cached.
-        pending = Forecaster.load(stored).then((forecaster) => {
-          if (closed) {
-            forecaster.dispose();
-            throw new ForecastError('NO_MODEL', 'the node was closed while the model loaded', 'closed');
-          }
-          live.get(loc.name)?.forecaster.dispose();
-          live.set(loc.name, { id: forecaster.artifact.id, forecaster });
-          node.log(`loaded model '${loc.name}' v${forecaster.artifact.version} (${forecaster.artifact.model.type})`);
-          return forecaster;
-        });
-        loading.set(key, pending);
-        pending.then(
-          () => loading.delete(key),
-          () => loading.delete(key),
-        );
+        forecaster = await Forecaster.load(stored);
+      } catch (err) {
+        const c = live.get(loc.name);
+        if (c) {
+          c.checkedAt = Date.now();
+          c.rejected = { id, error: err };
+        }
+        throw err;
+      }
+      if (closed) {
+        forecaster.dispose();
+        throw new ForecastError('NO_MODEL', 'the node was closed while the model loaded', 'closed');
+      }
+      drop(loc.name);
+      live.set(loc.name, { id: forecaster.artifact.id, forecaster, checkedAt: Date.now() });
+      while (live.size > settings.maxModels) drop(live.keys().next().value as string);
+      node.log(`loaded model '${loc.name}' v${forecaster.artifact.version} (${forecaster.artifact.model.type})`);
+      return { forecaster, storeFailed: false };
+    };
+
+    /** The live model: from memory within `refresh` ms of the last store read, else re-read. */
+    const forecasterFor = (loc: ModelLocation): Promise<Served> => {
+      const cached = live.get(loc.name);
+      if (cached) {
+        live.delete(loc.name);
+        live.set(loc.name, cached);
+        if (Date.now() - cached.checkedAt < settings.refresh) {
+          if (cached.rejected) return Promise.reject(cached.rejected.error);
+          return Promise.resolve({ forecaster: cached.forecaster, storeFailed: outage.has(loc.name) });
+        }
+      }
+      let pending = reading.get(loc.name);
+      if (!pending) {
+        pending = refreshModel(loc);
+        reading.set(loc.name, pending);
+        const forget = () => {
+          if (reading.get(loc.name) === pending) reading.delete(loc.name);
+        };
+        pending.then(forget, forget);
       }
       return pending;
     };
@@ -92,8 +177,18 @@ export = function (RED: NodeAPI): void {
         msg.model !== null && typeof msg.model === 'object' && !Array.isArray(msg.model)
           ? (msg.model as { name?: unknown }).name
           : msg.model;
+      if (override !== undefined && (typeof override !== 'string' || !MODEL_NAME.test(override))) {
+        throw new ForecastError(
+          'BAD_CONFIG',
+          `expected ${MODEL_LOCATION_SETTINGS.model.expect}, got ${describe(override)}`,
+          'bad model name',
+        );
+      }
       const loc = override === undefined ? base : { ...base, name: checkModelName(override) };
-      const forecaster = await forecasterFor(loc);
+      let served = await forecasterFor(loc);
+      // Another message's load may have evicted this model (maxModels) before this one resumed: fetch it again.
+      for (let i = 0; i < 3 && served.forecaster.disposed; i++) served = await forecasterFor(loc);
+      const { forecaster } = served;
       const { input, windows, times } = readPredictInput(msg.payload);
       const spec = forecaster.artifact.spec;
       const differs = featureMismatch(spec.features, input.features);
@@ -116,11 +211,15 @@ export = function (RED: NodeAPI): void {
       } else {
         send({ ...msg, payload: input.type === 'window' ? one : payloads } as NodeMessage);
       }
-      node.status({
-        fill: 'green',
-        shape: 'dot',
-        text: `v${one.version}: ${one.forecast.length} steps, ${ms.toFixed(1)} ms (${backend})`,
-      });
+      node.status(
+        served.storeFailed
+          ? { fill: 'yellow', shape: 'ring', text: statusText(`v${one.version} cached: store unreadable`) }
+          : {
+              fill: 'green',
+              shape: 'dot',
+              text: statusText(`v${one.version}: ${one.forecast.length} steps, ${ms.toFixed(1)} ms (${backend})`),
+            },
+      );
       done();
     });
 
@@ -128,6 +227,7 @@ export = function (RED: NodeAPI): void {
       closed = true;
       for (const { forecaster } of live.values()) forecaster.dispose();
       live.clear();
+      outage.clear();
     });
   }
 

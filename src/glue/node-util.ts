@@ -13,11 +13,53 @@ export type Handler = (
   done: Done,
 ) => void | Promise<void>;
 
-/** Short status text of an error (the ForecastError's own, else its first words). */
+/** Longest node status text: a status is a glance, and the editor shows it under the node. */
+export const STATUS_MAX = 40;
+/** Longest error text passed to done(err) and the log (a 1 MB text once arrived from a 1 MB feature name). */
+export const ERROR_MAX = 1000;
+
+/** `text` cut to at most `max` characters, ending in an ellipsis when cut (never a lone surrogate half). */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end--;
+  return text.slice(0, end) + '\u2026';
+}
+
+/** A status text bounded to {@link STATUS_MAX} characters. */
+export function statusText(text: string): string {
+  return clip(text, STATUS_MAX);
+}
+
+/** Short status text of an error (the ForecastError's own, else its first words), at most {@link STATUS_MAX}. */
 export function statusOf(err: unknown): string {
-  if (err instanceof ForecastError) return err.status;
-  const text = err instanceof Error ? err.message : String(err);
-  return text.length > 40 ? text.slice(0, 37) + '...' : text;
+  if (err instanceof ForecastError) return statusText(err.status);
+  return statusText(textOf(err));
+}
+
+function textOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  try {
+    return String(err);
+  } catch {
+    return typeof err;
+  }
+}
+
+/**
+ * The error as done(err) should see it: an Error whose message (and the stack's
+ * first line, which a catch node's msg.error carries) is at most {@link ERROR_MAX}.
+ */
+export function boundedError(err: unknown): Error {
+  const e = err instanceof Error ? err : new Error(clip(textOf(err), ERROR_MAX));
+  if (e.message.length > ERROR_MAX) {
+    const stack = typeof e.stack === 'string' ? e.stack : '';
+    const at = stack.indexOf('\n    at ');
+    e.message = clip(e.message, ERROR_MAX);
+    e.stack = `${e.name}: ${e.message}${at >= 0 ? stack.slice(at) : ''}`;
+  }
+  return e;
 }
 
 /** Red ring status with the error's short text. */
@@ -29,13 +71,14 @@ export function errorStatus(node: Node, err: unknown): void {
  * Wraps an input handler so every failure takes one path: a red status,
  * `msg.error`-style reporting through `done(err)` (Catch nodes see it), and
  * never an exception into the runtime. The handler's own state is untouched
- * because the core throws before it mutates anything.
+ * because the core throws before it mutates anything. Texts are bounded here
+ * (status {@link STATUS_MAX}, error {@link ERROR_MAX} characters), whatever arrived.
  */
 export function onInput(node: Node, handler: Handler): void {
   node.on('input', (msg, send, done) => {
     const fail = (err: unknown): void => {
       errorStatus(node, err);
-      done(err instanceof Error ? err : new Error(String(err)));
+      done(boundedError(err));
     };
     try {
       const r = handler(msg as NodeMessageInFlow & Record<string, unknown>, send as Send, done as Done);
@@ -53,7 +96,7 @@ export function warnThrottle(node: Node, intervalMs = 5000): (text: string) => v
   return (text: string) => {
     const now = Date.now();
     if (now - last >= intervalMs) {
-      node.warn(held ? `${text} (+${held} similar warnings not shown)` : text);
+      node.warn(clip(held ? `${text} (+${held} similar warnings not shown)` : text, ERROR_MAX));
       last = now;
       held = 0;
     } else {
@@ -64,7 +107,7 @@ export function warnThrottle(node: Node, intervalMs = 5000): (text: string) => v
 
 /** A config that failed validation: the node stays deployed but inert, with a red status saying why. */
 export function refuse(node: Node, err: unknown): void {
-  const text = err instanceof Error ? err.message : String(err);
+  const text = clip(textOf(err), ERROR_MAX);
   node.error(text);
   node.status({ fill: 'red', shape: 'dot', text: statusOf(err) });
   node.on('input', (_msg, _send, done) => done(new Error(`node not started: ${text}`)));

@@ -50,13 +50,33 @@ export function readPredictInput(payload: unknown): {
   }
   const input = checkInput(payload);
   const windows = (input.type === 'window' ? [input.inputs] : input.inputs) as number[][][];
+  if (input.step !== undefined && !(input.step <= MAX_TIME)) {
+    throw new ForecastError(
+      'BAD_TIMESTAMP',
+      `expected payload.step to be a number of ms from 0 to ${MAX_TIME}, got ${describe(input.step)}`,
+      'bad step',
+    );
+  }
   const ts = input.timestamps;
   const times = windows.map((_, i) => {
     const t = input.type === 'window' ? ts : ts?.[i];
-    return Array.isArray(t) && t.every((x) => typeof x === 'number') ? (t as number[]) : undefined;
+    if (!Array.isArray(t) || !t.every((x) => typeof x === 'number')) return undefined;
+    const bad = t.findIndex((x) => !(Math.abs(x) <= MAX_TIME));
+    if (bad >= 0) {
+      const at = input.type === 'window' ? '' : ` of window ${i}`;
+      throw new ForecastError(
+        'BAD_TIMESTAMP',
+        `expected timestamps in epoch ms within the Date range (|t| <= ${MAX_TIME}), got ${describe(t[bad])} at row ${bad}${at}`,
+        'bad timestamp',
+      );
+    }
+    return t as number[];
   });
   return { input, windows, times };
 }
+
+/** The largest epoch ms a Date can hold: times and steps beyond it would make forecast times overflow. */
+export const MAX_TIME = 8.64e15;
 
 /** Says exactly how a window's feature names differ from the model's (undefined when they match). */
 export function featureMismatch(model: string[], got: string[] | undefined): string | undefined {
@@ -121,13 +141,21 @@ export function forecastPayload(
           : 0;
   const origin = times && times.length ? times[times.length - 1] : 0;
   const forecast = prediction.forecast[i];
+  const timestamps = forecast.map((_, h) => origin + (h + 1) * step);
+  if (!timestamps.every((t) => Number.isFinite(t))) {
+    throw new ForecastError(
+      'BAD_TIMESTAMP',
+      `forecast times are not finite (origin ${origin}, step ${step} ms): check the window's timestamps and step`,
+      'bad timestamp',
+    );
+  }
   const out: ForecastPayload = {
     model: artifact.name,
     version: artifact.version,
     series: series ?? spec.series,
     target: spec.target,
     forecast,
-    timestamps: forecast.map((_, h) => origin + (h + 1) * step),
+    timestamps,
     origin,
     step,
     lastValue: window[window.length - 1][spec.targetIndex],

@@ -160,6 +160,11 @@ export class Forecaster {
     );
   }
 
+  /** True once {@link dispose} ran. */
+  get disposed(): boolean {
+    return this.model === null;
+  }
+
   /** Frees the model's weights. Further predict calls throw NO_MODEL. */
   dispose(): void {
     if (this.model) disposeModels(this.model);
