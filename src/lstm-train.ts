@@ -48,7 +48,12 @@ export = function (RED: NodeAPI): void {
       {
         read: () => readArtifact(this, loc),
         write: (artifact) => writeArtifact(this, loc, artifact),
-        train: (request) => startTraining(request),
+        train: (request) =>
+          startTraining(request, {
+            timeoutMs: settings.timeout * 60000,
+            memoryLimitMb: settings.memoryLimit,
+            limitNames: { timeout: 'timeout setting', memory: 'memoryLimit setting' },
+          }),
         status: (status) => this.status(status),
         warn: (text) => this.warn(text),
       },
