@@ -98,10 +98,10 @@ export = function (RED: NodeAPI): void {
       } else {
         const data = trainDataOf(msg.payload, Boolean(msg.train));
         if (data) {
-          queue.submit({ data, msg: { ...msg } as NodeMessage, send, done });
+          queue.submit({ data, msg: { ...msg } as NodeMessage, send, done, input: msg });
           return;
         }
-        if (run.stateName !== 'training') {
+        if (run.stateName !== 'training' && run.stateName !== 'storing') {
           this.status({ fill: 'grey', shape: 'dot', text: `${windows.size} windows collected` });
         }
       }
