@@ -232,6 +232,60 @@ describe('faults: lstm-train and the model store', function () {
     });
   });
 
+  describe('defect 4 on the Redis store: two lstm-train nodes on a real redis-server', function () {
+    const { startRedisServer } = require('../context/fixtures/redis-server');
+    const redisStore = require('../../nodes/context/redis-store.js');
+    let server;
+    before(async function () {
+      server = await startRedisServer();
+    });
+    after(async function () {
+      if (server) await server.stop();
+    });
+
+    it('racing on one model name: one stores it, the other gets CONFLICT; versions strictly increase', async function () {
+      const redisSettings = {
+        contextStorage: {
+          default: { module: 'memory' },
+          redis: { module: redisStore, config: { url: server.url, prefix: `faults${process.pid}:` } },
+        },
+      };
+      const second = {
+        id: id('t2'),
+        type: 'lstm-train',
+        z: 'f1',
+        model: 'co2',
+        scope: 'flow',
+        store: 'redis',
+        ...small,
+        seed: 8,
+        wires: [['report'], []],
+      };
+      await startRuntime(modules, flow({ store: 'redis' }, [second]), redisSettings);
+      const a = helper.getNode(id('t'));
+      const b = helper.getNode(id('t2'));
+      const reports = collect(helper.getNode('report'));
+      for (let round = 1; round <= 2; round++) {
+        const errs = errorsOf(a).length + errorsOf(b).length;
+        const seen = reports.length;
+        a.receive({ payload: dataset(), by: 'a' });
+        b.receive({ payload: dataset(), by: 'b' });
+        await until(
+          () => reports.length + errorsOf(a).length + errorsOf(b).length >= seen + errs + 2,
+          60000,
+          `round ${round} settled`,
+        );
+        assert.strictEqual(reports.length, seen + 1, `round ${round}: one stored`);
+        const lost = [...errorsOf(a), ...errorsOf(b)].slice(errs).map(String);
+        assert.strictEqual(lost.length, 1);
+        assert.match(lost[0], /CONFLICT: model 'co2' not stored/);
+        const stored = await ctxGet(a, 'co2', 'redis');
+        assert.strictEqual(stored.version, round, 'strictly increasing: one version per round');
+        assert.strictEqual(stored.id, reports[reports.length - 1].model.id);
+      }
+    });
+  });
+
   describe('defect 6: a store that fails reads or writes', function () {
     it('a fresh (non-incremental) run trains although the stored value cannot be read, and stores it', async function () {
       await startRuntime(modules, flow({ store: 'faulty' }), settings);
