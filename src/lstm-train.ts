@@ -48,7 +48,12 @@ export = function (RED: NodeAPI): void {
       {
         read: () => readArtifact(this, loc),
         write: (artifact) => writeArtifact(this, loc, artifact),
-        train: (request) => startTraining(request),
+        train: (request) =>
+          startTraining(request, {
+            timeoutMs: settings.timeout * 60000,
+            memoryLimitMb: settings.memoryLimit,
+            limitNames: { timeout: 'timeout setting', memory: 'memoryLimit setting' },
+          }),
         status: (status) => this.status(status),
         warn: (text) => this.warn(text),
       },
@@ -93,10 +98,10 @@ export = function (RED: NodeAPI): void {
       } else {
         const data = trainDataOf(msg.payload, Boolean(msg.train));
         if (data) {
-          queue.submit({ data, msg: { ...msg } as NodeMessage, send, done });
+          queue.submit({ data, msg: { ...msg } as NodeMessage, send, done, input: msg });
           return;
         }
-        if (run.stateName !== 'training') {
+        if (run.stateName !== 'training' && run.stateName !== 'storing') {
           this.status({ fill: 'grey', shape: 'dot', text: `${windows.size} windows collected` });
         }
       }

@@ -31,6 +31,13 @@
  * prefix's keys or scopes written by older versions, and it deletes a scope's data only once no instance
  * is registered for it any more. Scope names starting with `#store:` are reserved.
  *
+ * Model artifacts (values with `format: 'lstm-forecast-model'` and a numeric `version`, what lstm-train
+ * stores) are guarded by plain `set` too, since nodes only see Node-RED's context API: a whole top-level
+ * set of a model is refused with a CONFLICT error (through the callback; nothing of that set is written)
+ * when the stored value is a model whose version is not older, in one atomic step on the server. Two
+ * trainers on two instances that both read version N and both write N+1: one wins, the other is told.
+ * Other values, deletes and nested sets are not affected.
+ *
  * Access is asynchronous only: `flow.get('k', 'redis', (err, v) => ...)`. A
  * `get` or `keys` without a callback throws, as Node-RED's file store does with
  * its cache off. Operations on one scope run in the order they were called.
@@ -105,7 +112,10 @@ class RedisContextStoreError extends Error {
   readonly code: RedisContextStoreErrorCode;
   /** For a CONFLICT from setIfVersion: the version the caller expected (null: nothing stored yet). */
   readonly expectedVersion?: Version | null;
-  /** For a CONFLICT from setIfVersion: the stored version (null: nothing stored; undefined: no version field). */
+  /**
+   * For a CONFLICT from setIfVersion or from a set of a model: the stored version (null: nothing stored;
+   * undefined: no version field).
+   */
   readonly storedVersion?: Version | null;
 
   constructor(
@@ -250,6 +260,51 @@ if found == 'absent' and expected == cjson.null then
   return {1}
 end
 return {0, found}
+`;
+
+/** What lstm-train stores: a value of this format with a numeric `version` is a model artifact. */
+const MODEL_FORMAT = 'lstm-forecast-model';
+
+/** The version of a model artifact, or undefined for any other value (which `set` writes unguarded). */
+function modelVersion(value: unknown): number | undefined {
+  const v = value as { format?: unknown; version?: unknown } | null;
+  return v !== null && typeof v === 'object' && v.format === MODEL_FORMAT && typeof v.version === 'number'
+    ? Number.isFinite(v.version)
+      ? v.version
+      : undefined
+    : undefined;
+}
+
+/**
+ * Writes whole top-level fields of one hash, refusing all of them when a model artifact would replace a
+ * stored model of a version not older than its own (a lost update between two trainers).
+ * KEYS[1]: the hash. ARGV: n, format, then per field: name, guarded (0/1), version, has (0/1), new JSON.
+ * Returns {1} when written, else {0, field, stored version}.
+ */
+const MODEL_SET_SCRIPT = `
+local n = tonumber(ARGV[1])
+for i = 0, n - 1 do
+  local b = 3 + i * 5
+  if ARGV[b + 1] == '1' then
+    local cur = redis.call('HGET', KEYS[1], ARGV[b])
+    if cur then
+      local ok, decoded = pcall(cjson.decode, cur)
+      if ok and type(decoded) == 'table' and decoded['format'] == ARGV[2] and type(decoded['version']) == 'number'
+        and decoded['version'] >= tonumber(ARGV[b + 2]) then
+        return {0, ARGV[b], cjson.encode(decoded['version'])}
+      end
+    end
+  end
+end
+for i = 0, n - 1 do
+  local b = 3 + i * 5
+  if ARGV[b + 3] == '1' then
+    redis.call('HSET', KEYS[1], ARGV[b], ARGV[b + 4])
+  else
+    redis.call('HDEL', KEYS[1], ARGV[b])
+  end
+end
+return {1}
 `;
 
 function invalidExpr(message: string): RedisContextStoreError {
@@ -839,10 +894,14 @@ class RedisContextStore {
     const hash = this.hashKey(scope);
     await this.register(redis, scope);
     if (writes.every((w) => w.path.length === 1)) {
-      // Whole top-level keys: no read needed, one transaction.
-      const tx = redis.multi();
       const last = new Map<string, Write>();
       for (const w of writes) last.set(String(w.path[0]), w);
+      if ([...last.values()].some((w) => modelVersion(w.value) !== undefined)) {
+        await this.writeModels(redis, scope, last);
+        return;
+      }
+      // Whole top-level keys: no read needed, one transaction.
+      const tx = redis.multi();
       for (const [field, w] of last) {
         if (w.value === undefined) tx.hdel(hash, field);
         else tx.hset(hash, field, w.json ?? toJson(w.value, w.key));
@@ -876,6 +935,31 @@ class RedisContextStore {
     throw new RedisContextStoreError(
       'CONFLICT',
       `could not set '${writes.map((w) => w.key).join("', '")}' in ${hash}: other writers changed it ${MAX_CAS_ATTEMPTS} times in a row`,
+    );
+  }
+
+  /**
+   * Whole top-level writes of which some are model artifacts: one atomic script that writes all or, when a
+   * model would replace a stored model of a version not older than its own, nothing (CONFLICT). Costs the
+   * server a decode of each stored model replaced; models are written rarely.
+   */
+  private async writeModels(redis: Redis, scope: string, last: Map<string, Write>): Promise<void> {
+    const args: (string | number)[] = [last.size, MODEL_FORMAT];
+    for (const [field, w] of last) {
+      const version = modelVersion(w.value);
+      const json = w.value === undefined ? undefined : (w.json ?? toJson(w.value, w.key));
+      args.push(field, version === undefined ? '0' : '1', version ?? 0, json === undefined ? '0' : '1', json ?? '');
+    }
+    const reply = (await redis.eval(MODEL_SET_SCRIPT, 1, this.hashKey(scope), ...args)) as [number, string?, string?];
+    if (reply[0] === 1) return;
+    const field = reply[1] ?? '?';
+    const stored = Number(reply[2]);
+    const version = modelVersion(last.get(field)?.value);
+    throw new RedisContextStoreError(
+      'CONFLICT',
+      `did not store model '${field}' in scope ${scope}: its version ${version} is not newer than the stored version ` +
+        `${stored} (another node or instance stored it first?); a model artifact only replaces an older version`,
+      { storedVersion: stored },
     );
   }
 

@@ -64,6 +64,14 @@ export function readArtifact(node: Node, loc: ModelLocation): Promise<unknown> {
 /** Writes an artifact (JSON-safe) under the model name. */
 export function writeArtifact(node: Node, loc: ModelLocation, artifact: unknown): Promise<void> {
   return contextSet(contextOf(node, loc.scope) as never, loc.name, artifact, loc.store).catch((err: Error) => {
+    if ((err as Error & { code?: unknown }).code === 'CONFLICT') {
+      // A store that keeps model versions itself (the pack's Redis store) refused an older or equal version.
+      throw new ForecastError(
+        'CONFLICT',
+        `CONFLICT: model '${loc.name}' not stored in ${describeLocation(loc)}: ${err.message}`,
+        'conflict: newer stored',
+      );
+    }
     throw new ForecastError(
       'TRAINING_FAILED',
       `could not store model '${loc.name}' in ${describeLocation(loc)}: ${err.message}`,

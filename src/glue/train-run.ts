@@ -2,7 +2,19 @@
  * lstm-train's run lifecycle as an explicit state machine. One run reads the
  * stored model, trains in a worker and stores the result:
  *
- *   idle --start--> reading --(store read)--> training --(job settled)--> idle
+ *   idle --start--> reading --(store read)--> training --(job done)--> storing --(stored)--> idle
+ *
+ * Storing is a check-and-write: the stored version is read again right before the
+ * write, and a model whose version is not older than the trained one is never
+ * replaced (CONFLICT: another node or instance stored it while this one trained).
+ * A failed write is retried with backoff (the trained model kept meanwhile, the
+ * status says so); a model that cannot be stored is handed to the error message
+ * (msg.artifact, for a Catch node) rather than discarded.
+ *
+ * A failed read at the start ends an incremental run (it needs the stored weights);
+ * a fresh run goes on, and its check-and-write decides at the end: a model readable
+ * by then is replaced by the next version (with a warning), a value still unreadable
+ * is replaced (a fresh run exists to replace it).
  *
  * Events and what they do in each state:
  * - start: idle -> reading (the run queue starts one run at a time); closed: the run ends at once.
@@ -10,14 +22,15 @@
  *   returns, before any worker starts ('cancelled before it started'); training ->
  *   the job is cancelled and settles as CANCELLED ('cancelled after N s').
  * - close: any -> closed. A run still reading never starts its worker; a training
- *   job is cancelled and waited for, at most 5 s.
+ *   job is cancelled and waited for, at most 5 s; a write being retried is given up.
+ * - stop while storing: ignored (with a warning); the retries are bounded.
  *
  * The node passes its store, status and warn in as callbacks, so every transition
  * is testable without a Node-RED runtime.
  */
 import type { NodeMessage } from 'node-red';
 import { ForecastError } from '../core/base/errors';
-import { validateArtifact, type ModelArtifact } from '../core/model/artifact';
+import { ARTIFACT_FORMAT, validateArtifact, type ModelArtifact } from '../core/model/artifact';
 import type { TrainRequest, TrainingJob } from '../core/train/runner';
 import type { TrainData } from '../core/train/train-data';
 import type { EpochProgress, TrainResult } from '../core/train/trainer';
@@ -25,10 +38,15 @@ import { statusOf, type Done, type Send } from './node-util';
 import type { RunQueueHooks } from './run-queue';
 import type { TrainNodeSettings } from './train-settings';
 
-export type RunStateName = 'idle' | 'reading' | 'training' | 'closed';
+export type RunStateName = 'idle' | 'reading' | 'training' | 'storing' | 'closed';
 
 type Reading = { name: 'reading'; stopped: boolean };
-type RunState = { name: 'idle' } | Reading | { name: 'training'; job: TrainingJob } | { name: 'closed' };
+/** `abort` ends the wait before the next write attempt (on close). */
+type Storing = { name: 'storing'; abort: () => void };
+type RunState = { name: 'idle' } | Reading | { name: 'training'; job: TrainingJob } | Storing | { name: 'closed' };
+
+/** Waits between write attempts, ms: 5 attempts over about 30 s. */
+export const STORE_RETRY_MS: readonly number[] = [1000, 3000, 8000, 18000];
 
 export interface RunStatus {
   fill: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
@@ -42,6 +60,11 @@ export interface RunRequest {
   msg: NodeMessage;
   send: Send;
   done: Done;
+  /**
+   * The input message itself (the one `done` reports to Catch nodes): a trained model that could not be
+   * stored is put in its `artifact` property before done(err), so that a flow can still keep it.
+   */
+  input?: Record<string, unknown>;
 }
 
 /** What a run needs from its node. */
@@ -64,7 +87,21 @@ export interface RunConfig {
   settings: Pick<TrainNodeSettings, 'model' | 'options' | 'incremental'>;
   /** Longest wait for a cancelled job on close, ms. Default 5000. */
   closeWaitMs?: number;
+  /** Waits between write attempts, ms. Default STORE_RETRY_MS. */
+  storeRetryMs?: readonly number[];
 }
+
+/** The stored model as the run saw it when it started: its version, or unknown when the read failed. */
+type Base = { known: true; version: number | undefined } | { known: false };
+
+const storedVersionOf = (v: unknown): number | undefined => {
+  const a = v as { format?: unknown; version?: unknown } | null | undefined;
+  return a && typeof a === 'object' && a.format === ARTIFACT_FORMAT && Number.isInteger(a.version)
+    ? (a.version as number)
+    : undefined;
+};
+
+const isConflict = (err: unknown): boolean => err instanceof ForecastError && err.code === 'CONFLICT';
 
 const fmt = (x: number | null): string => {
   if (x === null || !Number.isFinite(x)) return '-';
@@ -125,15 +162,30 @@ export class TrainRun {
     const reading: Reading = { name: 'reading', stopped: false };
     this.state = reading;
     try {
-      const stored = await this.ports.read();
+      let stored: unknown;
+      let readable = true;
+      try {
+        stored = await this.ports.read();
+      } catch (err) {
+        // Continuing needs the stored weights; a fresh run does not, and its check-and-write guards the store.
+        if (this.config.settings.incremental || this.stateName === 'closed') throw err;
+        readable = false;
+        const text = err instanceof Error ? err.message : String(err);
+        this.ports.warn(`${text}; training a fresh model anyway, stored only if nothing newer is stored by then`);
+      }
       if (this.stateName === 'closed' || reading.stopped) {
         this.endBeforeStart(req);
         return;
       }
-      await this.train(req, stored, started);
+      await this.train(req, stored, readable, started);
     } finally {
       if (this.stateName !== 'closed') this.state = { name: 'idle' };
     }
+  }
+
+  /** A method, not a property read: TypeScript would keep a narrowing of `stateName` across an await. */
+  private isClosed(): boolean {
+    return this.state.name === 'closed';
   }
 
   /** Event stop (msg.stop). */
@@ -141,6 +193,7 @@ export class TrainRun {
     const s = this.state;
     if (s.name === 'training') s.job.cancel();
     else if (s.name === 'reading') s.stopped = true;
+    else if (s.name === 'storing') this.ports.warn('the trained model is being stored; msg.stop does not discard it');
     else if (s.name === 'idle') this.ports.status({ fill: 'grey', shape: 'ring', text: 'nothing to stop' });
   }
 
@@ -148,6 +201,7 @@ export class TrainRun {
   close(done: () => void): void {
     const s = this.state;
     this.state = { name: 'closed' };
+    if (s.name === 'storing') s.abort();
     if (s.name !== 'training') {
       done();
       return;
@@ -173,12 +227,14 @@ export class TrainRun {
     req.done();
   }
 
-  private async train(req: RunRequest, stored: unknown, started: number): Promise<void> {
-    const job = this.startJob(req, stored);
+  private async train(req: RunRequest, stored: unknown, readable: boolean, started: number): Promise<void> {
+    const base: Base = readable ? { known: true, version: storedVersionOf(stored) } : { known: false };
+    const job = this.startJob(req, readable ? stored : undefined);
     try {
       const result = await job.promise;
-      await this.ports.write(result.artifact);
-      this.report(req, result);
+      const artifact = await this.store(req, result.artifact, base);
+      if (artifact) this.report(req, { ...result, artifact });
+      else req.done(); // closed while storing: the node is going
     } catch (err) {
       if (!(err instanceof ForecastError && err.code === 'CANCELLED')) throw err;
       const seconds = Math.round((Date.now() - started) / 1000);
@@ -186,6 +242,95 @@ export class TrainRun {
       this.ports.warn(`training of '${this.config.name}' cancelled; the stored model is unchanged`);
       req.done();
     }
+  }
+
+  /**
+   * Transition training -> storing: check-and-write, retried with backoff on store errors.
+   * @returns the artifact as stored (renumbered when the start read failed), undefined when closed meanwhile.
+   * @throws ForecastError CONFLICT, or the last store error; either way with the artifact in req.input.
+   */
+  private async store(req: RunRequest, trained: ModelArtifact, base: Base): Promise<ModelArtifact | undefined> {
+    const waits = this.config.storeRetryMs ?? STORE_RETRY_MS;
+    let artifact = trained;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        artifact = await this.checkAndWrite(artifact, base);
+        return artifact;
+      } catch (err) {
+        if (this.stateName === 'closed') return undefined;
+        if (isConflict(err) || attempt > waits.length) {
+          if (req.input) req.input.artifact = artifact;
+          if (isConflict(err)) throw err;
+          const text = err instanceof Error ? err.message : String(err);
+          throw new ForecastError(
+            'TRAINING_FAILED',
+            `${text} (after ${attempt} attempts); the trained model v${artifact.version} is in msg.artifact of this error message`,
+            `v${artifact.version} not stored`,
+          );
+        }
+        const wait = waits[attempt - 1];
+        const text = `v${artifact.version} not stored yet: retry ${attempt}/${waits.length} in ${Math.round(wait / 1000)} s (model kept)`;
+        this.ports.status({ fill: 'yellow', shape: 'ring', text });
+        await this.pause(wait);
+        if (this.isClosed()) return undefined;
+      }
+    }
+  }
+
+  /** Waits between write attempts; a close ends the wait at once. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.state = {
+        name: 'storing',
+        abort: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+    });
+  }
+
+  /**
+   * Reads the stored version right before writing and writes only over an older one (or none, or a value
+   * that is no model). When the read at the start failed, the version is settled here: the next one.
+   */
+  private async checkAndWrite(artifact: ModelArtifact, base: Base): Promise<ModelArtifact> {
+    if (this.stateName !== 'closed') this.state = { name: 'storing', abort: () => undefined };
+    let current: unknown;
+    try {
+      current = await this.ports.read();
+    } catch (err) {
+      // Readable at the start, unreadable now: a store error, retried; a write now would be blind.
+      if (base.known) throw err;
+      // Unreadable throughout: the value itself is what fails; a fresh run exists to replace it.
+      this.ports.warn(`replacing the unreadable stored value of model '${this.config.name}'`);
+      await this.ports.write(artifact);
+      return artifact;
+    }
+    if (this.isClosed()) throw new ForecastError('CANCELLED', 'closed');
+    const stored = storedVersionOf(current);
+    let next = artifact;
+    if (stored !== undefined && stored >= artifact.version) {
+      if (base.known) throw this.conflict(artifact.version, stored);
+      next = { ...artifact, version: stored + 1 };
+      this.ports.warn(
+        `model '${this.config.name}' v${stored} (unreadable when this run started) is replaced by v${next.version}`,
+      );
+    }
+    await this.ports.write(next);
+    return next;
+  }
+
+  private conflict(trained: number, stored: number): ForecastError {
+    const { name, location } = this.config;
+    return new ForecastError(
+      'CONFLICT',
+      `CONFLICT: model '${name}' not stored: this run trained version ${trained} but ${location} already holds ` +
+        `version ${stored} (another node or Node-RED instance stored it while this one trained); the stored model ` +
+        'is kept, and the trained one is in msg.artifact of this error message',
+      `conflict: v${stored} stored`,
+    );
   }
 
   /** Transition reading -> training: the worker starts. */
@@ -207,7 +352,9 @@ export class TrainRun {
     const text = `v${artifact.version}: MASE ${fmt(scores.mase)} (last value ${fmt(lastValue.mase)}) ${report.backend}`;
     this.ports.status({ fill: 'green', shape: 'dot', text });
     const model = { name, version: artifact.version, id: artifact.id, location };
-    req.send([{ ...req.msg, topic: name, payload: report, model }, null]);
+    // The worker's report is artifact.report (one structured clone keeps the sharing), and the stored
+    // artifact may be that very object (memory store, file store cache): the message gets its own copy.
+    req.send([{ ...req.msg, topic: name, payload: structuredClone(report), model }, null]);
     req.done();
   }
 

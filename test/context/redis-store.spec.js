@@ -368,6 +368,63 @@ describe('Redis context store', function () {
     });
   });
 
+  describe('a plain set of a model artifact never replaces a newer or equal version (lost update)', function () {
+    // What lstm-train writes: format 'lstm-forecast-model' and an integer version.
+    const model = (version, by) => ({ ...ARTIFACT, format: 'lstm-forecast-model', version, trainedBy: by });
+
+    it('of two instances racing plain sets of the same next version, exactly one wins; the other gets CONFLICT', async function () {
+      const prefix = uniquePrefix('model-set');
+      const a = await open({ prefix, instance: 'a' });
+      const b = await open({ prefix, instance: 'b' });
+      await set(a, 'flow1', 'co2', model(1, 'seed'));
+      for (let round = 0; round < 10; round++) {
+        const next = 2 + round;
+        const results = await Promise.allSettled([
+          set(a, 'flow1', 'co2', model(next, 'a')),
+          set(b, 'flow1', 'co2', model(next, 'b')),
+        ]);
+        const won = results.filter((r) => r.status === 'fulfilled');
+        assert.strictEqual(won.length, 1, `round ${round}: ${JSON.stringify(results.map((r) => r.status))}`);
+        const err = results.find((r) => r.status === 'rejected').reason;
+        assert.strictEqual(err.code, 'CONFLICT', err.message);
+        assert.match(
+          err.message,
+          new RegExp(`model 'co2'.*version ${next} is not newer than the stored version ${next}`),
+        );
+        assert.strictEqual(err.storedVersion, next);
+        const stored = await get(a, 'flow1', 'co2');
+        assert.strictEqual(stored.trainedBy, results[0].status === 'fulfilled' ? 'a' : 'b', 'the loser wrote nothing');
+      }
+    });
+
+    it('an older version is refused; newer versions, other values, deletes and key arrays behave as before', async function () {
+      const store = await open({ prefix: uniquePrefix('model-set-rules') });
+      await set(store, 'global', 'm', model(5, 'five'));
+      await rejectsWith(set(store, 'global', 'm', model(3, 'stale')), 'CONFLICT', /version 3 is not newer than .* 5/);
+      await rejectsWith(
+        set(store, 'global', ['other', 'm'], [1, model(5, 'same')]),
+        'CONFLICT',
+        /model 'm'.*version 5 is not newer/,
+      );
+      assert.strictEqual(await get(store, 'global', 'other'), undefined, 'a refused key array writes nothing');
+      assert.strictEqual((await get(store, 'global', 'm')).trainedBy, 'five');
+      await set(store, 'global', 'm', model(6, 'six'));
+      assert.strictEqual((await get(store, 'global', 'm')).version, 6);
+      await set(store, 'global', 'm', 'not a model');
+      await set(store, 'global', 'm', model(1, 'over a non-model'));
+      await set(store, 'global', 'm', undefined);
+      assert.strictEqual(await get(store, 'global', 'm'), undefined);
+      await set(store, 'global', 'm', model(1, 'again from 1'));
+      assert.strictEqual((await get(store, 'global', 'm')).trainedBy, 'again from 1');
+      await set(store, 'global', 'plain', { version: 1 });
+      await set(store, 'global', 'plain', { version: 1 });
+      assert.deepStrictEqual(await get(store, 'global', 'plain'), { version: 1 }, 'only model artifacts are guarded');
+      await raw.hset(`${store.prefix}global`, 'broken', 'not json');
+      await set(store, 'global', 'broken', model(1, 'over garbage'));
+      assert.strictEqual((await get(store, 'global', 'broken')).trainedBy, 'over garbage');
+    });
+  });
+
   describe('errors', function () {
     it("refuses synchronous get and keys with an explanation, as Node-RED's file store without cache does", async function () {
       const store = await open({ prefix: uniquePrefix('sync') });

@@ -44,7 +44,7 @@ const RESULT = {
 };
 
 /** A TrainRun whose ports record every call; `read` and `jobs` are the test's to settle. */
-function setup({ incremental = false, closeWaitMs } = {}) {
+function setup({ incremental = false, closeWaitMs, storeRetryMs, reads, writes } = {}) {
   const calls = { statuses: [], warns: [], writes: [], trains: [], reads: 0 };
   const jobs = [];
   const t = { calls, jobs, read: deferred(), texts: () => calls.statuses.map((s) => s.text) };
@@ -54,13 +54,17 @@ function setup({ incremental = false, closeWaitMs } = {}) {
       location: "flow context (store 'default')",
       settings: { model: { type: 'lstm', units: 4 }, options: { epochs: 5 }, incremental },
       closeWaitMs,
+      storeRetryMs,
     },
     {
+      // `reads` / `writes`: per-call outcomes after the first read (functions returning a promise).
       read: () => {
         calls.reads++;
+        if (reads && calls.reads > 1 && reads.length) return reads.shift()();
         return t.read.promise;
       },
       write: async (artifact) => {
+        if (writes && writes.length) await writes.shift()();
         calls.writes.push(artifact);
       },
       train: (request) => {
@@ -212,8 +216,8 @@ describe('glue: lstm-train run state machine', function () {
       assert.strictEqual(t.calls.trains.length, 0);
     });
 
-    it('a failed read rejects the run and returns to idle; a stop during it does not stick', async function () {
-      const t = setup();
+    it('a failed read rejects an incremental run and returns to idle; a stop during it does not stick', async function () {
+      const t = setup({ incremental: true });
       const req = request();
       const running = t.run.start(req);
       t.run.stop();
@@ -376,6 +380,108 @@ describe('glue: lstm-train run state machine', function () {
       job.reject(cancelled());
       await tick();
       assert.strictEqual(closes, 1, 'not again when the job settles late');
+    });
+  });
+
+  describe('storing (check-and-write)', function () {
+    const trained = (version) => ({
+      format: 'lstm-forecast-model',
+      version,
+      id: `id-${version}`,
+      report: RESULT.report,
+    });
+    const stored = (version) => () => Promise.resolve({ format: 'lstm-forecast-model', version, id: 'other' });
+    const fails = (text) => () => Promise.reject(new Error(text));
+
+    it('the report on output 1 is a copy: the stored artifact shares no object with the message', async function () {
+      const t = setup();
+      const { running, req, job } = await training(t);
+      const artifact = trained(1);
+      job.resolve({ artifact, report: artifact.report });
+      await running;
+      const sent = req.sent[0][0];
+      assert.deepStrictEqual(sent.payload, artifact.report);
+      assert.notStrictEqual(sent.payload, t.calls.writes[0].report);
+      assert.notStrictEqual(sent.payload.validation, t.calls.writes[0].report.validation);
+    });
+
+    it('a version stored meanwhile that is not older: CONFLICT naming both, nothing written, artifact on the input', async function () {
+      const t = setup({ reads: [stored(1)] });
+      const { running, req, job } = await training(t);
+      req.input = {};
+      job.resolve({ artifact: trained(1), report: RESULT.report });
+      await assert.rejects(running, (err) => {
+        assert.strictEqual(err.code, 'CONFLICT');
+        assert.match(err.message, /CONFLICT: model 'm' not stored: this run trained version 1 but .* holds version 1/);
+        assert.strictEqual(err.status, 'conflict: v1 stored');
+        return true;
+      });
+      assert.deepStrictEqual(t.calls.writes, []);
+      assert.strictEqual(req.input.artifact.id, 'id-1');
+      assert.strictEqual(t.run.stateName, 'idle');
+    });
+
+    it('a store-side CONFLICT from the write is not retried', async function () {
+      const conflict = Object.assign(new ForecastError('CONFLICT', 'CONFLICT: store says no'), {});
+      const t = setup({ writes: [() => Promise.reject(conflict)], storeRetryMs: [10, 10] });
+      const { running, job } = await training(t);
+      job.resolve({ artifact: trained(1), report: RESULT.report });
+      await assert.rejects(running, /store says no/);
+      assert.strictEqual(t.calls.reads, 2, 'one check, no retry');
+    });
+
+    it('a failed write is retried with a status saying the model is kept; after the last try the error says so', async function () {
+      const t = setup({ writes: [fails('busy'), fails('busy'), fails('busy')], storeRetryMs: [10, 20] });
+      const { running, req, job } = await training(t);
+      req.input = {};
+      job.resolve({ artifact: trained(1), report: RESULT.report });
+      await assert.rejects(running, /busy \(after 3 attempts\); the trained model v1 is in msg.artifact/);
+      assert.deepStrictEqual(t.texts().slice(-2), [
+        'v1 not stored yet: retry 1/2 in 0 s (model kept)',
+        'v1 not stored yet: retry 2/2 in 0 s (model kept)',
+      ]);
+      assert.strictEqual(req.input.artifact.version, 1);
+      assert.deepStrictEqual(t.calls.writes, []);
+    });
+
+    it('a check read failing after a good start read is retried, never a blind write', async function () {
+      const t = setup({ reads: [fails('down'), () => Promise.resolve(undefined)], storeRetryMs: [10] });
+      const { running, job } = await training(t);
+      job.resolve({ artifact: trained(1), report: RESULT.report });
+      await running;
+      assert.strictEqual(t.calls.reads, 3);
+      assert.strictEqual(t.calls.writes.length, 1);
+    });
+
+    it('a fresh run whose start read failed: trains, and settles its version at the check', async function () {
+      const t = setup({ reads: [stored(4)] });
+      const req = request();
+      const running = t.run.start(req);
+      t.read.reject(new Error('could not read model m: disk'));
+      await tick();
+      await tick();
+      assert.strictEqual(t.run.stateName, 'training');
+      assert.strictEqual(t.calls.trains[0].options.version, 1);
+      t.jobs[0].resolve({ artifact: trained(1), report: RESULT.report });
+      await running;
+      assert.strictEqual(t.calls.writes[0].version, 5);
+      assert.strictEqual(req.sent[0][0].model.version, 5);
+      assert.match(t.calls.warns.join('\n'), /could not read model m: disk; training a fresh model anyway/);
+      assert.match(t.calls.warns.join('\n'), /model 'm' v4 \(unreadable when this run started\) is replaced by v5/);
+    });
+
+    it('close while a write waits for its retry: done at once, no further write', async function () {
+      const t = setup({ writes: [fails('busy')], storeRetryMs: [60000] });
+      const { running, req, job } = await training(t);
+      job.resolve({ artifact: trained(1), report: RESULT.report });
+      for (let i = 0; i < 5; i++) await tick();
+      assert.strictEqual(t.run.stateName, 'storing');
+      let closed = false;
+      t.run.close(() => (closed = true));
+      assert.ok(closed);
+      await running;
+      assert.deepStrictEqual(req.dones, [undefined]);
+      assert.deepStrictEqual(t.calls.writes, []);
     });
   });
 

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'BAD_ARTIFACT'
   | 'SPEC_MISMATCH'
   | 'BUSY'
+  /** A model was not stored: the store holds a version not older than the one trained (lost update refused). */
+  | 'CONFLICT'
   | 'CANCELLED'
   | 'TRAINING_FAILED'
   /** A model produced a value that is not a finite number (NaN, Infinity). */

@@ -31,6 +31,20 @@ export const TRAIN_NODE_SETTINGS = {
     default: false,
     help: 'Continue from the stored model (its weights and scaler) when its window settings match.',
   },
+  timeout: {
+    type: 'number',
+    minimum: 0,
+    maximum: 10080,
+    default: 60,
+    help: 'Longest training run, minutes (fractions allowed); past it the worker is stopped and the run fails, the stored model unchanged. 0 = no limit.',
+  },
+  memoryLimit: {
+    type: 'integer',
+    minimum: 32,
+    maximum: 1048576,
+    default: 2048,
+    help: "Heap limit of the training worker, MB; a run that needs more fails with an out-of-memory error instead of growing Node-RED's process (the wasm backend's own memory is not counted).",
+  },
 } as const satisfies SettingsGroup;
 
 export type TrainNodeOwnSettings = Values<typeof TRAIN_NODE_SETTINGS>;

@@ -42,6 +42,15 @@ export interface RunnerOptions {
   graceMs?: number;
   /** The compiled worker script. Default: worker.js beside this file. */
   workerPath?: string;
+  /** Longest run, ms; past it the worker is terminated and the job fails with LIMIT. 0 or absent: none. */
+  timeoutMs?: number;
+  /**
+   * The worker's JavaScript heap limit, MB (Worker `resourceLimits.maxOldGenerationSizeMb`): a run that
+   * needs more fails with LIMIT instead of growing Node-RED's process without bound. 0 or absent: Node's default.
+   */
+  memoryLimitMb?: number;
+  /** Names the settings in the limit errors ("timeout setting"). */
+  limitNames?: { timeout: string; memory: string };
 }
 
 /** A running training job. */
@@ -66,6 +75,7 @@ const PASSED_CODES: ErrorCode[] = [
   'BAD_ARTIFACT',
   'CANCELLED',
   'TRAINING_FAILED',
+  'LIMIT',
 ];
 
 /**
@@ -126,18 +136,27 @@ export function startTraining(request: TrainRequest, runner: RunnerOptions = {})
     ...(valInputs ? [valInputs.buffer] : []),
     ...(valTargets ? [valTargets.buffer] : []),
   ] as ArrayBuffer[];
-  const worker = new Worker(runner.workerPath ?? path.join(__dirname, 'worker.js'), { workerData, transferList });
+  const memoryMb = runner.memoryLimitMb ?? 0;
+  const timeoutMs = runner.timeoutMs ?? 0;
+  const names = runner.limitNames ?? { timeout: 'timeoutMs option', memory: 'memoryLimitMb option' };
+  const worker = new Worker(runner.workerPath ?? path.join(__dirname, 'worker.js'), {
+    workerData,
+    transferList,
+    ...(memoryMb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
+  });
 
   const listeners: Array<(p: EpochProgress) => void> = [];
   let settled = false;
   let cancelled = false;
   let killTimer: NodeJS.Timeout | undefined;
+  let limitTimer: NodeJS.Timeout | undefined;
 
   const promise = new Promise<TrainResult>((resolve, reject) => {
     const finish = (fn: () => void): void => {
       if (settled) return;
       settled = true;
       if (killTimer) clearTimeout(killTimer);
+      if (limitTimer) clearTimeout(limitTimer);
       worker.removeAllListeners('message');
       // The worker has nothing left to do; make sure its thread is gone before settling.
       worker.terminate().then(fn, fn);
@@ -163,14 +182,27 @@ export function startTraining(request: TrainRequest, runner: RunnerOptions = {})
         finish(() => reject(new ForecastError(code, code === 'CANCELLED' ? 'training was cancelled' : m.message)));
       }
     });
-    worker.on('error', (e) => {
-      finish(() =>
-        reject(
-          cancelled
-            ? new ForecastError('CANCELLED', 'training was cancelled')
-            : new ForecastError('TRAINING_FAILED', `training worker failed: ${e.message}`, 'training failed'),
-        ),
-      );
+    if (timeoutMs > 0) {
+      limitTimer = setTimeout(() => {
+        const minutes = Number((timeoutMs / 60000).toPrecision(6));
+        const text =
+          `training stopped after the time limit of ${minutes} min (${timeoutMs / 1000} s, ${names.timeout}); ` +
+          'the stored model is unchanged. Train on fewer windows or epochs, or raise the limit';
+        // terminate() stops even a thread spinning in one batch, which the stop flag cannot reach.
+        finish(() => reject(new ForecastError('LIMIT', text, 'time limit')));
+      }, timeoutMs);
+    }
+    worker.on('error', (e: Error & { code?: string }) => {
+      let err: ForecastError;
+      if (cancelled) err = new ForecastError('CANCELLED', 'training was cancelled');
+      else if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        const limit = memoryMb > 0 ? `limit ${memoryMb} MB, ${names.memory}` : "Node's default heap limit";
+        const text =
+          `training worker ran out of memory (${limit}); the stored model is unchanged. ` +
+          'Train on fewer windows (Keep windows) or a smaller model, or raise the limit';
+        err = new ForecastError('LIMIT', text, 'out of memory');
+      } else err = new ForecastError('TRAINING_FAILED', `training worker failed: ${e.message}`, 'training failed');
+      finish(() => reject(err));
     });
     worker.on('exit', (exitCode) => {
       finish(() =>

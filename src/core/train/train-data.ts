@@ -114,6 +114,66 @@ export function datasetToTrainData(d: DatasetPayload, max = Infinity): { data: T
   return { data, dropped };
 }
 
+/** Largest finite float32: the worker trains on float32 copies, where anything beyond is Infinity. */
+const isFinite32 = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(Math.fround(v));
+
+function badWindow(text: string, status = 'bad window'): ForecastError {
+  return new ForecastError('BAD_INPUT', `window: ${text}`, status);
+}
+
+/**
+ * Checks a streamed training window completely (spec fields, [L][F] finite float32 inputs, [H][1]
+ * finite float32 targets) and returns copies of its rows, so a later change to the message cannot
+ * reach the collection.
+ */
+function checkStreamedWindow(w: WindowPayload): { inputs: number[][]; targets: number[][] } {
+  const positive = (v: unknown, what: string): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
+      throw badWindow(`expected ${what} as a positive integer, got ${describe(v)}`);
+    }
+    return v;
+  };
+  const L = positive(w.window, 'window (L)');
+  const H = positive(w.horizon, 'horizon (H)');
+  const features: unknown = w.features;
+  if (!Array.isArray(features) || !features.length || !features.every((f) => typeof f === 'string')) {
+    throw badWindow(`expected features as a list of names, got ${describe(features)}`);
+  }
+  if (!features.includes(w.target)) {
+    throw badWindow(`target ${describe(w.target)} is not one of the features (${features.join(', ')})`);
+  }
+  const F = features.length;
+  const expected = `expected ${L} rows x ${F} features (${features.join(', ')})`;
+  const rows: unknown = w.inputs;
+  if (!Array.isArray(rows) || rows.length !== L) {
+    const cols = Array.isArray(rows) && Array.isArray(rows[0]) ? rows[0].length : '?';
+    throw badWindow(`${expected}, got ${Array.isArray(rows) ? `${rows.length} x ${cols}` : describe(rows)}`);
+  }
+  const inputs = rows.map((row: unknown, r) => {
+    if (!Array.isArray(row) || row.length !== F) {
+      throw badWindow(`${expected}, got row ${r} of ${Array.isArray(row) ? row.length : describe(row)}`);
+    }
+    row.forEach((v: unknown, f) => {
+      if (!isFinite32(v)) {
+        throw badWindow(
+          `got ${describe(v)} at row ${r}, feature ${features[f]}; expected finite numbers within float32 range`,
+          'bad value',
+        );
+      }
+    });
+    return (row as number[]).slice();
+  });
+  const t: unknown = w.targets;
+  if (!Array.isArray(t) || t.length !== H || !t.every((r) => Array.isArray(r) && r.length === 1)) {
+    throw badWindow(`expected ${H} targets of one finite number, got ${describe(t)}`);
+  }
+  const targets = (t as unknown[][]).map(([v], h) => {
+    if (!isFinite32(v)) throw badWindow(`target ${h} is ${describe(v)}; expected a finite float32 number`, 'bad value');
+    return [v];
+  });
+  return { inputs, targets };
+}
+
 /**
  * Streamed training windows (the windower's second output), kept until a run
  * takes them. Bounded: past `max` the oldest are dropped. All windows must share
@@ -133,6 +193,10 @@ export class WindowAccumulator {
     return this.inputs.length;
   }
 
+  /**
+   * Keeps one streamed window, after checking all of it: one bad window kept would fail every later run.
+   * @throws ForecastError BAD_INPUT (malformed) or SPEC_MISMATCH, the collection unchanged.
+   */
   add(w: WindowPayload): void {
     if (!Array.isArray(w.targets) || !w.targets.length) {
       throw new ForecastError(
@@ -141,6 +205,7 @@ export class WindowAccumulator {
         'no targets',
       );
     }
+    const { inputs, targets } = checkStreamedWindow(w);
     const spec = {
       features: w.features,
       target: w.target,
@@ -166,8 +231,8 @@ export class WindowAccumulator {
     } else {
       this.meta = spec;
     }
-    this.inputs.push(w.inputs);
-    this.targets.push(w.targets);
+    this.inputs.push(inputs);
+    this.targets.push(targets);
     this.fresh++;
     if (this.inputs.length > this.max) {
       this.inputs.shift();
