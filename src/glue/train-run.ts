@@ -101,6 +101,8 @@ const storedVersionOf = (v: unknown): number | undefined => {
     : undefined;
 };
 
+const storedIdOf = (v: unknown): unknown => (v && typeof v === 'object' ? (v as { id?: unknown }).id : undefined);
+
 const isConflict = (err: unknown): boolean => err instanceof ForecastError && err.code === 'CONFLICT';
 
 const fmt = (x: number | null): string => {
@@ -309,6 +311,10 @@ export class TrainRun {
       return artifact;
     }
     if (this.isClosed()) throw new ForecastError('CANCELLED', 'closed');
+    // A write that timed out can still land (a paused Redis applies it when it wakes): the stored
+    // value is then this run's own artifact, stored, not a conflict.
+    if (storedIdOf(current) === artifact.id)
+      return { ...artifact, version: storedVersionOf(current) ?? artifact.version };
     const stored = storedVersionOf(current);
     let next = artifact;
     if (stored !== undefined && stored >= artifact.version) {

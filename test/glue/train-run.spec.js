@@ -430,6 +430,23 @@ describe('glue: lstm-train run state machine', function () {
       assert.strictEqual(t.calls.reads, 2, 'one check, no retry');
     });
 
+    it('a write that failed but landed (a timed-out Redis write applied later) counts as stored, not as a conflict', async function () {
+      // 1st check: nothing newer; the write times out; 2nd check: the store holds this run's own artifact.
+      const t = setup({
+        reads: [() => Promise.resolve(undefined), () => Promise.resolve(trained(1))],
+        writes: [fails('did not answer within 500 ms (commandTimeout)')],
+        storeRetryMs: [10],
+      });
+      const { running, req, job } = await training(t);
+      job.resolve({ artifact: trained(1), report: RESULT.report });
+      await running;
+      assert.deepStrictEqual(req.dones, [undefined], 'the run succeeds');
+      assert.strictEqual(req.sent[0][0].model.version, 1);
+      assert.strictEqual(req.sent[0][0].model.id, 'id-1');
+      assert.deepStrictEqual(t.calls.writes, [], 'no second write over its own model');
+      assert.match(t.texts().join('\n'), /v1 not stored yet: retry 1\/1/);
+    });
+
     it('a failed write is retried with a status saying the model is kept; after the last try the error says so', async function () {
       const t = setup({ writes: [fails('busy'), fails('busy'), fails('busy')], storeRetryMs: [10, 20] });
       const { running, req, job } = await training(t);
