@@ -4,7 +4,7 @@
  * The stored value is the JSON-safe artifact, never a live model.
  */
 import type { Node } from 'node-red';
-import { ForecastError } from '../core/base/errors';
+import { ForecastError, describe } from '../core/base/errors';
 import { MODEL_LOCATION_SETTINGS } from '../core/settings/location';
 import { groupParser } from './node-settings';
 import { contextGet, contextSet } from './node-util';
@@ -35,7 +35,7 @@ export function checkModelName(name: unknown): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
     throw new ForecastError(
       'BAD_CONFIG',
-      `expected ${MODEL_LOCATION_SETTINGS.model.expect}, got ${JSON.stringify(name)}`,
+      `expected ${MODEL_LOCATION_SETTINGS.model.expect}, got ${describe(name)}`,
       'bad model name',
     );
   }
