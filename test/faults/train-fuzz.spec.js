@@ -463,3 +463,98 @@ describe('faults: lstm-train fuzz', function () {
     );
   });
 });
+
+// Defects the fuzz found (src/ is not this spec's to change): each test shows one and is
+// skipped until it is fixed; run it with .only to see it fail.
+describe('faults: lstm-train fuzz, defects found', function () {
+  this.timeout(60000);
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const ended = new Map();
+  const node = { units: 2, epochs: 1, patience: 1, seed: 1, scope: 'flow', store: '', maxWindows: 40 };
+  before(async function () {
+    await startRuntime(
+      [trainNode, catchNode, completeNode],
+      [
+        { id: 'tab', type: 'tab' },
+        { id: 'd1', type: 'lstm-train', z: 'tab', model: 'm-d1', ...node, wires: [['out'], ['out']] },
+        { id: 'd2', type: 'lstm-train', z: 'tab', model: 'm-d2', ...node, wires: [['out'], ['out']] },
+        // Every epoch status of this one is over 40 characters ("epoch 1/100000 ...").
+        { id: 'd3', type: 'lstm-train', z: 'tab', model: 'm-d3', ...node, epochs: 100000, wires: [['out'], ['out']] },
+        { id: 'caught', type: 'catch', z: 'tab', scope: ['d1', 'd2', 'd3'], uncaught: false, wires: [['rejected']] },
+        { id: 'completed', type: 'complete', z: 'tab', scope: ['d1', 'd2', 'd3'], wires: [['accepted']] },
+        { id: 'out', type: 'helper', z: 'tab' },
+        { id: 'rejected', type: 'helper', z: 'tab' },
+        { id: 'accepted', type: 'helper', z: 'tab' },
+      ],
+      { contextStorage: { default: { module: 'memory' } } },
+    );
+    helper.getNode('accepted').on('input', (m) => ended.set(m._fz, 'ok'));
+    helper.getNode('rejected').on('input', (m) => ended.set(m._fz, m.error.message));
+  });
+  after(async function () {
+    await stopRuntime();
+  });
+  let seq = 0;
+  /** Sends msg and resolves with 'ok' (done()) or the error text (done(err)). */
+  async function outcome(id, msg, ms = 30000) {
+    const n = `d${seq++}`;
+    helper.getNode(id).receive({ ...msg, _fz: n });
+    for (const end = Date.now() + ms; !ended.has(n); await sleep(10)) {
+      if (Date.now() > end) throw new Error(`message ${n} to ${id} did not end in ${ms} ms`);
+    }
+    return ended.get(n);
+  }
+  const win = (features, k, extra = {}) => ({
+    type: 'window',
+    features,
+    target: features[features.length - 1],
+    window: 2,
+    horizon: 1,
+    step: 1000,
+    series: 's',
+    inputs: [features.map((_, j) => k + j), features.map((_, j) => Math.sin(k) * 5 + j)],
+    targets: [[Math.cos(k)]],
+    ...extra,
+  });
+
+  // DEFECT (WindowAccumulator.add compares the spec's features joined with ','): after windows with
+  // features ['a,x', 'b'] a window with ['a', 'x', 'b'] (three columns) counts as the same spec. Observed:
+  // it is accepted (done(), "13 windows collected") and every later msg.train fails with "training data:
+  // expected window 12 to be 2 rows x 2 features, got 2 x 3" until msg.reset (one window poisons every run).
+  it.skip('a window whose feature names only join like the collected ones is refused (SPEC_MISMATCH)', async function () {
+    for (let k = 0; k < 12; k++) assert.strictEqual(await outcome('d1', { payload: win(['a,x', 'b'], k) }), 'ok');
+    const odd = await outcome('d1', { payload: win(['a', 'x', 'b'], 12) });
+    assert.match(odd, /expected windows like the 12 collected/);
+    assert.strictEqual(await outcome('d1', { train: true }), 'ok', 'the collection still trains');
+  });
+
+  // DEFECT (checkStreamedWindow checks neither step nor series; the first collected window's become the
+  // stored model's spec): observed, a window with step NaN and series 10n is accepted, and after msg.train
+  // the stored artifact's spec holds step: NaN and series: 10n (a BigInt, which a JSON-based store cannot write).
+  it.skip('a training window with a non-finite step or a non-string series is refused', async function () {
+    assert.match(await outcome('d2', { payload: win(['b'], 0, { step: NaN }) }), /step/);
+    assert.match(await outcome('d2', { payload: win(['b'], 0, { series: 10n }) }), /series/);
+    assert.strictEqual(await outcome('d2', { payload: win(['b'], 0) }), 'ok');
+  });
+
+  // DEFECT (TrainRun's progress and report statuses do not go through statusText): observed in the fuzz
+  // "epoch 1/1 loss 5.69e-10 val 4.82e-6 (wasm)" (42 characters); with epochs 100000 every epoch status is
+  // over 40 ("epoch 1/100000 loss 0.123 val 0.456 (wasm)").
+  it.skip('every status text of a training run is at most 40 characters', async function () {
+    const d3 = helper.getNode('d3');
+    for (let k = 0; k < 12; k++) assert.strictEqual(await outcome('d3', { payload: win(['b'], k) }), 'ok');
+    const run = outcome('d3', { train: true }, 60000);
+    const texts = () =>
+      d3.status
+        .getCalls()
+        .filter((c) => c.thisValue === d3)
+        .map((c) => c.args[0].text);
+    for (const end = Date.now() + 30000; !texts().some((t) => /^epoch/.test(t)); await sleep(20)) {
+      if (Date.now() > end) throw new Error('no epoch status in 30 s');
+    }
+    helper.getNode('d3').receive({ stop: true, _fz: 'stop' });
+    await run;
+    const long = texts().filter((t) => typeof t === 'string' && t.length > 40);
+    assert.deepStrictEqual(long, []);
+  });
+});
