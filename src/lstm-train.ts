@@ -18,7 +18,7 @@ import {
   type ModelLocation,
 } from './glue/model-store';
 import { parseAll } from './glue/node-settings';
-import { onInput, refuse } from './glue/node-util';
+import { onInput, refuse, statusText } from './glue/node-util';
 import { RunQueue } from './glue/run-queue';
 import { TrainRun, type RunRequest } from './glue/train-run';
 import { parseTrainNodeConfig, type TrainNodeSettings } from './glue/train-settings';
@@ -54,7 +54,7 @@ export = function (RED: NodeAPI): void {
             memoryLimitMb: settings.memoryLimit,
             limitNames: { timeout: 'timeout setting', memory: 'memoryLimit setting' },
           }),
-        status: (status) => this.status(status),
+        status: (status) => this.status({ ...status, text: statusText(String(status.text ?? '')) }),
         warn: (text) => this.warn(text),
       },
     );

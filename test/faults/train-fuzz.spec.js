@@ -517,30 +517,27 @@ describe('faults: lstm-train fuzz, defects found', function () {
     ...extra,
   });
 
-  // DEFECT (WindowAccumulator.add compares the spec's features joined with ','): after windows with
-  // features ['a,x', 'b'] a window with ['a', 'x', 'b'] (three columns) counts as the same spec. Observed:
-  // it is accepted (done(), "13 windows collected") and every later msg.train fails with "training data:
-  // expected window 12 to be 2 rows x 2 features, got 2 x 3" until msg.reset (one window poisons every run).
-  it.skip('a window whose feature names only join like the collected ones is refused (SPEC_MISMATCH)', async function () {
+  // Found by the fuzz (failed before the fix): WindowAccumulator.add compared the features joined with ',',
+  // so after ['a,x', 'b'] a window with ['a', 'x', 'b'] (three columns) was collected and every later
+  // msg.train failed ("expected window 12 to be 2 rows x 2 features, got 2 x 3") until msg.reset.
+  it('a window whose feature names only join like the collected ones is refused (SPEC_MISMATCH)', async function () {
     for (let k = 0; k < 12; k++) assert.strictEqual(await outcome('d1', { payload: win(['a,x', 'b'], k) }), 'ok');
     const odd = await outcome('d1', { payload: win(['a', 'x', 'b'], 12) });
     assert.match(odd, /expected windows like the 12 collected/);
     assert.strictEqual(await outcome('d1', { train: true }), 'ok', 'the collection still trains');
   });
 
-  // DEFECT (checkStreamedWindow checks neither step nor series; the first collected window's become the
-  // stored model's spec): observed, a window with step NaN and series 10n is accepted, and after msg.train
-  // the stored artifact's spec holds step: NaN and series: 10n (a BigInt, which a JSON-based store cannot write).
-  it.skip('a training window with a non-finite step or a non-string series is refused', async function () {
+  // Found by the fuzz (failed before the fix): step and series were not checked; a window with step NaN
+  // and series 10n was collected and became the stored model's spec (a BigInt no JSON store can write).
+  it('a training window with a non-finite step or a non-string series is refused', async function () {
     assert.match(await outcome('d2', { payload: win(['b'], 0, { step: NaN }) }), /step/);
     assert.match(await outcome('d2', { payload: win(['b'], 0, { series: 10n }) }), /series/);
     assert.strictEqual(await outcome('d2', { payload: win(['b'], 0) }), 'ok');
   });
 
-  // DEFECT (TrainRun's progress and report statuses do not go through statusText): observed in the fuzz
-  // "epoch 1/1 loss 5.69e-10 val 4.82e-6 (wasm)" (42 characters); with epochs 100000 every epoch status is
-  // over 40 ("epoch 1/100000 loss 0.123 val 0.456 (wasm)").
-  it.skip('every status text of a training run is at most 40 characters', async function () {
+  // Found by the fuzz (failed before the fix): progress statuses were not bounded, e.g.
+  // "epoch 1/100000 loss 0.123 val 0.456 (wasm)" (42 characters).
+  it('every status text of a training run is at most 40 characters', async function () {
     const d3 = helper.getNode('d3');
     for (let k = 0; k < 12; k++) assert.strictEqual(await outcome('d3', { payload: win(['b'], k) }), 'ok');
     const run = outcome('d3', { train: true }, 60000);

@@ -142,6 +142,12 @@ function checkStreamedWindow(w: WindowPayload): { inputs: number[][]; targets: n
   if (!features.includes(w.target)) {
     throw badWindow(`target ${describe(w.target)} is not one of the features (${features.join(', ')})`);
   }
+  if (w.step !== undefined && (typeof w.step !== 'number' || !Number.isFinite(w.step) || w.step < 0)) {
+    throw badWindow(`expected step as a number of ms >= 0, got ${describe(w.step)}`);
+  }
+  if (w.series !== undefined && typeof w.series !== 'string') {
+    throw badWindow(`expected series as a text, got ${describe(w.series)}`);
+  }
   const F = features.length;
   const expected = `expected ${L} rows x ${F} features (${features.join(', ')})`;
   const rows: unknown = w.inputs;
@@ -220,7 +226,9 @@ export class WindowAccumulator {
         m.window !== spec.window ||
         m.horizon !== spec.horizon ||
         m.target !== spec.target ||
-        m.features.join(',') !== spec.features.join(',')
+        // Compared name by name: a joined text would take ['a,x', 'b'] for ['a', 'x', 'b'].
+        m.features.length !== spec.features.length ||
+        m.features.some((f, i) => f !== spec.features[i])
       ) {
         throw new ForecastError(
           'SPEC_MISMATCH',
