@@ -1,4 +1,5 @@
 'use strict';
+const { seededRandom } = require('../../nodes/core/base/random');
 // Shared parts of the predict/inspector fault specs (not a spec itself): a real
 // context store module that fails on demand and counts its reads, a tiny model
 // trained by the core, and a walk that finds non-finite numbers in messages.
@@ -110,16 +111,7 @@ function nonFinite(value, limit = 5) {
   return found;
 }
 
-/** A seeded PRNG (mulberry32): the same seed gives the same fuzz run. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The pack's seeded PRNG (mulberry32): the same seed gives the same fuzz run. */
+const prng = (seed) => seededRandom(seed);
 
 module.exports = { flakyStore, tinyArtifact, renamed, windowMessage, nonFinite, prng };

@@ -1,4 +1,5 @@
 'use strict';
+const { seededRandom } = require('../../nodes/core/base/random');
 // Fuzz of the sequence-windower through the real Node-RED runtime (issue 10):
 // 10,000+ generated messages (seeded, reproducible: FUZZ_SEED=<n> to vary) to
 // stream and batch nodes, three of them keeping their buffers (one in the memory
@@ -18,17 +19,8 @@ const SEED = Number(process.env.FUZZ_SEED || 20240110);
 const MESSAGES = 10000;
 const T0 = Date.UTC(2024, 0, 1);
 
-/** mulberry32: a small seeded PRNG, so a failure can be replayed with its seed. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The pack's seeded PRNG (mulberry32), so a failure can be replayed with its seed. */
+const prng = (seed) => seededRandom(seed);
 
 const STREAM = ['s1', 's2', 's3', 'sf'];
 const BATCH = ['b1', 'b2'];
