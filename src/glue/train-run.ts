@@ -224,7 +224,7 @@ export class TrainRun {
   /** Stopped or closed while the store was read: no worker was started, so none can outlive the node. */
   private endBeforeStart(req: RunRequest): void {
     if (this.stateName !== 'closed') {
-      this.ports.status({ fill: 'yellow', shape: 'ring', text: 'cancelled before it started; model unchanged' });
+      this.ports.status({ fill: 'yellow', shape: 'ring', text: 'cancelled before start; model unchanged' });
     }
     req.done();
   }
@@ -271,7 +271,8 @@ export class TrainRun {
           );
         }
         const wait = waits[attempt - 1];
-        const text = `v${artifact.version} not stored yet: retry ${attempt}/${waits.length} in ${Math.round(wait / 1000)} s (model kept)`;
+        // Short (a status is at most 40 characters); the error after the last try says where the model is.
+        const text = `v${artifact.version} not stored: retry ${attempt}/${waits.length} in ${Math.round(wait / 1000)} s`;
         this.ports.status({ fill: 'yellow', shape: 'ring', text });
         await this.pause(wait);
         if (this.isClosed()) return undefined;
@@ -380,7 +381,7 @@ export class TrainRun {
   private progress(req: RunRequest, p: EpochProgress): void {
     const { name } = this.config;
     const backend = this.backend;
-    const text = `epoch ${p.epoch}/${p.epochs} loss ${fmt(p.loss)} val ${fmt(p.valLoss)} (${backend})`;
+    const text = `epoch ${p.epoch}/${p.epochs} loss ${fmt(p.loss)} val ${fmt(p.valLoss)}`;
     this.ports.status({ fill: 'blue', shape: 'dot', text });
     const points = [
       { x: p.epoch, y: p.loss, series: 'loss' },

@@ -342,7 +342,7 @@ describe('faults: lstm-train and the model store', function () {
       assert.strictEqual(faults.set, 0, 'both failures were consumed');
       const texts = statusesOf(t).map((s) => s.text);
       assert.ok(
-        texts.some((x) => /v1 not stored yet.*retry 1\/\d/.test(x)),
+        texts.some((x) => /v1 not stored: retry 1\/\d/.test(x)),
         texts.join('\n'),
       );
       assert.strictEqual(lastStatus(t).fill, 'green');
@@ -354,7 +354,7 @@ describe('faults: lstm-train and the model store', function () {
       const t = helper.getNode(id('t'));
       faults.set = 100;
       t.receive({ payload: dataset() });
-      await until(() => statusesOf(t).some((s) => /not stored yet/.test(s.text)), 60000, 'a retry status');
+      await until(() => statusesOf(t).some((s) => /not stored: retry/.test(s.text)), 60000, 'a retry status');
       const sets = faults.sets;
       const t0 = Date.now();
       await stopRuntime();

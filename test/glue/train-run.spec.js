@@ -176,7 +176,7 @@ describe('glue: lstm-train run state machine', function () {
       await running;
       assert.strictEqual(t.run.stateName, 'idle');
       assert.deepStrictEqual(t.calls.statuses, [
-        { fill: 'yellow', shape: 'ring', text: 'cancelled before it started; model unchanged' },
+        { fill: 'yellow', shape: 'ring', text: 'cancelled before start; model unchanged' },
       ]);
       assert.deepStrictEqual(req.dones, [undefined]);
       assert.strictEqual(t.calls.trains.length, 0);
@@ -284,7 +284,7 @@ describe('glue: lstm-train run state machine', function () {
       assert.deepStrictEqual(t.calls.statuses.at(-1), {
         fill: 'blue',
         shape: 'dot',
-        text: 'epoch 2/5 loss 0.250 val 1.00e-3 (wasm)',
+        text: 'epoch 2/5 loss 0.250 val 1.00e-3',
       });
       assert.deepStrictEqual(req.sent, [
         [
@@ -444,7 +444,7 @@ describe('glue: lstm-train run state machine', function () {
       assert.strictEqual(req.sent[0][0].model.version, 1);
       assert.strictEqual(req.sent[0][0].model.id, 'id-1');
       assert.deepStrictEqual(t.calls.writes, [], 'no second write over its own model');
-      assert.match(t.texts().join('\n'), /v1 not stored yet: retry 1\/1/);
+      assert.match(t.texts().join('\n'), /v1 not stored: retry 1\/1/);
     });
 
     it('a failed write is retried with a status saying the model is kept; after the last try the error says so', async function () {
@@ -454,8 +454,8 @@ describe('glue: lstm-train run state machine', function () {
       job.resolve({ artifact: trained(1), report: RESULT.report });
       await assert.rejects(running, /busy \(after 3 attempts\); the trained model v1 is in msg.artifact/);
       assert.deepStrictEqual(t.texts().slice(-2), [
-        'v1 not stored yet: retry 1/2 in 0 s (model kept)',
-        'v1 not stored yet: retry 2/2 in 0 s (model kept)',
+        'v1 not stored: retry 1/2 in 0 s',
+        'v1 not stored: retry 2/2 in 0 s',
       ]);
       assert.strictEqual(req.input.artifact.version, 1);
       assert.deepStrictEqual(t.calls.writes, []);

@@ -415,7 +415,7 @@ describe('lstm-train and lstm-predict nodes', function () {
       await ds;
       t.receive({ stop: true });
       const st = await statusUntil(t, (x) => x.fill === 'yellow');
-      assert.strictEqual(st.text, 'cancelled before it started; model unchanged');
+      assert.strictEqual(st.text, 'cancelled before start; model unchanged');
       await sleep(500);
       assert.strictEqual(threads.started, 0, 'no worker was started');
       assert.strictEqual(reports.length, 0);
