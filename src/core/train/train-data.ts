@@ -212,14 +212,7 @@ export class WindowAccumulator {
       );
     }
     const { inputs, targets } = checkStreamedWindow(w);
-    const spec = {
-      features: w.features,
-      target: w.target,
-      window: w.window,
-      horizon: w.horizon,
-      step: w.step ?? 0,
-      series: w.series ?? '',
-    };
+    const spec = trainDataMeta(w);
     if (this.meta) {
       const m = this.meta;
       if (
