@@ -102,7 +102,7 @@ async function main() {
   await started;
   const types = RED.nodes.getNodeList().map((n) => n.types.join(','));
   if (!types.some((t) => t.includes('lstm-predict'))) throw new Error(`the pack's nodes did not load: ${types}`);
-  const tf = require('@tensorflow/tfjs');
+  const tf = require('@tensorflow/tfjs-core');
 
   // Completions per node, from Node-RED's own message hooks (no spies: nothing here keeps messages).
   const waiting = new Map(); // msgid -> resolve

@@ -544,7 +544,7 @@ describe('lstm-train and lstm-predict nodes', function () {
   });
 
   it('frees every tensor: 2000 predictions leave tf.memory().numTensors unchanged', async function () {
-    const tf = require('@tensorflow/tfjs');
+    const tf = require('@tensorflow/tfjs-core');
     const artifact = await smallArtifact();
     await startRuntime(modules, pipeline());
     const p = helper.getNode(id('p'));

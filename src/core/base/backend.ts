@@ -3,13 +3,14 @@
  *
  * Order of preference: the native `tensorflow` backend of `@tensorflow/tfjs-node`
  * (an optional dependency: its install downloads libtensorflow, which fails on
- * machines without internet and on many ARM/Windows hosts), then WebAssembly
+ * machines without internet and on many ARM/Windows hosts; it brings its own
+ * umbrella `@tensorflow/tfjs`, which the pack itself does not need), then WebAssembly
  * (`@tensorflow/tfjs-backend-wasm`, SIMD, its .wasm files ship inside the npm
  * package), then the pure-JavaScript `cpu` backend, which always works.
  *
  * `LSTM_FORECAST_BACKEND=tensorflow|wasm|cpu` forces one (tests and benchmarks).
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from './tfjs';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -32,7 +33,13 @@ function loadTf(): typeof TF {
     console.log = () => undefined;
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, with the console muted (above)
-      tfModule = require('@tensorflow/tfjs') as typeof TF;
+      tfModule = require('./tfjs') as typeof TF;
+      // tfjs-core's gradients and chained tensor methods (built by scripts/bundle-tfjs.js).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- registers on tfjs-core's global registries
+      require('./tfjs-registrations');
+      // The pure-JavaScript backend, always there: the last fallback (and tfjs-core's default).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- registers itself on tfjs-core when loaded
+      require('@tensorflow/tfjs-backend-cpu');
     } finally {
       console.log = log;
     }

@@ -11,7 +11,7 @@ import type { SchemaObject } from 'ajv';
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError, describe } from '../base/errors';
 import { ajv } from '../base/validate';

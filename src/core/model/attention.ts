@@ -11,7 +11,7 @@
  * both attention models the same way). Importing this module registers the
  * layer for `tf.models.modelFromJSON`.
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError } from '../base/errors';
 import { directHead, windowEncoder } from './blocks';

@@ -2,7 +2,7 @@
  * Building blocks every model type's graph uses: seeded initialisers, the
  * linear highway and the window encoder (input + first LSTM layer).
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
 import type { ModelConfig } from '../settings/model';
 import type { GraphSpec } from './types';

@@ -45,7 +45,7 @@
  *
  * Importing this module registers {@link GcaAttention} for `tf.models.modelFromJSON`.
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError } from '../base/errors';
 import { glorot, windowEncoder, withHighway } from './blocks';

@@ -2,7 +2,7 @@
  * Tensor maths and argument checks shared by the custom layers (attention.ts,
  * gca.ts). Depends only on the backend: layer modules import it, never each other.
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError } from '../base/errors';
 

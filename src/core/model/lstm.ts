@@ -1,5 +1,5 @@
 /** Model type 'lstm': the plain recurrent forecaster. */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
 import { directHead, glorot, orthogonal } from './blocks';
 import type { GraphBuilder } from './types';

@@ -1,5 +1,5 @@
 /** The shapes a graph is built for and what a model type's builder returns. */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../base/tfjs';
 import type { ModelConfig } from '../settings/model';
 
 /** Shapes a graph is built for. */

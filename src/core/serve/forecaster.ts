@@ -3,7 +3,7 @@
  * every prediction runs inside `tf.tidy`, so the tensor count stays flat however
  * many predictions are made. Call `dispose()` when the artifact changes.
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError, describe } from '../base/errors';
 import { firstNonFinite, isFiniteFloat32 } from '../base/arrays';

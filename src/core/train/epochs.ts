@@ -8,7 +8,7 @@
  * Epoch 0 is the starting weights: a linear start (linear-start.ts) is the first
  * best, kept when no epoch beats it; a random or previous start is only reported.
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError } from '../base/errors';
 import { permutation, seededRandom } from '../base/random';

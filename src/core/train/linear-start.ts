@@ -10,7 +10,7 @@
  * ended worse than the linear model and even than the reference alone (hourly
  * temperature MASE 0.944 after 10 epochs; reference 0.716, ridge 0.646).
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError } from '../base/errors';
 import type { TrainOptions } from '../settings/training';

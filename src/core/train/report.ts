@@ -4,7 +4,7 @@
  * trained serve model. Apart from the loop because it only reads the trained
  * model: nothing here changes a weight.
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../base/tfjs';
 import { backendInfo, tf } from '../base/backend';
 import { targetsToMatrix, validationScores } from '../data/metrics';
 import { restoreForecast } from '../data/scaler';

@@ -4,7 +4,7 @@
  * and of every epoch) and the report (the validation forecast it restores to
  * real units and scores).
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
 
 /** Windows per predict batch: bounds the memory of a validation pass. */
