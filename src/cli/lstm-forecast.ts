@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 /**
- * `lstm-forecast`: the command-line side of the pack. One sub-command for now:
- * `evaluate` trains the chosen models on a CSV series and scores them on a
- * rolling-origin test beside the naive baselines (src/core/evaluate.ts, the
- * same code the benchmark runs).
+ * `lstm-forecast`: the command-line side of the pack. `evaluate` trains the
+ * chosen models on a CSV series and scores them on a rolling-origin test beside
+ * the naive baselines (src/core/analysis/evaluate.ts, the same code the
+ * benchmark runs); `export` and `import` move a stored model to and from a
+ * standard TensorFlow.js layers model (export-command.ts).
  *
  * Exit codes: 0 done; 2 usage or configuration error (unknown or missing
  * option, bad value, missing column); 1 data or runtime error (unreadable file,
@@ -26,9 +27,11 @@ import {
   type Series,
 } from '../core/analysis/evaluate';
 import type { BackendName } from '../core/base/backend';
+import { EXPORT_HELP, EXPORT_SYNOPSIS, exportCommand } from './export-command';
 
 const USAGE = `Usage:
   lstm-forecast evaluate --csv FILE --target COL --window L --horizon H [options]
+${EXPORT_SYNOPSIS}
   lstm-forecast --help
 
 Trains forecasters on a chronological train part, stops early on the
@@ -70,6 +73,8 @@ Output:
   --json                one JSON document on stdout instead of tables
   --quiet               no progress lines on stderr
   --help                this text
+
+${EXPORT_HELP}
 
 Exit codes: 0 done, 2 usage error, 1 data or training error.`;
 
@@ -375,6 +380,7 @@ async function runEvaluate(cmd: EvaluateCommand, io: Io): Promise<number> {
 
 /** Runs the command; resolves to the exit code. */
 export async function main(argv: string[], io: Io): Promise<number> {
+  if (argv[0] === 'export' || argv[0] === 'import') return exportCommand(argv[0], argv.slice(1), io);
   let cmd: EvaluateCommand;
   try {
     const { values, positionals } = parseCommandLine(argv);
