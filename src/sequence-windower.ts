@@ -279,6 +279,16 @@ export = function (RED: NodeAPI): void {
         return;
       }
       const out = (payload: unknown): NodeMessage => ({ ...msg, payload }) as NodeMessage;
+      const readings: unknown =
+        cfg.property === 'payload' ? msg.payload : RED.util.getMessageProperty(msg, cfg.property);
+      if (readings === undefined) {
+        const what = cfg.mode === 'batch' ? 'an array of readings' : 'a reading (a number, numbers or named numbers)';
+        throw new ForecastError(
+          'BAD_INPUT',
+          `expected msg.${cfg.property} to hold ${what}, got nothing (undefined)`,
+          'no reading',
+        );
+      }
       const stamped = msg.timestamp === undefined ? undefined : parseTime(msg.timestamp);
       if (msg.timestamp !== undefined && stamped === undefined) {
         throw new ForecastError(
@@ -288,7 +298,7 @@ export = function (RED: NodeAPI): void {
         );
       }
       if (cfg.mode === 'batch') {
-        const r = windower.batch(series, msg.payload, stamped ?? Date.now());
+        const r = windower.batch(series, readings, stamped ?? Date.now());
         r.warnings.forEach(warn);
         send([r.latest ? out(r.latest) : null, r.dataset ? out(r.dataset) : null]);
         status(
@@ -301,7 +311,7 @@ export = function (RED: NodeAPI): void {
       }
       // Readings without their own time are stamped by arrival: a burst within one millisecond keeps its order.
       const r = await commit(() =>
-        windower.push(series, msg.payload, stamped ?? Date.now(), { arrival: stamped === undefined }),
+        windower.push(series, readings, stamped ?? Date.now(), { arrival: stamped === undefined }),
       );
       r.warnings.forEach(warn);
       if (r.forecast || r.training) send([r.forecast ? out(r.forecast) : null, r.training ? out(r.training) : null]);

@@ -46,6 +46,34 @@ describe('sequence-windower node', function () {
     await stopRuntime();
   });
 
+  it('reads the readings from the chosen property (TypedInput, msg.payload.value / msg.data), windows in msg.payload', async function () {
+    await startRuntime(windowerNode, flow({ property: 'payload.value', propertyType: 'msg' }));
+    const w = helper.getNode(`w${run}`);
+    const fc = collect(helper.getNode('fc'));
+    for (let i = 0; i < 3; i++) w.receive({ payload: { value: 20 + i, unit: 'C' }, timestamp: T0 + i * H1 });
+    await nextMessage(helper.getNode('fc'));
+    assert.deepStrictEqual(fc[fc.length - 1].payload.inputs, [[20], [21], [22]]);
+    const err = await expectError(w, { payload: { temperature: 1 }, timestamp: T0 + 3 * H1 });
+    assert.match(String(err), /expected msg\.payload\.value to hold a reading .*, got nothing \(undefined\)/);
+    assert.strictEqual(lastStatus(w).fill, 'red');
+    // The failed message changed nothing: the next reading continues the window.
+    w.receive({ payload: { value: 23 }, timestamp: T0 + 3 * H1 });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepStrictEqual(fc[fc.length - 1].payload.inputs, [[21], [22], [23]]);
+    await stopRuntime();
+
+    run++;
+    await startRuntime(windowerNode, flow({ mode: 'batch', property: 'data', horizon: 1 }));
+    const b = helper.getNode(`w${run}`);
+    const tr = collect(helper.getNode('tr'));
+    b.receive({ payload: 'ignored', data: [1, 2, 3, 4, 5].map((v, i) => ({ v, time: T0 + i * H1 })) });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.strictEqual(tr[0].payload.type, 'dataset');
+    assert.strictEqual(tr[0].payload.count, 2);
+    const bad = await expectError(b, { payload: [1, 2, 3] });
+    assert.match(String(bad), /expected msg\.data to hold an array of readings, got nothing \(undefined\)/);
+  });
+
   it('streams windows per topic, keeps the message properties, and sends training windows with targets', async function () {
     await startRuntime(windowerNode, flow());
     const w = helper.getNode(`w${run}`);

@@ -466,7 +466,7 @@ export class Windower {
     if (!Array.isArray(readings)) {
       throw new ForecastError(
         'BAD_INPUT',
-        `batch mode: expected msg.payload as an array of readings (numbers, arrays or objects), got ${describe(readings)}`,
+        `batch mode: expected msg.${this.config.property} as an array of readings (numbers, arrays or objects), got ${describe(readings)}`,
         'not a batch',
       );
     }

@@ -12,6 +12,14 @@ export const WINDOWER_SETTINGS = {
     default: 'stream',
     help: 'stream: one reading per message; batch: a whole history per message (e.g. from the csv node).',
   },
+  property: {
+    type: 'string',
+    maxLength: 200,
+    pattern: '^[A-Za-z_$][\\w$]*(\\.[A-Za-z_$][\\w$]*|\\[\\d+\\]|\\["[^"\\]]*"\\]|\\[\'[^\'\\]]*\'\\])*$',
+    default: 'payload',
+    expect: "a message property such as payload or payload.value (without 'msg.')",
+    help: 'The message property holding the readings (msg.payload by default). Windows are always sent in msg.payload.',
+  },
   window: { type: 'integer', minimum: 1, maximum: 10000, default: 24, help: 'Window length L: readings per window.' },
   stride: {
     type: 'integer',
