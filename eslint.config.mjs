@@ -3,6 +3,7 @@
 // - test/, bench/, scripts/, demo/ (hand-written CommonJS): @eslint/js recommended with Node and mocha globals.
 // - nodes/**/*.js is tsc's output of src/ and is not linted; nodes/ also holds the hand-written editor .html and
 //   locale .json files, which ESLint does not read.
+// - src/kernel/ is AssemblyScript (compiled by asc into nodes/kernel/lstm.wasm), not linted.
 // - eslint-config-prettier comes last so that formatting is left to Prettier.
 import { defineConfig, globalIgnores } from 'eslint/config';
 import js from '@eslint/js';
@@ -27,6 +28,8 @@ export default defineConfig(
     '.cache/**',
     'test-artifacts/**',
     'bench/results/**',
+    // AssemblyScript (i32, f32, v128, decorators on functions), compiled by asc: not TypeScript ESLint can read.
+    'src/kernel/**',
   ]),
   {
     files: ['src/**/*.ts'],

@@ -5,7 +5,8 @@
  * wasm, cpu), each measured in its own child process (so peak RSS is per
  * backend), backends interleaved round by round, medians over rounds:
  * - training windows/s (the pack's trainer, synthetic noisy sine + trend windows),
- * - single-window predict latency p50 / p99, batch-256 predict throughput,
+ * - single-window predict latency p50 / p99, batch-256 predict throughput, through tfjs
+ *   and (lstm type) through the fused wasm kernel (src/kernel/lstm.ts),
  * - tensor count before / after many single-window predictions,
  * - event-loop lag (max and p99 of a 10 ms setInterval probe) while training
  *   runs in the worker (train-runner) and on the main thread,
@@ -95,6 +96,31 @@ async function lagDuring(work) {
   return { max: Math.max(0, ...lags), p99: quantile(lags, 0.99), samples: lags.length };
 }
 
+/**
+ * 1-window forecast latency p50 / p99 and batch-256 throughput of `fc` on its current path;
+ * keys prefixed with `prefix` (predict1P50ms or kernelPredict1P50ms, ...).
+ */
+function measurePredict(fc, data, opts, reps, prefix) {
+  const key = (k) => (prefix ? prefix + k[0].toUpperCase() + k.slice(1) : k);
+  const one = [data.inputs[0]];
+  for (let i = 0; i < 20; i++) fc.predict(one);
+  const times = [];
+  for (let i = 0; i < opts.latencyN; i++) {
+    const t0 = performance.now();
+    fc.predict([data.inputs[i % data.inputs.length]]);
+    times.push(performance.now() - t0);
+  }
+  const batch = data.inputs.slice(0, 256);
+  fc.predict(batch);
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) fc.predict(batch);
+  return {
+    [key('predict1P50ms')]: quantile(times, 0.5),
+    [key('predict1P99ms')]: quantile(times, 0.99),
+    [key('batch256WindowsPerSecond')]: (256 * reps) / ((performance.now() - t0) / 1000),
+  };
+}
+
 async function child(backend, opts) {
   const warn = console.warn;
   console.warn = (...a) => (String(a[0]).startsWith('Orthogonal initializer') ? undefined : warn(...a));
@@ -135,22 +161,14 @@ async function child(backend, opts) {
       params: report.params,
     };
     const fc = Forecaster.fromArtifact(artifact);
-    const one = [data.inputs[0]];
-    for (let i = 0; i < 20; i++) fc.predict(one);
-    const times = [];
-    for (let i = 0; i < opts.latencyN; i++) {
-      const t0 = performance.now();
-      fc.predict([data.inputs[i % data.inputs.length]]);
-      times.push(performance.now() - t0);
-    }
-    r.predict1P50ms = quantile(times, 0.5);
-    r.predict1P99ms = quantile(times, 0.99);
-    const batch = data.inputs.slice(0, 256);
-    fc.predict(batch);
-    const reps = backend === 'cpu' ? 3 : 10;
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fc.predict(batch);
-    r.batch256WindowsPerSecond = (256 * reps) / ((performance.now() - t0) / 1000);
+    // The pack's forecasts through tfjs (LSTM_FORECAST_KERNEL=tfjs), then, where the model type has it,
+    // through the fused wasm kernel (the default path): same Forecaster, same windows.
+    const kernelEnv = process.env.LSTM_FORECAST_KERNEL;
+    process.env.LSTM_FORECAST_KERNEL = 'tfjs';
+    Object.assign(r, measurePredict(fc, data, opts, backend === 'cpu' ? 3 : 10, ''));
+    if (kernelEnv === undefined) delete process.env.LSTM_FORECAST_KERNEL;
+    else process.env.LSTM_FORECAST_KERNEL = kernelEnv;
+    if (fc.path === 'kernel') Object.assign(r, measurePredict(fc, data, opts, 50, 'kernel'));
     if (m.full && opts.leak > 0) {
       const before = tf().memory().numTensors;
       for (let i = 0; i < opts.leak; i++) fc.predict([data.inputs[i % data.inputs.length]]);
@@ -268,6 +286,19 @@ async function parent(values) {
     for (const [id, m] of Object.entries(s.models)) {
       lines.push(
         `| ${id} | ${b} | ${f(m.trainWindowsPerSecond)} | ${f(m.predict1P50ms, 2)} / ${f(m.predict1P99ms, 2)} | ${f(m.batch256WindowsPerSecond, 0)} | ${m.tensorsBefore !== undefined ? `${m.tensorsBefore} / ${m.tensorsAfter} (${m.leakPredictions} predictions)` : '-'} | ${f(s.peakRssMB, 0)} |`,
+      );
+    }
+  }
+  lines.push(
+    '',
+    '| model | backend | tfjs 1-window ms p50 / p99 | kernel 1-window ms p50 / p99 | tfjs batch-256 windows/s | kernel batch-256 windows/s | kernel / tfjs batch |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const [b, s] of Object.entries(summary)) {
+    for (const [id, m] of Object.entries(s.models)) {
+      if (m.kernelPredict1P50ms === undefined) continue;
+      lines.push(
+        `| ${id} | ${b} | ${f(m.predict1P50ms, 2)} / ${f(m.predict1P99ms, 2)} | ${f(m.kernelPredict1P50ms, 3)} / ${f(m.kernelPredict1P99ms, 3)} | ${f(m.batch256WindowsPerSecond, 0)} | ${f(m.kernelBatch256WindowsPerSecond, 0)} | ${f(m.kernelBatch256WindowsPerSecond / m.batch256WindowsPerSecond, 1)} |`,
       );
     }
   }

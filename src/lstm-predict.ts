@@ -200,6 +200,7 @@ export = function (RED: NodeAPI): void {
         forecastPayload(forecaster.artifact, prediction, i, w, times[i], input.step, input.series),
       );
       const one = payloads[payloads.length - 1];
+      const via = forecaster.path === 'kernel' ? 'kernel' : backend;
       if (chart) {
         const points = payloads.flatMap((p) => chartPoints(p));
         send({
@@ -217,7 +218,7 @@ export = function (RED: NodeAPI): void {
           : {
               fill: 'green',
               shape: 'dot',
-              text: statusText(`v${one.version}: ${one.forecast.length} steps, ${ms.toFixed(1)} ms (${backend})`),
+              text: statusText(`v${one.version}: ${one.forecast.length} steps, ${ms.toFixed(1)} ms (${via})`),
             },
       );
       done();

@@ -279,7 +279,7 @@ describe('lstm-train and lstm-predict nodes', function () {
       `      held-out MAE (${forecasts.length} windows x 6): model ${maeModel.toFixed(3)} ppm, last value ${maeLast.toFixed(3)} ppm; trained in ${trainMs} ms on ${r.backend}, ${r.epochs} epochs`,
     );
     assert.ok(maeModel < maeLast, `held-out MAE: model ${maeModel} vs last value ${maeLast}`);
-    assert.match(lastStatus(helper.getNode(id('p'))).text, /^v1: 6 steps, [\d.]+ ms/);
+    assert.match(lastStatus(helper.getNode(id('p'))).text, /^v1: 6 steps, [\d.]+ ms \(kernel\)$/);
   });
 
   it('chart output gives {x, y, series} points and the forecast in msg.forecast', async function () {

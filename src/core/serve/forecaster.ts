@@ -2,6 +2,8 @@
  * A live model for prediction, rebuilt from an artifact. Holds one serve model;
  * every prediction runs inside `tf.tidy`, so the tensor count stays flat however
  * many predictions are made. Call `dispose()` when the artifact changes.
+ * The 'lstm' type forecasts through the fused wasm kernel (model/kernel.ts) when
+ * the stored topology is one it computes, tfjs otherwise or with `LSTM_FORECAST_KERNEL=tfjs`.
  */
 import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
@@ -9,11 +11,13 @@ import { ForecastError, describe } from '../base/errors';
 import { firstNonFinite, isFiniteFloat32 } from '../base/arrays';
 import {
   buildServeModel,
+  decodeFloat32,
   disposeModels,
   loadServeModel,
   validateArtifact,
   type ModelArtifact,
 } from '../model/artifact';
+import { kernelEnabled, kernelExports, kernelPlan, predictBatch, type KernelPlan } from '../model/kernel';
 import { prepare, restoreForecast } from '../data/scaler';
 
 /** What {@link Forecaster.predict} returns. */
@@ -40,11 +44,25 @@ function toNested(data: ArrayLike<number>, shape: number[]): unknown[] {
 export class Forecaster {
   readonly artifact: ModelArtifact;
   private model: TF.LayersModel | null;
+  private plan: KernelPlan | null;
 
   /** Use {@link Forecaster.fromArtifact} or {@link Forecaster.load}. */
   constructor(artifact: ModelArtifact, model: TF.LayersModel) {
     this.artifact = artifact;
     this.model = model;
+    // Read from the artifact, not the live model: what the kernel computes is what was stored.
+    this.plan =
+      artifact.model.type === 'lstm'
+        ? kernelPlan(
+            artifact.topology,
+            artifact.weights.map((w) => ({ shape: w.shape, values: decodeFloat32(w.data) })),
+          )
+        : null;
+  }
+
+  /** Which path {@link predict} takes now: 'kernel' (fused wasm) or 'tfjs'. */
+  get path(): 'kernel' | 'tfjs' {
+    return this.plan && kernelEnabled() && kernelExports() ? 'kernel' : 'tfjs';
   }
 
   /**
@@ -122,12 +140,15 @@ export class Forecaster {
     const { spec, scaler } = this.artifact;
     const p = prepare(windows, undefined, scaler, spec.targetIndex, spec.horizon);
     const model = this.model;
-    const outputs = t.tidy(() => {
-      const x = t.tensor3d(p.x, [p.count, p.window, p.features]);
-      const out = model.predict(x) as TF.Tensor | TF.Tensor[];
-      const list = Array.isArray(out) ? out : [out];
-      return list.map((o) => ({ data: o.dataSync(), shape: o.shape.slice() }));
-    });
+    const plan = this.path === 'kernel' ? this.plan : null;
+    const outputs = plan
+      ? [{ data: predictBatch(plan, p.x, p.count), shape: [p.count, spec.horizon] }]
+      : t.tidy(() => {
+          const x = t.tensor3d(p.x, [p.count, p.window, p.features]);
+          const out = model.predict(x) as TF.Tensor | TF.Tensor[];
+          const list = Array.isArray(out) ? out : [out];
+          return list.map((o) => ({ data: o.dataSync(), shape: o.shape.slice() }));
+        });
     const result: Prediction = {
       forecast: restoreForecast(outputs[0].data, p.levels, scaler, spec.targetIndex, spec.horizon, p.refs),
     };
@@ -169,5 +190,6 @@ export class Forecaster {
   dispose(): void {
     if (this.model) disposeModels(this.model);
     this.model = null;
+    this.plan = null;
   }
 }

@@ -1,0 +1,292 @@
+/**
+ * The fused WebAssembly SIMD kernel of the 'lstm' model type (src/kernel/lstm.ts,
+ * compiled to nodes/kernel/lstm.wasm): the whole forward pass of a batch of
+ * windows in one call instead of a chain of small tfjs ops per time step.
+ *
+ * {@link kernelPlan} reads the stored topology and accepts only the graph the
+ * 'lstm' type builds (1-2 LSTM layers -> Dense head, optional highway), with the
+ * activations it names; anything else returns null and the caller uses tfjs,
+ * which stays the reference. `LSTM_FORECAST_KERNEL=tfjs` forces tfjs.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** Activation codes shared with src/kernel/lstm.ts. */
+const ACTIVATIONS: Readonly<Record<string, number>> = {
+  linear: 0,
+  tanh: 1,
+  sigmoid: 2,
+  hard_sigmoid: 3,
+  hardSigmoid: 3,
+  relu: 4,
+};
+
+/** The kernel's memory never grows past this (WebAssembly memory cannot shrink). */
+export const KERNEL_MAX_BYTES = 64 * 1024 * 1024;
+/** Windows per kernel call; a larger batch is forecast in chunks of this many. */
+export const KERNEL_CHUNK = 256;
+const CFG_INTS = 23;
+const PAGE = 65536;
+
+/** What the kernel computes, from the stored topology and weights. */
+export interface KernelPlan {
+  window: number;
+  features: number;
+  horizon: number;
+  /** Units of each LSTM layer (1 or 2 layers). */
+  units: number[];
+  highway: boolean;
+  recurrentActivation: number;
+  activation: number;
+  /** kernel, recurrent kernel, bias of each layer; head kernel, bias; highway kernel, bias. */
+  arrays: Float32Array[];
+}
+
+/** One stored weight: shape and values (artifact order = the serve model's weights order). */
+export interface PlanWeight {
+  shape: number[];
+  values: Float32Array;
+}
+
+interface KernelExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  forward(cfg: number): void;
+}
+
+/** True unless `LSTM_FORECAST_KERNEL=tfjs` forces the tfjs path. */
+export function kernelEnabled(): boolean {
+  return (process.env.LSTM_FORECAST_KERNEL ?? '').toLowerCase() !== 'tfjs';
+}
+
+let loaded: KernelExports | null = null;
+let loadError: string | null = null;
+
+/** The kernel instance, compiled once per thread; null (and why in {@link kernelLoadError}) if it cannot load. */
+export function kernelExports(): KernelExports | null {
+  if (loaded || loadError) return loaded;
+  try {
+    const bytes = fs.readFileSync(path.join(__dirname, '..', '..', 'kernel', 'lstm.wasm'));
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
+      env: {
+        abort: () => {
+          throw new Error('lstm kernel aborted');
+        },
+      },
+    });
+    loaded = instance.exports as unknown as KernelExports;
+  } catch (e) {
+    loadError = e instanceof Error ? e.message : String(e);
+  }
+  return loaded;
+}
+
+/** Why the kernel could not load (null when it loaded or was not tried). */
+export function kernelLoadError(): string | null {
+  return loadError;
+}
+
+type Json = Record<string, unknown>;
+const isObj = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** The name of a layer's single inbound layer, or null. */
+function inboundOf(layer: Json): string | null {
+  const nodes = layer.inbound_nodes;
+  if (!Array.isArray(nodes) || nodes.length !== 1 || !Array.isArray(nodes[0]) || nodes[0].length !== 1) return null;
+  const first = nodes[0][0];
+  return Array.isArray(first) && typeof first[0] === 'string' ? first[0] : null;
+}
+
+function inboundsOf(layer: Json): string[] {
+  const nodes = layer.inbound_nodes;
+  if (!Array.isArray(nodes) || nodes.length !== 1 || !Array.isArray(nodes[0])) return [];
+  return (nodes[0] as unknown[]).map((n) => (Array.isArray(n) && typeof n[0] === 'string' ? n[0] : ''));
+}
+
+const sameShape = (a: number[], b: number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/**
+ * The plan for the kernel, or null when the topology is not exactly the 'lstm'
+ * type's graph with activations and options the kernel computes.
+ * @param weights the artifact's weights, decoded, in order.
+ */
+export function kernelPlan(topology: unknown, weights: PlanWeight[]): KernelPlan | null {
+  if (!isObj(topology) || !isObj(topology.config)) return null;
+  const cfg = topology.config;
+  const layers = Array.isArray(cfg.layers) ? (cfg.layers as unknown[]).filter(isObj) : [];
+  if (!Array.isArray(cfg.layers) || layers.length !== cfg.layers.length) return null;
+  const byName = new Map(layers.map((l) => [String(l.name), l]));
+  const input = layers[0];
+  if (input?.class_name !== 'InputLayer' || !isObj(input.config)) return null;
+  const shape = input.config.batch_input_shape;
+  if (!Array.isArray(shape) || shape.length !== 3) return null;
+  const [T, F] = [shape[1], shape[2]];
+  if (!Number.isInteger(T) || !Number.isInteger(F) || T < 1 || F < 1) return null;
+  const outputs = cfg.output_layers;
+  if (!Array.isArray(outputs) || outputs.length !== 1 || !Array.isArray(outputs[0])) return null;
+  const outName = String(outputs[0][0]);
+
+  // Walk back from the output: [Add(head, highway_dense(Flatten(input)))] or head; head <- LSTM chain <- input.
+  let head = byName.get(outName);
+  let highwayDense: Json | undefined;
+  const used = new Set<string>([String(input.name), outName]);
+  if (head?.class_name === 'Add') {
+    const ins = inboundsOf(head);
+    if (ins.length !== 2) return null;
+    const a = byName.get(ins[0]);
+    const b = byName.get(ins[1]);
+    if (!a || !b) return null;
+    const [h, d] = byName.get(inboundOf(b) ?? '')?.class_name === 'Flatten' ? [a, b] : [b, a];
+    const flat = byName.get(inboundOf(d) ?? '');
+    if (flat?.class_name !== 'Flatten' || inboundOf(flat) !== input.name) return null;
+    head = h;
+    highwayDense = d;
+    for (const l of [h, d, flat]) used.add(String(l.name));
+  }
+  if (!head || head.class_name !== 'Dense') return null;
+  used.add(String(head.name));
+  const chain: Json[] = [];
+  let cur = byName.get(inboundOf(head) ?? '');
+  while (cur && cur.class_name === 'LSTM' && chain.length < 3) {
+    chain.unshift(cur);
+    used.add(String(cur.name));
+    const prev = inboundOf(cur);
+    cur = prev === input.name ? undefined : byName.get(prev ?? '');
+    if (prev === input.name) break;
+  }
+  if (chain.length < 1 || chain.length > 2 || inboundOf(chain[0]) !== input.name) return null;
+  if (used.size !== layers.length) return null;
+
+  const denseOk = (l: Json): boolean =>
+    isObj(l.config) && (l.config.activation ?? 'linear') === 'linear' && l.config.use_bias !== false;
+  if (!denseOk(head) || (highwayDense && !denseOk(highwayDense))) return null;
+  let act = -1;
+  let rec = -1;
+  for (const [i, l] of chain.entries()) {
+    const c = l.config;
+    if (!isObj(c) || c.use_bias === false || c.return_state || c.go_backwards || c.stateful) return null;
+    if (Boolean(c.return_sequences) !== i < chain.length - 1) return null;
+    const a = ACTIVATIONS[String(c.activation ?? 'tanh')];
+    const r = ACTIVATIONS[String(c.recurrent_activation ?? 'hard_sigmoid')];
+    if (a === undefined || r === undefined || (act >= 0 && (a !== act || r !== rec))) return null;
+    act = a;
+    rec = r;
+  }
+
+  // Weights follow the topology's layer order (the serve model's weights order).
+  const expected: number[][] = [];
+  const units: number[] = [];
+  let H = 0;
+  const order: number[] = [];
+  for (const l of layers) {
+    if (l.class_name === 'LSTM') {
+      const k = chain.indexOf(l);
+      const u = Number((l.config as Json).units);
+      const inDim = k === 0 ? F : Number((chain[0].config as Json).units);
+      expected.push([inDim, 4 * u], [u, 4 * u], [4 * u]);
+      units[k] = u;
+      order.push(k * 3, k * 3 + 1, k * 3 + 2);
+    } else if (l.class_name === 'Dense') {
+      const h = Number((l.config as Json).units);
+      H = h;
+      const isHead = l === head;
+      const inDim = isHead ? Number((chain[chain.length - 1].config as Json).units) : T * F;
+      expected.push([inDim, h], [h]);
+      const at = chain.length * 3 + (isHead ? 0 : 2);
+      order.push(at, at + 1);
+    }
+  }
+  if (weights.length !== expected.length || units.some((u) => !(u >= 1 && u <= 4096))) return null;
+  const arrays: Float32Array[] = new Array(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!sameShape(weights[i].shape, expected[i])) return null;
+    arrays[order[i]] = weights[i].values;
+  }
+  return {
+    window: T,
+    features: F,
+    horizon: H,
+    units,
+    highway: !!highwayDense,
+    recurrentActivation: rec,
+    activation: act,
+    arrays,
+  };
+}
+
+/** Bytes rounded up to 16 (SIMD loads stay aligned). */
+const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+let resident: KernelPlan | null = null;
+
+/**
+ * Forecasts `count` windows (x: [count, window, features] scaled, window-relative)
+ * with the kernel: [count, horizon] float32, the same values the tfjs serve model gives.
+ * @throws Error when the kernel is not available or the plan does not fit its memory bound.
+ */
+export function predictBatch(plan: KernelPlan, x: Float32Array, count: number): Float32Array {
+  const k = kernelExports();
+  if (!k) throw new Error(`the lstm kernel is not available: ${loadError ?? 'not loaded'}`);
+  const { window: T, features: F, horizon: H, units } = plan;
+  if (x.length !== count * T * F) throw new Error(`expected ${count} x ${T} x ${F} values, got ${x.length}`);
+  const base = align(k.heapBase());
+  const offsets: number[] = [];
+  let at = base + align(CFG_INTS * 4);
+  for (const a of plan.arrays) {
+    offsets.push(at);
+    at += align(a ? a.byteLength : 0);
+  }
+  const scratch = at;
+  at += align(6 * 4 * (units[0] + (units[1] ?? 0)));
+  const perWindow = align(T * F * 4) + align(H * 4);
+  const room = Math.floor((KERNEL_MAX_BYTES - at) / perWindow);
+  if (room < 1) throw new Error(`the model needs more than the kernel's ${KERNEL_MAX_BYTES / 2 ** 20} MiB`);
+  const chunk = Math.min(KERNEL_CHUNK, room, Math.max(1, count));
+  const xAt = at;
+  const outAt = xAt + align(chunk * T * F * 4);
+  const end = outAt + align(chunk * H * 4);
+  const mem = k.memory;
+  if (end > mem.buffer.byteLength) mem.grow(Math.ceil((end - mem.buffer.byteLength) / PAGE));
+  if (resident !== plan) {
+    plan.arrays.forEach((a, i) => new Float32Array(mem.buffer, offsets[i], a.length).set(a));
+    resident = plan;
+  }
+  const out = new Float32Array(count * H);
+  const ints = new Int32Array(mem.buffer, base, CFG_INTS);
+  const [k1, r1, b1] = offsets;
+  const two = units.length > 1;
+  const head = two ? 6 : 3;
+  ints.set([
+    0,
+    T,
+    F,
+    units.length,
+    units[0],
+    units[1] ?? 0,
+    H,
+    plan.highway ? 1 : 0,
+    plan.recurrentActivation,
+    plan.activation,
+    xAt,
+    outAt,
+    k1,
+    r1,
+    b1,
+    two ? offsets[3] : 0,
+    two ? offsets[4] : 0,
+    two ? offsets[5] : 0,
+    offsets[head],
+    offsets[head + 1],
+    plan.highway ? offsets[head + 2] : 0,
+    plan.highway ? offsets[head + 3] : 0,
+    scratch,
+  ]);
+  for (let s = 0; s < count; s += chunk) {
+    const n = Math.min(chunk, count - s);
+    ints[0] = n;
+    new Float32Array(mem.buffer, xAt, n * T * F).set(x.subarray(s * T * F, (s + n) * T * F));
+    k.forward(base);
+    out.set(new Float32Array(mem.buffer, outAt, n * H), s * H);
+  }
+  return out;
+}

@@ -1,0 +1,228 @@
+// AssemblyScript, not TypeScript: compiled by asc (scripts/build-kernel.js) into nodes/kernel/lstm.wasm.
+// tsc and ESLint skip this folder (tsconfig exclude, eslint ignores).
+//
+// The fused forward pass of the pack's 'lstm' model type: 1-2 LSTM layers (tfjs-layers
+// weight layout: kernel [in, 4U], recurrent kernel [U, 4U], bias [4U], gate order
+// i, f, c, o), last hidden state -> Dense(H) head, plus the linear highway on the flattened
+// window. The JS side (src/core/model/kernel.ts) owns the memory layout: it writes a
+// table of sizes and offsets at `cfg` and every array after heapBase(); nothing here allocates.
+
+// Activation codes shared with src/core/model/kernel.ts.
+const LINEAR: i32 = 0;
+const TANH: i32 = 1;
+const SIGMOID: i32 = 2;
+const HARD_SIGMOID: i32 = 3;
+const RELU: i32 = 4;
+
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+// tanh as a rational function (Eigen's float tanh: odd polynomial of degree 13 over an even one of
+// degree 6, clamped at +-7.9053, where tanh is 1 in float32): a few ulp, in SIMD, no exp.
+const TANH_CLAMP: f32 = 7.90531110763549805;
+const A1: f32 = 4.89352455891786e-3;
+const A3: f32 = 6.37261928875436e-4;
+const A5: f32 = 1.48572235717979e-5;
+const A7: f32 = 5.12229709037114e-8;
+const A9: f32 = -8.60467152213735e-11;
+const A11: f32 = 2.00018790482477e-13;
+const A13: f32 = -2.76076847742355e-16;
+const B0: f32 = 4.89352518554385e-3;
+const B2: f32 = 2.268434632439e-3;
+const B4: f32 = 1.18534705686654e-4;
+const B6: f32 = 1.19825839466702e-6;
+
+@inline
+function tanhf(v: f32): f32 {
+  const x = min<f32>(TANH_CLAMP, max<f32>(-TANH_CLAMP, v));
+  const x2 = x * x;
+  let p = x2 * A13 + A11;
+  p = p * x2 + A9;
+  p = p * x2 + A7;
+  p = p * x2 + A5;
+  p = p * x2 + A3;
+  p = p * x2 + A1;
+  p = p * x;
+  let q = x2 * B6 + B4;
+  q = q * x2 + B2;
+  q = q * x2 + B0;
+  return p / q;
+}
+
+@inline
+function tanh4(v: v128): v128 {
+  const x = f32x4.min(f32x4.splat(TANH_CLAMP), f32x4.max(f32x4.splat(-TANH_CLAMP), v));
+  const x2 = f32x4.mul(x, x);
+  let p = f32x4.add(f32x4.mul(x2, f32x4.splat(A13)), f32x4.splat(A11));
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(A9));
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(A7));
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(A5));
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(A3));
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(A1));
+  p = f32x4.mul(p, x);
+  let q = f32x4.add(f32x4.mul(x2, f32x4.splat(B6)), f32x4.splat(B4));
+  q = f32x4.add(f32x4.mul(q, x2), f32x4.splat(B2));
+  q = f32x4.add(f32x4.mul(q, x2), f32x4.splat(B0));
+  return f32x4.div(p, q);
+}
+
+@inline
+function activate4(code: i32, x: v128): v128 {
+  if (code == HARD_SIGMOID) {
+    const y = f32x4.add(f32x4.mul(x, f32x4.splat(0.2)), f32x4.splat(0.5));
+    return f32x4.min(f32x4.splat(1.0), f32x4.max(f32x4.splat(0.0), y));
+  }
+  if (code == TANH) return tanh4(x);
+  if (code == RELU) return f32x4.max(f32x4.splat(0.0), x);
+  if (code == SIGMOID) {
+    return f32x4(activate(code, f32x4.extract_lane(x, 0)), activate(code, f32x4.extract_lane(x, 1)),
+      activate(code, f32x4.extract_lane(x, 2)), activate(code, f32x4.extract_lane(x, 3)));
+  }
+  return x;
+}
+
+@inline
+function activate(code: i32, x: f32): f32 {
+  if (code == HARD_SIGMOID) return min<f32>(<f32>1.0, max<f32>(<f32>0.0, <f32>0.2 * x + <f32>0.5));
+  if (code == TANH) return tanhf(x);
+  if (code == SIGMOID) return <f32>1.0 / (<f32>1.0 + Mathf.exp(-x));
+  if (code == RELU) return max<f32>(<f32>0.0, x);
+  return x;
+}
+
+/** z[0..n) += sum over r < rows of a[r] * w[r * n + ..], n a multiple of 4 (SIMD, four rows at a time). */
+function gemvAcc(a: usize, rows: i32, w: usize, n: i32, z: usize): void {
+  const rowBytes = <usize>n << 2;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const a0 = f32x4.splat(load<f32>(a + (<usize>r << 2)));
+    const a1 = f32x4.splat(load<f32>(a + (<usize>(r + 1) << 2)));
+    const a2 = f32x4.splat(load<f32>(a + (<usize>(r + 2) << 2)));
+    const a3 = f32x4.splat(load<f32>(a + (<usize>(r + 3) << 2)));
+    const w0 = w + <usize>r * rowBytes;
+    const w1 = w0 + rowBytes;
+    const w2 = w1 + rowBytes;
+    const w3 = w2 + rowBytes;
+    for (let j: usize = 0; j < rowBytes; j += 16) {
+      let acc = v128.load(z + j);
+      acc = f32x4.add(acc, f32x4.mul(a0, v128.load(w0 + j)));
+      acc = f32x4.add(acc, f32x4.mul(a1, v128.load(w1 + j)));
+      acc = f32x4.add(acc, f32x4.mul(a2, v128.load(w2 + j)));
+      acc = f32x4.add(acc, f32x4.mul(a3, v128.load(w3 + j)));
+      v128.store(z + j, acc);
+    }
+  }
+  for (; r < rows; r++) {
+    const ar = f32x4.splat(load<f32>(a + (<usize>r << 2)));
+    const wr = w + <usize>r * rowBytes;
+    for (let j: usize = 0; j < rowBytes; j += 16) {
+      v128.store(z + j, f32x4.add(v128.load(z + j), f32x4.mul(ar, v128.load(wr + j))));
+    }
+  }
+}
+
+/** out[0..n) += sum over r < rows of a[r] * w[r * n + ..], any n (scalar: the head is narrow). */
+function gemvAccScalar(a: usize, rows: i32, w: usize, n: i32, out: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const ar = load<f32>(a + (<usize>r << 2));
+    const wr = w + <usize>(r * n) * 4;
+    for (let j = 0; j < n; j++) {
+      const o = out + (<usize>j << 2);
+      store<f32>(o, load<f32>(o) + ar * load<f32>(wr + (<usize>j << 2)));
+    }
+  }
+}
+
+/** One LSTM step: z = bias + x K + h R, then the gates update c and h in place. */
+function lstmStep(x: usize, inDim: i32, k: usize, r: usize, b: usize, u: i32, h: usize, c: usize, z: usize, recAct: i32, act: i32): void {
+  const n = u * 4;
+  memory.copy(z, b, <usize>n << 2);
+  gemvAcc(x, inDim, k, n, z);
+  gemvAcc(h, u, r, n, z);
+  const ub = <usize>u << 2;
+  let j = 0;
+  for (; j + 4 <= u; j += 4) {
+    const o = <usize>j << 2;
+    const gi = activate4(recAct, v128.load(z + o));
+    const gf = activate4(recAct, v128.load(z + ub + o));
+    const gc = activate4(act, v128.load(z + 2 * ub + o));
+    const go = activate4(recAct, v128.load(z + 3 * ub + o));
+    const cn = f32x4.add(f32x4.mul(gf, v128.load(c + o)), f32x4.mul(gi, gc));
+    v128.store(c + o, cn);
+    v128.store(h + o, f32x4.mul(go, activate4(act, cn)));
+  }
+  for (; j < u; j++) {
+    const o = <usize>j << 2;
+    const gi = activate(recAct, load<f32>(z + o));
+    const gf = activate(recAct, load<f32>(z + ub + o));
+    const gc = activate(act, load<f32>(z + 2 * ub + o));
+    const go = activate(recAct, load<f32>(z + 3 * ub + o));
+    const cn = gf * load<f32>(c + o) + gi * gc;
+    store<f32>(c + o, cn);
+    store<f32>(h + o, go * activate(act, cn));
+  }
+}
+
+@inline
+function cfgAt(cfg: usize, i: i32): i32 {
+  return load<i32>(cfg + (<usize>i << 2));
+}
+
+/**
+ * Forecasts cfg[0] windows. cfg (i32): B, T, F, layers, U1, U2, H, highway, recAct, act,
+ * x, out, K1, R1, b1, K2, R2, b2, headW, headB, hwW, hwB, scratch (byte offsets).
+ * Scratch holds 6 U1 + 6 U2 floats.
+ */
+export function forward(cfg: usize): void {
+  const B = cfgAt(cfg, 0);
+  const T = cfgAt(cfg, 1);
+  const F = cfgAt(cfg, 2);
+  const layers = cfgAt(cfg, 3);
+  const U1 = cfgAt(cfg, 4);
+  const U2 = cfgAt(cfg, 5);
+  const H = cfgAt(cfg, 6);
+  const highway = cfgAt(cfg, 7);
+  const recAct = cfgAt(cfg, 8);
+  const act = cfgAt(cfg, 9);
+  const xs = <usize>cfgAt(cfg, 10);
+  const outs = <usize>cfgAt(cfg, 11);
+  const k1 = <usize>cfgAt(cfg, 12);
+  const r1 = <usize>cfgAt(cfg, 13);
+  const b1 = <usize>cfgAt(cfg, 14);
+  const k2 = <usize>cfgAt(cfg, 15);
+  const r2 = <usize>cfgAt(cfg, 16);
+  const b2 = <usize>cfgAt(cfg, 17);
+  const headW = <usize>cfgAt(cfg, 18);
+  const headB = <usize>cfgAt(cfg, 19);
+  const hwW = <usize>cfgAt(cfg, 20);
+  const hwB = <usize>cfgAt(cfg, 21);
+  const scratch = <usize>cfgAt(cfg, 22);
+  const h1 = scratch;
+  const c1 = h1 + (<usize>U1 << 2);
+  const z1 = c1 + (<usize>U1 << 2);
+  const h2 = z1 + (<usize>U1 << 4);
+  const c2 = h2 + (<usize>U2 << 2);
+  const z2 = c2 + (<usize>U2 << 2);
+  const rowBytes = <usize>F << 2;
+  for (let b = 0; b < B; b++) {
+    const x = xs + <usize>(b * T) * rowBytes;
+    memory.fill(h1, 0, <usize>U1 << 3);
+    if (layers > 1) memory.fill(h2, 0, <usize>U2 << 3);
+    for (let t = 0; t < T; t++) {
+      lstmStep(x + <usize>t * rowBytes, F, k1, r1, b1, U1, h1, c1, z1, recAct, act);
+      if (layers > 1) lstmStep(h1, U1, k2, r2, b2, U2, h2, c2, z2, recAct, act);
+    }
+    const out = outs + (<usize>(b * H) << 2);
+    memory.copy(out, headB, <usize>H << 2);
+    if (layers > 1) gemvAccScalar(h2, U2, headW, H, out);
+    else gemvAccScalar(h1, U1, headW, H, out);
+    if (highway) {
+      for (let j = 0; j < H; j++) {
+        const o = out + (<usize>j << 2);
+        store<f32>(o, load<f32>(o) + load<f32>(hwB + (<usize>j << 2)));
+      }
+      gemvAccScalar(x, T * F, hwW, H, out);
+    }
+  }
+}

@@ -1,0 +1,169 @@
+'use strict';
+// The fused WebAssembly LSTM kernel against tfjs (the reference), on random shapes and seeded weights.
+const assert = require('assert');
+const { initBackend, tf } = require('../../../nodes/core/base/backend');
+const { buildGraph } = require('../../../nodes/core/model/graph');
+const { disposeModels } = require('../../../nodes/core/model/artifact');
+const { resolveModelConfig } = require('../../../nodes/core/settings/model');
+const { seededRandom } = require('../../../nodes/core/base/random');
+const { kernelPlan, predictBatch, kernelExports } = require('../../../nodes/core/model/kernel');
+
+/** The serve model's topology and weights as the artifact holds them. */
+function stored(model) {
+  return {
+    topology: model.toJSON(null, false),
+    weights: model.weights.map((w) => ({ shape: w.shape.slice(), values: w.read().dataSync().slice() })),
+  };
+}
+
+/** Sets every weight (highway and biases included, which start at zero) to seeded values in [-s, s]. */
+function randomizeWeights(model, rand, s = 0.5) {
+  const values = model.weights.map((w) => {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    return tf().tensor(
+      Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s),
+      w.shape,
+    );
+  });
+  model.setWeights(values);
+  values.forEach((v) => v.dispose());
+}
+
+function tfjsForecast(model, x, shape) {
+  return tf().tidy(() => model.predict(tf().tensor3d(x, shape)).dataSync().slice());
+}
+
+function maxAbsDiff(a, b) {
+  assert.strictEqual(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('core/model/kernel: the fused wasm LSTM kernel', function () {
+  this.timeout(60000);
+  before(async () => {
+    await initBackend();
+  });
+
+  it('loads the committed wasm', () => {
+    const k = kernelExports();
+    assert.ok(k, 'kernel loaded');
+    assert.strictEqual(typeof k.forward, 'function');
+  });
+
+  it('forecasts what tfjs model.predict does, within 1e-5, on random shapes', () => {
+    const rand = seededRandom(12);
+    const pick = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
+    const cases = [];
+    for (let c = 0; c < 8; c++) {
+      const spec = { window: pick(1, 20), features: pick(1, 4), horizon: pick(1, 7) };
+      const cfg = resolveModelConfig({
+        type: 'lstm',
+        units: pick(1, 24),
+        layers: 1 + (c % 2),
+        seed: c,
+        highway: c !== 3,
+      });
+      cases.push({ spec, cfg, batch: pick(1, 9) });
+    }
+    cases.push({
+      spec: { window: 48, features: 1, horizon: 12 },
+      cfg: resolveModelConfig({ units: 64, seed: 1 }),
+      batch: 3,
+    });
+    for (const { spec, cfg, batch } of cases) {
+      const g = buildGraph(spec, cfg);
+      try {
+        randomizeWeights(g.serve, rand);
+        const { topology, weights } = stored(g.serve);
+        const plan = kernelPlan(topology, weights);
+        assert.ok(plan, `plan for ${JSON.stringify({ spec, cfg })}`);
+        assert.strictEqual(plan.units.length, cfg.layers);
+        const x = Float32Array.from({ length: batch * spec.window * spec.features }, () => rand() * 4 - 2);
+        const want = tfjsForecast(g.serve, x, [batch, spec.window, spec.features]);
+        const got = predictBatch(plan, x, batch);
+        const d = maxAbsDiff(got, want);
+        const what = `units ${cfg.units}, layers ${cfg.layers}, L ${spec.window}, F ${spec.features}, H ${spec.horizon}, B ${batch}`;
+        assert.ok(d <= 1e-5, `max |kernel - tfjs| = ${d} (${what})`);
+        assert.ok(
+          want.some((v) => Math.abs(v) > 1e-3),
+          `a forecast that is not all zeros (${what})`,
+        );
+      } finally {
+        disposeModels(g.serve, g.train);
+      }
+    }
+  });
+
+  it('computes the activations the stored topology names (sigmoid, relu)', async () => {
+    const rand = seededRandom(5);
+    const spec = { window: 6, features: 2, horizon: 3 };
+    const g = buildGraph(spec, resolveModelConfig({ units: 5, layers: 2, seed: 2 }));
+    try {
+      randomizeWeights(g.serve, rand);
+      const { topology, weights } = stored(g.serve);
+      for (const [activation, recurrent] of [
+        ['relu', 'sigmoid'],
+        ['tanh', 'sigmoid'],
+      ]) {
+        const topo = JSON.parse(JSON.stringify(topology));
+        for (const l of topo.config.layers.filter((l) => l.class_name === 'LSTM')) {
+          l.config.activation = activation;
+          l.config.recurrent_activation = recurrent;
+        }
+        const model = await tf().models.modelFromJSON(topo);
+        model.setWeights(weights.map((w) => tf().tensor(w.values, w.shape)));
+        const x = Float32Array.from({ length: 4 * 6 * 2 }, () => rand() * 2 - 1);
+        const want = tfjsForecast(model, x, [4, 6, 2]);
+        const got = predictBatch(kernelPlan(topo, weights), x, 4);
+        disposeModels(model);
+        assert.ok(maxAbsDiff(got, want) <= 1e-5, `${activation}/${recurrent}: ${maxAbsDiff(got, want)}`);
+      }
+    } finally {
+      disposeModels(g.serve, g.train);
+    }
+  });
+
+  it('declines what it does not compute: attention types, unknown activations, changed weights', () => {
+    const spec = { window: 5, features: 1, horizon: 2 };
+    for (const type of ['attention', 'gca']) {
+      const g = buildGraph(spec, resolveModelConfig({ type, units: 4, seed: 1 }));
+      const { topology, weights } = stored(g.serve);
+      disposeModels(g.serve, g.train);
+      assert.strictEqual(kernelPlan(topology, weights), null, type);
+    }
+    const g = buildGraph(spec, resolveModelConfig({ units: 4, seed: 1 }));
+    const { topology, weights } = stored(g.serve);
+    disposeModels(g.serve, g.train);
+    assert.ok(kernelPlan(topology, weights));
+    const selu = JSON.parse(JSON.stringify(topology));
+    selu.config.layers.find((l) => l.class_name === 'LSTM').config.activation = 'selu';
+    assert.strictEqual(kernelPlan(selu, weights), null, 'unknown activation');
+    const back = JSON.parse(JSON.stringify(topology));
+    back.config.layers.find((l) => l.class_name === 'LSTM').config.go_backwards = true;
+    assert.strictEqual(kernelPlan(back, weights), null, 'go_backwards');
+    assert.strictEqual(kernelPlan(topology, weights.slice(1)), null, 'a weight missing');
+    const wrong = weights.map((w, i) => (i === 0 ? { shape: [2, 16], values: new Float32Array(32) } : w));
+    assert.strictEqual(kernelPlan(topology, wrong), null, 'a wrong shape');
+  });
+
+  it('forecasts a batch larger than one kernel call in chunks, the same as one by one', () => {
+    const rand = seededRandom(9);
+    const spec = { window: 4, features: 2, horizon: 2 };
+    const g = buildGraph(spec, resolveModelConfig({ units: 4, seed: 1 }));
+    randomizeWeights(g.serve, rand);
+    const { topology, weights } = stored(g.serve);
+    disposeModels(g.serve, g.train);
+    const plan = kernelPlan(topology, weights);
+    const n = 600;
+    const x = Float32Array.from({ length: n * 8 }, () => rand() * 2 - 1);
+    const all = predictBatch(plan, x, n);
+    for (const i of [0, 255, 256, 599]) {
+      assert.deepStrictEqual(
+        Array.from(predictBatch(plan, x.subarray(i * 8, i * 8 + 8), 1)),
+        Array.from(all.subarray(i * 2, i * 2 + 2)),
+      );
+    }
+  });
+});

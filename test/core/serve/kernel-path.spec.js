@@ -1,0 +1,97 @@
+'use strict';
+// Forecaster.predict takes the fused wasm kernel for stored 'lstm' artifacts and tfjs otherwise;
+// both paths give the same forecasts on the same artifact.
+const assert = require('assert');
+const { initBackend, tf } = require('../../../nodes/core/base/backend');
+const { trainForecaster } = require('../../../nodes/core/train/trainer');
+const { Forecaster } = require('../../../nodes/core/serve/forecaster');
+const { co2Dataset } = require('../../helpers/co2-fixture');
+
+const data = co2Dataset(12, 3, 120);
+
+/** Runs `fn` with LSTM_FORECAST_KERNEL set to `value` (undefined: unset), restoring it after. */
+function withKernelEnv(value, fn) {
+  const before = process.env.LSTM_FORECAST_KERNEL;
+  if (value === undefined) delete process.env.LSTM_FORECAST_KERNEL;
+  else process.env.LSTM_FORECAST_KERNEL = value;
+  try {
+    return fn();
+  } finally {
+    if (before === undefined) delete process.env.LSTM_FORECAST_KERNEL;
+    else process.env.LSTM_FORECAST_KERNEL = before;
+  }
+}
+
+describe('core/serve/forecaster: the kernel path', function () {
+  this.timeout(120000);
+  const artifacts = {};
+
+  before(async () => {
+    await initBackend();
+    for (const [name, model] of [
+      ['lstm1', { units: 8, seed: 3 }],
+      ['lstm2', { units: 6, layers: 2, seed: 4 }],
+      ['attention', { type: 'attention', units: 6, seed: 5 }],
+    ]) {
+      ({ artifact: artifacts[name] } = await trainForecaster(data, model, { epochs: 2, batchSize: 32, name }));
+    }
+  });
+
+  for (const name of ['lstm1', 'lstm2']) {
+    it(`forecasts a stored ${name === 'lstm1' ? 'one' : 'two'}-layer lstm artifact through the kernel, as tfjs does`, () => {
+      const fc = Forecaster.fromArtifact(artifacts[name]);
+      try {
+        const windows = data.inputs.slice(-20);
+        const tensors = tf().memory().numTensors;
+        const kernel = withKernelEnv(undefined, () => {
+          assert.strictEqual(fc.path, 'kernel');
+          return fc.predict(windows).forecast;
+        });
+        assert.strictEqual(tf().memory().numTensors, tensors, 'the kernel path makes no tensors');
+        const tfjs = withKernelEnv('tfjs', () => {
+          assert.strictEqual(fc.path, 'tfjs');
+          return fc.predict(windows).forecast;
+        });
+        assert.strictEqual(kernel.length, 20);
+        // 1e-5 on scaled values is 1e-5 x the target's std in real units
+        const tol = 1e-5 * artifacts[name].scaler.std[0] + 1e-9;
+        kernel.forEach((row, i) =>
+          row.forEach((v, j) =>
+            assert.ok(Math.abs(v - tfjs[i][j]) <= tol, `window ${i} step ${j}: ${v} vs ${tfjs[i][j]}`),
+          ),
+        );
+      } finally {
+        fc.dispose();
+      }
+    });
+  }
+
+  it('forecasts attention artifacts with tfjs (the kernel covers the lstm type only)', () => {
+    const fc = Forecaster.fromArtifact(artifacts.attention);
+    try {
+      assert.strictEqual(fc.path, 'tfjs');
+      const p = fc.predict(data.inputs.slice(-2));
+      assert.strictEqual(p.forecast.length, 2);
+      assert.ok(p.attention);
+    } finally {
+      fc.dispose();
+    }
+  });
+
+  it('keeps refusing bad windows and a disposed model on the kernel path', () => {
+    const fc = Forecaster.fromArtifact(artifacts.lstm1);
+    assert.strictEqual(fc.path, 'kernel');
+    const bad = data.inputs.slice(-1).map((w) => w.map((r) => r.slice()));
+    bad[0][3][0] = NaN;
+    assert.throws(
+      () => fc.predict(bad),
+      (e) => e.code === 'BAD_INPUT',
+    );
+    fc.dispose();
+    assert.strictEqual(fc.path, 'tfjs');
+    assert.throws(
+      () => fc.predict(data.inputs.slice(-1)),
+      (e) => e.code === 'NO_MODEL',
+    );
+  });
+});
