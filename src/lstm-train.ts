@@ -56,6 +56,7 @@ export = function (RED: NodeAPI): void {
           }),
         status: (status) => this.status({ ...status, text: statusText(String(status.text ?? '')) }),
         warn: (text) => this.warn(text),
+        error: (text) => this.error(text),
       },
     );
     startBackend(RED).then(

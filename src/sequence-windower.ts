@@ -7,7 +7,16 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import { ForecastError, describe } from './core/base/errors';
 import { parseTime } from './core/base/time';
 import { Windower, parseWindowerConfig, type WindowerConfig } from './core/data/windower';
-import { contextGet, contextSet, onInput, refuse, warnThrottle, type Done, type Send } from './glue/node-util';
+import {
+  contextGet,
+  contextSet,
+  onInput,
+  refuse,
+  storeUnavailable,
+  warnThrottle,
+  type Done,
+  type Send,
+} from './glue/node-util';
 
 interface WindowerNodeDef extends NodeDef, Partial<Record<keyof WindowerConfig, string | number>> {
   persist?: boolean;
@@ -192,9 +201,11 @@ export = function (RED: NodeAPI): void {
           lastLoadFailure = { at: Date.now(), error: err instanceof Error ? err : new Error(String(err)) };
         }
       }
-      throw new Error(
-        `could not read the saved window buffers${storeName}: ${lastLoadFailure.error.message}; ` +
-          'messages are refused and nothing is written until they can be read (tried again on a later message)',
+      throw storeUnavailable(
+        'could not read the saved window buffers',
+        store,
+        lastLoadFailure.error,
+        'messages are refused and nothing is written until they can be read (tried again on a later message)',
       );
     }
 
@@ -246,10 +257,7 @@ export = function (RED: NodeAPI): void {
         await save(change.changed, change.removed);
       } catch (err) {
         change.undo();
-        throw new Error(
-          `could not save the window buffers${storeName}: ${(err as Error).message}; the message was not applied`,
-          { cause: err },
-        );
+        throw storeUnavailable('could not save the window buffers', store, err, 'the message was not applied');
       }
       return change.result;
     }

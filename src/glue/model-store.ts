@@ -7,7 +7,7 @@ import type { Node } from 'node-red';
 import { ForecastError, describe } from '../core/base/errors';
 import { MODEL_LOCATION_SETTINGS } from '../core/settings/location';
 import { groupParser } from './node-settings';
-import { contextGet, contextSet } from './node-util';
+import { contextGet, contextSet, storeUnavailable } from './node-util';
 
 export type ModelScope = (typeof MODEL_LOCATION_SETTINGS.scope.enum)[number];
 
@@ -53,11 +53,7 @@ export function parseModelLocation(raw: Record<string, unknown>): ModelLocation 
 /** Reads the stored artifact (undefined when there is none). */
 export function readArtifact(node: Node, loc: ModelLocation): Promise<unknown> {
   return contextGet(contextOf(node, loc.scope) as never, loc.name, loc.store).catch((err: Error) => {
-    throw new ForecastError(
-      'NO_MODEL',
-      `could not read model '${loc.name}' from ${describeLocation(loc)}: ${err.message}`,
-      'store error',
-    );
+    throw storeUnavailable(`could not read model '${loc.name}' (${loc.scope} context)`, loc.store, err);
   });
 }
 
@@ -72,10 +68,6 @@ export function writeArtifact(node: Node, loc: ModelLocation, artifact: unknown)
         'conflict: newer stored',
       );
     }
-    throw new ForecastError(
-      'TRAINING_FAILED',
-      `could not store model '${loc.name}' in ${describeLocation(loc)}: ${err.message}`,
-      'store error',
-    );
+    throw storeUnavailable(`could not write model '${loc.name}' (${loc.scope} context)`, loc.store, err);
   });
 }

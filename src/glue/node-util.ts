@@ -62,6 +62,25 @@ export function boundedError(err: unknown): Error {
   return e;
 }
 
+/**
+ * A context store that failed a read or a write, as every node reports it: code STORE_UNAVAILABLE, a text
+ * naming the operation, the store and the store's own reason (cut so the whole stays within
+ * {@link ERROR_MAX}: a store may echo a huge key or value), and the status 'store unavailable'.
+ * @param operation what failed, e.g. "could not read model 'm' (flow context)"
+ * @param consequence what it means for the message or the node, appended after the reason
+ */
+export function storeUnavailable(
+  operation: string,
+  store: string | undefined,
+  err: unknown,
+  consequence = '',
+): ForecastError {
+  const head = `${clip(operation, 200)} in context store '${clip(store ?? 'default', 100)}': `;
+  const tail = consequence ? `; ${clip(consequence, 300)}` : '';
+  const reason = clip(textOf(err), ERROR_MAX - head.length - tail.length);
+  return new ForecastError('STORE_UNAVAILABLE', head + reason + tail, 'store unavailable');
+}
+
 /** Red ring status with the error's short text. */
 export function errorStatus(node: Node, err: unknown): void {
   node.status({ fill: 'red', shape: 'ring', text: statusOf(err) });

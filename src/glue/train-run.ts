@@ -7,9 +7,17 @@
  * Storing is a check-and-write: the stored version is read again right before the
  * write, and a model whose version is not older than the trained one is never
  * replaced (CONFLICT: another node or instance stored it while this one trained).
- * A failed write is retried with backoff (the trained model kept meanwhile, the
- * status says so); a model that cannot be stored is handed to the error message
- * (msg.artifact, for a Catch node) rather than discarded.
+ * A failed write is retried with capped exponential backoff for as long as the node
+ * lives: the trained model is kept, the status says it is not stored yet and when
+ * the next try is, each failed try is a warning (at most one per wait), and the first
+ * failure is a Catch-able error with the model in msg.artifact (a flow can save it
+ * elsewhere). A close with the model still unstored makes one last try, then logs
+ * an error saying the model was lost and why.
+ *
+ * A request arriving while a model waits to be stored waits too (the run queue's
+ * overlap policy: queued, a newer one replacing it, or rejected): one run at a time,
+ * so never two writers, and the waiting model is stored before a newer run reads
+ * the version it builds on.
  *
  * A failed read at the start ends an incremental run (it needs the stored weights);
  * a fresh run goes on, and its check-and-write decides at the end: a model readable
@@ -22,8 +30,9 @@
  *   returns, before any worker starts ('cancelled before it started'); training ->
  *   the job is cancelled and settles as CANCELLED ('cancelled after N s').
  * - close: any -> closed. A run still reading never starts its worker; a training
- *   job is cancelled and waited for, at most 5 s; a write being retried is given up.
- * - stop while storing: ignored (with a warning); the retries are bounded.
+ *   job is cancelled and waited for, at most 5 s; a model waiting to be stored gets
+ *   one last try (waited for at most 5 s), else an error says it was lost.
+ * - stop while storing: ignored (with a warning); only a close ends the retries.
  *
  * The node passes its store, status and warn in as callbacks, so every transition
  * is testable without a Node-RED runtime.
@@ -34,19 +43,47 @@ import { ARTIFACT_FORMAT, validateArtifact, type ModelArtifact } from '../core/m
 import type { TrainRequest, TrainingJob } from '../core/train/runner';
 import type { TrainData } from '../core/train/train-data';
 import type { EpochProgress, TrainResult } from '../core/train/trainer';
-import { statusOf, type Done, type Send } from './node-util';
+import { ERROR_MAX, boundedError, clip, statusOf, type Done, type Send } from './node-util';
 import type { RunQueueHooks } from './run-queue';
 import type { TrainNodeSettings } from './train-settings';
 
 export type RunStateName = 'idle' | 'reading' | 'training' | 'storing' | 'closed';
 
 type Reading = { name: 'reading'; stopped: boolean };
-/** `abort` ends the wait before the next write attempt (on close). */
-type Storing = { name: 'storing'; abort: () => void };
+/**
+ * A trained model waiting to be stored: `wake` ends the wait before the next try (on close), `settled`
+ * resolves when the store loop has ended, `lost` is set once its loss was logged.
+ */
+type Storing = {
+  name: 'storing';
+  artifact: ModelArtifact;
+  wake: () => void;
+  settled: Promise<void>;
+  lost: boolean;
+};
 type RunState = { name: 'idle' } | Reading | { name: 'training'; job: TrainingJob } | Storing | { name: 'closed' };
 
-/** Waits between write attempts, ms: 5 attempts over about 30 s. */
-export const STORE_RETRY_MS: readonly number[] = [1000, 3000, 8000, 18000];
+/** Capped exponential backoff between write attempts, ms. */
+export interface StoreRetry {
+  /** The wait after the first failed try; it doubles after each further one. */
+  firstMs: number;
+  /** The longest wait: a store down for hours is tried once per maxMs. */
+  maxMs: number;
+}
+
+/**
+ * The default schedule: 1, 2, 4, ... s, then once a minute. Read on each wait (not copied), so a test can
+ * shorten it for nodes in a real runtime by assigning to it.
+ */
+export const STORE_RETRY: StoreRetry = { firstMs: 1000, maxMs: 60000 };
+
+/** The wait after the `attempt`th failed try (1-based). */
+export function storeRetryWait(attempt: number, schedule: StoreRetry = STORE_RETRY): number {
+  return Math.min(schedule.maxMs, schedule.firstMs * 2 ** Math.min(attempt - 1, 30));
+}
+
+/** A wait in seconds for a status: whole from 10 s, else up to two decimals (1.5 s; 0.02 s in tests). */
+const seconds = (ms: number): string => String(ms >= 10000 ? Math.round(ms / 1000) : +(ms / 1000).toFixed(2));
 
 export interface RunStatus {
   fill: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
@@ -77,6 +114,8 @@ export interface RunPorts {
   train: (request: TrainRequest) => TrainingJob;
   status: (status: RunStatus) => void;
   warn: (text: string) => void;
+  /** An error with no message left to report it on (a trained model lost on close, a late conflict). */
+  error: (text: string) => void;
 }
 
 export interface RunConfig {
@@ -87,8 +126,8 @@ export interface RunConfig {
   settings: Pick<TrainNodeSettings, 'model' | 'options' | 'incremental'>;
   /** Longest wait for a cancelled job on close, ms. Default 5000. */
   closeWaitMs?: number;
-  /** Waits between write attempts, ms. Default STORE_RETRY_MS. */
-  storeRetryMs?: readonly number[];
+  /** Waits between write attempts. Default STORE_RETRY. */
+  storeRetry?: StoreRetry;
 }
 
 /** The stored model as the run saw it when it started: its version, or unknown when the read failed. */
@@ -104,6 +143,8 @@ const storedVersionOf = (v: unknown): number | undefined => {
 const storedIdOf = (v: unknown): unknown => (v && typeof v === 'object' ? (v as { id?: unknown }).id : undefined);
 
 const isConflict = (err: unknown): boolean => err instanceof ForecastError && err.code === 'CONFLICT';
+
+const textOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 const fmt = (x: number | null): string => {
   if (x === null || !Number.isFinite(x)) return '-';
@@ -160,6 +201,7 @@ export class TrainRun {
       return;
     }
     if (this.state.name !== 'idle') throw new Error(`lstm-train: a run started while another was ${this.state.name}`);
+    this.doneOnce(req);
     const started = Date.now();
     const reading: Reading = { name: 'reading', stopped: false };
     this.state = reading;
@@ -185,6 +227,21 @@ export class TrainRun {
     }
   }
 
+  /**
+   * A request is done once: a model whose first write failed was reported to Catch nodes already, and its
+   * run goes on. An error after that (a conflict found by a later try) has no message left: it is logged.
+   */
+  private doneOnce(req: RunRequest): void {
+    const done = req.done;
+    let called = false;
+    req.done = (err?: Error) => {
+      if (!called) {
+        called = true;
+        done(err);
+      } else if (err) this.ports.error(clip(err.message, ERROR_MAX));
+    };
+  }
+
   /** A method, not a property read: TypeScript would keep a narrowing of `stateName` across an await. */
   private isClosed(): boolean {
     return this.state.name === 'closed';
@@ -195,30 +252,55 @@ export class TrainRun {
     const s = this.state;
     if (s.name === 'training') s.job.cancel();
     else if (s.name === 'reading') s.stopped = true;
-    else if (s.name === 'storing') this.ports.warn('the trained model is being stored; msg.stop does not discard it');
-    else if (s.name === 'idle') this.ports.status({ fill: 'grey', shape: 'ring', text: 'nothing to stop' });
+    else if (s.name === 'storing') {
+      this.ports.warn(`the trained model v${s.artifact.version} waits to be stored; msg.stop does not discard it`);
+    } else if (s.name === 'idle') this.ports.status({ fill: 'grey', shape: 'ring', text: 'nothing to stop' });
   }
 
   /** Event close (the node's close handler); calls `done` once when the node may go. */
   close(done: () => void): void {
     const s = this.state;
     this.state = { name: 'closed' };
-    if (s.name === 'storing') s.abort();
-    if (s.name !== 'training') {
+    if (s.name !== 'training' && s.name !== 'storing') {
       done();
       return;
     }
-    s.job.cancel();
+    const wait = this.config.closeWaitMs ?? 5000;
     let called = false;
-    const finish = (): void => {
+    const finish = (timedOut: boolean): void => {
       if (called) return;
       called = true;
       clearTimeout(timer);
+      if (timedOut && s.name === 'storing') this.lose(s, `the last try did not finish within ${seconds(wait)} s`);
       done();
     };
-    // The runner terminates the worker after its grace period; never hold the close past 5 s.
-    const timer = setTimeout(finish, this.config.closeWaitMs ?? 5000);
-    s.job.promise.then(finish, finish);
+    // The runner terminates the worker after its grace period; a store write is bounded here: never hold the
+    // close past `wait`.
+    const timer = setTimeout(() => finish(true), wait);
+    if (s.name === 'storing') {
+      s.wake(); // the last try starts now
+      s.settled.then(() => finish(false));
+    } else {
+      s.job.cancel();
+      s.job.promise.then(
+        () => finish(false),
+        () => finish(false),
+      );
+    }
+  }
+
+  /** A model that will not be stored: said once, as an error (no message is left to carry it). */
+  private lose(s: Storing, why: string): void {
+    if (s.lost) return;
+    s.lost = true;
+    const { name, location } = this.config;
+    this.ports.error(
+      clip(
+        `model '${name}' v${s.artifact.version} lost: the node closed before it could be stored in ${location} ` +
+          `(${why}); the stored model is unchanged`,
+        ERROR_MAX,
+      ),
+    );
   }
 
   /** Stopped or closed while the store was read: no worker was started, so none can outlive the node. */
@@ -247,49 +329,75 @@ export class TrainRun {
   }
 
   /**
-   * Transition training -> storing: check-and-write, retried with backoff on store errors.
-   * @returns the artifact as stored (renumbered when the start read failed), undefined when closed meanwhile.
-   * @throws ForecastError CONFLICT, or the last store error; either way with the artifact in req.input.
+   * Transition training -> storing: check-and-write, retried with capped backoff on store errors until
+   * stored or closed. The first failure reports the request (done(err), the model in msg.artifact).
+   * @returns the artifact as stored (renumbered when the start read failed), undefined when not stored (closed).
+   * @throws ForecastError CONFLICT, with the artifact in req.input.
    */
   private async store(req: RunRequest, trained: ModelArtifact, base: Base): Promise<ModelArtifact | undefined> {
-    const waits = this.config.storeRetryMs ?? STORE_RETRY_MS;
-    let artifact = trained;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        artifact = await this.checkAndWrite(artifact, base);
-        return artifact;
-      } catch (err) {
-        if (this.stateName === 'closed') return undefined;
-        if (isConflict(err) || attempt > waits.length) {
-          if (req.input) req.input.artifact = artifact;
-          if (isConflict(err)) throw err;
-          const text = err instanceof Error ? err.message : String(err);
-          throw new ForecastError(
-            'TRAINING_FAILED',
-            `${text} (after ${attempt} attempts); the trained model v${artifact.version} is in msg.artifact of this error message`,
-            `v${artifact.version} not stored`,
-          );
+    let settle = (): void => undefined;
+    const storing: Storing = {
+      name: 'storing',
+      artifact: trained,
+      wake: () => undefined,
+      settled: new Promise<void>((resolve) => (settle = resolve)),
+      lost: false,
+    };
+    if (this.isClosed()) {
+      // The job finished as the node closed: the close handler has gone, so no write may start now.
+      this.lose(storing, 'training ended as it closed');
+      return undefined;
+    }
+    this.state = storing;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.checkAndWrite(storing.artifact, base);
+        } catch (err) {
+          if (isConflict(err)) {
+            if (req.input) req.input.artifact = storing.artifact;
+            throw err;
+          }
+          if (this.isClosed()) {
+            // This try was the last one (a close wakes the wait, or came while it ran).
+            this.lose(storing, `the last try failed: ${clip(textOf(err), 300)}`);
+            return undefined;
+          }
+          this.retrying(req, storing.artifact, err, attempt);
+          await this.pause(storing, storeRetryWait(attempt, this.config.storeRetry ?? STORE_RETRY));
         }
-        const wait = waits[attempt - 1];
-        // Short (a status is at most 40 characters); the error after the last try says where the model is.
-        const text = `v${artifact.version} not stored: retry ${attempt}/${waits.length} in ${Math.round(wait / 1000)} s`;
-        this.ports.status({ fill: 'yellow', shape: 'ring', text });
-        await this.pause(wait);
-        if (this.isClosed()) return undefined;
       }
+    } finally {
+      settle();
     }
   }
 
+  /** A failed try: the status, a warning, and on the first one the request's error with the model in it. */
+  private retrying(req: RunRequest, artifact: ModelArtifact, err: unknown, attempt: number): void {
+    const wait = seconds(storeRetryWait(attempt, this.config.storeRetry ?? STORE_RETRY));
+    const v = artifact.version;
+    // Short (a status is at most 40 characters); the warning and the error say the rest.
+    this.ports.status({ fill: 'yellow', shape: 'ring', text: `v${v} not stored: retry ${attempt} in ${wait} s` });
+    const reason = clip(textOf(err), 600);
+    this.ports.warn(`model '${this.config.name}' v${v} not stored (try ${attempt}): ${reason}; next try in ${wait} s`);
+    if (attempt > 1) return;
+    if (req.input) req.input.artifact = artifact;
+    const e = new ForecastError(
+      err instanceof ForecastError ? err.code : 'STORE_UNAVAILABLE',
+      `${reason}; the trained model v${v} is kept and retried until stored or the node closes (next try in ` +
+        `${wait} s); it is also in msg.artifact of this message`,
+      `v${v} not stored`,
+    );
+    req.done(boundedError(e));
+  }
+
   /** Waits between write attempts; a close ends the wait at once. */
-  private pause(ms: number): Promise<void> {
+  private pause(storing: Storing, ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
-      this.state = {
-        name: 'storing',
-        abort: () => {
-          clearTimeout(timer);
-          resolve();
-        },
+      storing.wake = () => {
+        clearTimeout(timer);
+        resolve();
       };
     });
   }
@@ -299,7 +407,6 @@ export class TrainRun {
    * that is no model). When the read at the start failed, the version is settled here: the next one.
    */
   private async checkAndWrite(artifact: ModelArtifact, base: Base): Promise<ModelArtifact> {
-    if (this.stateName !== 'closed') this.state = { name: 'storing', abort: () => undefined };
     let current: unknown;
     try {
       current = await this.ports.read();
@@ -311,7 +418,6 @@ export class TrainRun {
       await this.ports.write(artifact);
       return artifact;
     }
-    if (this.isClosed()) throw new ForecastError('CANCELLED', 'closed');
     // A write that timed out can still land (a paused Redis applies it when it wakes): the stored
     // value is then this run's own artifact, stored, not a conflict.
     if (storedIdOf(current) === artifact.id)

@@ -2,7 +2,7 @@
 // lstm-train's run state machine without a Node-RED runtime: fake store, fake
 // worker jobs, and every transition checked by its state and its calls.
 const assert = require('assert');
-const { TrainRun } = require('../../nodes/glue/train-run');
+const { TrainRun, storeRetryWait } = require('../../nodes/glue/train-run');
 const { ForecastError } = require('../../nodes/core/base/errors');
 const { initBackend } = require('../../nodes/core/base/backend');
 const { trainForecaster } = require('../../nodes/core/train/trainer');
@@ -44,8 +44,8 @@ const RESULT = {
 };
 
 /** A TrainRun whose ports record every call; `read` and `jobs` are the test's to settle. */
-function setup({ incremental = false, closeWaitMs, storeRetryMs, reads, writes } = {}) {
-  const calls = { statuses: [], warns: [], writes: [], trains: [], reads: 0 };
+function setup({ incremental = false, closeWaitMs, storeRetry, reads, writes } = {}) {
+  const calls = { statuses: [], warns: [], errors: [], writes: [], trains: [], reads: 0 };
   const jobs = [];
   const t = { calls, jobs, read: deferred(), texts: () => calls.statuses.map((s) => s.text) };
   t.run = new TrainRun(
@@ -54,7 +54,7 @@ function setup({ incremental = false, closeWaitMs, storeRetryMs, reads, writes }
       location: "flow context (store 'default')",
       settings: { model: { type: 'lstm', units: 4 }, options: { epochs: 5 }, incremental },
       closeWaitMs,
-      storeRetryMs,
+      storeRetry,
     },
     {
       // `reads` / `writes`: per-call outcomes after the first read (functions returning a promise).
@@ -75,6 +75,7 @@ function setup({ incremental = false, closeWaitMs, storeRetryMs, reads, writes }
       },
       status: (s) => calls.statuses.push(s),
       warn: (text) => calls.warns.push(text),
+      error: (text) => calls.errors.push(text),
     },
   );
   return t;
@@ -423,7 +424,7 @@ describe('glue: lstm-train run state machine', function () {
 
     it('a store-side CONFLICT from the write is not retried', async function () {
       const conflict = Object.assign(new ForecastError('CONFLICT', 'CONFLICT: store says no'), {});
-      const t = setup({ writes: [() => Promise.reject(conflict)], storeRetryMs: [10, 10] });
+      const t = setup({ writes: [() => Promise.reject(conflict)], storeRetry: { firstMs: 10, maxMs: 10 } });
       const { running, job } = await training(t);
       job.resolve({ artifact: trained(1), report: RESULT.report });
       await assert.rejects(running, /store says no/);
@@ -435,34 +436,103 @@ describe('glue: lstm-train run state machine', function () {
       const t = setup({
         reads: [() => Promise.resolve(undefined), () => Promise.resolve(trained(1))],
         writes: [fails('did not answer within 500 ms (commandTimeout)')],
-        storeRetryMs: [10],
+        storeRetry: { firstMs: 10, maxMs: 10 },
       });
       const { running, req, job } = await training(t);
       job.resolve({ artifact: trained(1), report: RESULT.report });
       await running;
-      assert.deepStrictEqual(req.dones, [undefined], 'the run succeeds');
+      // The failed try was reported (Catch) before anyone could know it landed; the report follows.
+      assert.strictEqual(req.dones.length, 1);
+      assert.strictEqual(req.dones[0].code, 'STORE_UNAVAILABLE');
       assert.strictEqual(req.sent[0][0].model.version, 1);
       assert.strictEqual(req.sent[0][0].model.id, 'id-1');
       assert.deepStrictEqual(t.calls.writes, [], 'no second write over its own model');
-      assert.match(t.texts().join('\n'), /v1 not stored: retry 1\/1/);
+      assert.match(t.texts().join('\n'), /v1 not stored: retry 1 in 0\.01 s/);
     });
 
-    it('a failed write is retried with a status saying the model is kept; after the last try the error says so', async function () {
-      const t = setup({ writes: [fails('busy'), fails('busy'), fails('busy')], storeRetryMs: [10, 20] });
+    it('a failed write is retried until stored: reported to Catch at the first failure, each try warned', async function () {
+      const writes = Array.from({ length: 8 }, () => fails('busy'));
+      const t = setup({ writes, storeRetry: { firstMs: 1, maxMs: 4 } });
       const { running, req, job } = await training(t);
       req.input = {};
       job.resolve({ artifact: trained(1), report: RESULT.report });
-      await assert.rejects(running, /busy \(after 3 attempts\); the trained model v1 is in msg.artifact/);
-      assert.deepStrictEqual(t.texts().slice(-2), [
-        'v1 not stored: retry 1/2 in 0 s',
-        'v1 not stored: retry 2/2 in 0 s',
+      await running;
+      assert.strictEqual(req.dones.length, 1, 'done once');
+      assert.strictEqual(req.dones[0].code, 'STORE_UNAVAILABLE');
+      assert.strictEqual(req.dones[0].status, 'v1 not stored');
+      assert.match(
+        req.dones[0].message,
+        /^busy; the trained model v1 is kept and retried until stored or the node closes \(next try in 0 s\); it is also in msg.artifact/,
+      );
+      assert.strictEqual(req.input.artifact.id, 'id-1');
+      const retries = t.texts().filter((x) => /not stored/.test(x));
+      assert.deepStrictEqual(retries.slice(0, 4), [
+        'v1 not stored: retry 1 in 0 s',
+        'v1 not stored: retry 2 in 0 s',
+        'v1 not stored: retry 3 in 0 s',
+        'v1 not stored: retry 4 in 0 s',
       ]);
-      assert.strictEqual(req.input.artifact.version, 1);
+      assert.strictEqual(retries.length, 8);
+      assert.strictEqual(t.calls.warns.length, 8);
+      assert.match(t.calls.warns[7], /^model 'm' v1 not stored \(try 8\): busy; next try in 0 s$/);
+      assert.deepStrictEqual(
+        t.calls.writes.map((a) => a.version),
+        [1],
+        'stored once it could be',
+      );
+      assert.strictEqual(req.sent[0][0].model.version, 1);
+      assert.strictEqual(t.calls.statuses[t.calls.statuses.length - 1].fill, 'green');
+      assert.strictEqual(t.run.stateName, 'idle');
+    });
+
+    it('the backoff doubles from firstMs up to maxMs (default 1 s to 60 s)', function () {
+      const waits = Array.from({ length: 9 }, (_, i) => storeRetryWait(i + 1));
+      assert.deepStrictEqual(waits, [1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000]);
+      assert.strictEqual(storeRetryWait(1e6), 60000, 'no overflow on a store down for months');
+    });
+
+    it('a conflict found by a later try (another writer stored meanwhile): logged as an error, request done once', async function () {
+      const t = setup({
+        reads: [() => Promise.resolve(undefined), stored(1)],
+        writes: [fails('busy')],
+        storeRetry: { firstMs: 1, maxMs: 1 },
+      });
+      const { running, req, job } = await training(t);
+      job.resolve({ artifact: trained(1), report: RESULT.report });
+      await assert.rejects(running, /CONFLICT/);
+      t.run.queueHooks().failed(req, await running.catch((e) => e));
+      assert.strictEqual(req.dones.length, 1);
+      assert.strictEqual(req.dones[0].code, 'STORE_UNAVAILABLE');
+      assert.match(t.calls.errors.join('\n'), /CONFLICT: model 'm' not stored/);
       assert.deepStrictEqual(t.calls.writes, []);
     });
 
+    it('a request while a model waits to be stored waits for it: one writer', async function () {
+      const { RunQueue } = require('../../nodes/glue/run-queue');
+      const t = setup({ writes: [fails('busy'), fails('busy')], storeRetry: { firstMs: 20, maxMs: 20 } });
+      const queue = new RunQueue('queue', t.run.queueHooks());
+      const first = request('first');
+      queue.submit(first);
+      t.read.resolve(undefined);
+      await tick();
+      t.jobs[0].resolve({ artifact: trained(1), report: RESULT.report });
+      for (let i = 0; i < 5; i++) await tick();
+      assert.strictEqual(t.run.stateName, 'storing');
+      queue.submit(request('second'));
+      assert.strictEqual(t.jobs.length, 1, 'no second run while the model waits');
+      for (let i = 0; i < 50 && t.jobs.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.strictEqual(t.jobs.length, 2, 'the second run started once the first model was stored');
+      assert.deepStrictEqual(
+        t.calls.writes.map((a) => a.id),
+        ['id-1'],
+      );
+    });
+
     it('a check read failing after a good start read is retried, never a blind write', async function () {
-      const t = setup({ reads: [fails('down'), () => Promise.resolve(undefined)], storeRetryMs: [10] });
+      const t = setup({
+        reads: [fails('down'), () => Promise.resolve(undefined)],
+        storeRetry: { firstMs: 10, maxMs: 10 },
+      });
       const { running, job } = await training(t);
       job.resolve({ artifact: trained(1), report: RESULT.report });
       await running;
@@ -487,18 +557,58 @@ describe('glue: lstm-train run state machine', function () {
       assert.match(t.calls.warns.join('\n'), /model 'm' v4 \(unreadable when this run started\) is replaced by v5/);
     });
 
-    it('close while a write waits for its retry: done at once, no further write', async function () {
-      const t = setup({ writes: [fails('busy')], storeRetryMs: [60000] });
+    it('close while a model waits to be stored: one last try; when it fails, an error says the model was lost', async function () {
+      const t = setup({ writes: [fails('busy'), fails('still busy')], storeRetry: { firstMs: 60000, maxMs: 60000 } });
       const { running, req, job } = await training(t);
       job.resolve({ artifact: trained(1), report: RESULT.report });
       for (let i = 0; i < 5; i++) await tick();
       assert.strictEqual(t.run.stateName, 'storing');
+      const reads = t.calls.reads;
       let closed = false;
       t.run.close(() => (closed = true));
-      assert.ok(closed);
       await running;
-      assert.deepStrictEqual(req.dones, [undefined]);
+      for (let i = 0; i < 5; i++) await tick();
+      assert.ok(closed);
+      assert.strictEqual(t.calls.reads, reads + 1, 'one last check-and-write');
       assert.deepStrictEqual(t.calls.writes, []);
+      assert.strictEqual(t.calls.errors.length, 1);
+      assert.match(
+        t.calls.errors[0],
+        /^model 'm' v1 lost: the node closed before it could be stored in .* \(the last try failed: still busy\); the stored model is unchanged$/,
+      );
+      assert.strictEqual(req.dones.length, 1, 'reported at the first failure only');
+    });
+
+    it('close while a model waits to be stored: a last try that succeeds stores it', async function () {
+      const t = setup({ writes: [fails('busy')], storeRetry: { firstMs: 60000, maxMs: 60000 } });
+      const { running, job } = await training(t);
+      job.resolve({ artifact: trained(1), report: RESULT.report });
+      for (let i = 0; i < 5; i++) await tick();
+      let closed = false;
+      t.run.close(() => (closed = true));
+      await running;
+      for (let i = 0; i < 5; i++) await tick();
+      assert.ok(closed);
+      assert.deepStrictEqual(
+        t.calls.writes.map((a) => a.id),
+        ['id-1'],
+      );
+      assert.deepStrictEqual(t.calls.errors, []);
+    });
+
+    it('close while a last try hangs: closed after closeWaitMs, the model said lost', async function () {
+      const t = setup({
+        writes: [fails('busy'), () => new Promise(() => undefined)],
+        storeRetry: { firstMs: 60000, maxMs: 60000 },
+        closeWaitMs: 30,
+      });
+      const { job } = await training(t);
+      job.resolve({ artifact: trained(1), report: RESULT.report });
+      for (let i = 0; i < 5; i++) await tick();
+      const t0 = Date.now();
+      await new Promise((resolve) => t.run.close(resolve));
+      assert.ok(Date.now() - t0 < 1000);
+      assert.match(t.calls.errors.join('\n'), /v1 lost: .*the last try did not finish within 0\.03 s/);
     });
   });
 

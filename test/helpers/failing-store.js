@@ -14,6 +14,8 @@ const control = {
   failSet: false,
   /** Fail only keys matching this (a RegExp), when set; else every key. */
   only: null,
+  /** The failure's text, when set (e.g. a huge one); else 'store read failed (test)' / 'store write failed (test)'. */
+  reason: null,
   /** Counts of calls, for assertions. */
   gets: 0,
   sets: 0,
@@ -43,7 +45,8 @@ FailingStore.prototype.get = function (scope, key, callback) {
   if (typeof callback !== 'function') throw new Error('failing-store: callback required (async store)');
   control.gets++;
   const keys = Array.isArray(key) ? key : [key];
-  if (keys.some((k) => fails(control.failGet, k))) return later(() => callback(new Error('store read failed (test)')));
+  if (keys.some((k) => fails(control.failGet, k)))
+    return later(() => callback(new Error(control.reason || 'store read failed (test)')));
   const s = data.get(scope);
   const values = keys.map((k) => (s && s.has(k) ? JSON.parse(s.get(k)) : undefined));
   later(() => callback(undefined, ...values));
@@ -53,7 +56,8 @@ FailingStore.prototype.set = function (scope, key, value, callback) {
   control.sets++;
   const keys = Array.isArray(key) ? key : [key];
   const values = Array.isArray(key) ? value : [value];
-  if (keys.some((k) => fails(control.failSet, k))) return later(() => callback(new Error('store write failed (test)')));
+  if (keys.some((k) => fails(control.failSet, k)))
+    return later(() => callback(new Error(control.reason || 'store write failed (test)')));
   if (!data.has(scope)) data.set(scope, new Map());
   const s = data.get(scope);
   keys.forEach((k, i) => {
@@ -93,7 +97,7 @@ function dump(scope) {
 
 function reset() {
   data.clear();
-  Object.assign(control, { failGet: false, failSet: false, only: null, gets: 0, sets: 0 });
+  Object.assign(control, { failGet: false, failSet: false, only: null, reason: null, gets: 0, sets: 0 });
 }
 
 module.exports = { module: module_, control, peek, dump, reset, data };

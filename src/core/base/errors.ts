@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'CANCELLED'
   | 'TRAINING_FAILED'
+  /** A context store failed a read or a write (down, timed out, refused): nothing was changed by it. */
+  | 'STORE_UNAVAILABLE'
   /** A model produced a value that is not a finite number (NaN, Infinity). */
   | 'NOT_FINITE';
 
