@@ -64,7 +64,11 @@ export = function (RED: NodeAPI): void {
       () => undefined,
     );
 
-    const queue = new RunQueue<RunRequest>(settings.overlap, run.queueHooks(), `training of '${loc.name}'`);
+    const busyHint = (): string =>
+      run.stateName === 'storing'
+        ? 'A trained model is waiting to be stored; it is kept and retried until the store takes it.'
+        : 'Send msg.stop to cancel it.';
+    const queue = new RunQueue<RunRequest>(settings.overlap, run.queueHooks(), `training of '${loc.name}'`, busyHint);
 
     /** The windows to train on now; undefined when a streamed window was only collected. */
     const trainDataOf = (payload: unknown, train: boolean): TrainData | undefined => {

@@ -24,6 +24,8 @@ export class RunQueue<T> {
     private readonly policy: OverlapPolicy,
     private readonly hooks: RunQueueHooks<T>,
     private readonly what = 'a run',
+    /** What the user can do about a busy queue, said in the BUSY error (it depends on what the run is doing). */
+    private readonly busyHint: () => string = () => 'Send msg.stop to cancel it.',
   ) {}
 
   get busy(): boolean {
@@ -39,7 +41,7 @@ export class RunQueue<T> {
       if (this.policy === 'reject') {
         throw new ForecastError(
           'BUSY',
-          `${this.what} is already running; request rejected (overlap: reject). Send msg.stop to cancel it.`,
+          `${this.what} is already running; request rejected (overlap: reject). ${this.busyHint()}`,
           'busy: rejected',
         );
       }

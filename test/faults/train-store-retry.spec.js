@@ -150,4 +150,22 @@ describe('faults: lstm-train keeps a trained model until it is stored or the nod
       [],
     );
   });
+
+  it("overlap 'reject' while a model waits to be stored: BUSY says the model is kept until stored, not 'send msg.stop'", async function () {
+    const f = flow();
+    f[1].overlap = 'reject';
+    await startRuntime(modules, f, settings);
+    const t = helper.getNode('t');
+    failingStore.control.failSet = true;
+    t.receive({ payload: dataset() });
+    await until(() => /not stored/.test((lastStatus(t) || {}).text || ''), 60000, 'a not-stored status');
+    const errors = [];
+    t.on('call:error', (call) => errors.push(String(call.args[0])));
+    t.receive({ payload: dataset() });
+    await until(() => errors.some((e) => /BUSY|rejected/.test(e)), 10000, 'a BUSY error');
+    const busy = errors.find((e) => /rejected/.test(e));
+    assert.match(busy, /a trained model is waiting to be stored/i);
+    assert.doesNotMatch(busy, /msg\.stop/);
+    failingStore.control.failSet = false;
+  });
 });
