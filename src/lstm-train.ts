@@ -6,6 +6,8 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ForecastError } from './core/base/errors';
+import { ARTIFACT_FORMAT, validateArtifact } from './core/model/artifact';
+import { MODEL_FILE, SETTINGS_FILE, WEIGHTS_FILE, exportArtifact } from './core/model/export';
 import { startTraining } from './core/train/runner';
 import { WindowAccumulator, datasetToTrainData, type TrainData } from './core/train/train-data';
 import type { DatasetPayload, WindowPayload } from './core/data/window-message';
@@ -18,12 +20,27 @@ import {
   type ModelLocation,
 } from './glue/model-store';
 import { parseAll } from './glue/node-settings';
-import { onInput, refuse, statusText } from './glue/node-util';
+import { onInput, refuse, statusText, type Send } from './glue/node-util';
 import { RunQueue } from './glue/run-queue';
 import { TrainRun, type RunRequest } from './glue/train-run';
 import { parseTrainNodeConfig, type TrainNodeSettings } from './glue/train-settings';
 
 type TrainNodeDef = NodeDef & Record<string, unknown>;
+
+const isArtifactLike = (p: unknown): boolean =>
+  p !== null && typeof p === 'object' && (p as { format?: unknown }).format === ARTIFACT_FORMAT;
+
+/** The windows of an import request: none (it stores a model, it trains nothing). */
+const EMPTY: TrainData = {
+  inputs: [],
+  targets: [],
+  features: [],
+  target: '',
+  window: 0,
+  horizon: 0,
+  step: 0,
+  series: '',
+};
 
 /** Where the model lives and how to train it; every bad setting of both is listed in one error. */
 function parseConfig(def: TrainNodeDef): { loc: ModelLocation; settings: TrainNodeSettings } {
@@ -92,11 +109,37 @@ export = function (RED: NodeAPI): void {
       throw new ForecastError('BAD_INPUT', message, 'not a window');
     };
 
+    /** msg.export: the stored model as the three files of a TensorFlow.js layers model, one message each. */
+    const exportStored = async (send: Send, msg: Record<string, unknown>): Promise<void> => {
+      const stored = await readArtifact(this, loc);
+      if (stored === undefined) {
+        throw new ForecastError('NO_MODEL', `no model '${loc.name}' stored in ${describeLocation(loc)} to export`);
+      }
+      const { modelJson, weightsBin, settings: exported } = exportArtifact(stored);
+      const files: [string, unknown][] = [
+        [MODEL_FILE, JSON.stringify(modelJson)],
+        [WEIGHTS_FILE, Buffer.from(weightsBin.buffer, weightsBin.byteOffset, weightsBin.byteLength)],
+        [SETTINGS_FILE, JSON.stringify(exported)],
+      ];
+      const model = { name: loc.name, version: exported.version };
+      for (const [file, payload] of files) {
+        send([{ ...msg, topic: loc.name, filename: file, export: { file, model }, payload } as NodeMessage, null]);
+      }
+      this.status({ fill: 'green', shape: 'dot', text: `exported v${exported.version}` });
+    };
+
     onInput(this, async (msg, send, done) => {
       run.touch();
       if (msg.stop) {
         queue.clear();
         run.stop();
+      } else if (msg.export === true) {
+        await exportStored(send, msg);
+      } else if (msg.artifact !== undefined || isArtifactLike(msg.payload)) {
+        // An artifact from a file (lstm-forecast import, or a saved msg.artifact): checked here, stored in turn.
+        const imported = validateArtifact(msg.artifact !== undefined ? msg.artifact : msg.payload);
+        queue.submit({ data: EMPTY, imported, msg: { ...msg } as NodeMessage, send, done, input: msg });
+        return;
       } else if (msg.reset) {
         windows.clear();
         this.status({ fill: 'grey', shape: 'ring', text: 'collected windows cleared' });

@@ -37,6 +37,7 @@
  * The node passes its store, status and warn in as callbacks, so every transition
  * is testable without a Node-RED runtime.
  */
+import { randomUUID } from 'crypto';
 import type { NodeMessage } from 'node-red';
 import { ForecastError } from '../core/base/errors';
 import { ARTIFACT_FORMAT, validateArtifact, type ModelArtifact } from '../core/model/artifact';
@@ -91,9 +92,14 @@ export interface RunStatus {
   text: string;
 }
 
-/** One training request: its windows, and the message, send and done of the input that asked for it. */
+/**
+ * One training request: its windows, and the message, send and done of the input that asked for it. With
+ * `imported` (msg.artifact) there is no training: that model is stored as the next version of this node's
+ * model, through the same check-and-write and retries.
+ */
 export interface RunRequest {
   data: TrainData;
+  imported?: ModelArtifact;
   msg: NodeMessage;
   send: Send;
   done: Done;
@@ -221,7 +227,8 @@ export class TrainRun {
         this.endBeforeStart(req);
         return;
       }
-      await this.train(req, stored, readable, started);
+      if (req.imported) await this.storeImported(req, req.imported, stored, readable);
+      else await this.train(req, stored, readable, started);
     } finally {
       if (this.stateName !== 'closed') this.state = { name: 'idle' };
     }
@@ -446,6 +453,29 @@ export class TrainRun {
     );
   }
 
+  /**
+   * An imported model (msg.artifact) in place of a training: renamed to this node's model, numbered as the
+   * next version, a new id, then stored and reported as a trained one would be.
+   */
+  private async storeImported(req: RunRequest, imported: ModelArtifact, stored: unknown, readable: boolean) {
+    const base: Base = readable ? { known: true, version: storedVersionOf(stored) } : { known: false };
+    const { version } = this.prior(stored);
+    const { name } = this.config;
+    const copy = structuredClone(imported);
+    const artifact: ModelArtifact = {
+      ...copy,
+      name,
+      version,
+      id: randomUUID(),
+      createdAt: new Date().toISOString(),
+      report: { ...copy.report, name },
+    };
+    this.ports.status({ fill: 'blue', shape: 'ring', text: `storing imported v${version}` });
+    const result = await this.store(req, artifact, base);
+    if (result) this.report(req, { artifact: result, report: artifact.report }, imported.name);
+    else req.done();
+  }
+
   /** Transition reading -> training: the worker starts. */
   private startJob(req: RunRequest, stored: unknown): TrainingJob {
     const { model, options } = this.config.settings;
@@ -459,12 +489,18 @@ export class TrainRun {
   }
 
   /** The stored model's status line, and the report on output 1. */
-  private report(req: RunRequest, { artifact, report }: TrainResult): void {
+  private report(req: RunRequest, { artifact, report }: TrainResult, importedFrom?: string): void {
     const { name, location } = this.config;
     const { model: scores, lastValue } = report.validation;
     const text = `v${artifact.version}: MASE ${fmt(scores.mase)} (last value ${fmt(lastValue.mase)}) ${report.backend}`;
     this.ports.status({ fill: 'green', shape: 'dot', text });
-    const model = { name, version: artifact.version, id: artifact.id, location };
+    const model = {
+      name,
+      version: artifact.version,
+      id: artifact.id,
+      location,
+      ...(importedFrom !== undefined ? { importedFrom } : {}),
+    };
     // The worker's report is artifact.report (one structured clone keeps the sharing), and the stored
     // artifact may be that very object (memory store, file store cache): the message gets its own copy.
     req.send([{ ...req.msg, topic: name, payload: structuredClone(report), model }, null]);
