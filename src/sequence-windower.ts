@@ -264,14 +264,21 @@ export = function (RED: NodeAPI): void {
 
     const status = (fill: 'grey' | 'blue' | 'green' | 'yellow', shape: 'ring' | 'dot', text: string): void =>
       node.status({ fill, shape, text: cut(text, STATUS_CHARS) });
+    // Status texts come from the catalogue (nodes/locales/<lang>/sequence-windower.json) and stay under 20
+    // characters, as core nodes' do; the details go to the messages and the log.
+    const say = (id: string, values: Record<string, string | number> = {}): string =>
+      RED._(`sequence-windower.status.${id}`, values);
     const idle = () =>
-      status('grey', 'ring', `${cfg.mode}: window ${cfg.window}${cfg.horizon ? ` + ${cfg.horizon}` : ''}`);
+      status(
+        'grey',
+        'ring',
+        say(cfg.horizon ? 'idleHorizon' : 'idle', { mode: cfg.mode, window: cfg.window, horizon: cfg.horizon }),
+      );
     idle();
 
     async function handle(msg: NodeMessageInFlow & Record<string, unknown>, send: Send, done: Done): Promise<void> {
       await ensureLoaded();
       const series = msg.topic === undefined || msg.topic === null ? '' : String(msg.topic);
-      const label = cut(series, 12);
       if (msg.reset !== undefined && msg.reset !== false) {
         const which =
           typeof msg.reset === 'string'
@@ -282,7 +289,11 @@ export = function (RED: NodeAPI): void {
               ? undefined
               : series;
         const n = await commit(() => windower.reset(which));
-        status('blue', 'ring', which === undefined ? `reset all (${n} series)` : `reset '${cut(which, 20)}'`);
+        status(
+          'blue',
+          'ring',
+          which === undefined ? say('resetAll', { count: n }) : say('resetOne', { series: cut(which, 12) }),
+        );
         done();
         return;
       }
@@ -312,7 +323,7 @@ export = function (RED: NodeAPI): void {
         status(
           r.dataset ? 'green' : 'yellow',
           'dot',
-          `${r.readings} readings -> ${r.dataset ? r.dataset.count : 0} windows${series ? ` (${label})` : ''}`,
+          say('batch', { readings: r.readings, windows: r.dataset ? r.dataset.count : 0 }),
         );
         done();
         return;
@@ -327,7 +338,11 @@ export = function (RED: NodeAPI): void {
       status(
         full ? 'green' : 'yellow',
         full ? 'dot' : 'ring',
-        `${windower.seriesCount} series; ${label || 'last'}: ${Math.min(r.buffered, cfg.window)}/${cfg.window}`,
+        say(windower.seriesCount > 1 ? 'fillingSeries' : 'filling', {
+          n: Math.min(r.buffered, cfg.window),
+          window: cfg.window,
+          count: windower.seriesCount,
+        }),
       );
       done();
     }

@@ -5,11 +5,44 @@
 // start, and stopRuntime shuts down like Node-RED does: stop the flows, then
 // flush and close the stores (without the helper's unload, which deletes every
 // node and flow context as if the nodes had been removed).
+const fs = require('fs');
+const path = require('path');
 const helper = require('node-red-node-test-helper');
+const { i18n } = require('@node-red/util');
 
 helper.init(require.resolve('node-red'));
 
+/**
+ * The helper's RED._ returns the message id itself; Node-RED's runtime reads the node's catalogue
+ * (nodes/locales/<lang>/<node>.json). This gives the pack's nodes the real thing: Node-RED's own i18n
+ * engine with the pack's catalogues, each id looked up in the catalogue its first segment names
+ * ('sequence-windower.status.batch' in sequence-windower.json), as the runtime's per-node namespace does.
+ */
+const LOCALES = path.join(__dirname, '..', '..', 'nodes', 'locales');
+let catalogues;
+function loadCatalogues() {
+  if (!catalogues) {
+    catalogues = Promise.resolve(i18n.init({})).then(() =>
+      Promise.all(
+        fs
+          .readdirSync(path.join(LOCALES, 'en-US'))
+          .filter((f) => f.endsWith('.json'))
+          .map((f) => i18n.registerMessageCatalog(`pack/${f.slice(0, -5)}`, LOCALES, f)),
+      ),
+    );
+  }
+  return catalogues;
+}
+const translate = (id, values) => i18n._(`pack/${String(id).split('.')[0]}:${id}`, values);
+/** A node module whose RED has the pack's translator (same module function otherwise). */
+function withCatalogues(mod) {
+  if (typeof mod !== 'function') return mod;
+  return (RED) => mod(new Proxy(RED, { get: (t, k) => (k === '_' ? translate : t[k]) }));
+}
+
 async function startRuntime(nodes, flow, settings = {}) {
+  await loadCatalogues();
+  nodes = (Array.isArray(nodes) ? nodes : [nodes]).map(withCatalogues);
   helper.settings(settings);
   const rn = helper._redNodes;
   const loadFlows = rn.loadFlows;

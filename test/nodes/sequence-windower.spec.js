@@ -46,6 +46,28 @@ describe('sequence-windower node', function () {
     await stopRuntime();
   });
 
+  it('keeps its statuses short (at most 20 characters) and takes them from its message catalogue', async function () {
+    await startRuntime(windowerNode, flow({ window: 24, horizon: 12 }));
+    const w = helper.getNode(`w${run}`);
+    const texts = () =>
+      w.status
+        .getCalls()
+        .filter((c) => c.thisValue === w && c.args[0] && c.args[0].text)
+        .map((c) => c.args[0].text);
+    for (let i = 0; i < 30; i++) {
+      w.receive({ topic: `a-very-long-sensor-topic-name-${i % 3}`, payload: i, timestamp: T0 + i * H1 });
+    }
+    w.receive({ reset: true });
+    await new Promise((r) => setTimeout(r, 100));
+    const seen = texts();
+    assert.ok(seen.includes('stream 24+12'), seen.join(' | '));
+    assert.ok(seen.includes('10/24, 3 series'), seen.join(' | '));
+    assert.ok(seen.includes('reset: 3 series'), seen.join(' | '));
+    for (const t of seen) assert.ok(t.length <= 20, `status '${t}' has ${t.length} characters`);
+    const catalogue = require('../../nodes/locales/en-US/sequence-windower.json')['sequence-windower'].status;
+    assert.strictEqual(catalogue.fillingSeries, '__n__/__window__, __count__ series');
+  });
+
   it('reads the readings from the chosen property (TypedInput, msg.payload.value / msg.data), windows in msg.payload', async function () {
     await startRuntime(windowerNode, flow({ property: 'payload.value', propertyType: 'msg' }));
     const w = helper.getNode(`w${run}`);
@@ -133,7 +155,7 @@ describe('sequence-windower node', function () {
       (await latest).payload.inputs.map((r) => r[0]),
       [16, 17, 18, 19],
     );
-    assert.match(lastStatus(w).text, /20 readings -> 15 windows/);
+    assert.strictEqual(lastStatus(w).text, '20 → 15 windows');
   });
 
   it('reset clears one series or all', async function () {
