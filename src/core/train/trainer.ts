@@ -10,17 +10,22 @@
  * linear-start.ts (the ridge start, and why), epochs.ts (the seeded,
  * cancellable epoch loop with early stopping), report.ts (scores and artifact).
  */
+import type * as TF from '@tensorflow/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError } from '../base/errors';
 import { applyWeights, disposeModels } from '../model/artifact';
-import { buildGraph } from '../model/graph';
+import { buildGraph, type ForecastGraph } from '../model/graph';
 import type { ModelConfig } from '../settings/model';
 import type { TrainOptions } from '../settings/training';
-import { BestWeights, epochTensors, runEpochs, type EpochHooks } from './epochs';
-import { startLinear, unfreezeLinearPath, type LinearStart } from './linear-start';
+import { BestWeights, epochTensors, runEpochs, type EpochHooks, type EpochRun } from './epochs';
+import { chooseBase, type ChosenBase } from './base';
+import { startFromBase, unfreezeLinearPath, zeroHead, type LinearStart } from './linear-start';
 import { buildArtifact, trainReport, type TrainResult } from './report';
 import { checkTrainRequest, type CheckedRequest, type RequestSources } from './request';
-import { prepareSplit } from './split';
+import { predictScaled } from './scaled-forecast';
+import { prepareSplit, splitWindows, type Prepared } from './split';
+import { mae, targetsToMatrix } from '../data/metrics';
+import { restoreForecast } from '../data/scaler';
 import type { TrainData } from './train-data';
 
 export type { TrainReport, EpochLoss } from '../model/artifact';
@@ -53,6 +58,34 @@ export async function trainForecaster(
 }
 
 /**
+ * The network is kept only when its validation MAE (real units, the report's
+ * metric) is not above the base's; otherwise the starting weights come back with
+ * the head zeroed, so the stored model forecasts the base exactly (up to float32
+ * rounding). Called before the highway is unfrozen: the weights were taken in
+ * the frozen order.
+ */
+function keepNetworkOnlyIfBetter(
+  req: CheckedRequest,
+  prepared: Prepared,
+  graph: ForecastGraph,
+  xVal: TF.Tensor3D,
+  base: ChosenBase,
+  baseWeights: BestWeights,
+  run: EpochRun,
+): void {
+  const { val, valWindows, scaler } = prepared;
+  const H = req.data.horizon;
+  const pred = restoreForecast(predictScaled(graph.serve, xVal), val.levels, scaler, req.targetIndex, H, val.refs);
+  const netMae = mae(targetsToMatrix(valWindows.targets), pred);
+  base.report.networkMae = Number.isFinite(netMae) ? netMae : null;
+  if (Number.isFinite(netMae) && netMae <= base.report.mae) return;
+  baseWeights.restore(graph.serve);
+  zeroHead(graph.serve);
+  base.report.network = 'dropped';
+  run.bestEpoch = 0;
+}
+
+/**
  * Trains a request that {@link checkTrainRequest} passed, without checking it
  * again (the worker's entry: the runner checked the request before sending it).
  * @param hooks progress and cancellation (a checked request carries the rest).
@@ -61,16 +94,20 @@ export async function trainForecaster(
 export async function trainChecked(req: CheckedRequest, hooks: EpochHooks = {}): Promise<TrainResult> {
   const t = tf();
   const { data, model: cfg, options: o } = req;
-  const prepared = prepareSplit(req);
+  // A new run chooses its base (base.ts); a continued one keeps the previous scaler and weights.
+  const base: ChosenBase | null = req.previous ? null : chooseBase(req, splitWindows(req), cfg.highway);
+  const prepared = base ? base.prepared : prepareSplit(req);
   const graph = buildGraph({ window: data.window, features: data.features.length, horizon: data.horizon }, cfg);
   const tensors = epochTensors(prepared, graph.iterations);
   const optimizer = t.train.adam(o.learningRate);
   const best = new BestWeights();
+  const baseWeights = new BestWeights();
   const start = Date.now();
   try {
     let linear: LinearStart | null = null;
     if (req.previous) applyWeights(graph.serve, req.previous);
-    else if (cfg.highway) linear = startLinear(graph.serve, prepared, o.linearPath);
+    else if (cfg.highway) linear = startFromBase(graph.serve, base!.ridge, o.linearPath);
+    if (base) baseWeights.take(graph.serve);
     const setup = {
       graph,
       tensors,
@@ -82,8 +119,10 @@ export async function trainChecked(req: CheckedRequest, hooks: EpochHooks = {}):
       start,
     };
     const run = await runEpochs(setup, o, hooks);
+    if (base) keepNetworkOnlyIfBetter(req, prepared, graph, tensors.xVal, base, baseWeights, run);
     unfreezeLinearPath(linear);
-    const report = trainReport(req, prepared, graph, tensors.xVal, run, linear ? linear.alpha : null);
+    const report = trainReport(req, prepared, graph, tensors.xVal, run, linear && base?.ridge ? linear.alpha : null);
+    if (base) report.base = base.report;
     return { artifact: buildArtifact(req, prepared, graph, report), report };
   } catch (e) {
     if (e instanceof ForecastError) throw e;
@@ -91,6 +130,7 @@ export async function trainChecked(req: CheckedRequest, hooks: EpochHooks = {}):
     throw new ForecastError('TRAINING_FAILED', message, 'training failed');
   } finally {
     best.dispose();
+    baseWeights.dispose();
     t.dispose([tensors.xAll, tensors.yAll, tensors.xVal]);
     optimizer.dispose();
     disposeModels(graph.train, graph.serve);
