@@ -56,9 +56,10 @@ Models and training:
   --patience N          early-stopping patience; default the pack's (10)
   --batch-size N        default 64
   --lr X                Adam learning rate; default the pack's (0.01)
-  --reference R         seasonal | last: targets relative to the last value plus
-                        the past seasons' change (when --season fits the window)
-                        or to the last value only; default seasonal
+  --reference R         auto | seasonal | last: the candidate bases (chosen on
+                        validation MAE): all (last value, seasonal naive,
+                        seasonal references, Holt-Winters), the last value and
+                        seasonal references, or the last value; default auto
   --linear-path P       frozen | joint: after the ridge start, train only the
                         recurrent part on the ridge's residual, or everything;
                         default frozen
@@ -301,7 +302,7 @@ function evaluateOptions(s: Option, noHighway: boolean): EvaluateOptions {
     patience: int('patience', s('patience'), 1),
     batchSize: int('batch-size', s('batch-size'), 1),
     learningRate: num('lr', s('lr'), (n) => n > 0 && n < 1, 'a number between 0 and 1'),
-    reference: oneOf('reference', s('reference'), ['seasonal', 'last']),
+    reference: oneOf('reference', s('reference'), ['auto', 'seasonal', 'last']),
     linearPath: oneOf('linear-path', s('linear-path'), ['frozen', 'joint']),
     modelDefaults: Object.fromEntries(
       Object.entries({
