@@ -93,9 +93,10 @@ function num(name: string, v: string | undefined, test: (n: number) => boolean, 
 }
 
 /** `v` when it is one of `allowed` (or undefined), else a usage error naming the option. */
-function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly [T, T]): T | undefined {
+function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
   if (v === undefined || (allowed as readonly string[]).includes(v)) return v as T | undefined;
-  throw new UsageError(`--${name} must be ${allowed[0]} or ${allowed[1]}, got "${v}"`);
+  const list = `${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}`;
+  throw new UsageError(`--${name} must be ${list}, got "${v}"`);
 }
 
 function size(name: string, v: string | undefined): number | undefined {

@@ -22,14 +22,17 @@
  *    validation windows): 'seasonal-naive', ref_h = y[o + h - m*ceil(h/m)] (the
  *    seasonal naive forecast), and 'holt-winters', ref_h = the damped additive
  *    Holt-Winters forecast of the window's target column with the stored
- *    parameters `hw` (holt-winters.ts). Both are functions of the window and the
- *    stored state only, so prediction gives what validation scored.
+ *    parameters `hw` (holt-winters.ts): either started from the window alone, or
+ *    from the seasonal profile and trend carried across the training history
+ *    (stored in `hw`, the profile lined up with the window by least squares).
+ *    Both are functions of the window and the stored state only, so prediction
+ *    gives what validation scored.
  *
  * Prepared data is flat and row-major: inputs Float32Array [N*L*F], targets
  * [N*H], ready to become tensors [N, L, F] and [N, H].
  */
 import { ForecastError } from '../base/errors';
-import { hwForecast, type HoltWintersParams } from './holt-winters';
+import { hwForecast, hwHistoryForecast, type HoltWintersParams, type HoltWintersState } from './holt-winters';
 
 /** Per-feature z-score parameters, in real units, in feature column order. JSON-safe. */
 export interface ScalerState {
@@ -44,8 +47,12 @@ export interface ScalerState {
   season?: number;
   /** Past seasons K averaged in the seasonal reference (>= 1). */
   seasons?: number;
-  /** Smoothing parameters of the 'holt-winters' reference (its season: `season`, 0 = none). */
-  hw?: HoltWintersParams;
+  /**
+   * Smoothing parameters of the 'holt-winters' reference (its season: `season`, 0 = none); with `profile`
+   * and `trend`, the state carried across the training history (holt-winters.ts hwHistoryForecast),
+   * without them the window-only variant (hwForecast).
+   */
+  hw?: HoltWintersParams | HoltWintersState;
 }
 
 export type TargetReference = 'last' | 'seasonal' | 'seasonal-naive' | 'holt-winters';
@@ -243,7 +250,8 @@ export function prepare(
     levels[i] = level;
     if (hw && RH) {
       for (let j = 0; j < L; j++) col[j] = w[j][targetIndex];
-      hwForecast(col, RH, hw, m, hwOut);
+      if ('profile' in hw) hwHistoryForecast(col, RH, hw as HoltWintersState, hwOut);
+      else hwForecast(col, RH, hw, m, hwOut);
     }
     for (let h = 1; h <= RH; h++) {
       let ref = level;

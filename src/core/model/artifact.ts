@@ -94,7 +94,10 @@ export interface TrainReport {
   ridgeAlpha?: number | null;
   /** Scores on the validation windows, real units. */
   validation: ValidationScores;
-  /** The base the network forecasts on top of, and how every candidate scored (train/base.ts). Absent in older artifacts and when training continued. */
+  /**
+   * The base the network forecasts on top of, and how every candidate scored (train/base.ts); when training
+   * continued, the kept scaler's reference and the previous model. Absent in older artifacts.
+   */
   base?: BaseReport;
   /** True when training continued from a previous artifact's weights. */
   incremental: boolean;
@@ -120,8 +123,11 @@ export interface BaseReport {
   mae: number;
   /** Every candidate, in the order tried. */
   candidates: BaseCandidateScore[];
-  /** 'kept' when the trained network beat the base on validation MAE, else 'dropped' (the base is what is stored). */
-  network: 'kept' | 'dropped';
+  /**
+   * 'kept' when the trained network beat the base on validation MAE, else 'dropped' (the base is what is
+   * stored); 'previous' when continued training stored the previous model (it beat both).
+   */
+  network: 'kept' | 'dropped' | 'previous';
   /** Validation MAE of the trained network before that decision (null when not finite). */
   networkMae?: number | null;
 }
@@ -213,6 +219,9 @@ const artifactSchema: SchemaObject = {
             beta: { type: 'number', minimum: 0, maximum: 1 },
             gamma: { type: 'number', minimum: 0, maximum: 1 },
             phi: { type: 'number', minimum: 0, maximum: 1 },
+            // Absent in the window-only variant: the state carried across the training history.
+            profile: finiteNumberArray,
+            trend: { type: 'number' },
           },
         },
       },
@@ -384,6 +393,13 @@ export function validateArtifact(x: unknown): ModelArtifact {
   }
   if (a.scaler.reference === 'holt-winters' && !a.scaler.hw) {
     problems.push('scaler.reference is holt-winters but scaler.hw (its parameters) is missing');
+  }
+  const hw = a.scaler.hw as { profile?: unknown; trend?: unknown } | undefined;
+  if (hw && (hw.profile === undefined) !== (hw.trend === undefined)) {
+    problems.push('scaler.hw needs both profile and trend (the carried state) or neither');
+  }
+  if (hw && Array.isArray(hw.profile) && hw.profile.length !== (a.scaler.season ?? 0)) {
+    problems.push(`scaler.hw.profile has ${hw.profile.length} values, expected the season (${a.scaler.season ?? 0})`);
   }
   if (a.scaler.reference === 'seasonal-naive') {
     const m = a.scaler.season ?? 0;

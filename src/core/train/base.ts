@@ -3,7 +3,8 @@
  * validation windows by the metric the report shows (MAE, real units). Each
  * candidate is a target reference of the scaler (scaler.ts: last value, seasonal
  * naive, last value plus the past seasons' change, damped Holt-Winters fitted on
- * the training windows) alone, and, with the highway, plus a ridge fit on that
+ * the training windows, started from each window alone or from the trend and
+ * seasonal profile carried across the training history) alone, and, with the highway, plus a ridge fit on that
  * reference's residual (the linear start). The winner decides the scaler and the
  * highway's starting weights (ridge, or zeros: then epoch 0 is the reference
  * exactly). After training, the network is kept only when its validation MAE is
@@ -12,7 +13,7 @@
  * candidates.
  */
 import { chooseReference, fitScaler, prepare, restoreForecast, type ScalerState } from '../data/scaler';
-import { fitHoltWinters } from '../data/holt-winters';
+import { fitHoltWinters, fitHoltWintersHistory, historyFromWindows } from '../data/holt-winters';
 import { mae, targetsToMatrix } from '../data/metrics';
 import { seasonsThatFit } from '../data/scaler';
 import type { BaseReport, BaseCandidateScore } from '../model/artifact';
@@ -28,10 +29,25 @@ export interface ChosenBase {
 }
 
 /** Name of a candidate in the report ('holt-winters + ridge'). */
-function nameOf(scaler: ScalerState, ridge: boolean): string {
+export function baseName(scaler: ScalerState, ridge: boolean): string {
   const ref = scaler.reference ?? 'last';
-  const kind = ref === 'seasonal' ? `seasonal K=${scaler.seasons}` : ref;
+  const kind =
+    ref === 'seasonal'
+      ? `seasonal K=${scaler.seasons}`
+      : ref === 'holt-winters' && scaler.hw && 'profile' in scaler.hw
+        ? 'holt-winters history'
+        : ref;
   return ridge ? `${kind} + ridge` : kind;
+}
+
+/** The report's numbers of a scaler's reference: season, seasons, Holt-Winters parameters and trend, as they apply. */
+export function baseParams(s: ScalerState): Record<string, number> {
+  return {
+    ...(s.season !== undefined ? { season: s.season } : {}),
+    ...(s.seasons !== undefined ? { seasons: s.seasons } : {}),
+    ...(s.hw ? { alpha: s.hw.alpha, beta: s.hw.beta, gamma: s.hw.gamma, phi: s.hw.phi } : {}),
+    ...(s.hw && 'trend' in s.hw ? { trend: s.hw.trend } : {}),
+  };
 }
 
 /** The references a request's `reference` option lets compete. */
@@ -58,6 +74,13 @@ export function candidateScalers(req: CheckedRequest, train: Windows): ScalerSta
     season,
   );
   out.push({ ...z, reference: 'holt-winters', season, hw });
+  // The same model with its trend and seasonal profile carried across the training history.
+  const y = historyFromWindows(
+    train.inputs.map((w) => w.map((r) => r[ti])),
+    train.targets.map((t) => t.map((r) => r[0])),
+  );
+  const carried = fitHoltWintersHistory(y, L, H, season);
+  if (carried) out.push({ ...z, reference: 'holt-winters', season: carried.profile.length, hw: carried });
   return out;
 }
 
@@ -103,7 +126,7 @@ export function chooseBase(
     }
     for (const o of options) {
       const score = Number.isFinite(o.mae) ? o.mae : null;
-      candidates.push({ name: nameOf(scaler, !!o.ridge), mae: score });
+      candidates.push({ name: baseName(scaler, !!o.ridge), mae: score });
       if (score !== null && (!best || score < best.mae)) {
         best = { prepared, ridge: o.ridge, mae: score, report: undefined as unknown as BaseReport };
       }
@@ -113,15 +136,10 @@ export function chooseBase(
   const chosen = best!;
   const s = chosen.prepared.scaler;
   chosen.report = {
-    name: nameOf(s, !!chosen.ridge),
+    name: baseName(s, !!chosen.ridge),
     reference: s.reference ?? 'last',
     ridge: !!chosen.ridge,
-    params: {
-      ...(s.season !== undefined ? { season: s.season } : {}),
-      ...(s.seasons !== undefined ? { seasons: s.seasons } : {}),
-      ...(s.hw ? { ...s.hw } : {}),
-      ...(chosen.ridge ? { ridgeAlpha: chosen.ridge.alpha } : {}),
-    },
+    params: { ...baseParams(s), ...(chosen.ridge ? { ridgeAlpha: chosen.ridge.alpha } : {}) },
     mae: chosen.mae,
     candidates,
     network: 'kept',

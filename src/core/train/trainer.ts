@@ -18,7 +18,8 @@ import { buildGraph, type ForecastGraph } from '../model/graph';
 import type { ModelConfig } from '../settings/model';
 import type { TrainOptions } from '../settings/training';
 import { BestWeights, epochTensors, runEpochs, type EpochHooks, type EpochRun } from './epochs';
-import { chooseBase, type ChosenBase } from './base';
+import { baseName, baseParams, chooseBase, type ChosenBase } from './base';
+import type { BaseReport } from '../model/artifact';
 import { startFromBase, unfreezeLinearPath, zeroHead, type LinearStart } from './linear-start';
 import { buildArtifact, trainReport, type TrainResult } from './report';
 import { checkTrainRequest, type CheckedRequest, type RequestSources } from './request';
@@ -57,12 +58,32 @@ export async function trainForecaster(
   return trainChecked(checkTrainRequest(data, modelCfg, opts, hooks), hooks);
 }
 
+/** Validation MAE (real units) of what the graph forecasts with its current weights; null when not finite. */
+function graphValMae(req: CheckedRequest, prepared: Prepared, graph: ForecastGraph, xVal: TF.Tensor3D): number | null {
+  const { val, valWindows, scaler } = prepared;
+  const H = req.data.horizon;
+  const pred = restoreForecast(predictScaled(graph.serve, xVal), val.levels, scaler, req.targetIndex, H, val.refs);
+  const score = mae(targetsToMatrix(valWindows.targets), pred);
+  return Number.isFinite(score) ? score : null;
+}
+
+/**
+ * Sets the weights that make the graph forecast the base: `start` (the base's
+ * starting weights: ridge or zeros on the highway) with the recurrent head zeroed.
+ */
+function setBase(graph: ForecastGraph, start: BestWeights): void {
+  start.restore(graph.serve);
+  zeroHead(graph.serve);
+}
+
 /**
  * The network is kept only when its validation MAE (real units, the report's
- * metric) is not above the base's; otherwise the starting weights come back with
- * the head zeroed, so the stored model forecasts the base exactly (up to float32
- * rounding). Called before the highway is unfrozen: the weights were taken in
- * the frozen order.
+ * metric) is below the base's, both scored through the same float32 graph (the
+ * base: its starting weights with the head zeroed); otherwise the base comes
+ * back, so the stored model forecasts the base exactly (up to float32 rounding).
+ * A run whose best epoch is 0 stored the base itself, and is labelled so.
+ * Called before the highway is unfrozen: the weights were taken in the frozen
+ * order.
  */
 function keepNetworkOnlyIfBetter(
   req: CheckedRequest,
@@ -73,16 +94,77 @@ function keepNetworkOnlyIfBetter(
   baseWeights: BestWeights,
   run: EpochRun,
 ): void {
-  const { val, valWindows, scaler } = prepared;
-  const H = req.data.horizon;
-  const pred = restoreForecast(predictScaled(graph.serve, xVal), val.levels, scaler, req.targetIndex, H, val.refs);
-  const netMae = mae(targetsToMatrix(valWindows.targets), pred);
-  base.report.networkMae = Number.isFinite(netMae) ? netMae : null;
-  if (Number.isFinite(netMae) && netMae <= base.report.mae) return;
-  baseWeights.restore(graph.serve);
-  zeroHead(graph.serve);
+  const netMae = graphValMae(req, prepared, graph, xVal);
+  const trained = new BestWeights();
+  try {
+    trained.take(graph.serve);
+    setBase(graph, baseWeights);
+    const baseMae = graphValMae(req, prepared, graph, xVal);
+    base.report.networkMae = netMae;
+    if (netMae !== null && (baseMae === null || netMae < baseMae)) {
+      trained.restore(graph.serve);
+      return;
+    }
+  } finally {
+    trained.dispose();
+  }
   base.report.network = 'dropped';
   run.bestEpoch = 0;
+}
+
+/**
+ * Continued training keeps the previous scaler, so its base is that scaler's
+ * reference (the graph with the highway and the head zeroed). The stored model
+ * is the best on validation MAE of: the continued network (when it beats both
+ * others), the previous model, the base. Returns the report's base entry.
+ */
+function keepContinuedOnlyIfBetter(
+  req: CheckedRequest,
+  prepared: Prepared,
+  graph: ForecastGraph,
+  xVal: TF.Tensor3D,
+  previous: BestWeights,
+  run: EpochRun,
+): BaseReport {
+  const scaler = prepared.scaler;
+  const netMae = graphValMae(req, prepared, graph, xVal);
+  const trained = new BestWeights();
+  try {
+    trained.take(graph.serve);
+    previous.restore(graph.serve);
+    const prevMae = graphValMae(req, prepared, graph, xVal);
+    if (req.model.highway) startFromBase(graph.serve, null, 'joint');
+    else zeroHead(graph.serve);
+    const baseMae = graphValMae(req, prepared, graph, xVal);
+    const worst = Number.POSITIVE_INFINITY;
+    const scores: [BaseReport['network'], number][] = [
+      ['dropped', baseMae ?? worst],
+      ['previous', prevMae ?? worst],
+      ['kept', netMae ?? worst],
+    ];
+    // ties go to the earlier entry: the base, then the previous model
+    let [network, best] = scores[0];
+    for (const [n, v] of scores.slice(1)) if (v < best) [network, best] = [n, v];
+    if (network === 'kept') trained.restore(graph.serve);
+    else if (network === 'previous') previous.restore(graph.serve);
+    if (network !== 'kept') run.bestEpoch = 0;
+    const name = baseName(scaler, false);
+    return {
+      name,
+      reference: scaler.reference ?? 'last',
+      ridge: false,
+      params: baseParams(scaler),
+      mae: baseMae ?? worst,
+      candidates: [
+        { name, mae: baseMae },
+        { name: 'previous model', mae: prevMae },
+      ],
+      network,
+      networkMae: netMae,
+    };
+  } finally {
+    trained.dispose();
+  }
 }
 
 /**
@@ -107,7 +189,8 @@ export async function trainChecked(req: CheckedRequest, hooks: EpochHooks = {}):
     let linear: LinearStart | null = null;
     if (req.previous) applyWeights(graph.serve, req.previous);
     else if (cfg.highway) linear = startFromBase(graph.serve, base!.ridge, o.linearPath);
-    if (base) baseWeights.take(graph.serve);
+    // the base's starting weights, or the previous model's when training continues
+    baseWeights.take(graph.serve);
     const setup = {
       graph,
       tensors,
@@ -120,9 +203,10 @@ export async function trainChecked(req: CheckedRequest, hooks: EpochHooks = {}):
     };
     const run = await runEpochs(setup, o, hooks);
     if (base) keepNetworkOnlyIfBetter(req, prepared, graph, tensors.xVal, base, baseWeights, run);
+    const continued = base ? null : keepContinuedOnlyIfBetter(req, prepared, graph, tensors.xVal, baseWeights, run);
     unfreezeLinearPath(linear);
     const report = trainReport(req, prepared, graph, tensors.xVal, run, linear && base?.ridge ? linear.alpha : null);
-    if (base) report.base = base.report;
+    report.base = base ? base.report : continued!;
     return { artifact: buildArtifact(req, prepared, graph, report), report };
   } catch (e) {
     if (e instanceof ForecastError) throw e;
