@@ -8,7 +8,7 @@
  *
  *   node bench/accuracy.js [--task co2_monthly,seattle_hourly_temp]
  *     [--models lstm,attention,gca1,gca2,gca3] [--seeds 3|1,2] [--epochs N]
- *     [--patience N] [--units N] [--lr X] [--reference seasonal|last]
+ *     [--patience N] [--units N] [--lr X] [--reference auto|seasonal|last]
  *     [--linear-path frozen|joint]
  *     [--backend wasm|cpu] [--out FILE]
  *   node bench/accuracy.js --merge A.json,B.json --out C.json   (runs of separate invocations, e.g. seeds in parallel)
@@ -349,6 +349,10 @@ async function main() {
     if (learningRate !== 1e-3) deviations.push(`Adam lr ${learningRate} instead of 1e-3`);
     if (seeds.length !== 3) deviations.push(`${seeds.length} seed(s) instead of 3`);
     deviations.push(`units ${units} (the Python anchors use 64), highway path and window-relative levels on`);
+    if (reference === 'auto')
+      deviations.push(
+        'chosen base (last value, seasonal naive, seasonal references, Holt-Winters fitted on the training history with its state carried or from each window, each alone or with ridge; best validation MAE), network kept only if it beats it',
+      );
     if (reference === 'seasonal')
       deviations.push(
         "seasonal target reference (targets relative to the last value plus the past seasons' change, where the season fits the window)",

@@ -59,9 +59,10 @@ Models and training:
   --patience N          early-stopping patience; default the pack's (10)
   --batch-size N        default 64
   --lr X                Adam learning rate; default the pack's (0.01)
-  --reference R         seasonal | last: targets relative to the last value plus
-                        the past seasons' change (when --season fits the window)
-                        or to the last value only; default seasonal
+  --reference R         auto | seasonal | last: the candidate bases (chosen on
+                        validation MAE): all (last value, seasonal naive,
+                        seasonal references, Holt-Winters), the last value and
+                        seasonal references, or the last value; default auto
   --linear-path P       frozen | joint: after the ridge start, train only the
                         recurrent part on the ridge's residual, or everything;
                         default frozen
@@ -97,9 +98,10 @@ function num(name: string, v: string | undefined, test: (n: number) => boolean, 
 }
 
 /** `v` when it is one of `allowed` (or undefined), else a usage error naming the option. */
-function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly [T, T]): T | undefined {
+function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
   if (v === undefined || (allowed as readonly string[]).includes(v)) return v as T | undefined;
-  throw new UsageError(`--${name} must be ${allowed[0]} or ${allowed[1]}, got "${v}"`);
+  const list = `${allowed.slice(0, -1).join(', ')} or ${allowed[allowed.length - 1]}`;
+  throw new UsageError(`--${name} must be ${list}, got "${v}"`);
 }
 
 function size(name: string, v: string | undefined): number | undefined {
@@ -306,7 +308,7 @@ function evaluateOptions(s: Option, noHighway: boolean): EvaluateOptions {
     patience: int('patience', s('patience'), 1),
     batchSize: int('batch-size', s('batch-size'), 1),
     learningRate: num('lr', s('lr'), (n) => n > 0 && n < 1, 'a number between 0 and 1'),
-    reference: oneOf('reference', s('reference'), ['seasonal', 'last']),
+    reference: oneOf('reference', s('reference'), ['auto', 'seasonal', 'last']),
     linearPath: oneOf('linear-path', s('linear-path'), ['frozen', 'joint']),
     modelDefaults: Object.fromEntries(
       Object.entries({

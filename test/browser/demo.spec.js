@@ -292,6 +292,16 @@ describe('demo in the browser (npm start, editor and dashboard)', function () {
     await page.waitForSelector('.lstm-report tr.model', { state: 'visible', timeout: 20000 });
     const report = await page.innerText('.lstm-report');
     assert.match(report, /last value repeated/);
+    // The model is ahead of both naive forecasts on the demo's own validation windows (issue 11: the base is chosen
+    // among candidates that include both, and the network is kept only when it beats the base).
+    const rows = await page.$$eval('.lstm-report tbody tr', (trs) =>
+      trs.map((tr) => ({ cls: tr.className, label: tr.cells[0].innerText, mae: Number(tr.cells[1].innerText) })),
+    );
+    const model = rows.find((r) => r.cls === 'model');
+    const baselines = rows.filter((r) => r.cls === 'baseline');
+    assert.strictEqual(baselines.length, 2, JSON.stringify(rows));
+    for (const b of baselines) assert.ok(model.mae < b.mae, `model MAE ${model.mae} vs ${b.label} ${b.mae}`);
+    assert.match(await page.innerText('.lstm-report-note'), /Base: /);
     await page.waitForTimeout(2000); // let the chart animate in before the picture
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
   });

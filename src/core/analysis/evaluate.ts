@@ -303,7 +303,7 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** Adam learning rate. Default: the pack's. */
   learningRate?: number;
-  /** Target reference ('seasonal' | 'last', see TrainOptions). Default: the pack's. */
+  /** Candidate bases ('auto' | 'seasonal' | 'last', see TrainOptions). Default: the pack's. */
   reference?: TrainOptions['reference'];
   /** Linear path after the ridge start ('frozen' | 'joint', see TrainOptions). Default: the pack's. */
   linearPath?: TrainOptions['linearPath'];

@@ -18,11 +18,21 @@
  *    network learns the residual on top; restoreForecast adds ref_h back. Inputs
  *    stay window-relative to y[o]. Without the field (old artifacts) or when the
  *    season does not fit the window, the reference is y[o] for every h.
+ * 4. Two more references are candidate bases (train/base.ts picks one on the
+ *    validation windows): 'seasonal-naive', ref_h = y[o + h - m*ceil(h/m)] (the
+ *    seasonal naive forecast), and 'holt-winters', ref_h = the damped additive
+ *    Holt-Winters forecast of the window's target column with the stored
+ *    parameters `hw` (holt-winters.ts): either started from the window alone, or
+ *    from the seasonal profile and trend carried across the training history
+ *    (stored in `hw`, the profile lined up with the window by least squares).
+ *    Both are functions of the window and the stored state only, so prediction
+ *    gives what validation scored.
  *
  * Prepared data is flat and row-major: inputs Float32Array [N*L*F], targets
  * [N*H], ready to become tensors [N, L, F] and [N, H].
  */
 import { ForecastError } from '../base/errors';
+import { hwForecast, hwHistoryForecast, type HoltWintersParams, type HoltWintersState } from './holt-winters';
 
 /** Per-feature z-score parameters, in real units, in feature column order. JSON-safe. */
 export interface ScalerState {
@@ -37,9 +47,15 @@ export interface ScalerState {
   season?: number;
   /** Past seasons K averaged in the seasonal reference (>= 1). */
   seasons?: number;
+  /**
+   * Smoothing parameters of the 'holt-winters' reference (its season: `season`, 0 = none); with `profile`
+   * and `trend`, the state carried across the training history (holt-winters.ts hwHistoryForecast),
+   * without them the window-only variant (hwForecast).
+   */
+  hw?: HoltWintersParams | HoltWintersState;
 }
 
-export type TargetReference = 'last' | 'seasonal';
+export type TargetReference = 'last' | 'seasonal' | 'seasonal-naive' | 'holt-winters';
 
 /**
  * How many past seasons a seasonal reference can average for window L, horizon H
@@ -108,6 +124,19 @@ function activeSeasons(scaler: ScalerState, window: number, horizon: number): nu
     );
   }
   return scaler.seasons;
+}
+
+/** Season of a 'seasonal-naive' reference for window L; 0 = not that reference. */
+function seasonalNaiveLag(scaler: ScalerState, window: number): number {
+  if (scaler.reference !== 'seasonal-naive') return 0;
+  const m = scaler.season ?? 0;
+  if (!Number.isInteger(m) || m < 1 || m > window) {
+    throw new ForecastError(
+      'SPEC_MISMATCH',
+      `the seasonal naive reference needs a season of 1 .. ${window} steps (the window), got ${m}`,
+    );
+  }
+  return m;
 }
 
 /**
@@ -207,14 +236,28 @@ export function prepare(
   const ts = std[targetIndex];
   const K = N && RH ? activeSeasons(scaler, L, RH) : 0;
   const m = scaler.season ?? 0;
+  const naive = N && RH ? seasonalNaiveLag(scaler, L) : 0;
+  const hw = scaler.reference === 'holt-winters' ? scaler.hw : undefined;
+  if (scaler.reference === 'holt-winters' && !hw) {
+    throw new ForecastError('SPEC_MISMATCH', 'the holt-winters reference needs its parameters (scaler.hw), none given');
+  }
+  const col = new Float64Array(L);
+  const hwOut = new Float64Array(RH);
   let k = 0;
   for (let i = 0; i < N; i++) {
     const w = inputs[i];
     const level = (w[L - 1][targetIndex] - tm) / ts;
     levels[i] = level;
+    if (hw && RH) {
+      for (let j = 0; j < L; j++) col[j] = w[j][targetIndex];
+      if ('profile' in hw) hwHistoryForecast(col, RH, hw as HoltWintersState, hwOut);
+      else hwForecast(col, RH, hw, m, hwOut);
+    }
     for (let h = 1; h <= RH; h++) {
       let ref = level;
-      if (K) {
+      if (hw) ref = (hwOut[h - 1] - tm) / ts;
+      else if (naive) ref = (w[L - 1 + h - naive * Math.ceil(h / naive)][targetIndex] - tm) / ts;
+      else if (K) {
         // window row of o is L-1; y[o+h-m*k] - y[o-m*k] averaged over K seasons back.
         let change = 0;
         for (let s = Math.ceil(h / m); s < Math.ceil(h / m) + K; s++) {

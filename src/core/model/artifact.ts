@@ -94,8 +94,42 @@ export interface TrainReport {
   ridgeAlpha?: number | null;
   /** Scores on the validation windows, real units. */
   validation: ValidationScores;
+  /**
+   * The base the network forecasts on top of, and how every candidate scored (train/base.ts); when training
+   * continued, the kept scaler's reference and the previous model. Absent in older artifacts.
+   */
+  base?: BaseReport;
   /** True when training continued from a previous artifact's weights. */
   incremental: boolean;
+}
+
+/** One candidate base and its validation MAE (real units; null when not finite). */
+export interface BaseCandidateScore {
+  name: string;
+  mae: number | null;
+}
+
+/** The chosen base of a run (train/base.ts). JSON-safe. */
+export interface BaseReport {
+  /** E.g. 'holt-winters', 'seasonal K=2 + ridge'. */
+  name: string;
+  /** The scaler's target reference. */
+  reference: string;
+  /** A ridge fit on the reference's residual is part of the base (the highway's start). */
+  ridge: boolean;
+  /** season, seasons, Holt-Winters alpha/beta/gamma/phi, ridgeAlpha, as they apply. */
+  params: Record<string, number>;
+  /** Validation MAE of the base alone, real units. */
+  mae: number;
+  /** Every candidate, in the order tried. */
+  candidates: BaseCandidateScore[];
+  /**
+   * 'kept' when the trained network beat the base on validation MAE, else 'dropped' (the base is what is
+   * stored); 'previous' when continued training stored the previous model (it beat both).
+   */
+  network: 'kept' | 'dropped' | 'previous';
+  /** Validation MAE of the trained network before that decision (null when not finite). */
+  networkMae?: number | null;
 }
 
 /** The stored model. See the module comment. */
@@ -174,9 +208,22 @@ const artifactSchema: SchemaObject = {
         mean: finiteNumberArray,
         std: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 } },
         // Absent in artifacts made before the seasonal reference: 'last'.
-        reference: { enum: ['last', 'seasonal'] },
-        season: { type: 'integer', minimum: 1 },
+        reference: { enum: ['last', 'seasonal', 'seasonal-naive', 'holt-winters'] },
+        season: { type: 'integer', minimum: 0 },
         seasons: { type: 'integer', minimum: 1 },
+        hw: {
+          type: 'object',
+          required: ['alpha', 'beta', 'gamma', 'phi'],
+          properties: {
+            alpha: { type: 'number', minimum: 0, maximum: 1 },
+            beta: { type: 'number', minimum: 0, maximum: 1 },
+            gamma: { type: 'number', minimum: 0, maximum: 1 },
+            phi: { type: 'number', minimum: 0, maximum: 1 },
+            // Absent in the window-only variant: the state carried across the training history.
+            profile: finiteNumberArray,
+            trend: { type: 'number' },
+          },
+        },
       },
     },
     topology: { type: 'object', required: ['class_name', 'config'] },
@@ -294,6 +341,7 @@ export function serializeModel(input: SerializeInput): ModelArtifact {
       ...(input.scaler.reference ? { reference: input.scaler.reference } : {}),
       ...(input.scaler.season !== undefined ? { season: input.scaler.season } : {}),
       ...(input.scaler.seasons !== undefined ? { seasons: input.scaler.seasons } : {}),
+      ...(input.scaler.hw ? { hw: { ...input.scaler.hw } } : {}),
     },
     // A deep copy through JSON so the artifact shares nothing with tfjs objects.
     topology: JSON.parse(JSON.stringify(topology)),
@@ -342,6 +390,21 @@ export function validateArtifact(x: unknown): ModelArtifact {
         `scaler's seasonal reference (${seasons} seasons of ${season} steps) does not fit window ${a.spec.window} with horizon ${a.spec.horizon}`,
       );
     }
+  }
+  if (a.scaler.reference === 'holt-winters' && !a.scaler.hw) {
+    problems.push('scaler.reference is holt-winters but scaler.hw (its parameters) is missing');
+  }
+  const hw = a.scaler.hw as { profile?: unknown; trend?: unknown } | undefined;
+  if (hw && (hw.profile === undefined) !== (hw.trend === undefined)) {
+    problems.push('scaler.hw needs both profile and trend (the carried state) or neither');
+  }
+  if (hw && Array.isArray(hw.profile) && hw.profile.length !== (a.scaler.season ?? 0)) {
+    problems.push(`scaler.hw.profile has ${hw.profile.length} values, expected the season (${a.scaler.season ?? 0})`);
+  }
+  if (a.scaler.reference === 'seasonal-naive') {
+    const m = a.scaler.season ?? 0;
+    if (m < 1 || m > a.spec.window)
+      problems.push(`scaler's seasonal naive reference needs a season of 1 .. ${a.spec.window} steps, got ${m}`);
   }
   a.weights.forEach((w, i) => {
     if (!BASE64.test(w.data)) {

@@ -40,17 +40,21 @@ export const TRAINING_SETTINGS = {
     default: 0,
     help: 'Season in steps (e.g. 24 for hourly data) for MASE, the seasonal naive baseline and the seasonal reference; 0 = none.',
   },
-  // 'seasonal' = the last value plus the change over the same part of the past
-  // seasons (K of them, 1..3) when `season` >= 2 fits the window
-  // (m * ceil(H/m) <= L - 1) and beats the last value on the training targets
-  // (scaler.chooseReference picks K or 'last'), else the last value. Stored in
-  // the artifact's scaler; ignored when continuing from a previous artifact.
+  // The base the network learns the residual of (train/base.ts): the candidate
+  // with the lowest validation MAE (real units) among
+  // 'auto': last value, seasonal naive, last value plus the past seasons' change
+  //   (K = 1..3 seasons, scaler.ts), damped additive Holt-Winters (holt-winters.ts);
+  // 'seasonal': last value and the seasonal references only (the choice before
+  //   Holt-Winters);
+  // 'last': the last value only;
+  // each alone and, with the highway, with a ridge fit on its residual. Stored
+  // in the artifact's scaler; ignored when continuing from a previous artifact.
   reference: {
     type: 'string',
-    enum: ['seasonal', 'last'],
-    default: 'seasonal',
+    enum: ['auto', 'seasonal', 'last'],
+    default: 'auto',
     editor: false,
-    help: "What the network forecasts relative to: the last value plus the past seasons' change (seasonal), or the last value.",
+    help: 'Candidate bases the network forecasts on top of: all (auto), the last value and seasonal references (seasonal), or the last value.',
   },
   // 'frozen': on the co2 benchmark 'joint' never beat the ridge start on
   // validation (best epoch 0 for every model type and seed), 'frozen' improved

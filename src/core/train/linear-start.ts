@@ -108,3 +108,34 @@ export function startLinear(
 export function unfreezeLinearPath(start: LinearStart | null): void {
   if (start?.frozen) start.frozen.trainable = true;
 }
+
+/**
+ * Starts the highway from the chosen base (train/base.ts): its ridge fit, or
+ * zeros (the network then starts as the base's reference exactly), the head
+ * zeroed; frozen for the 'frozen' linear path.
+ */
+export function startFromBase(
+  serve: TF.LayersModel,
+  ridge: RidgeModel | null,
+  linearPath: TrainOptions['linearPath'],
+): LinearStart | null {
+  const highway = layerNamed(serve, HIGHWAY_LAYER);
+  const [D, H] = highway.getWeights()[0].shape;
+  loadLinearStart(
+    serve,
+    ridge ?? { weights: new Float64Array(D * H), intercept: new Float64Array(H), alpha: 0, inputs: D, outputs: H },
+  );
+  let frozen: TF.layers.Layer | null = null;
+  if (linearPath === 'frozen') {
+    frozen = highway;
+    frozen.trainable = false;
+  }
+  return { alpha: ridge ? ridge.alpha : 0, frozen };
+}
+
+/** Zeroes the recurrent head's Dense layer: the network's output is then the highway's (or 0 without one). */
+export function zeroHead(serve: TF.LayersModel): void {
+  const t = tf();
+  const head = layerNamed(serve, HEAD_LAYER);
+  t.tidy(() => head.setWeights(head.getWeights().map((w) => t.zerosLike(w))));
+}

@@ -136,7 +136,16 @@ describe('core/trainer + forecaster with the seasonal reference', function () {
 
   it('stores the reference in the artifact and predicts with it', async () => {
     const before = tf().memory().numTensors;
-    const { artifact } = await trainForecaster(data, { units: 4, seed: 1 }, { epochs: 2, season: 12, name: 'co2' });
+    const { artifact } = await trainForecaster(
+      data,
+      { units: 4, seed: 1 },
+      {
+        epochs: 2,
+        season: 12,
+        name: 'co2',
+        reference: 'seasonal',
+      },
+    );
     assert.strictEqual(tf().memory().numTensors, before);
     assert.strictEqual(artifact.scaler.reference, 'seasonal');
     assert.strictEqual(artifact.scaler.season, 12);
@@ -168,14 +177,14 @@ describe('core/trainer + forecaster with the seasonal reference', function () {
     }
   });
 
-  it("keeps 'last' when asked, when no season is set, and for old artifacts without the field", async () => {
+  it("keeps 'last' when asked, when no season is set (seasonal family), and for old artifacts without the field", async () => {
     const { artifact: a } = await trainForecaster(
       data,
       { units: 4, seed: 1 },
       { epochs: 1, season: 12, reference: 'last' },
     );
     assert.strictEqual(a.scaler.reference, 'last');
-    const { artifact: b } = await trainForecaster(data, { units: 4, seed: 1 }, { epochs: 1 });
+    const { artifact: b } = await trainForecaster(data, { units: 4, seed: 1 }, { epochs: 1, reference: 'seasonal' });
     assert.strictEqual(b.scaler.reference, 'last');
     // an artifact written before the field existed: mean and std only
     const old = JSON.parse(JSON.stringify(a));
@@ -195,7 +204,15 @@ describe('core/trainer + forecaster with the seasonal reference', function () {
   });
 
   it('refuses an artifact whose seasonal reference does not fit its window', async () => {
-    const { artifact } = await trainForecaster(data, { units: 4, seed: 1 }, { epochs: 1, season: 12 });
+    const { artifact } = await trainForecaster(
+      data,
+      { units: 4, seed: 1 },
+      {
+        epochs: 1,
+        season: 12,
+        reference: 'seasonal',
+      },
+    );
     const bad = { ...JSON.parse(JSON.stringify(artifact)) };
     bad.scaler.seasons = 3;
     assert.throws(

@@ -108,7 +108,9 @@ describe('core/trainer', function () {
     assert.strictEqual(epochs.length, report.epochs);
     assert.ok(epochs.every((p, i) => p.epoch === i + 1 && p.epochs === 8 && p.bestValLoss <= p.valLoss));
     // the best epoch's weights are kept; epoch 0 is the ridge start, the first best
-    assert.ok(typeof report.ridgeAlpha === 'number' && Number.isFinite(report.initialValLoss));
+    // a ridge penalty only when the chosen base includes a ridge fit (the highway starts from it)
+    assert.strictEqual(typeof report.ridgeAlpha === 'number', report.base.ridge, JSON.stringify(report.base));
+    assert.ok(Number.isFinite(report.initialValLoss));
     const bestVal = Math.min(report.initialValLoss, ...report.history.map((h) => h.valLoss));
     assert.strictEqual(
       report.bestEpoch ? report.history[report.bestEpoch - 1].valLoss : report.initialValLoss,

@@ -1,0 +1,148 @@
+/**
+ * The base: the forecast the network learns the residual of, chosen on the
+ * validation windows by the metric the report shows (MAE, real units). Each
+ * candidate is a target reference of the scaler (scaler.ts: last value, seasonal
+ * naive, last value plus the past seasons' change, damped Holt-Winters fitted on
+ * the training windows, started from each window alone or from the trend and
+ * seasonal profile carried across the training history) alone, and, with the highway, plus a ridge fit on that
+ * reference's residual (the linear start). The winner decides the scaler and the
+ * highway's starting weights (ridge, or zeros: then epoch 0 is the reference
+ * exactly). After training, the network is kept only when its validation MAE is
+ * not above the base's (trainer.ts); so the stored model never scores worse on
+ * validation than the last value or the seasonal naive forecast, both being
+ * candidates.
+ */
+import { chooseReference, fitScaler, prepare, restoreForecast, type ScalerState } from '../data/scaler';
+import { fitHoltWinters, fitHoltWintersHistory, historyFromWindows } from '../data/holt-winters';
+import { mae, targetsToMatrix } from '../data/metrics';
+import { seasonsThatFit } from '../data/scaler';
+import type { BaseReport, BaseCandidateScore } from '../model/artifact';
+import type { CheckedRequest } from './request';
+import { predictRidge, RIDGE_ALPHAS, selectRidge, type RidgeModel } from './ridge';
+import type { Prepared, Windows } from './split';
+
+/** The chosen base: its scaler, prepared windows, the ridge to start from (null: zeros) and the report entry. */
+export interface ChosenBase {
+  prepared: Prepared;
+  ridge: RidgeModel | null;
+  report: BaseReport;
+}
+
+/** Name of a candidate in the report ('holt-winters + ridge'). */
+export function baseName(scaler: ScalerState, ridge: boolean): string {
+  const ref = scaler.reference ?? 'last';
+  const kind =
+    ref === 'seasonal'
+      ? `seasonal K=${scaler.seasons}`
+      : ref === 'holt-winters' && scaler.hw && 'profile' in scaler.hw
+        ? 'holt-winters history'
+        : ref;
+  return ridge ? `${kind} + ridge` : kind;
+}
+
+/** The report's numbers of a scaler's reference: season, seasons, Holt-Winters parameters and trend, as they apply. */
+export function baseParams(s: ScalerState): Record<string, number> {
+  return {
+    ...(s.season !== undefined ? { season: s.season } : {}),
+    ...(s.seasons !== undefined ? { seasons: s.seasons } : {}),
+    ...(s.hw ? { alpha: s.hw.alpha, beta: s.hw.beta, gamma: s.hw.gamma, phi: s.hw.phi } : {}),
+    ...(s.hw && 'trend' in s.hw ? { trend: s.hw.trend } : {}),
+  };
+}
+
+/** The references a request's `reference` option lets compete. */
+export function candidateScalers(req: CheckedRequest, train: Windows): ScalerState[] {
+  const z = fitScaler(train.inputs);
+  const { reference, season } = req.options;
+  const out: ScalerState[] = [{ ...z, reference: 'last' }];
+  if (reference === 'last' || !train.inputs.length) return out;
+  const L = train.inputs[0].length;
+  const H = train.targets[0].length;
+  if (reference === 'seasonal') {
+    // the choice before the chosen base: K on the training targets
+    const chosen = chooseReference(train.inputs, train.targets, z, req.targetIndex, season);
+    if (chosen.reference === 'seasonal') out.push({ ...z, ...chosen });
+    return out;
+  }
+  if (Number.isInteger(season) && season >= 1 && season <= L) out.push({ ...z, reference: 'seasonal-naive', season });
+  const fit = season >= 2 ? seasonsThatFit(L, H, season, 3) : 0;
+  for (let K = 1; K <= fit; K++) out.push({ ...z, reference: 'seasonal', season, seasons: K });
+  const ti = req.targetIndex;
+  const hw = fitHoltWinters(
+    train.inputs.map((w) => w.map((r) => r[ti])),
+    train.targets.map((t) => t.map((r) => r[0])),
+    season,
+  );
+  out.push({ ...z, reference: 'holt-winters', season, hw });
+  // The same model with its trend and seasonal profile carried across the training history.
+  const y = historyFromWindows(
+    train.inputs.map((w) => w.map((r) => r[ti])),
+    train.targets.map((t) => t.map((r) => r[0])),
+  );
+  const carried = fitHoltWintersHistory(y, L, H, season);
+  if (carried) out.push({ ...z, reference: 'holt-winters', season: carried.profile.length, hw: carried });
+  return out;
+}
+
+/**
+ * Scores every candidate on the validation windows and returns the best (ties:
+ * the simpler, earlier one).
+ * @param withRidge the model has a highway to hold a ridge fit.
+ */
+export function chooseBase(
+  req: CheckedRequest,
+  split: { train: Windows; val: Windows },
+  withRidge: boolean,
+): ChosenBase {
+  const { train, val } = split;
+  const ti = req.targetIndex;
+  const H = req.data.horizon;
+  const truth = targetsToMatrix(val.targets);
+  const candidates: BaseCandidateScore[] = [];
+  let best: (ChosenBase & { mae: number }) | null = null;
+  for (const scaler of candidateScalers(req, train)) {
+    const prepared: Prepared = {
+      trainWindows: train,
+      valWindows: val,
+      scaler,
+      train: prepare(train.inputs, train.targets, scaler, ti),
+      val: prepare(val.inputs, val.targets, scaler, ti),
+    };
+    const p = prepared.val;
+    const alone = mae(truth, restoreForecast(new Float32Array(p.count * H), p.levels, scaler, ti, H, p.refs));
+    const options: { ridge: RidgeModel | null; mae: number }[] = [{ ridge: null, mae: alone }];
+    if (withRidge) {
+      const D = prepared.train.window * prepared.train.features;
+      const t = prepared.train;
+      const ridge = selectRidge(
+        { data: t.x, rows: t.count, cols: D },
+        { data: t.y, rows: t.count, cols: H },
+        { data: p.x, rows: p.count, cols: D },
+        { data: p.y, rows: p.count, cols: H },
+        RIDGE_ALPHAS,
+      ).model;
+      const scaled = predictRidge(ridge, { data: p.x, rows: p.count, cols: D });
+      options.push({ ridge, mae: mae(truth, restoreForecast(scaled, p.levels, scaler, ti, H, p.refs)) });
+    }
+    for (const o of options) {
+      const score = Number.isFinite(o.mae) ? o.mae : null;
+      candidates.push({ name: baseName(scaler, !!o.ridge), mae: score });
+      if (score !== null && (!best || score < best.mae)) {
+        best = { prepared, ridge: o.ridge, mae: score, report: undefined as unknown as BaseReport };
+      }
+    }
+  }
+  // 'last' alone always scores unless the validation targets are not finite (checked before).
+  const chosen = best!;
+  const s = chosen.prepared.scaler;
+  chosen.report = {
+    name: baseName(s, !!chosen.ridge),
+    reference: s.reference ?? 'last',
+    ridge: !!chosen.ridge,
+    params: { ...baseParams(s), ...(chosen.ridge ? { ridgeAlpha: chosen.ridge.alpha } : {}) },
+    mae: chosen.mae,
+    candidates,
+    network: 'kept',
+  };
+  return { prepared: chosen.prepared, ridge: chosen.ridge, report: chosen.report };
+}
