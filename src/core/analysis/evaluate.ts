@@ -34,6 +34,13 @@ import type { ModelArtifact } from '../model/artifact';
 import { trainForecaster, type EpochProgress, type TrainHooks } from '../train/trainer';
 import type { TrainData } from '../train/train-data';
 import { Forecaster } from '../serve/forecaster';
+import {
+  conformalHalfWidth,
+  gaussianHalfWidth,
+  scoreIntervals,
+  type Calibration,
+  type IntervalScores,
+} from '../data/conformal';
 
 /** A multivariate series in memory, oldest row first. */
 export interface Series {
@@ -309,6 +316,8 @@ export interface EvaluateOptions {
   linearPath?: TrainOptions['linearPath'];
   /** Predict batch size for the test windows. Default 512. */
   predictBatch?: number;
+  /** Prediction interval levels (fractions) scored on the test origins. Default [0.8, 0.95]. */
+  levels?: number[];
   onProgress?: (e: { model: string; seed: number; progress: EpochProgress }) => void;
   /** Called after each training run. */
   onRun?: (model: string, run: RunResult) => void;
@@ -317,9 +326,22 @@ export interface EvaluateOptions {
 /** Scores of one forecaster on the test origins, real units. */
 export type TestScores = ForecastScores;
 
+/**
+ * One level's intervals on the test origins: split-conformal (the artifact's
+ * calibration, as lstm-predict serves it) beside a Gaussian interval
+ * (z x the validation RMSE per step) from the same validation residuals.
+ */
+export interface LevelScores {
+  level: number;
+  conformal: IntervalScores;
+  gaussian: IntervalScores;
+}
+
 export interface RunResult {
   seed: number;
   test: TestScores;
+  /** Per level; empty when the model has no calibration. */
+  intervals: LevelScores[];
   /** Wall time of training, seconds. */
   trainSeconds: number;
   epochs: number;
@@ -338,6 +360,8 @@ export interface ModelResult {
   mase: MeanStd;
   /** [H] mean over seeds of the MAE per horizon step. */
   maeByStep: number[];
+  /** Per level, coverage, width and Winkler score, mean over seeds. */
+  intervals: LevelScores[];
   trainSeconds: MeanStd;
   /** Mean epochs run. */
   epochs: number;
@@ -378,11 +402,44 @@ export function summarizeRuns(label: string, config: ModelResult['config'], runs
     rmse: meanStd(runs.map((r) => r.test.rmse)),
     mase: meanStd(runs.map((r) => r.test.mase ?? NaN)),
     maeByStep: Array.from({ length: H }, (_, h) => meanStd(runs.map((r) => r.test.maeByStep[h])).mean),
+    intervals: meanIntervals(runs),
     trainSeconds: meanStd(runs.map((r) => r.trainSeconds)),
     epochs: meanStd(runs.map((r) => r.epochs)).mean,
     secondsPerEpoch: meanStd(runs.map((r) => r.trainSeconds / Math.max(1, r.epochs))).mean,
     params: runs.length ? runs[0].params : 0,
   };
+}
+
+/** Mean over runs of each level's interval scores (levels of the first run; runs without intervals skipped). */
+function meanIntervals(runs: RunResult[]): LevelScores[] {
+  const scored = runs.filter((r) => r.intervals && r.intervals.length);
+  if (!scored.length) return [];
+  const mean = (pick: (r: RunResult) => IntervalScores, level: number): IntervalScores => ({
+    level,
+    coverage: meanStd(scored.map((r) => pick(r).coverage)).mean,
+    width: meanStd(scored.map((r) => pick(r).width)).mean,
+    winkler: meanStd(scored.map((r) => pick(r).winkler)).mean,
+  });
+  return scored[0].intervals.map((l, i) => ({
+    level: l.level,
+    conformal: mean((r) => r.intervals[i].conformal, l.level),
+    gaussian: mean((r) => r.intervals[i].gaussian, l.level),
+  }));
+}
+
+/** Conformal and Gaussian intervals of one run's test forecasts, per level. */
+export function intervalScores(
+  truth: number[][],
+  pred: number[][],
+  cal: Calibration | undefined,
+  levels: number[],
+): LevelScores[] {
+  if (!cal) return [];
+  return levels.map((p) => ({
+    level: p,
+    conformal: scoreIntervals(truth, pred, p, (h) => conformalHalfWidth(cal, h, p)),
+    gaussian: scoreIntervals(truth, pred, p, (h) => gaussianHalfWidth(cal, h, p)),
+  }));
 }
 
 function checkPositiveInt(name: string, v: unknown, min = 1): void {
@@ -517,6 +574,7 @@ async function runOnce(p: Prepared, opts: EvaluateOptions, variant: ModelVariant
   return {
     seed,
     test: scoreForecast(p.truth, pred, p.scale),
+    intervals: intervalScores(p.truth, pred, artifact.calibration, opts.levels ?? [0.8, 0.95]),
     trainSeconds: report.trainSeconds,
     epochs: report.epochs,
     bestEpoch: report.bestEpoch,

@@ -18,7 +18,7 @@ import type { ModelConfig } from '../settings/model';
 import type { TrainOptions } from '../settings/training';
 import { BestWeights, epochTensors, runEpochs, type EpochHooks } from './epochs';
 import { startLinear, unfreezeLinearPath, type LinearStart } from './linear-start';
-import { buildArtifact, trainReport, type TrainResult } from './report';
+import { buildArtifact, trainReport, validationCalibration, type TrainResult } from './report';
 import { checkTrainRequest, type CheckedRequest, type RequestSources } from './request';
 import { prepareSplit } from './split';
 import type { TrainData } from './train-data';
@@ -84,7 +84,8 @@ export async function trainChecked(req: CheckedRequest, hooks: EpochHooks = {}):
     const run = await runEpochs(setup, o, hooks);
     unfreezeLinearPath(linear);
     const report = trainReport(req, prepared, graph, tensors.xVal, run, linear ? linear.alpha : null);
-    return { artifact: buildArtifact(req, prepared, graph, report), report };
+    const calibration = validationCalibration(req, prepared, graph, tensors.xVal);
+    return { artifact: buildArtifact(req, prepared, graph, report, calibration), report };
   } catch (e) {
     if (e instanceof ForecastError) throw e;
     const message = `training failed: ${e instanceof Error ? e.message : String(e)}`;
