@@ -149,6 +149,24 @@ describe('lstm-predict: prediction intervals and anomaly output', function () {
     assert.strictEqual(ctx.fc[ctx.fc.length - 1].anomaly, undefined);
   });
 
+  it('widens the bands of a stream when its noise grows if adaptRate is set, not when it is 0', async function () {
+    const widthAfterShift = async (adaptRate) => {
+      const ctx = await start({ levels: '80', adaptRate });
+      await stream(ctx, 0, 40);
+      // From reading 40 on, +-1.5 ppm alternating: every forecast misses by about 3 ppm.
+      await stream(ctx, 40, 80, (i) => co2[i] + (i % 2 ? 1.5 : -1.5));
+      const b = ctx.fc[ctx.fc.length - 1].payload.intervals['80'];
+      await stopRuntime();
+      return b.upper[0] - b.lower[0];
+    };
+    const fixed = await widthAfterShift(0);
+    const adapted = await widthAfterShift(0.05);
+    const c = artifact.calibration;
+    const calibrated = 2 * c.residuals[0][c.ranks.findIndex((r) => r >= Math.ceil((c.n + 1) * 0.8))];
+    assert.ok(Math.abs(fixed - calibrated) < 1e-9, `rate 0: the calibrated width (${fixed} vs ${calibrated})`);
+    assert.ok(adapted > fixed, `adapted ${adapted} > fixed ${fixed}`);
+  });
+
   it('forecasts with a model stored before intervals, and warns once that it has none', async function () {
     const old = JSON.parse(JSON.stringify(artifact));
     delete old.calibration;

@@ -104,6 +104,19 @@ export interface MonitorOptions {
   maxStreams: number;
 }
 
+/**
+ * The index of the forecast step at `time` (within `tolerance`), -1 when none: computed from the
+ * step rather than searched, so scoring stays O(1) per kept forecast whatever the horizon.
+ */
+function stepOf(times: number[], time: number, step: number, tolerance: number): number {
+  if (!times.length) return -1;
+  const guess = step > 0 ? Math.round((time - times[0]) / step) : 0;
+  for (const h of [guess, guess - 1, guess + 1]) {
+    if (h >= 0 && h < times.length && Math.abs(times[h] - time) <= tolerance) return h;
+  }
+  return step > 0 ? -1 : times.findIndex((t) => t === time);
+}
+
 /** Streams of one lstm-predict node. See the module comment. */
 export class StreamMonitor {
   private readonly streams = new Map<string, Stream>();
@@ -177,7 +190,7 @@ export class StreamMonitor {
     let best: AnomalyScore | null = null;
     let covering = 0;
     for (const k of s.kept) {
-      const h = k.times.findIndex((t) => Math.abs(t - time) <= tolerance);
+      const h = stepOf(k.times, time, step, tolerance);
       if (h < 0) continue;
       covering++;
       const expected = k.forecast[h];
