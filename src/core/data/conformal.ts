@@ -35,6 +35,17 @@ export interface Calibration {
   rmse: number[];
 }
 
+/**
+ * x to 6 significant digits, never below x: the stored residuals take a third of the JSON
+ * and an interval is only ever made wider (the order of a sorted list is kept).
+ */
+export function roundUp6(x: number): number {
+  const v = Number(x.toPrecision(6));
+  if (v >= x) return v;
+  // Rounded down: one unit of the 6th digit up.
+  return Number((v + 10 ** (Math.floor(Math.log10(x)) - 5)).toPrecision(6));
+}
+
 /** The ranks kept of n sorted residuals, at most g of them (see {@link Calibration.ranks}). */
 export function keptRanks(n: number, g: number): number[] {
   if (n <= g) return Array.from({ length: n }, (_, i) => i + 1);
@@ -72,8 +83,8 @@ export function calibrate(truth: number[][], pred: number[][]): Calibration | nu
       ss += e * e;
     }
     r.sort((a, b) => a - b);
-    residuals.push(ranks.map((k) => r[k - 1]));
-    rmse.push(Math.sqrt(ss / m));
+    residuals.push(ranks.map((k) => roundUp6(r[k - 1])));
+    rmse.push(roundUp6(Math.sqrt(ss / m)));
   }
   return { method: 'split-conformal', n: m, ranks, residuals, rmse };
 }

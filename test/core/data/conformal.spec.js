@@ -74,7 +74,7 @@ describe('core/data: split-conformal intervals', function () {
     assert.strictEqual(conformalHalfWidth(cal, 0, 0.6), 3); // ceil(5 x 0.6) = 3rd
     assert.strictEqual(conformalHalfWidth(cal, 0, 0.5), 3); // ceil(2.5) = 3rd, not the plain median
     assert.strictEqual(conformalHalfWidth(cal, 0, 0.95), 4); // rank 5 > n: the largest, finite
-    assert.strictEqual(cal.rmse[0], Math.sqrt((9 + 1 + 4 + 16) / 4));
+    assert.strictEqual(cal.rmse[0], 2.73862); // sqrt(30 / 4) = 2.7386128, rounded up to 6 digits
   });
 
   it('keeps a bounded grid and never rounds a half-width down on it', function () {
@@ -97,6 +97,19 @@ describe('core/data: split-conformal intervals', function () {
       const got = conformalHalfWidth(cal, 7, p);
       assert.ok(got >= exact && got <= exact * slack, `${p}: ${got} vs exact ${exact}`);
     }
+  });
+
+  it('stores residuals to 6 significant digits, rounded up (intervals only ever get wider)', function () {
+    const { roundUp6 } = require('../../../nodes/core/data/conformal');
+    const rand = seededRandom(9);
+    for (let i = 0; i < 10000; i++) {
+      const x = Math.exp(40 * (rand() - 0.5));
+      const v = roundUp6(x);
+      assert.ok(v >= x && v <= x * (1 + 1e-5) && Number(v.toPrecision(6)) === v, `${x} -> ${v}`);
+    }
+    assert.strictEqual(roundUp6(0), 0);
+    assert.strictEqual(roundUp6(1.2345671), 1.23457);
+    assert.strictEqual(roundUp6(1.2345649), 1.23457);
   });
 
   it('gives null for a non-finite validation forecast (the artifact then has no intervals)', function () {

@@ -125,7 +125,7 @@ describe('core/artifact and core/forecaster', function () {
     assert.ok(
       c.residuals.every((g) => g.length === c.ranks.length && g.every((v, k) => v >= 0 && (!k || v >= g[k - 1]))),
     );
-    // The validation RMSE of each step squares back to the report's validation MSE (same residuals).
+    // The validation RMSE of each step squares back to the report's (same residuals; stored to 6 digits).
     const mse = c.rmse.reduce((a, r) => a + r * r, 0) / c.rmse.length;
     assert.ok(
       Math.abs(Math.sqrt(mse) - artifact.report.validation.model.rmse) <
