@@ -127,7 +127,19 @@ function render(taskId, r, settings) {
         'beside a Gaussian interval z x validation RMSE per step from the same residuals; Winkler: lower is better):',
       '',
       mdTable(
-        ['model', 'level', 'coverage', 'width', 'Winkler', 'Gaussian coverage', 'Gaussian width', 'Gaussian Winkler'],
+        [
+          'model',
+          'level',
+          'coverage',
+          'width',
+          'Winkler',
+          'Gaussian coverage',
+          'Gaussian width',
+          'Gaussian Winkler',
+          'adaptive (γ 0.005) coverage',
+          'adaptive width',
+          'adaptive Winkler',
+        ],
         withIntervals.flatMap((m) =>
           m.intervals.map((l) => [
             m.label,
@@ -138,6 +150,9 @@ function render(taskId, r, settings) {
             pct(l.gaussian.coverage),
             f(l.gaussian.width),
             f(l.gaussian.winkler),
+            l.adaptive ? pct(l.adaptive.coverage) : '-',
+            l.adaptive ? f(l.adaptive.width) : '-',
+            l.adaptive ? f(l.adaptive.winkler) : '-',
           ]),
         ),
       ),

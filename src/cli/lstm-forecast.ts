@@ -206,11 +206,27 @@ export function formatReport(r: EvaluateResult): string {
           pct(l.gaussian.coverage),
           fmt(l.gaussian.width),
           fmt(l.gaussian.winkler),
+          l.adaptive ? pct(l.adaptive.coverage) : '-',
+          l.adaptive ? fmt(l.adaptive.width) : '-',
         ]);
       }
     }
     out.push(
-      table(['model', 'level', 'coverage', 'width', 'Winkler', 'Gauss cov.', 'Gauss width', 'Gauss Winkler'], rows),
+      table(
+        [
+          'model',
+          'level',
+          'coverage',
+          'width',
+          'Winkler',
+          'Gauss cov.',
+          'Gauss width',
+          'Gauss Winkler',
+          'adaptive cov.',
+          'adaptive width',
+        ],
+        rows,
+      ),
     );
   }
   return out.join('\n');

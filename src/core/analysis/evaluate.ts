@@ -34,6 +34,7 @@ import type { ModelArtifact } from '../model/artifact';
 import { trainForecaster, type EpochProgress, type TrainHooks } from '../train/trainer';
 import type { TrainData } from '../train/train-data';
 import { Forecaster } from '../serve/forecaster';
+import { StreamMonitor, levelKey } from '../serve/intervals';
 import {
   conformalHalfWidth,
   gaussianHalfWidth,
@@ -318,6 +319,8 @@ export interface EvaluateOptions {
   predictBatch?: number;
   /** Prediction interval levels (fractions) scored on the test origins. Default [0.8, 0.95]. */
   levels?: number[];
+  /** Step gamma of the adaptive intervals (lstm-predict's adaptRate) scored beside the static ones. Default 0.005. */
+  adaptRate?: number;
   onProgress?: (e: { model: string; seed: number; progress: EpochProgress }) => void;
   /** Called after each training run. */
   onRun?: (model: string, run: RunResult) => void;
@@ -335,6 +338,12 @@ export interface LevelScores {
   level: number;
   conformal: IntervalScores;
   gaussian: IntervalScores;
+  /**
+   * The conformal intervals adapted online (adaptive conformal inference, as
+   * lstm-predict with adaptRate > 0 serves them): the test origins in time order,
+   * each reading updating the level once it arrives. Absent for stride > 1.
+   */
+  adaptive?: IntervalScores;
 }
 
 export interface RunResult {
@@ -424,22 +433,75 @@ function meanIntervals(runs: RunResult[]): LevelScores[] {
     level: l.level,
     conformal: mean((r) => r.intervals[i].conformal, l.level),
     gaussian: mean((r) => r.intervals[i].gaussian, l.level),
+    ...(scored.every((r) => r.intervals[i].adaptive)
+      ? { adaptive: mean((r) => r.intervals[i].adaptive as IntervalScores, l.level) }
+      : {}),
   }));
 }
 
-/** Conformal and Gaussian intervals of one run's test forecasts, per level. */
+/**
+ * The half-widths lstm-predict would serve with adaptation on, for test windows
+ * that follow each other one row apart (rows as times): its own StreamMonitor.
+ * @returns [levels][origins][H]
+ */
+function adaptiveHalfWidths(
+  inputs: number[][][],
+  origins: number[],
+  pred: number[][],
+  cal: Calibration,
+  ti: number,
+  levels: number[],
+  adaptRate: number,
+): number[][][] {
+  const monitor = new StreamMonitor({ levels, adaptRate, threshold: 1, maxStreams: 1 });
+  const out = levels.map(() => [] as number[][]);
+  inputs.forEach((w, i) => {
+    const o = origins[i];
+    const times = w.map((_, j) => o - (w.length - 1) + j);
+    const forecastTimes = pred[i].map((_, h) => o + h + 1);
+    const { intervals } = monitor.next('evaluate', '', cal, ti, w, times, pred[i], forecastTimes, 1);
+    levels.forEach((p, k) => {
+      const b = intervals[levelKey(p)];
+      out[k].push(b.upper.map((u, h) => u - pred[i][h]));
+    });
+  });
+  return out;
+}
+
+/** Conformal, Gaussian and (stride 1) adaptive intervals of one run's test forecasts, per level. */
 export function intervalScores(
   truth: number[][],
   pred: number[][],
   cal: Calibration | undefined,
   levels: number[],
+  adaptive?: { inputs: number[][][]; origins: number[]; ti: number; rate: number },
 ): LevelScores[] {
   if (!cal) return [];
-  return levels.map((p) => ({
+  const halves = adaptive
+    ? adaptiveHalfWidths(adaptive.inputs, adaptive.origins, pred, cal, adaptive.ti, levels, adaptive.rate)
+    : null;
+  return levels.map((p, k) => {
+    const scores: LevelScores = {
+      level: p,
+      conformal: scoreIntervals(truth, pred, p, (h) => conformalHalfWidth(cal, h, p)),
+      gaussian: scoreIntervals(truth, pred, p, (h) => gaussianHalfWidth(cal, h, p)),
+    };
+    if (halves) scores.adaptive = scoreIntervalsWith(truth, pred, p, halves[k]);
+    return scores;
+  });
+}
+
+/** Coverage, width and Winkler score of intervals pred +- half[i][h] (a half-width per origin and step). */
+function scoreIntervalsWith(truth: number[][], pred: number[][], p: number, half: number[][]): IntervalScores {
+  const rows = truth.map((row, i) => ({ truth: [row], pred: [pred[i]], half: half[i] }));
+  const parts = rows.map((r) => scoreIntervals(r.truth, r.pred, p, (h) => r.half[h]));
+  const n = parts.length;
+  return {
     level: p,
-    conformal: scoreIntervals(truth, pred, p, (h) => conformalHalfWidth(cal, h, p)),
-    gaussian: scoreIntervals(truth, pred, p, (h) => gaussianHalfWidth(cal, h, p)),
-  }));
+    coverage: parts.reduce((a, s) => a + s.coverage, 0) / n,
+    width: parts.reduce((a, s) => a + s.width, 0) / n,
+    winkler: parts.reduce((a, s) => a + s.winkler, 0) / n,
+  };
 }
 
 function checkPositiveInt(name: string, v: unknown, min = 1): void {
@@ -574,7 +636,15 @@ async function runOnce(p: Prepared, opts: EvaluateOptions, variant: ModelVariant
   return {
     seed,
     test: scoreForecast(p.truth, pred, p.scale),
-    intervals: intervalScores(p.truth, pred, artifact.calibration, opts.levels ?? [0.8, 0.95]),
+    intervals: intervalScores(
+      p.truth,
+      pred,
+      artifact.calibration,
+      opts.levels ?? [0.8, 0.95],
+      p.stride === 1
+        ? { inputs: p.parts.test.inputs, origins: p.parts.test.origins, ti: p.ti, rate: opts.adaptRate ?? 0.005 }
+        : undefined,
+    ),
     trainSeconds: report.trainSeconds,
     epochs: report.epochs,
     bestEpoch: report.bestEpoch,

@@ -14,7 +14,7 @@
  * and at most min(H, 256) forecasts per stream.
  */
 import { ForecastError, describe } from '../base/errors';
-import { conformalHalfWidth, type Calibration } from '../data/conformal';
+import { conformalHalfWidth, normalQuantile, type Calibration } from '../data/conformal';
 
 /** The level the anomaly score is measured in (score 1 = on the edge of the 95 % interval). */
 export const ANOMALY_LEVEL = 0.95;
@@ -117,6 +117,23 @@ function stepOf(times: number[], time: number, step: number, tolerance: number):
   return step > 0 ? -1 : times.findIndex((t) => t === time);
 }
 
+/** The adapted level never reaches 1: its half-width stays finite. */
+const MAX_ADAPTED_LEVEL = 1 - 1e-6;
+
+/**
+ * The half-width at a level that adaptation may push beyond what the n residuals
+ * cover (p > n / (n + 1)): there the largest residual is stretched by the normal
+ * quantile ratio z((1 + p) / 2) / z((1 + n/(n+1)) / 2) (at most 1.7x for n = 200, 2.9x for n = 10), so ACI
+ * can widen past the calibration when errors grow, and the band stays finite.
+ */
+function adaptedHalfWidth(cal: Calibration, h: number, p: number): number {
+  const top = cal.n / (cal.n + 1);
+  if (p <= top) return conformalHalfWidth(cal, h, p);
+  const level = Math.min(p, MAX_ADAPTED_LEVEL);
+  const largest = cal.residuals[h][cal.residuals[h].length - 1];
+  return largest * (normalQuantile((1 + level) / 2) / normalQuantile((1 + top) / 2));
+}
+
 /** Streams of one lstm-predict node. See the module comment. */
 export class StreamMonitor {
   private readonly streams = new Map<string, Stream>();
@@ -168,7 +185,9 @@ export class StreamMonitor {
       s.kept = s.kept.filter((k) => k.times[k.times.length - 1] > s.lastTime);
     }
     const H = forecast.length;
-    const half = s.alphas.map((a) => Array.from({ length: H }, (_, h) => conformalHalfWidth(cal, h, 1 - a)));
+    // Without adaptation the served band is exactly the calibrated one (what evaluate's conformal column measures).
+    const width = this.opts.adaptRate > 0 ? adaptedHalfWidth : conformalHalfWidth;
+    const half = s.alphas.map((a) => Array.from({ length: H }, (_, h) => width(cal, h, 1 - a)));
     const scale = Array.from({ length: H }, (_, h) => conformalHalfWidth(cal, h, ANOMALY_LEVEL));
     const intervals: Record<string, IntervalBounds> = {};
     this.opts.levels.forEach((p, i) => {

@@ -98,3 +98,13 @@ describe('core/serve: intervals and anomaly scores', function () {
     assert.deepStrictEqual(feed(m, 101, 10, [10, 10], 'topic 0').scores, []);
   });
 });
+
+describe('core/serve: adaptive intervals beyond the calibration', function () {
+  it('widen past the largest residual when errors grow, finite (at most 2.9x it for n = 10)', function () {
+    const m = new StreamMonitor({ levels: [0.8], adaptRate: 0.05, threshold: 1.5, maxStreams: 1 });
+    let last;
+    for (let t = 100; t < 400; t++) last = feed(m, t, t % 2 ? 15 : 5).intervals['80']; // misses by 5 every time
+    const half = last.upper[0] - 10;
+    assert.ok(half > 1 && half < 2.9 && Number.isFinite(half), `half-width ${half} (largest residual 1.0)`);
+  });
+});
