@@ -119,6 +119,46 @@ function render(taskId, r, settings) {
       `. Best anchor: ${best[0]} (MASE ${f(best[1].MASE)}).`,
     '',
   );
+  const withIntervals = r.models.filter((m) => m.intervals && m.intervals.length);
+  if (withIntervals.length) {
+    const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '-');
+    out.push(
+      'Prediction intervals on the test origins, mean over seeds (split conformal as lstm-predict serves them, ' +
+        'beside a Gaussian interval z x validation RMSE per step from the same residuals; Winkler: lower is better):',
+      '',
+      mdTable(
+        [
+          'model',
+          'level',
+          'coverage',
+          'width',
+          'Winkler',
+          'Gaussian coverage',
+          'Gaussian width',
+          'Gaussian Winkler',
+          'adaptive (γ 0.005) coverage',
+          'adaptive width',
+          'adaptive Winkler',
+        ],
+        withIntervals.flatMap((m) =>
+          m.intervals.map((l) => [
+            m.label,
+            `${+(l.level * 100).toFixed(1)} %`,
+            pct(l.conformal.coverage),
+            f(l.conformal.width),
+            f(l.conformal.winkler),
+            pct(l.gaussian.coverage),
+            f(l.gaussian.width),
+            f(l.gaussian.winkler),
+            l.adaptive ? pct(l.adaptive.coverage) : '-',
+            l.adaptive ? f(l.adaptive.width) : '-',
+            l.adaptive ? f(l.adaptive.winkler) : '-',
+          ]),
+        ),
+      ),
+      '',
+    );
+  }
   const cols = [['last value', r.baselines.lastValue.maeByStep]];
   if (r.baselines.seasonalNaive) cols.push(['seasonal naive', r.baselines.seasonalNaive.maeByStep]);
   for (const m of r.models) cols.push([m.label, m.maeByStep]);

@@ -17,9 +17,14 @@ import {
   type ModelLocation,
 } from './glue/model-store';
 import { groupParser, parseAll } from './glue/node-settings';
-import { PREDICT_NODE_SETTINGS, type PredictNodeSettings } from './core/settings/predict-node';
+import {
+  DEFAULT_PREDICT_NODE_SETTINGS,
+  PREDICT_NODE_SETTINGS,
+  type PredictNodeSettings,
+} from './core/settings/predict-node';
 import { startBackend } from './glue/backend-status';
 import { MODEL_LOCATION_SETTINGS } from './core/settings/location';
+import { StreamMonitor, parseLevels, type AnomalyScore } from './core/serve/intervals';
 
 type PredictNodeDef = NodeDef & Record<string, unknown>;
 
@@ -50,11 +55,16 @@ export = function (RED: NodeAPI): void {
     const node = this;
     let base: ModelLocation;
     let settings: PredictNodeSettings;
+    let levels: number[];
     try {
-      ({ base, settings } = parseAll<{ base: ModelLocation; settings: PredictNodeSettings }>('lstm-predict', {
-        base: () => parseModelLocation(def),
-        settings: () => parseOwn(def),
-      }));
+      ({ base, settings, levels } = parseAll<{ base: ModelLocation; settings: PredictNodeSettings; levels: number[] }>(
+        'lstm-predict',
+        {
+          base: () => parseModelLocation(def),
+          settings: () => parseOwn(def),
+          levels: () => parseLevels(typeof def.levels === 'string' ? def.levels : DEFAULT_PREDICT_NODE_SETTINGS.levels),
+        },
+      ));
     } catch (err) {
       refuse(node, err);
       return;
@@ -69,6 +79,14 @@ export = function (RED: NodeAPI): void {
     const reading = new Map<string, Promise<Served>>();
     /** Models whose last store read failed: one warning per outage, not per message. */
     const outage = new Set<string>();
+    const monitor = new StreamMonitor({
+      levels,
+      adaptRate: settings.adaptRate,
+      threshold: settings.threshold,
+      maxStreams: settings.maxStreams,
+    });
+    /** Artifacts already warned about for having no calibration: one warning per model version. */
+    const uncalibrated = new Set<string>();
     let closed = false;
     let backend = '';
     const ready = startBackend(RED).then((b) => {
@@ -199,18 +217,59 @@ export = function (RED: NodeAPI): void {
       const payloads = windows.map((w, i) =>
         forecastPayload(forecaster.artifact, prediction, i, w, times[i], input.step, input.series),
       );
+      const { artifact } = forecaster;
+      const cal = artifact.calibration;
+      const topic = typeof msg.topic === 'string' && msg.topic ? msg.topic : (input.series ?? '');
+      const scores: AnomalyScore[] = [];
+      if (cal) {
+        payloads.forEach((p, i) => {
+          const r = monitor.next(
+            artifact.id,
+            topic,
+            cal,
+            spec.targetIndex,
+            windows[i],
+            times[i],
+            p.forecast,
+            p.timestamps,
+            p.step,
+          );
+          if (levels.length) p.intervals = r.intervals;
+          scores.push(...r.scores);
+        });
+      } else if (!uncalibrated.has(artifact.id)) {
+        if (uncalibrated.size >= settings.maxModels * 4) uncalibrated.clear();
+        uncalibrated.add(artifact.id);
+        node.warn(
+          `model '${artifact.name}' v${artifact.version} has no interval calibration (trained before intervals, ` +
+            'or its validation forecasts were not finite): forecasts come without intervals and anomaly scores; retrain it to get them',
+        );
+      }
+      // The reading that stands out most in this message: the worst anomalous one, else the newest scored.
+      const anomalous = scores.filter((a) => a.anomalous);
+      const anomaly = anomalous.length
+        ? anomalous.reduce((a, b) => (b.score > a.score ? b : a))
+        : scores[scores.length - 1];
+      const extra = anomaly ? { anomaly } : {};
       const one = payloads[payloads.length - 1];
       const via = forecaster.path === 'kernel' ? 'kernel' : backend;
+      const alert = anomaly?.anomalous
+        ? ({ ...msg, ...extra, topic: msg.topic ?? topic, payload: anomaly } as NodeMessage)
+        : null;
       if (chart) {
         const points = payloads.flatMap((p) => chartPoints(p));
-        send({
-          ...msg,
-          topic: `${spec.target} forecast`,
-          payload: points,
-          forecast: input.type === 'window' ? one : payloads,
-        } as NodeMessage);
+        send([
+          {
+            ...msg,
+            ...extra,
+            topic: `${spec.target} forecast`,
+            payload: points,
+            forecast: input.type === 'window' ? one : payloads,
+          } as NodeMessage,
+          alert,
+        ]);
       } else {
-        send({ ...msg, payload: input.type === 'window' ? one : payloads } as NodeMessage);
+        send([{ ...msg, ...extra, payload: input.type === 'window' ? one : payloads } as NodeMessage, alert]);
       }
       node.status(
         served.storeFailed
@@ -229,6 +288,7 @@ export = function (RED: NodeAPI): void {
       for (const { forecaster } of live.values()) forecaster.dispose();
       live.clear();
       outage.clear();
+      monitor.clear();
     });
   }
 

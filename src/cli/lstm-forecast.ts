@@ -28,6 +28,7 @@ import {
 } from '../core/analysis/evaluate';
 import type { BackendName } from '../core/base/backend';
 import { EXPORT_HELP, EXPORT_SYNOPSIS, exportCommand } from './export-command';
+import { parseLevels } from '../core/serve/intervals';
 
 const USAGE = `Usage:
   lstm-forecast evaluate --csv FILE --target COL --window L --horizon H [options]
@@ -70,6 +71,9 @@ Models and training:
   --attention-units N   attention units (default 16)
   --no-highway          drop the linear autoregressive path
   --backend NAME        wasm | cpu | tensorflow (default: the fastest that loads)
+Prediction intervals:
+  --levels A,B          interval levels in % scored on the test origins (coverage,
+                        width, Winkler score; conformal beside Gaussian); default 80,95
 Output:
   --json                one JSON document on stdout instead of tables
   --quiet               no progress lines on stderr
@@ -190,6 +194,48 @@ export function formatReport(r: EvaluateResult): string {
       Array.from({ length: r.horizon }, (_, h) => [String(h + 1), ...byStep.map((s) => fmt(s[h]))]),
     ),
   );
+  const withIntervals = r.models.filter((m) => m.intervals && m.intervals.length);
+  if (withIntervals.length) {
+    out.push(
+      '',
+      'Prediction intervals on the test origins (conformal: as lstm-predict serves them; Gaussian: z x validation RMSE):',
+    );
+    const rows: string[][] = [];
+    for (const m of withIntervals) {
+      for (const l of m.intervals) {
+        const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '-');
+        rows.push([
+          m.label,
+          `${+(l.level * 100).toFixed(1)} %`,
+          pct(l.conformal.coverage),
+          fmt(l.conformal.width),
+          fmt(l.conformal.winkler),
+          pct(l.gaussian.coverage),
+          fmt(l.gaussian.width),
+          fmt(l.gaussian.winkler),
+          l.adaptive ? pct(l.adaptive.coverage) : '-',
+          l.adaptive ? fmt(l.adaptive.width) : '-',
+        ]);
+      }
+    }
+    out.push(
+      table(
+        [
+          'model',
+          'level',
+          'coverage',
+          'width',
+          'Winkler',
+          'Gauss cov.',
+          'Gauss width',
+          'Gauss Winkler',
+          'adaptive cov.',
+          'adaptive width',
+        ],
+        rows,
+      ),
+    );
+  }
   return out.join('\n');
 }
 
@@ -217,6 +263,7 @@ const OPTIONS = {
   reference: { type: 'string' },
   'linear-path': { type: 'string' },
   units: { type: 'string' },
+  levels: { type: 'string' },
   'attention-units': { type: 'string' },
   'no-highway': { type: 'boolean' },
   'test-size': { type: 'string' },
@@ -317,6 +364,7 @@ function evaluateOptions(s: Option, noHighway: boolean): EvaluateOptions {
         highway: noHighway ? false : undefined,
       }).filter(([, v]) => v !== undefined),
     ),
+    levels: s('levels') === undefined ? undefined : parseLevels(s('levels') ?? ''),
   };
 }
 

@@ -43,6 +43,18 @@ describe('architecture: dependencies point one way', function () {
     assert.deepStrictEqual(layeringViolations(graph), []);
   });
 
+  it("imports TensorFlow.js only as the packages it depends on, never the umbrella '@tensorflow/tfjs'", function () {
+    // The umbrella may sit in node_modules (tfjs-node, optional, brings it), so a stray import would compile
+    // and pass here, then fail after a palette install, which has only tfjs-core, tfjs-layers and the backends.
+    const deps = Object.keys(require('../../package.json').dependencies);
+    const tfImports = Object.entries(graph).flatMap(([id, n]) =>
+      [...n.external].filter((e) => e.startsWith('@tensorflow/')).map((e) => [id, e]),
+    );
+    assert.ok(tfImports.length > 0, 'the graph lists the @tensorflow imports');
+    const stray = tfImports.filter(([, e]) => !deps.includes(e) && e !== '@tensorflow/tfjs-node');
+    assert.deepStrictEqual(stray, []);
+  });
+
   describe('the checks themselves', function () {
     it('find a cycle, also through import type and export-from', function () {
       const root = tree({

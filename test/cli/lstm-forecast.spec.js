@@ -93,6 +93,29 @@ describe('cli: lstm-forecast evaluate', function () {
     assert.ok(m.runs.every((x) => x.epochs >= 1 && x.epochs <= 2));
     assert.equal(j.baselines.lastValue.maeByStep.length, 3);
     assert.ok(j.baselines.seasonalNaive.mase > 0);
+    // Interval scores per level on the test origins, conformal beside Gaussian, per run and as the mean.
+    assert.deepEqual(
+      m.intervals.map((l) => l.level),
+      [0.8, 0.95],
+    );
+    for (const l of [...m.intervals, ...m.runs.flatMap((x) => x.intervals)]) {
+      for (const kind of ['conformal', 'gaussian']) {
+        const s = l[kind];
+        assert.ok(s.coverage >= 0 && s.coverage <= 1 && s.width > 0 && s.winkler >= s.width, JSON.stringify(l));
+      }
+    }
+    const m95 = m.intervals[1].conformal;
+    assert.ok(m95.width >= m.intervals[0].conformal.width, 'the 95 % interval is at least as wide as the 80 %');
+  });
+
+  it('takes --levels and prints the interval table', function () {
+    const r = run([...base(good), '--seeds', '1', '--levels', '90', '--quiet']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Prediction intervals on the test origins/);
+    assert.match(r.stdout, /lstm\s+90 %\s+\d+\.\d %/);
+    const bad = run([...base(good), '--levels', '30', '--quiet']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /levels must be interval levels in % from 50 to 99.9, got "30"/);
   });
 
   it('prints tables by default', function () {

@@ -293,9 +293,18 @@ describe('lstm-train and lstm-predict nodes', function () {
     assert.strictEqual(m.topic, 'co2 forecast');
     assert.strictEqual(m.forecast.forecast.length, 6);
     assert.deepStrictEqual(
-      m.payload,
+      m.payload.filter((p) => p.series === 'co2 forecast'),
       m.forecast.forecast.map((y, h) => ({ x: m.forecast.timestamps[h], y, series: 'co2 forecast' })),
     );
+    // The default levels' bands, two series each, on the forecast's times.
+    const band = (series, ys) => ys.map((y, h) => ({ x: m.forecast.timestamps[h], y, series }));
+    const { intervals } = m.forecast;
+    assert.deepStrictEqual(m.payload.slice(6), [
+      ...band('co2 80% lower', intervals['80'].lower),
+      ...band('co2 80% upper', intervals['80'].upper),
+      ...band('co2 95% lower', intervals['95'].lower),
+      ...band('co2 95% upper', intervals['95'].upper),
+    ]);
     assert.strictEqual(m.forecast.origin, Date.parse(heldRows[23].date + 'T00:00:00Z'));
   });
 

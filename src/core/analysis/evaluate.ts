@@ -34,6 +34,14 @@ import type { ModelArtifact } from '../model/artifact';
 import { trainForecaster, type EpochProgress, type TrainHooks } from '../train/trainer';
 import type { TrainData } from '../train/train-data';
 import { Forecaster } from '../serve/forecaster';
+import { StreamMonitor, levelKey } from '../serve/intervals';
+import {
+  conformalHalfWidth,
+  gaussianHalfWidth,
+  scoreIntervals,
+  type Calibration,
+  type IntervalScores,
+} from '../data/conformal';
 
 /** A multivariate series in memory, oldest row first. */
 export interface Series {
@@ -309,6 +317,10 @@ export interface EvaluateOptions {
   linearPath?: TrainOptions['linearPath'];
   /** Predict batch size for the test windows. Default 512. */
   predictBatch?: number;
+  /** Prediction interval levels (fractions) scored on the test origins. Default [0.8, 0.95]. */
+  levels?: number[];
+  /** Step gamma of the adaptive intervals (lstm-predict's adaptRate) scored beside the static ones. Default 0.005. */
+  adaptRate?: number;
   onProgress?: (e: { model: string; seed: number; progress: EpochProgress }) => void;
   /** Called after each training run. */
   onRun?: (model: string, run: RunResult) => void;
@@ -317,9 +329,28 @@ export interface EvaluateOptions {
 /** Scores of one forecaster on the test origins, real units. */
 export type TestScores = ForecastScores;
 
+/**
+ * One level's intervals on the test origins: split-conformal (the artifact's
+ * calibration, as lstm-predict serves it) beside a Gaussian interval
+ * (z x the validation RMSE per step) from the same validation residuals.
+ */
+export interface LevelScores {
+  level: number;
+  conformal: IntervalScores;
+  gaussian: IntervalScores;
+  /**
+   * The conformal intervals adapted online (adaptive conformal inference, as
+   * lstm-predict with adaptRate > 0 serves them): the test origins in time order,
+   * each reading updating the level once it arrives. Absent for stride > 1.
+   */
+  adaptive?: IntervalScores;
+}
+
 export interface RunResult {
   seed: number;
   test: TestScores;
+  /** Per level; empty when the model has no calibration. */
+  intervals: LevelScores[];
   /** Wall time of training, seconds. */
   trainSeconds: number;
   epochs: number;
@@ -338,6 +369,8 @@ export interface ModelResult {
   mase: MeanStd;
   /** [H] mean over seeds of the MAE per horizon step. */
   maeByStep: number[];
+  /** Per level, coverage, width and Winkler score, mean over seeds. */
+  intervals: LevelScores[];
   trainSeconds: MeanStd;
   /** Mean epochs run. */
   epochs: number;
@@ -378,10 +411,96 @@ export function summarizeRuns(label: string, config: ModelResult['config'], runs
     rmse: meanStd(runs.map((r) => r.test.rmse)),
     mase: meanStd(runs.map((r) => r.test.mase ?? NaN)),
     maeByStep: Array.from({ length: H }, (_, h) => meanStd(runs.map((r) => r.test.maeByStep[h])).mean),
+    intervals: meanIntervals(runs),
     trainSeconds: meanStd(runs.map((r) => r.trainSeconds)),
     epochs: meanStd(runs.map((r) => r.epochs)).mean,
     secondsPerEpoch: meanStd(runs.map((r) => r.trainSeconds / Math.max(1, r.epochs))).mean,
     params: runs.length ? runs[0].params : 0,
+  };
+}
+
+/** Mean over runs of each level's interval scores (levels of the first run; runs without intervals skipped). */
+function meanIntervals(runs: RunResult[]): LevelScores[] {
+  const scored = runs.filter((r) => r.intervals && r.intervals.length);
+  if (!scored.length) return [];
+  const mean = (pick: (r: RunResult) => IntervalScores, level: number): IntervalScores => ({
+    level,
+    coverage: meanStd(scored.map((r) => pick(r).coverage)).mean,
+    width: meanStd(scored.map((r) => pick(r).width)).mean,
+    winkler: meanStd(scored.map((r) => pick(r).winkler)).mean,
+  });
+  return scored[0].intervals.map((l, i) => ({
+    level: l.level,
+    conformal: mean((r) => r.intervals[i].conformal, l.level),
+    gaussian: mean((r) => r.intervals[i].gaussian, l.level),
+    ...(scored.every((r) => r.intervals[i].adaptive)
+      ? { adaptive: mean((r) => r.intervals[i].adaptive as IntervalScores, l.level) }
+      : {}),
+  }));
+}
+
+/**
+ * The half-widths lstm-predict would serve with adaptation on, for test windows
+ * that follow each other one row apart (rows as times): its own StreamMonitor.
+ * @returns [levels][origins][H]
+ */
+function adaptiveHalfWidths(
+  inputs: number[][][],
+  origins: number[],
+  pred: number[][],
+  cal: Calibration,
+  ti: number,
+  levels: number[],
+  adaptRate: number,
+): number[][][] {
+  const monitor = new StreamMonitor({ levels, adaptRate, threshold: 1, maxStreams: 1 });
+  const out = levels.map(() => [] as number[][]);
+  inputs.forEach((w, i) => {
+    const o = origins[i];
+    const times = w.map((_, j) => o - (w.length - 1) + j);
+    const forecastTimes = pred[i].map((_, h) => o + h + 1);
+    const { intervals } = monitor.next('evaluate', '', cal, ti, w, times, pred[i], forecastTimes, 1);
+    levels.forEach((p, k) => {
+      const b = intervals[levelKey(p)];
+      out[k].push(b.upper.map((u, h) => u - pred[i][h]));
+    });
+  });
+  return out;
+}
+
+/** Conformal, Gaussian and (stride 1) adaptive intervals of one run's test forecasts, per level. */
+export function intervalScores(
+  truth: number[][],
+  pred: number[][],
+  cal: Calibration | undefined,
+  levels: number[],
+  adaptive?: { inputs: number[][][]; origins: number[]; ti: number; rate: number },
+): LevelScores[] {
+  if (!cal) return [];
+  const halves = adaptive
+    ? adaptiveHalfWidths(adaptive.inputs, adaptive.origins, pred, cal, adaptive.ti, levels, adaptive.rate)
+    : null;
+  return levels.map((p, k) => {
+    const scores: LevelScores = {
+      level: p,
+      conformal: scoreIntervals(truth, pred, p, (h) => conformalHalfWidth(cal, h, p)),
+      gaussian: scoreIntervals(truth, pred, p, (h) => gaussianHalfWidth(cal, h, p)),
+    };
+    if (halves) scores.adaptive = scoreIntervalsWith(truth, pred, p, halves[k]);
+    return scores;
+  });
+}
+
+/** Coverage, width and Winkler score of intervals pred +- half[i][h] (a half-width per origin and step). */
+function scoreIntervalsWith(truth: number[][], pred: number[][], p: number, half: number[][]): IntervalScores {
+  const rows = truth.map((row, i) => ({ truth: [row], pred: [pred[i]], half: half[i] }));
+  const parts = rows.map((r) => scoreIntervals(r.truth, r.pred, p, (h) => r.half[h]));
+  const n = parts.length;
+  return {
+    level: p,
+    coverage: parts.reduce((a, s) => a + s.coverage, 0) / n,
+    width: parts.reduce((a, s) => a + s.width, 0) / n,
+    winkler: parts.reduce((a, s) => a + s.winkler, 0) / n,
   };
 }
 
@@ -517,6 +636,15 @@ async function runOnce(p: Prepared, opts: EvaluateOptions, variant: ModelVariant
   return {
     seed,
     test: scoreForecast(p.truth, pred, p.scale),
+    intervals: intervalScores(
+      p.truth,
+      pred,
+      artifact.calibration,
+      opts.levels ?? [0.8, 0.95],
+      p.stride === 1
+        ? { inputs: p.parts.test.inputs, origins: p.parts.test.origins, ti: p.ti, rate: opts.adaptRate ?? 0.005 }
+        : undefined,
+    ),
     trainSeconds: report.trainSeconds,
     epochs: report.epochs,
     bestEpoch: report.bestEpoch,

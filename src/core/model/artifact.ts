@@ -22,6 +22,7 @@ import { MODEL_CONFIG_SCHEMA, type ModelConfig } from '../settings/model';
 import { buildGraph } from './graph';
 import { seasonsThatFit, type ScalerState } from '../data/scaler';
 import type { ValidationScores } from '../data/metrics';
+import type { Calibration } from '../data/conformal';
 
 export const ARTIFACT_FORMAT = 'lstm-forecast-model';
 export const ARTIFACT_FORMAT_VERSION = 1;
@@ -155,6 +156,12 @@ export interface ModelArtifact {
   report: TrainReport;
   backend: string;
   packageVersion: string;
+  /**
+   * Split-conformal calibration from the validation residuals (data/conformal.ts),
+   * for prediction intervals. Absent in artifacts made before intervals, or when
+   * no validation forecast was finite: lstm-predict then gives no intervals.
+   */
+  calibration?: Calibration;
 }
 
 const positiveInt = { type: 'integer', minimum: 1 };
@@ -252,6 +259,20 @@ const artifactSchema: SchemaObject = {
     },
     backend: { type: 'string' },
     packageVersion: { type: 'string' },
+    calibration: {
+      type: 'object',
+      required: ['method', 'n', 'ranks', 'residuals', 'rmse'],
+      properties: {
+        method: { const: 'split-conformal' },
+        n: positiveInt,
+        ranks: { type: 'array', minItems: 1, items: positiveInt },
+        residuals: {
+          type: 'array',
+          items: { type: 'array', minItems: 1, items: { type: 'number', minimum: 0 } },
+        },
+        rmse: { type: 'array', items: { type: 'number', minimum: 0 } },
+      },
+    },
   },
 };
 
@@ -308,6 +329,7 @@ export interface SerializeInput {
   serve: TF.LayersModel;
   report: TrainReport;
   backend: string;
+  calibration?: Calibration | null;
 }
 
 /** Reads a live serve model and its settings into a JSON-safe {@link ModelArtifact}. */
@@ -349,6 +371,7 @@ export function serializeModel(input: SerializeInput): ModelArtifact {
     report: input.report,
     backend: input.backend,
     packageVersion: packageVersion(),
+    ...(input.calibration ? { calibration: input.calibration } : {}),
   };
 }
 
@@ -405,6 +428,23 @@ export function validateArtifact(x: unknown): ModelArtifact {
     const m = a.scaler.season ?? 0;
     if (m < 1 || m > a.spec.window)
       problems.push(`scaler's seasonal naive reference needs a season of 1 .. ${a.spec.window} steps, got ${m}`);
+  }
+  if (a.calibration) {
+    const c = a.calibration;
+    const H = a.spec.horizon;
+    if (c.residuals.length !== H || c.rmse.length !== H) {
+      problems.push(`calibration has ${c.residuals.length} residual grids and ${c.rmse.length} RMSEs for horizon ${H}`);
+    } else if (c.ranks.some((r, k) => r > c.n || (k > 0 && r <= c.ranks[k - 1]))) {
+      problems.push(`calibration ranks must increase and be at most n = ${c.n}`);
+    } else if (
+      c.residuals.some(
+        (g) => g.length !== c.ranks.length || g.some((v, k) => !Number.isFinite(v) || (k > 0 && v < g[k - 1])),
+      )
+    ) {
+      problems.push(`calibration residuals must be finite, sorted and ${c.ranks.length} per step (one per rank)`);
+    } else if (!c.rmse.every(Number.isFinite)) {
+      problems.push('calibration rmse holds non-finite values');
+    }
   }
   a.weights.forEach((w, i) => {
     if (!BASE64.test(w.data)) {

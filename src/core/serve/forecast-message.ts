@@ -6,6 +6,7 @@ import { ForecastError, describe } from '../base/errors';
 import { compileValidator } from '../base/validate';
 import type { ModelArtifact } from '../model/artifact';
 import type { Prediction } from './forecaster';
+import type { IntervalBounds } from './intervals';
 
 /** The window part of predict's input: a window message or a dataset (see data/window-message.ts). */
 export interface PredictInput {
@@ -107,6 +108,12 @@ export interface ForecastPayload {
   step: number;
   /** The window's last target value (real units). */
   lastValue: number;
+  /**
+   * Prediction intervals by level in % ("80", "95"): [H] lower and upper bounds,
+   * real units (split-conformal, see core/serve/intervals.ts). Absent when the
+   * model has no calibration or no level is set.
+   */
+  intervals?: Record<string, IntervalBounds>;
   /** Attention (attention model types): weights [N][L], rows sum to 1. */
   attention?: {
     weights: number[][];
@@ -173,10 +180,19 @@ export function forecastPayload(
   return out;
 }
 
-/** Dashboard 2 chart points: the forecast as {x, y, series} (x in epoch ms). */
+/**
+ * Dashboard 2 chart points: the forecast as {x, y, series} (x in epoch ms), and
+ * each interval level as two more series ("<target> 95% lower", "... upper") so
+ * a ui-chart draws the band.
+ */
 export function chartPoints(
   p: ForecastPayload,
   label = `${p.target} forecast`,
 ): { x: number; y: number; series: string }[] {
-  return p.forecast.map((y, h) => ({ x: p.timestamps[h], y, series: label }));
+  const points = p.forecast.map((y, h) => ({ x: p.timestamps[h], y, series: label }));
+  for (const [level, b] of Object.entries(p.intervals ?? {})) {
+    points.push(...b.lower.map((y, h) => ({ x: p.timestamps[h], y, series: `${p.target} ${level}% lower` })));
+    points.push(...b.upper.map((y, h) => ({ x: p.timestamps[h], y, series: `${p.target} ${level}% upper` })));
+  }
+  return points;
 }

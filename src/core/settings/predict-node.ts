@@ -24,6 +24,43 @@ export const PREDICT_NODE_SETTINGS = {
     default: 10,
     help: 'Most live models kept (msg.model can name many); the least recently used one is freed beyond it.',
   },
+  levels: {
+    type: 'string',
+    maxLength: 100,
+    pattern: '^\\s*(\\d{1,2}(\\.\\d{1,2})?\\s*(,\\s*\\d{1,2}(\\.\\d{1,2})?\\s*){0,3})?$',
+    default: '80, 95',
+    expect: 'up to 4 comma-separated interval levels in % from 50 to 99.9 (e.g. 80, 95), or empty for none',
+    help:
+      'Prediction interval levels in %: each gives msg.payload.intervals[level] = {lower, upper} per step, ' +
+      'calibrated on the validation residuals (split conformal); empty = no intervals.',
+  },
+  adaptRate: {
+    type: 'number',
+    minimum: 0,
+    maximum: 0.1,
+    default: 0,
+    help:
+      'Online adaptation of the interval levels per stream as actual readings arrive (adaptive conformal ' +
+      'inference, step gamma); 0 = off, the calibrated intervals as trained; 0.005 follows slow drift.',
+  },
+  threshold: {
+    type: 'number',
+    exclusiveMinimum: 0,
+    maximum: 1000,
+    default: 1.5,
+    help:
+      'Anomaly threshold: a reading is anomalous when its distance from the forecasts made for it exceeds ' +
+      'this many calibrated 95 % half-widths (score > threshold); those also leave on the second output.',
+  },
+  maxStreams: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 10000,
+    default: 100,
+    help:
+      'Most streams (model x msg.topic) whose recent forecasts are kept to score readings; ' +
+      'the least recently seen one is forgotten beyond it.',
+  },
 } as const satisfies SettingsGroup;
 
 export type PredictNodeSettings = Values<typeof PREDICT_NODE_SETTINGS>;

@@ -8,6 +8,7 @@ import type * as TF from '../base/tfjs';
 import { backendInfo, tf } from '../base/backend';
 import { targetsToMatrix, validationScores } from '../data/metrics';
 import { restoreForecast } from '../data/scaler';
+import { calibrate, type Calibration } from '../data/conformal';
 import { serializeModel, type ModelArtifact, type TrainReport } from '../model/artifact';
 import type { ForecastGraph } from '../model/graph';
 import type { EpochRun } from './epochs';
@@ -62,6 +63,23 @@ export function trainReport(
 }
 
 /**
+ * The split-conformal calibration of the trained model: its validation
+ * forecasts (the weights it holds now) against the validation truth, real units.
+ * Null when a validation forecast is not finite (the artifact then has no intervals).
+ */
+export function validationCalibration(
+  req: CheckedRequest,
+  prepared: Prepared,
+  graph: ForecastGraph,
+  xVal: TF.Tensor3D,
+): Calibration | null {
+  const { val, valWindows, scaler } = prepared;
+  const H = req.data.horizon;
+  const valPred = restoreForecast(predictScaled(graph.serve, xVal), val.levels, scaler, req.targetIndex, H, val.refs);
+  return calibrate(targetsToMatrix(valWindows.targets), valPred);
+}
+
+/**
  * The artifact of the trained serve model, the scaler and the report. Its
  * version: the option, else the previous artifact's + 1, else 1.
  */
@@ -70,6 +88,7 @@ export function buildArtifact(
   prepared: Prepared,
   graph: ForecastGraph,
   report: TrainReport,
+  calibration: Calibration | null = null,
 ): ModelArtifact {
   const { data, options: o, previous } = req;
   return serializeModel({
@@ -91,5 +110,6 @@ export function buildArtifact(
     serve: graph.serve,
     report,
     backend: report.backend,
+    calibration,
   });
 }

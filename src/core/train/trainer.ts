@@ -10,7 +10,7 @@
  * linear-start.ts (the ridge start, and why), epochs.ts (the seeded,
  * cancellable epoch loop with early stopping), report.ts (scores and artifact).
  */
-import type * as TF from '@tensorflow/tfjs';
+import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError } from '../base/errors';
 import { applyWeights, disposeModels } from '../model/artifact';
@@ -21,7 +21,7 @@ import { BestWeights, epochTensors, runEpochs, type EpochHooks, type EpochRun } 
 import { baseName, baseParams, chooseBase, type ChosenBase } from './base';
 import type { BaseReport } from '../model/artifact';
 import { startFromBase, unfreezeLinearPath, zeroHead, type LinearStart } from './linear-start';
-import { buildArtifact, trainReport, type TrainResult } from './report';
+import { buildArtifact, trainReport, validationCalibration, type TrainResult } from './report';
 import { checkTrainRequest, type CheckedRequest, type RequestSources } from './request';
 import { predictScaled } from './scaled-forecast';
 import { prepareSplit, splitWindows, type Prepared } from './split';
@@ -207,7 +207,8 @@ export async function trainChecked(req: CheckedRequest, hooks: EpochHooks = {}):
     unfreezeLinearPath(linear);
     const report = trainReport(req, prepared, graph, tensors.xVal, run, linear && base?.ridge ? linear.alpha : null);
     report.base = base ? base.report : continued!;
-    return { artifact: buildArtifact(req, prepared, graph, report), report };
+    const calibration = validationCalibration(req, prepared, graph, tensors.xVal);
+    return { artifact: buildArtifact(req, prepared, graph, report, calibration), report };
   } catch (e) {
     if (e instanceof ForecastError) throw e;
     const message = `training failed: ${e instanceof Error ? e.message : String(e)}`;

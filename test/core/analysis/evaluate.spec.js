@@ -117,4 +117,30 @@ describe('evaluate: split and origins (accuracy-protocol-v1)', function () {
   it('mean and population std over seeds', function () {
     assert.deepEqual(ev.meanStd([1, 3]), { mean: 2, std: 1 });
   });
+
+  it('scores conformal, Gaussian and adaptive intervals; adaptation recovers coverage when test errors grow', function () {
+    const { seededRandom } = require('../../../nodes/core/base/random');
+    const { calibrate } = require('../../../nodes/core/data/conformal');
+    const rand = seededRandom(4);
+    const noise = (s) => s * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+    const H = 2;
+    const valTruth = Array.from({ length: 200 }, () => [noise(1), noise(1)]);
+    const cal = calibrate(
+      valTruth,
+      valTruth.map(() => [0, 0]),
+    );
+    // A test series whose errors are twice the validation ones; the forecast is always 0.
+    const y = Array.from({ length: 600 }, () => noise(2));
+    const origins = Array.from({ length: 590 }, (_, i) => i + 5);
+    const inputs = origins.map((o) => y.slice(o - 4, o + 1).map((v) => [v]));
+    const truth = origins.map((o) => [y[o + 1], y[o + 2]]);
+    const pred = origins.map(() => Array(H).fill(0));
+    const [l] = ev.intervalScores(truth, pred, cal, [0.8], { inputs, origins, ti: 0, rate: 0.02 });
+    assert.strictEqual(l.level, 0.8);
+    assert.ok(l.conformal.coverage < 0.6, `static conformal under-covers: ${l.conformal.coverage}`);
+    assert.ok(l.gaussian.coverage < 0.6, `Gaussian under-covers: ${l.gaussian.coverage}`);
+    assert.ok(Math.abs(l.adaptive.coverage - 0.8) < 0.06, `adaptive ${l.adaptive.coverage}`);
+    assert.ok(l.adaptive.winkler < l.conformal.winkler);
+    assert.deepStrictEqual(ev.intervalScores(truth, pred, undefined, [0.8]), []);
+  });
 });

@@ -117,6 +117,33 @@ describe('core/artifact and core/forecaster', function () {
     assert.doesNotThrow(() => validateArtifact(clone(artifact)));
   });
 
+  it('stores a split-conformal calibration of the validation residuals; an artifact without one still loads', () => {
+    const c = artifact.calibration;
+    assert.strictEqual(c.method, 'split-conformal');
+    assert.strictEqual(c.n, artifact.report.valWindows);
+    assert.strictEqual(c.residuals.length, 3);
+    assert.ok(
+      c.residuals.every((g) => g.length === c.ranks.length && g.every((v, k) => v >= 0 && (!k || v >= g[k - 1]))),
+    );
+    // The validation RMSE of each step squares back to the report's (same residuals; stored to 6 digits).
+    const mse = c.rmse.reduce((a, r) => a + r * r, 0) / c.rmse.length;
+    assert.ok(
+      Math.abs(Math.sqrt(mse) - artifact.report.validation.model.rmse) <
+        1e-6 * (1 + artifact.report.validation.model.rmse),
+    );
+    const old = clone(artifact);
+    delete old.calibration;
+    assert.strictEqual(validateArtifact(old).calibration, undefined);
+    const bad = clone(artifact);
+    bad.calibration.residuals[1] = bad.calibration.residuals[1].slice().reverse();
+    if (bad.calibration.residuals[1].length > 1 && bad.calibration.residuals[1][0] > bad.calibration.residuals[1][1]) {
+      assert.throws(() => validateArtifact(bad), isBad(/calibration residuals must be finite, sorted/));
+    }
+    const short = clone(artifact);
+    short.calibration.rmse.pop();
+    assert.throws(() => validateArtifact(short), isBad(/calibration has 3 residual grids and 2 RMSEs for horizon 3/));
+  });
+
   it('refuses windows that do not match the spec', () => {
     const f = Forecaster.fromArtifact(artifact);
     try {

@@ -1,0 +1,190 @@
+/**
+ * Split-conformal prediction intervals: per horizon step, the absolute
+ * validation residuals |truth - forecast| (real units of the target) are sorted
+ * and kept as a bounded grid of order statistics; the half-width of a level-p
+ * interval is the ceil((n + 1) p)-th smallest of the n residuals (the
+ * finite-sample correction). Real units, not scaled ones, because the pack's
+ * scaler is one global mean/std per feature: a scaled residual is the real one
+ * divided by a constant, so both give the same interval.
+ *
+ * Also the interval scores (coverage, Winkler) and the Gaussian interval from
+ * the same residuals that `lstm-forecast evaluate` reports beside it.
+ */
+import { ForecastError } from '../base/errors';
+
+/** Most residuals kept per horizon step, and most kept over all steps (the grid thins beyond). */
+export const CALIBRATION_MAX_PER_STEP = 200;
+export const CALIBRATION_MAX_TOTAL = 20000;
+/** Fewest kept per step when the horizon is long (thinner grids lose the high levels). */
+const CALIBRATION_MIN_PER_STEP = 20;
+
+/** What the artifact stores. JSON-safe. */
+export interface Calibration {
+  method: 'split-conformal';
+  /** Validation windows the residuals came from (n of the (n + 1) correction). */
+  n: number;
+  /**
+   * 1-based ranks of the order statistics kept, increasing, the same for every
+   * step: 1..n when n residuals fit the grid, else ranks from the median up,
+   * spaced geometrically in n - rank so the upper tail (the levels served) stays dense.
+   */
+  ranks: number[];
+  /** [H][ranks.length] the absolute residuals at those ranks per horizon step, real units. */
+  residuals: number[][];
+  /** [H] root mean square of the residuals per step (the Gaussian interval's sigma). */
+  rmse: number[];
+}
+
+/**
+ * x to 6 significant digits, never below x: the stored residuals take a third of the JSON
+ * and an interval is only ever made wider (the order of a sorted list is kept).
+ */
+export function roundUp6(x: number): number {
+  const v = Number(x.toPrecision(6));
+  if (v >= x) return v;
+  // Rounded down: one unit of the 6th digit up.
+  return Number((v + 10 ** (Math.floor(Math.log10(x)) - 5)).toPrecision(6));
+}
+
+/** The ranks kept of n sorted residuals, at most g of them (see {@link Calibration.ranks}). */
+export function keptRanks(n: number, g: number): number[] {
+  if (n <= g) return Array.from({ length: n }, (_, i) => i + 1);
+  const half = Math.floor(n / 2);
+  const tail = new Set<number>([0]);
+  // tail count m = n - rank from 0 up to n/2, geometric so each step is a few % of m.
+  for (let i = 0; i < g - 1; i++) tail.add(Math.round(Math.pow(half + 1, i / (g - 2)) - 1));
+  return [...tail].map((m) => n - m).sort((a, b) => a - b);
+}
+
+/**
+ * The calibration of a model from its validation forecasts.
+ * @param truth [m][H] validation targets, real units.
+ * @param pred [m][H] the model's validation forecasts, real units.
+ * @returns null when there is nothing finite to calibrate on.
+ */
+export function calibrate(truth: number[][], pred: number[][]): Calibration | null {
+  const m = Math.min(truth.length, pred.length);
+  if (m === 0) return null;
+  const H = truth[0].length;
+  const G = Math.max(
+    CALIBRATION_MIN_PER_STEP,
+    Math.min(CALIBRATION_MAX_PER_STEP, Math.floor(CALIBRATION_MAX_TOTAL / Math.max(1, H))),
+  );
+  const ranks = keptRanks(m, G);
+  const residuals: number[][] = [];
+  const rmse: number[] = [];
+  for (let h = 0; h < H; h++) {
+    const r: number[] = [];
+    let ss = 0;
+    for (let i = 0; i < m; i++) {
+      const e = truth[i][h] - pred[i][h];
+      if (!Number.isFinite(e)) return null;
+      r.push(Math.abs(e));
+      ss += e * e;
+    }
+    r.sort((a, b) => a - b);
+    residuals.push(ranks.map((k) => roundUp6(r[k - 1])));
+    rmse.push(roundUp6(Math.sqrt(ss / m)));
+  }
+  return { method: 'split-conformal', n: m, ranks, residuals, rmse };
+}
+
+/**
+ * Half-width of the level-p interval at horizon step h (0-based): the
+ * ceil((n + 1) p)-th smallest residual. A level beyond what n residuals can
+ * promise (rank > n) takes the largest one, so the interval stays finite. A rank
+ * not kept takes the next kept one up (wider, never narrower); below the
+ * smallest kept (levels under about 50 % on a thinned grid) the smallest kept.
+ */
+export function conformalHalfWidth(cal: Calibration, h: number, p: number): number {
+  const { n, ranks } = cal;
+  const k = Math.min(n, Math.max(1, Math.ceil((n + 1) * p)));
+  let lo = 0;
+  let hi = ranks.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ranks[mid] >= k) hi = mid;
+    else lo = mid + 1;
+  }
+  return cal.residuals[h][lo];
+}
+
+/** The standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9). */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new ForecastError('BAD_INPUT', `expected a probability in (0, 1), got ${p}`);
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
+  ];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const lo = 0.02425;
+  if (p < lo) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (
+      (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+      ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+    );
+  }
+  if (p > 1 - lo) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return (
+    ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) /
+    (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+  );
+}
+
+/** Half-width of the Gaussian level-p interval at step h: z_{(1+p)/2} x the validation RMSE of that step. */
+export function gaussianHalfWidth(cal: Calibration, h: number, p: number): number {
+  return normalQuantile((1 + p) / 2) * cal.rmse[h];
+}
+
+/** Interval scores of a set of forecasts, real units. */
+export interface IntervalScores {
+  /** Nominal level, 0-1. */
+  level: number;
+  /** Share of truths inside [lower, upper], 0-1. */
+  coverage: number;
+  /** Mean upper - lower. */
+  width: number;
+  /** Mean Winkler (interval) score: width + (2 / alpha) x the distance outside. Lower is better. */
+  winkler: number;
+}
+
+/**
+ * Coverage, mean width and mean Winkler score of symmetric intervals
+ * pred +- halfWidth(h) against truth, over every origin and step.
+ */
+export function scoreIntervals(
+  truth: number[][],
+  pred: number[][],
+  p: number,
+  halfWidth: (h: number) => number,
+): IntervalScores {
+  const alpha = 1 - p;
+  let inside = 0;
+  let width = 0;
+  let winkler = 0;
+  let k = 0;
+  for (let i = 0; i < truth.length; i++) {
+    for (let h = 0; h < truth[i].length; h++) {
+      const q = halfWidth(h);
+      const lo = pred[i][h] - q;
+      const hi = pred[i][h] + q;
+      const y = truth[i][h];
+      const w = hi - lo;
+      const out = y < lo ? lo - y : y > hi ? y - hi : 0;
+      if (out === 0) inside++;
+      width += w;
+      winkler += w + (2 / alpha) * out;
+      k++;
+    }
+  }
+  return k
+    ? { level: p, coverage: inside / k, width: width / k, winkler: winkler / k }
+    : { level: p, coverage: NaN, width: NaN, winkler: NaN };
+}

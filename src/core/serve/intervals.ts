@@ -1,0 +1,255 @@
+/**
+ * Prediction intervals and anomaly scores at serve time, from the artifact's
+ * split-conformal calibration (data/conformal.ts).
+ *
+ * A stream (one model x one msg.topic) keeps its recent forecasts; when later
+ * windows bring the actual readings for their times, each reading is scored
+ * against every kept forecast that covered it: score = |actual - forecast| /
+ * the calibrated 95 % half-width of that horizon step, the smallest over the
+ * covering forecasts (a reading is anomalous only when every forecast made for
+ * it calls it so). The same readings drive adaptive conformal inference (Gibbs
+ * and Candes 2021) when a rate is set: per level, alpha_t+1 = alpha_t + gamma
+ * (alpha - err_t), err_t = 1 when the reading fell outside that level's interval.
+ * Memory is bounded: at most `maxStreams` streams (least recently seen dropped)
+ * and at most min(H, 256) forecasts per stream.
+ */
+import { ForecastError, describe } from '../base/errors';
+import { conformalHalfWidth, normalQuantile, type Calibration } from '../data/conformal';
+
+/** The level the anomaly score is measured in (score 1 = on the edge of the 95 % interval). */
+export const ANOMALY_LEVEL = 0.95;
+const MAX_FORECASTS_PER_STREAM = 256;
+/** Scores are capped here so a zero-width calibration never yields Infinity. */
+export const MAX_SCORE = 1e6;
+/** Longest msg.topic text used as a stream key. */
+const MAX_TOPIC = 200;
+
+/**
+ * Parses the levels setting ("80, 95") into sorted fractions (0.8, 0.95), without repeats.
+ * @throws ForecastError BAD_CONFIG for a level outside 50-99.9 %.
+ */
+export function parseLevels(text: string): number[] {
+  const parts = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const out: number[] = [];
+  for (const p of parts) {
+    const v = Number(p);
+    if (!(v >= 50 && v <= 99.9)) {
+      throw new ForecastError(
+        'BAD_CONFIG',
+        `levels must be interval levels in % from 50 to 99.9, got ${describe(p)}`,
+        'bad config',
+      );
+    }
+    if (!out.includes(v / 100)) out.push(v / 100);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+/** The key of a level in msg.payload.intervals: the percentage as text ("80", "99.5"). */
+export function levelKey(p: number): string {
+  return String(Math.round(p * 1000) / 10);
+}
+
+/** One level's bounds per horizon step, real units. */
+export interface IntervalBounds {
+  lower: number[];
+  upper: number[];
+}
+
+/** What lstm-predict attaches as msg.anomaly for a scored reading. */
+export interface AnomalyScore {
+  /** |actual - expected| / the calibrated 95 % half-width at that step (capped at 1e6). */
+  score: number;
+  anomalous: boolean;
+  threshold: number;
+  actual: number;
+  /** The forecast for this reading that gave the smallest score. */
+  expected: number;
+  /** expected -+ the 95 % half-width. */
+  lower: number;
+  upper: number;
+  /** 1-based horizon step of that forecast. */
+  horizonStep: number;
+  /** Time of the reading, epoch ms. */
+  time: number;
+  /** Forecasts that covered the reading. */
+  forecasts: number;
+  /** The stream: msg.topic, else the window's series, else "". */
+  topic: string;
+}
+
+interface KeptForecast {
+  times: number[];
+  forecast: number[];
+  /** [levels][H] half-widths served with the forecast. */
+  half: number[][];
+  /** [H] 95 % half-widths, the score's unit. */
+  scale: number[];
+}
+
+interface Stream {
+  lastTime: number;
+  /** Current miscoverage rate per level (adaptive; the nominal 1 - level when not adapting). */
+  alphas: number[];
+  kept: KeptForecast[];
+}
+
+export interface MonitorOptions {
+  levels: number[];
+  adaptRate: number;
+  threshold: number;
+  maxStreams: number;
+}
+
+/**
+ * The index of the forecast step at `time` (within `tolerance`), -1 when none: computed from the
+ * step rather than searched, so scoring stays O(1) per kept forecast whatever the horizon.
+ */
+function stepOf(times: number[], time: number, step: number, tolerance: number): number {
+  if (!times.length) return -1;
+  const guess = step > 0 ? Math.round((time - times[0]) / step) : 0;
+  for (const h of [guess, guess - 1, guess + 1]) {
+    if (h >= 0 && h < times.length && Math.abs(times[h] - time) <= tolerance) return h;
+  }
+  return step > 0 ? -1 : times.findIndex((t) => t === time);
+}
+
+/** The adapted level never reaches 1: its half-width stays finite. */
+const MAX_ADAPTED_LEVEL = 1 - 1e-6;
+
+/**
+ * The half-width at a level that adaptation may push beyond what the n residuals
+ * cover (p > n / (n + 1)): there the largest residual is stretched by the normal
+ * quantile ratio z((1 + p) / 2) / z((1 + n/(n+1)) / 2) (at most 1.7x for n = 200, 2.9x for n = 10), so ACI
+ * can widen past the calibration when errors grow, and the band stays finite.
+ */
+function adaptedHalfWidth(cal: Calibration, h: number, p: number): number {
+  const top = cal.n / (cal.n + 1);
+  if (p <= top) return conformalHalfWidth(cal, h, p);
+  const level = Math.min(p, MAX_ADAPTED_LEVEL);
+  const largest = cal.residuals[h][cal.residuals[h].length - 1];
+  return largest * (normalQuantile((1 + level) / 2) / normalQuantile((1 + top) / 2));
+}
+
+/** Streams of one lstm-predict node. See the module comment. */
+export class StreamMonitor {
+  private readonly streams = new Map<string, Stream>();
+
+  constructor(private readonly opts: MonitorOptions) {}
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  /** The stream of a model (artifact id) and topic, most recently seen last; created when new. */
+  private stream(artifactId: string, topic: string): Stream {
+    const key = `${artifactId}\u0000${topic.slice(0, MAX_TOPIC)}`;
+    let s = this.streams.get(key);
+    if (s) this.streams.delete(key);
+    else s = { lastTime: -Infinity, alphas: this.opts.levels.map((p) => 1 - p), kept: [] };
+    this.streams.set(key, s);
+    while (this.streams.size > this.opts.maxStreams) this.streams.delete(this.streams.keys().next().value as string);
+    return s;
+  }
+
+  /**
+   * Scores the window's readings newer than the stream's last one against the
+   * forecasts kept for their times, adapts the levels, then serves the new
+   * forecast's intervals and keeps it.
+   * @param window [L][F] the window, real units; times [L] epoch ms.
+   * @param forecast [H] the new forecast; forecastTimes [H] its times; step ms between steps.
+   */
+  next(
+    artifactId: string,
+    topic: string,
+    cal: Calibration,
+    targetIndex: number,
+    window: number[][],
+    times: number[] | undefined,
+    forecast: number[],
+    forecastTimes: number[],
+    step: number,
+  ): { intervals: Record<string, IntervalBounds>; scores: AnomalyScore[] } {
+    const s = this.stream(artifactId, topic);
+    const scores: AnomalyScore[] = [];
+    if (times && times.length === window.length) {
+      for (let j = 0; j < window.length; j++) {
+        if (!(times[j] > s.lastTime)) continue;
+        const scored = this.score(s, times[j], window[j][targetIndex], step, topic);
+        if (scored) scores.push(scored);
+      }
+      s.lastTime = Math.max(s.lastTime, times[times.length - 1]);
+      s.kept = s.kept.filter((k) => k.times[k.times.length - 1] > s.lastTime);
+    }
+    const H = forecast.length;
+    // Without adaptation the served band is exactly the calibrated one (what evaluate's conformal column measures).
+    const width = this.opts.adaptRate > 0 ? adaptedHalfWidth : conformalHalfWidth;
+    const half = s.alphas.map((a) => Array.from({ length: H }, (_, h) => width(cal, h, 1 - a)));
+    const scale = Array.from({ length: H }, (_, h) => conformalHalfWidth(cal, h, ANOMALY_LEVEL));
+    const intervals: Record<string, IntervalBounds> = {};
+    this.opts.levels.forEach((p, i) => {
+      intervals[levelKey(p)] = {
+        lower: forecast.map((f, h) => f - half[i][h]),
+        upper: forecast.map((f, h) => f + half[i][h]),
+      };
+    });
+    if (forecastTimes.every(Number.isFinite) && forecastTimes[0] > s.lastTime) {
+      s.kept.push({ times: forecastTimes, forecast, half, scale });
+      if (s.kept.length > Math.min(H, MAX_FORECASTS_PER_STREAM)) s.kept.shift();
+    }
+    return { intervals, scores };
+  }
+
+  /** Scores one reading; null when no kept forecast covered its time. */
+  private score(s: Stream, time: number, actual: number, step: number, topic: string): AnomalyScore | null {
+    const tolerance = step > 0 ? step / 2 : 0;
+    let best: AnomalyScore | null = null;
+    let covering = 0;
+    for (const k of s.kept) {
+      const h = stepOf(k.times, time, step, tolerance);
+      if (h < 0) continue;
+      covering++;
+      const expected = k.forecast[h];
+      const dist = Math.abs(actual - expected);
+      // A zero-width calibration (constant validation data): any miss scores the cap, never Infinity.
+      const score = Math.min(MAX_SCORE, k.scale[h] > 0 ? dist / k.scale[h] : dist > 0 ? MAX_SCORE : 0);
+      if (this.opts.adaptRate > 0) {
+        s.alphas = s.alphas.map((a, i) => {
+          const err = dist > k.half[i][h] ? 1 : 0;
+          return Math.min(1, Math.max(0, a + this.opts.adaptRate * (1 - this.opts.levels[i] - err)));
+        });
+      }
+      if (!best || score < best.score) {
+        best = {
+          score,
+          anomalous: false,
+          threshold: this.opts.threshold,
+          actual,
+          expected,
+          lower: expected - k.scale[h],
+          upper: expected + k.scale[h],
+          horizonStep: h + 1,
+          time,
+          forecasts: 0,
+          topic,
+        };
+      }
+    }
+    if (!best) return null;
+    best.forecasts = covering;
+    best.anomalous = best.score > this.opts.threshold;
+    return best;
+  }
+
+  /** The current level (1 - alpha_t) per configured level of a stream, for tests and status. */
+  levelsOf(artifactId: string, topic: string): number[] | undefined {
+    return this.streams.get(`${artifactId}\u0000${topic.slice(0, MAX_TOPIC)}`)?.alphas.map((a) => 1 - a);
+  }
+
+  clear(): void {
+    this.streams.clear();
+  }
+}

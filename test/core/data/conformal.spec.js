@@ -1,0 +1,129 @@
+'use strict';
+// Split-conformal calibration: the (n + 1) corrected quantile of validation
+// residuals covers fresh errors of the same law at the nominal level, whatever
+// that law (Gaussian, heavy-tailed); the grid stays bounded; the interval
+// scores are the textbook ones.
+const assert = require('assert');
+const { seededRandom } = require('../../../nodes/core/base/random');
+const {
+  calibrate,
+  conformalHalfWidth,
+  gaussianHalfWidth,
+  normalQuantile,
+  scoreIntervals,
+  CALIBRATION_MAX_TOTAL,
+} = require('../../../nodes/core/data/conformal');
+
+function gaussian(rand) {
+  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+/** Student t with 2 degrees of freedom: infinite variance, the tails a Gaussian interval misses. */
+function heavy(rand) {
+  const z = gaussian(rand);
+  const chi2 = gaussian(rand) ** 2 + gaussian(rand) ** 2;
+  return z / Math.sqrt(chi2 / 2);
+}
+
+/** Mean coverage over `reps` calibrations of n residuals, each tested on `m` fresh errors; one step. */
+function meanCoverage(draw, n, p, reps, m, seed) {
+  const rand = seededRandom(seed);
+  let covered = 0;
+  for (let r = 0; r < reps; r++) {
+    const truth = Array.from({ length: n }, () => [draw(rand)]);
+    const cal = calibrate(
+      truth,
+      truth.map(() => [0]),
+    );
+    const q = conformalHalfWidth(cal, 0, p);
+    for (let i = 0; i < m; i++) if (Math.abs(draw(rand)) <= q) covered++;
+  }
+  return covered / (reps * m);
+}
+
+describe('core/data: split-conformal intervals', function () {
+  for (const [name, draw] of [
+    ['Gaussian', gaussian],
+    ['heavy-tailed (Student t, 2 df)', heavy],
+  ]) {
+    it(`covers ${name} residuals at the nominal level (80 %, 95 %) with n = 99`, function () {
+      for (const p of [0.8, 0.95]) {
+        const c = meanCoverage(draw, 99, p, 300, 200, 11);
+        // Exact theory: coverage = ceil(100 p) / 100, i.e. >= p and < p + 1/(n+1).
+        assert.ok(c >= p - 0.01 && c <= p + 0.02, `${name} ${p}: coverage ${c.toFixed(4)}`);
+      }
+    });
+  }
+
+  it('is narrower than the Gaussian interval on heavy-tailed residuals where both cover 80 %', function () {
+    const rand = seededRandom(3);
+    const truth = Array.from({ length: 2000 }, () => [heavy(rand)]);
+    const cal = calibrate(
+      truth,
+      truth.map(() => [0]),
+    );
+    assert.ok(conformalHalfWidth(cal, 0, 0.8) < gaussianHalfWidth(cal, 0, 0.8));
+  });
+
+  it('uses the (n + 1) rank and stays finite beyond what n residuals can promise', function () {
+    const truth = [[3], [-1], [2], [-4]]; // |r| sorted: 1 2 3 4, n = 4
+    const cal = calibrate(
+      truth,
+      truth.map(() => [0]),
+    );
+    assert.deepStrictEqual(cal.residuals, [[1, 2, 3, 4]]);
+    assert.strictEqual(conformalHalfWidth(cal, 0, 0.6), 3); // ceil(5 x 0.6) = 3rd
+    assert.strictEqual(conformalHalfWidth(cal, 0, 0.5), 3); // ceil(2.5) = 3rd, not the plain median
+    assert.strictEqual(conformalHalfWidth(cal, 0, 0.95), 4); // rank 5 > n: the largest, finite
+    assert.strictEqual(cal.rmse[0], 2.73862); // sqrt(30 / 4) = 2.7386128, rounded up to 6 digits
+  });
+
+  it('keeps a bounded grid and never rounds a half-width down on it', function () {
+    const rand = seededRandom(5);
+    const H = 500;
+    const truth = Array.from({ length: 1000 }, () => Array.from({ length: H }, () => gaussian(rand)));
+    const zeros = truth.map((r) => r.map(() => 0));
+    const cal = calibrate(truth, zeros);
+    const kept = cal.residuals.reduce((a, g) => a + g.length, 0);
+    assert.ok(kept <= CALIBRATION_MAX_TOTAL, `${kept} residuals kept`);
+    assert.strictEqual(cal.n, 1000);
+    // The grid is dense in the upper tail (the levels served), coarse near the median.
+    for (const [p, slack] of [
+      [0.5, 1.25],
+      [0.8, 1.1],
+      [0.95, 1.05],
+      [0.99, 1.05],
+    ]) {
+      const exact = truth.map((r) => Math.abs(r[7])).sort((a, b) => a - b)[Math.ceil(1001 * p) - 1];
+      const got = conformalHalfWidth(cal, 7, p);
+      assert.ok(got >= exact && got <= exact * slack, `${p}: ${got} vs exact ${exact}`);
+    }
+  });
+
+  it('stores residuals to 6 significant digits, rounded up (intervals only ever get wider)', function () {
+    const { roundUp6 } = require('../../../nodes/core/data/conformal');
+    const rand = seededRandom(9);
+    for (let i = 0; i < 10000; i++) {
+      const x = Math.exp(40 * (rand() - 0.5));
+      const v = roundUp6(x);
+      assert.ok(v >= x && v <= x * (1 + 1e-5) && Number(v.toPrecision(6)) === v, `${x} -> ${v}`);
+    }
+    assert.strictEqual(roundUp6(0), 0);
+    assert.strictEqual(roundUp6(1.2345671), 1.23457);
+    assert.strictEqual(roundUp6(1.2345649), 1.23457);
+  });
+
+  it('gives null for a non-finite validation forecast (the artifact then has no intervals)', function () {
+    assert.strictEqual(calibrate([[1]], [[NaN]]), null);
+    assert.strictEqual(calibrate([], []), null);
+  });
+
+  it('normal quantile and Winkler score match their definitions', function () {
+    assert.ok(Math.abs(normalQuantile(0.975) - 1.959964) < 1e-6);
+    assert.ok(Math.abs(normalQuantile(0.1) + 1.281552) < 1e-6);
+    assert.ok(Math.abs(normalQuantile(0.001) + 3.090232) < 1e-6);
+    // pred 0 +- 1 at 80 %: truth 0 inside (score 2), truth 3 outside by 2 (2 + 2 / 0.2 x 2 = 22).
+    const s = scoreIntervals([[0], [3]], [[0], [0]], 0.8, () => 1);
+    assert.deepStrictEqual([s.level, s.coverage, s.width], [0.8, 0.5, 2]);
+    assert.ok(Math.abs(s.winkler - 12) < 1e-9, String(s.winkler));
+  });
+});

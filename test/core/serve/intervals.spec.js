@@ -1,0 +1,110 @@
+'use strict';
+// Serve-time intervals and anomaly scores: bounds per level beside the
+// forecast, readings scored against the forecasts made for them, adaptive
+// levels, bounded streams, finite numbers only.
+const assert = require('assert');
+const { StreamMonitor, parseLevels, levelKey, MAX_SCORE } = require('../../../nodes/core/serve/intervals');
+
+// Two-step horizon; |residuals| 0.1 .. 1.0 on both steps (n = 10).
+const r = Array.from({ length: 10 }, (_, i) => (i + 1) / 10);
+const cal = { method: 'split-conformal', n: 10, ranks: r.map((_, i) => i + 1), residuals: [r, r], rmse: [0.6, 0.6] };
+const opts = { levels: [0.8, 0.95], adaptRate: 0, threshold: 1.5, maxStreams: 3 };
+const row = (v) => [v];
+
+/** Feeds window [.., value at t] and a forecast for t+1, t+2. */
+function feed(m, t, value, forecast = [10, 10], topic = 'a', c = cal) {
+  return m.next('id1', topic, c, 0, [row(10), row(value)], [t - 1, t], forecast, [t + 1, t + 2], 1);
+}
+
+describe('core/serve: intervals and anomaly scores', function () {
+  it('parses the levels setting and refuses levels outside 50-99.9 %', function () {
+    assert.deepStrictEqual(parseLevels('95, 80,80'), [0.8, 0.95]);
+    assert.deepStrictEqual(parseLevels(''), []);
+    assert.throws(
+      () => parseLevels('40'),
+      (e) => e.code === 'BAD_CONFIG' && /from 50 to 99.9, got "40"/.test(e.message),
+    );
+    assert.strictEqual(levelKey(0.995), '99.5');
+  });
+
+  it('gives lower and upper bounds per level and step from the calibration', function () {
+    const m = new StreamMonitor(opts);
+    const { intervals, scores } = feed(m, 100, 10, [10, 20]);
+    // 80 %: ceil(11 x 0.8) = 9th = 0.9; 95 %: rank 11 > n -> the largest, 1.0.
+    assert.deepStrictEqual(Object.keys(intervals), ['80', '95']);
+    assert.deepStrictEqual(
+      intervals['80'].lower.map((x) => +x.toFixed(6)),
+      [9.1, 19.1],
+    );
+    assert.deepStrictEqual(intervals['95'].upper, [11, 21]);
+    assert.deepStrictEqual(scores, []);
+  });
+
+  it('scores a reading against the forecasts made for it and flags a spike only', function () {
+    const m = new StreamMonitor(opts);
+    feed(m, 100, 10);
+    const clean = feed(m, 101, 10.5).scores;
+    assert.strictEqual(clean.length, 1);
+    assert.strictEqual(clean[0].anomalous, false);
+    assert.strictEqual(clean[0].score, 0.5); // 0.5 / the 95 % half-width 1.0
+    assert.strictEqual(clean[0].horizonStep, 1);
+    const spike = feed(m, 102, 14).scores[0];
+    assert.strictEqual(spike.forecasts, 2, 'the forecasts from 100 (step 2) and 101 (step 1) covered it');
+    assert.strictEqual(spike.anomalous, true);
+    assert.strictEqual(spike.score, 4);
+    assert.deepStrictEqual([spike.actual, spike.expected, spike.lower, spike.upper], [14, 10, 9, 11]);
+  });
+
+  it('keeps scores finite when the calibration has zero width', function () {
+    const zero = {
+      method: 'split-conformal',
+      n: 3,
+      ranks: [1, 2, 3],
+      residuals: [
+        [0, 0, 0],
+        [0, 0, 0],
+      ],
+      rmse: [0, 0],
+    };
+    const m = new StreamMonitor(opts);
+    feed(m, 100, 10, [10, 10], 'a', zero);
+    const s = feed(m, 101, 11, [10, 10], 'a', zero).scores[0];
+    assert.strictEqual(s.score, MAX_SCORE);
+    assert.ok(Number.isFinite(s.score) && s.anomalous);
+    assert.strictEqual(feed(m, 102, 10, [10, 10], 'a', zero).scores[0].score, 0);
+  });
+
+  it('adapts the level up after misses and down after hits (adaptive conformal inference)', function () {
+    const m = new StreamMonitor({ ...opts, levels: [0.8], adaptRate: 0.05 });
+    feed(m, 100, 10);
+    for (let t = 101; t < 110; t++) feed(m, t, 13); // every reading outside
+    const wide = m.levelsOf('id1', 'a')[0];
+    assert.ok(wide > 0.8, `level after misses: ${wide}`);
+    for (let t = 110; t < 200; t++) feed(m, t, 10); // every reading inside
+    const narrow = m.levelsOf('id1', 'a')[0];
+    assert.ok(narrow < wide && narrow >= 0, `level after hits: ${narrow}`);
+    const still = new StreamMonitor(opts);
+    feed(still, 100, 10);
+    feed(still, 101, 13);
+    assert.deepStrictEqual(still.levelsOf('id1', 'a'), [0.8, 0.95], 'rate 0: the calibrated levels');
+  });
+
+  it('keeps at most maxStreams streams and a bounded number of forecasts each', function () {
+    const m = new StreamMonitor(opts);
+    for (let k = 0; k < 50; k++) feed(m, 100, 10, [10, 10], `topic ${k}`);
+    assert.strictEqual(m.size, 3);
+    assert.strictEqual(m.levelsOf('id1', 'topic 0'), undefined);
+    // A topic forgotten and seen again scores nothing (its forecasts are gone) instead of failing.
+    assert.deepStrictEqual(feed(m, 101, 10, [10, 10], 'topic 0').scores, []);
+  });
+});
+
+describe('core/serve: adaptive intervals beyond the calibration', function () {
+  it('widen past the largest residual when errors grow, finite (at most 2.9x it for n = 10)', function () {
+    const m = new StreamMonitor({ levels: [0.8], adaptRate: 0.05, threshold: 1.5, maxStreams: 1 });
+    let last;
+    for (let t = 100; t < 400; t++) last = feed(m, t, t % 2 ? 15 : 5).intervals['80']; // misses by 5 every time
+    const half = last.upper[0] - 10;
+    assert.ok(half > 1 && half < 2.9 && Number.isFinite(half), `half-width ${half} (largest residual 1.0)`);
+  });
+});

@@ -1,0 +1,194 @@
+'use strict';
+// lstm-predict's prediction intervals and anomaly output through the real
+// Node-RED runtime: readings stream through a real sequence-windower into
+// lstm-predict with a model trained by the core; the intervals sit beside the
+// forecast, the chart carries the band, a spike leaves on the second output and
+// clean readings do not, and a model stored before intervals still forecasts.
+const assert = require('assert');
+const { helper, startRuntime, stopRuntime, collect, nextMessage } = require('../helpers/runtime');
+const { initBackend } = require('../../nodes/core/base/backend');
+const { trainForecaster } = require('../../nodes/core/train/trainer');
+const { co2Dataset, co2Series } = require('../helpers/co2-fixture');
+
+const nodes = [require('../../nodes/sequence-windower.js'), require('../../nodes/lstm-predict.js')];
+const T0 = Date.UTC(2024, 0, 1);
+const HOUR = 3600000;
+const co2 = co2Series().map((r) => r.co2);
+
+let run = 0;
+/** Windower (stream, L = 12) into predict (two outputs) into helpers; ids fresh per test. */
+function flow(predictProps = {}) {
+  run++;
+  const z = 'tab';
+  return [
+    { id: z, type: 'tab', label: 'intervals' },
+    {
+      id: `w${run}`,
+      type: 'sequence-windower',
+      z,
+      window: 12,
+      features: 'co2',
+      target: 'co2',
+      wires: [[`p${run}`], []],
+    },
+    { id: `p${run}`, type: 'lstm-predict', z, model: 'tiny', ...predictProps, wires: [['fc'], ['alert']] },
+    { id: 'fc', type: 'helper', z },
+    { id: 'alert', type: 'helper', z },
+  ];
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(list, n, ms = 20000) {
+  const end = Date.now() + ms;
+  while (list.length < n) {
+    if (Date.now() > end) throw new Error(`expected ${n} messages, got ${list.length}`);
+    await sleep(10);
+  }
+}
+/** Every number in a value, walked. */
+function numbers(x, out = []) {
+  if (typeof x === 'number') out.push(x);
+  else if (x && typeof x === 'object') for (const v of Object.values(x)) numbers(v, out);
+  return out;
+}
+
+describe('lstm-predict: prediction intervals and anomaly output', function () {
+  this.timeout(120000);
+  let artifact;
+  before(async () => {
+    // Small and seeded, but with 45 validation windows so the 95 % half-width is a real estimate (about 4 s).
+    await initBackend();
+    const data = co2Dataset(12, 3, 240);
+    ({ artifact } = await trainForecaster(data, { units: 8, seed: 1 }, { epochs: 3, batchSize: 32, name: 'tiny' }));
+    artifact = JSON.parse(JSON.stringify(artifact));
+  });
+  afterEach(async () => {
+    await stopRuntime();
+  });
+
+  async function start(props, stored = artifact) {
+    await startRuntime(nodes, flow(props));
+    helper.getNode(`p${run}`).context().flow.set('tiny', stored);
+    return { w: helper.getNode(`w${run}`), fc: collect(helper.getNode('fc')), alert: collect(helper.getNode('alert')) };
+  }
+
+  /** Streams co2[from..to) hourly on one topic, value v(i) at reading i; waits for every forecast. */
+  async function stream(ctx, from, to, v = (i) => co2[i], topic = 'site-1') {
+    const before = ctx.fc.length;
+    for (let i = from; i < to; i++) {
+      ctx.w.receive({ topic, payload: { co2: v(i) }, timestamp: T0 + i * HOUR });
+      await sleep(2);
+    }
+    await until(ctx.fc, before + Math.max(0, to - Math.max(from, 11)));
+  }
+
+  it('sends intervals per level beside the forecast: nested, finite, in real units', async function () {
+    const ctx = await start({ levels: '80, 95' });
+    await stream(ctx, 0, 13);
+    const p = ctx.fc[ctx.fc.length - 1].payload;
+    assert.deepStrictEqual(Object.keys(p.intervals), ['80', '95']);
+    for (let h = 0; h < 3; h++) {
+      const i80 = [p.intervals['80'].lower[h], p.intervals['80'].upper[h]];
+      const i95 = [p.intervals['95'].lower[h], p.intervals['95'].upper[h]];
+      assert.ok(
+        i95[0] <= i80[0] && i80[0] < p.forecast[h] && p.forecast[h] < i80[1] && i80[1] <= i95[1],
+        `step ${h + 1}`,
+      );
+      // Symmetric around the forecast by the stored calibration's half-width.
+      assert.ok(Math.abs(p.forecast[h] - i95[0] - (i95[1] - p.forecast[h])) < 1e-6);
+    }
+    assert.ok(numbers(p).every(Number.isFinite));
+  });
+
+  it('draws the band in chart output: two extra series per level', async function () {
+    const ctx = await start({ output: 'chart', levels: '90' });
+    await stream(ctx, 0, 12);
+    const series = [...new Set(ctx.fc[0].payload.map((pt) => pt.series))];
+    assert.deepStrictEqual(series, ['co2 forecast', 'co2 90% lower', 'co2 90% upper']);
+    assert.strictEqual(ctx.fc[0].payload.length, 9);
+    assert.ok(ctx.fc[0].forecast.intervals['90']);
+  });
+
+  it('scores each new reading; fires the second output on an injected spike only', async function () {
+    const ctx = await start({ threshold: 1.5 });
+    // Readings of the model's own training range: nothing anomalous.
+    await stream(ctx, 0, 120);
+    const scored = ctx.fc.filter((m) => m.anomaly);
+    assert.ok(scored.length >= 105, `${scored.length} readings scored`);
+    assert.ok(scored.every((m) => m.anomaly.forecasts >= 1 && Number.isFinite(m.anomaly.score)));
+    assert.deepStrictEqual(
+      ctx.alert.map((m) => m.anomaly.score),
+      [],
+      'no alert on clean readings',
+    );
+    // A +25 ppm spike at reading 120 (the yearly swing is about 6 ppm).
+    await stream(ctx, 120, 121, (i) => co2[i] + 25);
+    await until(ctx.alert, 1);
+    const a = ctx.alert[0].payload;
+    assert.strictEqual(a.anomalous, true);
+    assert.strictEqual(a.time, T0 + 120 * HOUR);
+    assert.strictEqual(a.actual, co2[120] + 25);
+    assert.ok(a.score > 1.5 && a.actual > a.upper && a.lower < a.expected && a.expected < a.upper, JSON.stringify(a));
+    assert.deepStrictEqual(Object.keys(a).sort(), [
+      'actual',
+      'anomalous',
+      'expected',
+      'forecasts',
+      'horizonStep',
+      'lower',
+      'score',
+      'threshold',
+      'time',
+      'topic',
+      'upper',
+    ]);
+    assert.strictEqual(a.topic, 'site-1');
+    assert.strictEqual(ctx.fc[ctx.fc.length - 1].anomaly.anomalous, true, 'the forecast message carries it too');
+    // Another topic has its own memory: its first readings are not scored against site-1's forecasts.
+    await stream(ctx, 0, 12, (i) => co2[i], 'site-2');
+    assert.strictEqual(ctx.fc[ctx.fc.length - 1].anomaly, undefined);
+  });
+
+  it('widens the bands of a stream when its noise grows if adaptRate is set, not when it is 0', async function () {
+    const widthAfterShift = async (adaptRate) => {
+      const ctx = await start({ levels: '80', adaptRate });
+      await stream(ctx, 0, 40);
+      // From reading 40 on, +-1.5 ppm alternating: every forecast misses by about 3 ppm.
+      await stream(ctx, 40, 80, (i) => co2[i] + (i % 2 ? 1.5 : -1.5));
+      const b = ctx.fc[ctx.fc.length - 1].payload.intervals['80'];
+      await stopRuntime();
+      return b.upper[0] - b.lower[0];
+    };
+    const fixed = await widthAfterShift(0);
+    const adapted = await widthAfterShift(0.05);
+    const c = artifact.calibration;
+    const calibrated = 2 * c.residuals[0][c.ranks.findIndex((r) => r >= Math.ceil((c.n + 1) * 0.8))];
+    assert.ok(Math.abs(fixed - calibrated) < 1e-9, `rate 0: the calibrated width (${fixed} vs ${calibrated})`);
+    assert.ok(adapted > fixed, `adapted ${adapted} > fixed ${fixed}`);
+  });
+
+  it('forecasts with a model stored before intervals, and warns once that it has none', async function () {
+    const old = JSON.parse(JSON.stringify(artifact));
+    delete old.calibration;
+    const ctx = await start({}, old);
+    await stream(ctx, 0, 14);
+    const p = helper.getNode(`p${run}`);
+    const warnings = p.warn
+      .getCalls()
+      .filter((c) => c.thisValue === p)
+      .map((c) => String(c.args[0]));
+    assert.strictEqual(ctx.fc.length, 3);
+    assert.ok(ctx.fc.every((m) => m.payload.forecast.length === 3 && m.payload.intervals === undefined && !m.anomaly));
+    assert.strictEqual(warnings.filter((w) => /has no interval calibration/.test(w)).length, 1, warnings.join('\n'));
+  });
+
+  it('refuses levels outside 50-99.9 % at deploy with what it accepts', async function () {
+    await startRuntime(nodes, flow({ levels: '80, 30' }));
+    const p = helper.getNode(`p${run}`);
+    const errors = p.error.getCalls().filter((c) => c.thisValue === p);
+    assert.ok(
+      errors.some((c) => /levels must be interval levels in % from 50 to 99.9, got "30"/.test(String(c.args[0]))),
+    );
+    void nextMessage;
+  });
+});
