@@ -199,3 +199,28 @@ describe('core/train chosen base', function () {
     }
   });
 });
+
+describe('core/train base: the one-standard-error rule', function () {
+  const { oneStandardError } = require('../../../nodes/core/train/base');
+  const all = () => true;
+
+  it('takes the first (simplest) candidate within one standard error of the best', function () {
+    // candidate 1 is best by a hair, well inside the noise of the paired differences: candidate 0 is taken
+    const noise = [0.3, -0.2, 0.25, -0.35, 0.1, -0.05, 0.2, -0.25];
+    const best = noise.map((n) => 1 + n);
+    const simpler = best.map((v, k) => v + 0.01 + (k % 2 ? 0.3 : -0.3));
+    assert.strictEqual(oneStandardError([simpler, best], all), 0);
+  });
+
+  it('keeps the best when it wins clearly, and skips candidates that may not be chosen', function () {
+    const best = [1, 1, 1, 1, 1, 1];
+    const worse = best.map((v, k) => v + 0.5 + (k % 2 ? 0.01 : -0.01));
+    assert.strictEqual(oneStandardError([worse, best], all), 1);
+    assert.strictEqual(
+      oneStandardError([best, best.map((v) => v - 0.2)], (i) => i === 0),
+      0,
+    );
+    assert.strictEqual(oneStandardError([null, best], all), 1);
+    assert.strictEqual(oneStandardError([null], all), -1);
+  });
+});
