@@ -20,6 +20,7 @@ import { groupParser, parseAll } from './glue/node-settings';
 import { PREDICT_NODE_SETTINGS, type PredictNodeSettings } from './core/settings/predict-node';
 import { startBackend } from './glue/backend-status';
 import { MODEL_LOCATION_SETTINGS } from './core/settings/location';
+import { attributeForecast, payloadAttribution } from './core/analysis/attribution';
 
 type PredictNodeDef = NodeDef & Record<string, unknown>;
 
@@ -70,6 +71,7 @@ export = function (RED: NodeAPI): void {
     /** Models whose last store read failed: one warning per outage, not per message. */
     const outage = new Set<string>();
     let closed = false;
+    let attributionWarned = false;
     let backend = '';
     const ready = startBackend(RED).then((b) => {
       backend = b.name;
@@ -200,6 +202,24 @@ export = function (RED: NodeAPI): void {
         forecastPayload(forecaster.artifact, prediction, i, w, times[i], input.step, input.series),
       );
       const one = payloads[payloads.length - 1];
+      const model = forecaster.layersModel;
+      // One window only: a dataset of windows would multiply the cost of the gradients.
+      if (settings.attribution && input.type === 'window' && model) {
+        try {
+          const a = attributeForecast(
+            model,
+            { scaler: forecaster.artifact.scaler, targetIndex: spec.targetIndex, horizon: spec.horizon },
+            windows[0],
+            settings.attributionSteps,
+          );
+          one.attribution = payloadAttribution(a, spec.features);
+        } catch (err) {
+          // Too large a model for an attribution still forecasts; say so once.
+          if (!(err instanceof ForecastError && err.code === 'LIMIT')) throw err;
+          if (!attributionWarned) node.warn(clip(`no attribution: ${err.message}`, ERROR_MAX));
+          attributionWarned = true;
+        }
+      }
       const via = forecaster.path === 'kernel' ? 'kernel' : backend;
       if (chart) {
         const points = payloads.flatMap((p) => chartPoints(p));

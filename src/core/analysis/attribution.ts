@@ -27,6 +27,7 @@ import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError } from '../base/errors';
 import { referenceWeights, type ScalerState } from '../data/scaler';
+import type { PayloadAttribution } from '../serve/forecast-message';
 
 /** What the attribution needs to know of the model beside its serve network. */
 export interface AttributionFrame {
@@ -229,4 +230,25 @@ export function attributeForecast(
     };
   });
   return result as ForecastAttribution;
+}
+
+/**
+ * The attribution as lstm-predict's payload carries it: means over the horizon
+ * steps per step and feature, and per horizon step summed over the features.
+ */
+export function payloadAttribution(a: ForecastAttribution, features: string[]): PayloadAttribution {
+  const H = a.values.length;
+  const meanOver = (cube: number[][][]): number[][] =>
+    cube[0].map((row, j) => row.map((_, f) => cube.reduce((s, m) => s + m[j][f], 0) / H));
+  return {
+    method: a.method,
+    baseline: a.baseline,
+    steps: a.steps,
+    features: features.slice(),
+    values: meanOver(a.values),
+    linear: meanOver(a.linear),
+    byHorizon: a.values.map((m) => m.map((row) => row.reduce((s, v) => s + v, 0))),
+    baselineForecast: a.baselineForecast.slice(),
+    completenessError: a.completenessError,
+  };
 }
