@@ -78,6 +78,14 @@ function checkForecast(f: ForecastPayload & { attention: NonNullable<ForecastPay
     }
   }
   const { weights, featureWeights, timestamps, features } = f.attention;
+  const at = (f as { attribution?: unknown }).attribution;
+  if (at !== undefined) {
+    const { values, linear } = (at ?? {}) as { values?: unknown; linear?: unknown };
+    for (const m of [values, linear]) {
+      if (Array.isArray(m) && (m.length > MAX_STEPS || m.some((r) => Array.isArray(r) && r.length > MAX_FEATURES)))
+        throw limit(`expected an attribution of at most ${MAX_STEPS} steps x ${MAX_FEATURES} features`);
+    }
+  }
   if (Array.isArray(timestamps)) {
     // parseTime takes any finite number; one beyond the Date range would print as NaN in the heat map.
     const i = timestamps.findIndex((t) => {
@@ -123,6 +131,15 @@ function checkForecast(f: ForecastPayload & { attention: NonNullable<ForecastPay
   }
 }
 
+/** The finite numbers of a list from the message (a non-finite number never leaves the node). */
+function finiteList(v: unknown): number[] | null {
+  return Array.isArray(v) && v.length <= MAX_STEPS && v.every((x) => typeof x === 'number' && Number.isFinite(x))
+    ? (v as number[])
+    : null;
+}
+
+const finiteOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
 export = function (RED: NodeAPI): void {
   function AttentionInspectorNode(this: Node, def: InspectorNodeDef): void {
     RED.nodes.createNode(this, def);
@@ -150,6 +167,9 @@ export = function (RED: NodeAPI): void {
           values: a.values,
           featureNames: a.features,
           featureMap: a.featureWeights,
+          ...(settings.attribution && f.attribution
+            ? { attribution: { values: f.attribution.values, linear: f.attribution.linear } }
+            : {}),
         },
         k,
         {
@@ -175,6 +195,19 @@ export = function (RED: NodeAPI): void {
         effectiveWidth: last.effectiveWidth,
         perIteration: report.iterations,
         ...(a.featureWeights ? { features: a.features, featureWeights: a.featureWeights } : {}),
+        ...(report.attribution && f.attribution
+          ? {
+              attribution: {
+                ...report.attribution,
+                values: f.attribution.values,
+                linear: f.attribution.linear,
+                baselineForecast: finiteList(f.attribution.baselineForecast),
+                completenessError: finiteOrNull(f.attribution.completenessError),
+                method: f.attribution.method,
+                baseline: f.attribution.baseline,
+              },
+            }
+          : {}),
       };
       send([
         { ...msg, payload: summary } as NodeMessage,
@@ -184,7 +217,12 @@ export = function (RED: NodeAPI): void {
       node.status({
         fill: 'green',
         shape: 'dot',
-        text: statusText(`peak lag ${last.peakLag}, width ${last.effectiveWidth.toFixed(1)} of ${a.weights[0].length}`),
+        // The status is short: with an attribution it gives both peaks and widths tersely.
+        text: statusText(
+          report.attribution
+            ? `attn lag ${last.peakLag} w ${last.effectiveWidth.toFixed(1)}; attr lag ${report.attribution.peakLag} w ${report.attribution.effectiveWidth.toFixed(1)}`
+            : `peak lag ${last.peakLag}, width ${last.effectiveWidth.toFixed(1)} of ${a.weights[0].length}`,
+        ),
       });
       done();
     });

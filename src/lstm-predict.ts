@@ -25,6 +25,7 @@ import {
 import { startBackend } from './glue/backend-status';
 import { MODEL_LOCATION_SETTINGS } from './core/settings/location';
 import { StreamMonitor, parseLevels, type AnomalyScore } from './core/serve/intervals';
+import { attributeForecast, payloadAttribution } from './core/analysis/attribution';
 
 type PredictNodeDef = NodeDef & Record<string, unknown>;
 
@@ -88,6 +89,7 @@ export = function (RED: NodeAPI): void {
     /** Artifacts already warned about for having no calibration: one warning per model version. */
     const uncalibrated = new Set<string>();
     let closed = false;
+    let attributionWarned = false;
     let backend = '';
     const ready = startBackend(RED).then((b) => {
       backend = b.name;
@@ -252,6 +254,24 @@ export = function (RED: NodeAPI): void {
         : scores[scores.length - 1];
       const extra = anomaly ? { anomaly } : {};
       const one = payloads[payloads.length - 1];
+      const model = forecaster.layersModel;
+      // One window only: a dataset of windows would multiply the cost of the gradients.
+      if (settings.attribution && input.type === 'window' && model) {
+        try {
+          const a = attributeForecast(
+            model,
+            { scaler: forecaster.artifact.scaler, targetIndex: spec.targetIndex, horizon: spec.horizon },
+            windows[0],
+            settings.attributionSteps,
+          );
+          one.attribution = payloadAttribution(a, spec.features);
+        } catch (err) {
+          // Too large a model for an attribution still forecasts; say so once.
+          if (!(err instanceof ForecastError && err.code === 'LIMIT')) throw err;
+          if (!attributionWarned) node.warn(clip(`no attribution: ${err.message}`, ERROR_MAX));
+          attributionWarned = true;
+        }
+      }
       const via = forecaster.path === 'kernel' ? 'kernel' : backend;
       const alert = anomaly?.anomalous
         ? ({ ...msg, ...extra, topic: msg.topic ?? topic, payload: anomaly } as NodeMessage)

@@ -39,7 +39,7 @@ const flow = [
     wires: [['report'], []],
   },
   { id: 'report', type: 'helper' },
-  { id: 'pred', type: 'lstm-predict', model: 'co2gca', wires: [['insp']] },
+  { id: 'pred', type: 'lstm-predict', model: 'co2gca', attribution: true, attributionSteps: 8, wires: [['insp']] },
   { id: 'insp', type: 'attention-inspector', topK: 4, wires: [['nums'], ['chart'], ['svg']] },
   { id: 'nums', type: 'helper' },
   { id: 'chart', type: 'helper' },
@@ -89,15 +89,31 @@ describe('attention-inspector node', function () {
     assert.strictEqual(n.perIteration.length, 2);
     assert.strictEqual(n.perIteration[0].l1FromPrevious, null);
     assert.strictEqual(typeof n.perIteration[1].l1FromPrevious, 'number');
+    // the attribution of the whole forecast to the window, beside the attention
+    const at = n.attribution;
+    assert.strictEqual(at.method, 'integrated-gradients');
+    assert.strictEqual(at.baseline, 'last-value');
+    assert.strictEqual(at.perLag.length, L);
+    assert.strictEqual(at.values.length, L);
+    assert.strictEqual(at.values[0].length, 1);
+    assert.strictEqual(at.baselineForecast.length, 6);
+    assert.ok(at.completenessError < 0.05, `completeness error ${at.completenessError} ppm`);
+    assert.ok(at.effectiveWidth >= 1 && at.effectiveWidth <= L);
+    assert.strictEqual(at.peakLag, L - 1 - at.peakIndex);
+    assert.strictEqual(at.perLag[L - 1], 0, 'the newest step is the baseline');
+    assert.ok(at.perLag.some((v) => v !== 0));
     const c = await chart;
-    assert.strictEqual(c.payload.length, 2 * L);
-    assert.deepStrictEqual([...new Set(c.payload.map((p) => p.series))], ['iteration 1', 'iteration 2']);
+    assert.strictEqual(c.payload.length, 3 * L);
+    assert.deepStrictEqual([...new Set(c.payload.map((p) => p.series))], ['iteration 1', 'iteration 2', 'attribution']);
+    const shares = c.payload.filter((p) => p.series === 'attribution');
+    assert.ok(Math.abs(shares.reduce((a, p) => a + Math.abs(p.y), 0) - 1) < 1e-9);
     assert.strictEqual(c.site, 'mauna loa');
     const s = (await svg).payload;
     assert.match(s, /^<svg[^>]+xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.match(s, /<\/svg>\s*$/);
     assert.ok((s.match(/<rect/g) || []).length >= 2 * L, 'one cell per step and iteration');
-    assert.match(lastStatus(helper.getNode('insp')).text, /peak lag \d+, width/);
+    assert.match(s, /Attribution of the forecast/);
+    assert.match(lastStatus(helper.getNode('insp')).text, /^attn lag \d+ w [\d.]+; attr lag \d+ w [\d.]+$/);
   });
 
   it('rejects a forecast without attention and a payload that is not a forecast', async function () {

@@ -28,6 +28,34 @@ export interface AttentionInput {
   featureNames?: string[];
   /** GCA feature attention [N][L][F] (each [F] row sums to 1). Optional. */
   featureMap?: number[][][];
+  /** The forecast's attribution to the window (analysis/attribution.ts), real units. Optional. */
+  attribution?: AttributionInput;
+}
+
+/** A forecast's attribution as the inspector reads it. */
+export interface AttributionInput {
+  /** [L][F] attribution of each step and feature (mean over the horizon), real units. */
+  values: number[][];
+  /** [L][F] its exact linear part. Optional. */
+  linear?: number[][];
+}
+
+/** What the inspector says about a forecast's attribution. */
+export interface AttributionSummary {
+  /** [L] per step, summed over the features (real units); index 0 = oldest. */
+  perLag: number[];
+  /** [F] per feature, summed over the steps. */
+  perFeature: number[];
+  /** [L] the linear part per step (null without it). */
+  linearPerLag: number[] | null;
+  /** [L] the network part per step: perLag - linearPerLag (null without the linear part). */
+  networkPerLag: number[] | null;
+  /** Index of the step with the largest |perLag|. */
+  peakIndex: number;
+  /** Its lag (L - 1 - peakIndex). */
+  peakLag: number;
+  /** 1 / sum(s^2) of the shares s = |perLag| / sum |perLag|: like the attention's; L when spread evenly. */
+  effectiveWidth: number;
 }
 
 /** One of the most attended steps. */
@@ -70,9 +98,9 @@ export interface IterationSummary {
 export interface ChartPoint {
   /** Epoch ms of the step, or its index when no timestamps are known. */
   x: number;
-  /** Attention weight. */
+  /** Attention weight, or for series 'attribution' the step's signed share of the total |attribution|. */
   y: number;
-  /** 'iteration n' (1-based). */
+  /** 'iteration n' (1-based) or 'attribution'. */
   series: string;
 }
 
@@ -96,6 +124,8 @@ export interface AttentionReport {
   chart: ChartPoint[];
   /** The heat map. */
   svg: string;
+  /** The attribution's summary, when the input has one. */
+  attribution?: AttributionSummary;
 }
 
 const SUM_TOLERANCE = 1e-3;
@@ -224,6 +254,47 @@ export function chartData(weights: number[][], timestamps?: TimeLike[]): ChartPo
   return out;
 }
 
+function checkMatrix(m: unknown, what: string, l: number): number[][] {
+  if (!Array.isArray(m) || m.length !== l)
+    throw bad(`expected ${what} to have ${l} steps (one per step of the window), got ${describe(m)}`);
+  const f = Array.isArray(m[0]) ? m[0].length : 0;
+  m.forEach((row: unknown, j) => {
+    if (!Array.isArray(row) || row.length !== f || f === 0)
+      throw bad(`expected ${what} step ${j} to hold ${f || 'one or more'} numbers, got ${describe(row)}`);
+    const i = row.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+    if (i >= 0) throw bad(`expected ${what}[${j}][${i}] to be a finite number, got ${describe(row[i])}`);
+  });
+  return m as number[][];
+}
+
+/**
+ * Sums a forecast's attribution per step and per feature, finds its peak and its
+ * effective width (on the absolute shares, as the attention's on its weights).
+ * @param l window length L (the attention's).
+ */
+export function summarizeAttribution(a: AttributionInput, l: number): AttributionSummary {
+  if (a === null || typeof a !== 'object') throw bad(`expected an attribution {values: [L][F]}, got ${describe(a)}`);
+  const values = checkMatrix(a.values, 'attribution.values', l);
+  const linear = a.linear === undefined ? null : checkMatrix(a.linear, 'attribution.linear', l);
+  if (linear && linear[0].length !== values[0].length)
+    throw bad(`expected attribution.linear to have ${values[0].length} features, got ${linear[0].length}`);
+  const perLag = values.map((row) => row.reduce((s, v) => s + v, 0));
+  const perFeature = values[0].map((_, f) => values.reduce((s, row) => s + row[f], 0));
+  const linearPerLag = linear ? linear.map((row) => row.reduce((s, v) => s + v, 0)) : null;
+  const abs = perLag.map(Math.abs);
+  const total = abs.reduce((s, v) => s + v, 0);
+  const peakIndex = argmax(abs);
+  return {
+    perLag,
+    perFeature,
+    linearPerLag,
+    networkPerLag: linearPerLag ? perLag.map((v, j) => v - linearPerLag[j]) : null,
+    peakIndex,
+    peakLag: l - 1 - peakIndex,
+    effectiveWidth: total > 0 ? 1 / abs.reduce((s, v) => s + (v / total) ** 2, 0) : l,
+  };
+}
+
 /** Escapes text for SVG/XML content and attribute values. */
 export function escapeXml(text: string): string {
   return text.replace(
@@ -250,6 +321,14 @@ export function colourOf(v: number): string {
   return '#' + c.map((a) => a.toString(16).padStart(2, '0')).join('');
 }
 
+/** Colour of a signed value in [-1, 1]: blue (lowers the forecast), white (0), red (raises it). */
+export function signedColourOf(v: number): string {
+  const x = Math.min(1, Math.max(-1, Number.isFinite(v) ? v : 0));
+  const to = x >= 0 ? [178, 24, 43] : [33, 102, 172];
+  const c = to.map((a) => Math.round(255 + (a - 255) * Math.abs(x)));
+  return '#' + c.map((a) => a.toString(16).padStart(2, '0')).join('');
+}
+
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
 /** A time label in UTC: 'HH:MM' within one day, else 'MM-DD HH:MM' (deterministic, no locale). */
@@ -266,8 +345,9 @@ const num = (v: number) => String(Math.round(v * 100) / 100);
 interface Panel {
   title: string;
   rows: string[];
-  /** values[row][step] in [0, max]. */
+  /** values[row][step] in [0, max] (signed: any sign, coloured on [-max |v|, max |v|]). */
   values: number[][];
+  signed?: boolean;
 }
 
 /**
@@ -302,6 +382,23 @@ export function heatmapSvg(input: AttentionInput, options: HeatmapOptions = {}):
       values: names.map((_, j) => last.map((row) => row[j])),
     });
   }
+  if (input.attribution !== undefined) {
+    const values = checkMatrix(input.attribution.values, 'attribution.values', l);
+    const f = values[0].length;
+    const names =
+      input.featureNames && input.featureNames.length === f
+        ? input.featureNames.map(String)
+        : Array.from({ length: f }, (_, j) => `feature ${j + 1}`);
+    panels.push({
+      title: 'Attribution of the forecast (real units, mean over the horizon; red raises, blue lowers)',
+      rows: ['all features', ...names],
+      values: [
+        values.map((row) => row.reduce((s, v) => s + v, 0)),
+        ...names.map((_, j) => values.map((row) => row[j])),
+      ],
+      signed: true,
+    });
+  }
   const prefix = (options.idPrefix ?? 'attn').replace(/[^A-Za-z0-9_-]/g, '') || 'attn';
   const plotWidth = Math.max(120, Math.min(2000, Math.floor(options.width ?? 640)));
   const cell = Math.max(2, Math.min(32, plotWidth / l));
@@ -316,7 +413,8 @@ export function heatmapSvg(input: AttentionInput, options: HeatmapOptions = {}):
   const tickEvery = Math.max(1, Math.ceil(l / Math.max(2, Math.floor(mapWidth / 90))));
   const span = times ? Math.abs(times[l - 1] - times[0]) : 0;
   panels.forEach((panel, p) => {
-    const max = Math.max(...panel.values.flat(), 1e-12);
+    const max = Math.max(...panel.values.flat().map(panel.signed ? Math.abs : (v: number) => v), 1e-12);
+    const fill = (v: number) => (panel.signed ? signedColourOf(v / max) : colourOf(v / max));
     parts.push(
       `<text x="${num(left)}" y="${num(y - 8)}" font-size="12" font-weight="bold">${escapeXml(panel.title)}</text>`,
     );
@@ -328,7 +426,7 @@ export function heatmapSvg(input: AttentionInput, options: HeatmapOptions = {}):
       row.forEach((v, i) => {
         const when = times ? timeLabel(times[i], span) : `lag ${l - 1 - i}`;
         parts.push(
-          `<rect x="${num(left + i * cell)}" y="${ry}" width="${num(cell)}" height="${rowH}" fill="${colourOf(v / max)}"><title>${escapeXml(`${panel.rows[r]}, ${when}: ${v.toFixed(3)}`)}</title></rect>`,
+          `<rect x="${num(left + i * cell)}" y="${ry}" width="${num(cell)}" height="${rowH}" fill="${fill(v)}"><title>${escapeXml(`${panel.rows[r]}, ${when}: ${v.toFixed(3)}`)}</title></rect>`,
         );
       });
     });
@@ -345,10 +443,12 @@ export function heatmapSvg(input: AttentionInput, options: HeatmapOptions = {}):
     const lx = left + mapWidth + 20;
     const lh = Math.max(rowH * panel.values.length, 44);
     parts.push(
-      `<rect x="${num(lx)}" y="${y}" width="12" height="${lh}" fill="url(#${prefix}-scale)" stroke="#999" stroke-width="0.5"/>`,
+      `<rect x="${num(lx)}" y="${y}" width="12" height="${lh}" fill="url(#${prefix}-${panel.signed ? 'signed' : 'scale'})" stroke="#999" stroke-width="0.5"/>`,
     );
     parts.push(`<text x="${num(lx + 16)}" y="${y + 9}" font-size="10">${max.toFixed(2)}</text>`);
-    parts.push(`<text x="${num(lx + 16)}" y="${y + lh}" font-size="10">0</text>`);
+    parts.push(
+      `<text x="${num(lx + 16)}" y="${y + lh}" font-size="10">${panel.signed ? (-max).toFixed(2) : '0'}</text>`,
+    );
     y = Math.max(bottom, y + lh) + (p < panels.length - 1 ? 56 : 24);
   });
   const height = Math.ceil(y + (times ? 10 : 0));
@@ -362,6 +462,8 @@ export function heatmapSvg(input: AttentionInput, options: HeatmapOptions = {}):
     `<title>${escapeXml(title)}</title>`,
     `<defs><linearGradient id="${prefix}-scale" x1="0" y1="0" x2="0" y2="1">${stops
       .map((s, i) => s.replace(/offset="[^"]*"/, `offset="${i / (STOPS.length - 1)}"`))
+      .join('')}</linearGradient><linearGradient id="${prefix}-signed" x1="0" y1="0" x2="0" y2="1">${[1, 0, -1]
+      .map((v, i) => `<stop offset="${i / 2}" stop-color="${signedColourOf(v)}"/>`)
       .join('')}</linearGradient></defs>`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="${num(left)}" y="16" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
@@ -377,12 +479,22 @@ export function heatmapSvg(input: AttentionInput, options: HeatmapOptions = {}):
  * @param k number of top steps. Default 3.
  */
 export function inspectAttention(input: AttentionInput, k = 3, options: HeatmapOptions = {}): AttentionReport {
-  checkWeights(input.weights);
+  const l = checkWeights(input.weights);
   const last = input.weights[input.weights.length - 1];
-  return {
+  const chart = chartData(input.weights, input.timestamps);
+  const report: AttentionReport = {
     top: topSteps(last, k, input.timestamps, input.values),
     iterations: compareIterations(input.weights),
-    chart: chartData(input.weights, input.timestamps),
+    chart,
     svg: heatmapSvg(input, options),
   };
+  if (input.attribution !== undefined) {
+    const a = summarizeAttribution(input.attribution, l);
+    const times = timesOf(input.timestamps, l);
+    // Signed shares of the total |attribution|: on the attention's 0-1 scale, one chart for both.
+    const total = a.perLag.reduce((s, v) => s + Math.abs(v), 0) || 1;
+    a.perLag.forEach((v, i) => chart.push({ x: times ? times[i] : i, y: v / total, series: 'attribution' }));
+    report.attribution = a;
+  }
+  return report;
 }

@@ -140,6 +140,31 @@ function seasonalNaiveLag(scaler: ScalerState, window: number): number {
 }
 
 /**
+ * The target reference as a linear map of the window: ref_h = sum_j R[h][j] z[j],
+ * z = the target channel's z-scores over the window's L rows (what {@link prepare}
+ * computes into `refs`, written as weights so attributions can read how much each
+ * past step enters the reference). 'last': R[h] = e_{L-1}; 'seasonal': plus the
+ * last K seasons' change over the same stretch of the cycle.
+ * @returns [H][L] weights.
+ * @throws ForecastError SPEC_MISMATCH when the seasonal reference does not fit the window.
+ */
+export function referenceWeights(scaler: ScalerState, window: number, horizon: number): number[][] {
+  const K = window && horizon ? activeSeasons(scaler, window, horizon) : 0;
+  const m = scaler.season ?? 0;
+  const out: number[][] = [];
+  for (let h = 1; h <= horizon; h++) {
+    const row = new Array<number>(window).fill(0);
+    row[window - 1] = 1;
+    for (let s = Math.ceil(h / m); K && s < Math.ceil(h / m) + K; s++) {
+      row[window - 1 + h - m * s] += 1 / K;
+      row[window - 1 - m * s] -= 1 / K;
+    }
+    out.push(row);
+  }
+  return out;
+}
+
+/**
  * Smallest standard deviation used for scaling (real units). A constant feature
  * (std 0) would otherwise divide by zero; with the floor it scales to 0.
  */

@@ -125,6 +125,26 @@ export interface ForecastPayload {
     /** [N][L][F] feature attention, when the model has it. */
     featureWeights?: number[][][];
   };
+  /** The forecast attributed to the window (lstm-predict's attribution setting; analysis/attribution.ts). */
+  attribution?: PayloadAttribution;
+}
+
+/** How a forecast's attribution travels in the payload (real units of the target). */
+export interface PayloadAttribution {
+  method: 'integrated-gradients';
+  baseline: 'last-value';
+  steps: number;
+  features: string[];
+  /** [L][F] mean over the horizon steps of each step's and feature's attribution. */
+  values: number[][];
+  /** [L][F] its exact linear part (highway and reference). */
+  linear: number[][];
+  /** [H][L] per horizon step, summed over the features. */
+  byHorizon: number[][];
+  /** [H] forecast of the baseline window (every row = the last row). */
+  baselineForecast: number[];
+  /** Largest |sum of a step's attributions - (forecast - baseline forecast)|. */
+  completenessError: number;
 }
 
 /** Builds the forecast payload of window `i`. */

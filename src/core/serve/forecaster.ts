@@ -181,6 +181,14 @@ export class Forecaster {
     );
   }
 
+  /**
+   * The tfjs serve model (null once disposed): for analyses that differentiate it
+   * (analysis/attribution.ts); predict() may take the kernel path instead.
+   */
+  get layersModel(): TF.LayersModel | null {
+    return this.model;
+  }
+
   /** True once {@link dispose} ran. */
   get disposed(): boolean {
     return this.model === null;

@@ -9,6 +9,13 @@ export const INSPECTOR_NODE_SETTINGS = {
     maxLength: 200,
     help: "Title of the heat map; empty = the model's name and version.",
   },
+  attribution: {
+    type: 'boolean',
+    default: true,
+    help:
+      "Show the forecast's attribution to the window when the forecast carries one (lstm-predict's attribution " +
+      'setting): numbers, a chart series and a heat map panel beside the attention.',
+  },
 } as const satisfies SettingsGroup;
 
 export type InspectorNodeSettings = Values<typeof INSPECTOR_NODE_SETTINGS>;
