@@ -2,7 +2,9 @@
  * lstm-predict: forecasts the next H steps of a window with the model stored
  * under a name in a context store. The live model is cached (at most maxModels,
  * least recently used freed first), the store re-read at most every `refresh` ms
- * per model, and the model rebuilt when the stored artifact changes.
+ * per model, and the model rebuilt when the stored artifact changes. With
+ * `{topic}` in the model name each message is forecast by its topic's model
+ * (msg.model, when set, names the model outright).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ForecastError, describe } from './core/base/errors';
@@ -12,6 +14,8 @@ import { ERROR_MAX, clip, onInput, refuse, statusText } from './glue/node-util';
 import {
   checkModelName,
   describeLocation,
+  locationFor,
+  nodeEnv,
   parseModelLocation,
   readArtifact,
   type ModelLocation,
@@ -23,9 +27,9 @@ import {
   type PredictNodeSettings,
 } from './core/settings/predict-node';
 import { startBackend } from './glue/backend-status';
-import { MODEL_LOCATION_SETTINGS } from './core/settings/location';
 import { StreamMonitor, parseLevels, type AnomalyScore } from './core/serve/intervals';
 import { attributeForecast, payloadAttribution } from './core/analysis/attribution';
+import { MODEL_NAME_EXPECT, MODEL_NAME_PATTERN } from './core/settings/model-name';
 
 type PredictNodeDef = NodeDef & Record<string, unknown>;
 
@@ -46,7 +50,7 @@ interface Served {
   storeFailed: boolean;
 }
 
-const MODEL_NAME = new RegExp(MODEL_LOCATION_SETTINGS.model.pattern);
+const MODEL_NAME = new RegExp(MODEL_NAME_PATTERN);
 
 const parseOwn = groupParser(PREDICT_NODE_SETTINGS, 'lstm-predict setting');
 
@@ -61,7 +65,7 @@ export = function (RED: NodeAPI): void {
       ({ base, settings, levels } = parseAll<{ base: ModelLocation; settings: PredictNodeSettings; levels: number[] }>(
         'lstm-predict',
         {
-          base: () => parseModelLocation(def),
+          base: () => parseModelLocation(def, nodeEnv(RED, node)),
           settings: () => parseOwn(def),
           levels: () => parseLevels(typeof def.levels === 'string' ? def.levels : DEFAULT_PREDICT_NODE_SETTINGS.levels),
         },
@@ -200,11 +204,15 @@ export = function (RED: NodeAPI): void {
       if (override !== undefined && (typeof override !== 'string' || !MODEL_NAME.test(override))) {
         throw new ForecastError(
           'BAD_CONFIG',
-          `expected ${MODEL_LOCATION_SETTINGS.model.expect}, got ${describe(override)}`,
+          `expected ${MODEL_NAME_EXPECT}, got ${describe(override)}`,
           'bad model name',
         );
       }
-      const loc = override === undefined ? base : { ...base, name: checkModelName(override) };
+      // msg.model names the model outright; else the config's name, per topic when it holds {topic}.
+      const loc =
+        override === undefined
+          ? locationFor(base, msg.topic)
+          : { ...base, perTopic: false, name: checkModelName(override) };
       let served = await forecasterFor(loc);
       // Another message's load may have evicted this model (maxModels) before this one resumed: fetch it again.
       for (let i = 0; i < 3 && served.forecaster.disposed; i++) served = await forecasterFor(loc);

@@ -3,6 +3,9 @@
  * artifact in a context store under the model name. Output 1: the report;
  * output 2: progress per epoch (dashboard chart points). The run lifecycle
  * (reading the stored model, training, msg.stop, close) is glue/train-run.ts.
+ * With `{topic}` in the model name, each topic has its own model: its own
+ * collected windows and run state (at most maxModels), its runs queued with the
+ * others' through the one worker (never two trainings at once).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ForecastError } from './core/base/errors';
@@ -14,13 +17,15 @@ import type { DatasetPayload, WindowPayload } from './core/data/window-message';
 import { startBackend } from './glue/backend-status';
 import {
   describeLocation,
+  locationFor,
+  nodeEnv,
   parseModelLocation,
   readArtifact,
   writeArtifact,
   type ModelLocation,
 } from './glue/model-store';
 import { parseAll } from './glue/node-settings';
-import { onInput, refuse, statusText, type Send } from './glue/node-util';
+import { clip, onInput, refuse, statusText, type Send } from './glue/node-util';
 import { RunQueue } from './glue/run-queue';
 import { TrainRun, type RunRequest } from './glue/train-run';
 import { parseTrainNodeConfig, type TrainNodeSettings } from './glue/train-settings';
@@ -43,8 +48,11 @@ const EMPTY: TrainData = {
 };
 
 /** Where the model lives and how to train it; every bad setting of both is listed in one error. */
-function parseConfig(def: TrainNodeDef): { loc: ModelLocation; settings: TrainNodeSettings } {
-  const { loc } = parseAll<{ loc: ModelLocation }>('lstm-train', { loc: () => parseModelLocation(def) });
+function parseConfig(
+  def: TrainNodeDef,
+  env: (name: string) => unknown,
+): { loc: ModelLocation; settings: TrainNodeSettings } {
+  const { loc } = parseAll<{ loc: ModelLocation }>('lstm-train', { loc: () => parseModelLocation(def, env) });
   return { loc, settings: parseTrainNodeConfig(def, loc.name) };
 }
 
@@ -53,42 +61,103 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     let config: ReturnType<typeof parseConfig>;
     try {
-      config = parseConfig(def);
+      config = parseConfig(def, nodeEnv(RED, this));
     } catch (err) {
       refuse(this, err);
       return;
     }
     const { loc, settings } = config;
-    const windows = new WindowAccumulator(settings.maxWindows);
-    const run = new TrainRun(
-      { name: loc.name, location: describeLocation(loc), settings },
-      {
-        read: () => readArtifact(this, loc),
-        write: (artifact) => writeArtifact(this, loc, artifact),
-        train: (request) =>
-          startTraining(request, {
-            timeoutMs: settings.timeout * 60000,
-            memoryLimitMb: settings.memoryLimit,
-            limitNames: { timeout: 'timeout setting', memory: 'memoryLimit setting' },
-          }),
-        status: (status) => this.status({ ...status, text: statusText(String(status.text ?? '')) }),
-        warn: (text) => this.warn(text),
-        error: (text) => this.error(text),
-      },
-    );
+    let backend: string | undefined;
+
+    /** One model's windows and run (one per node, or one per topic). */
+    interface Slot {
+      name: string;
+      windows: WindowAccumulator;
+      run: TrainRun;
+    }
+    /** Per topic, a status says whose it is (in at most 40 characters: the name is cut first). */
+    const statusOf = (name: string, text: string): string =>
+      statusText(loc.perTopic ? `${clip(name, 14)}: ${text}` : text);
+
+    const newSlot = (at: ModelLocation): Slot => {
+      const run = new TrainRun(
+        { name: at.name, location: describeLocation(at), settings },
+        {
+          read: () => readArtifact(this, at),
+          write: (artifact) => writeArtifact(this, at, artifact),
+          train: (request) =>
+            startTraining(request, {
+              timeoutMs: settings.timeout * 60000,
+              memoryLimitMb: settings.memoryLimit,
+              limitNames: { timeout: 'timeout setting', memory: 'memoryLimit setting' },
+            }),
+          status: (status) => this.status({ ...status, text: statusOf(at.name, String(status.text ?? '')) }),
+          warn: (text) => this.warn(text),
+          error: (text) => this.error(text),
+        },
+      );
+      if (loc.perTopic) run.touch(); // the node's status is not one model's 'ready'
+      if (backend !== undefined) run.ready(backend);
+      return { name: at.name, windows: new WindowAccumulator(settings.maxWindows), run };
+    };
+
+    /** Slots by model name: one, or one per topic (at most settings.maxModels). */
+    const slots = new Map<string, Slot>();
+    if (!loc.perTopic) slots.set(loc.name, newSlot(loc));
+
     startBackend(RED).then(
-      (b) => run.ready(b.name),
+      (b) => {
+        backend = b.name;
+        for (const slot of slots.values()) slot.run.ready(b.name);
+        if (loc.perTopic && slots.size === 0) {
+          this.status({ fill: 'grey', shape: 'ring', text: statusText(`per topic: ready (${b.name})`) });
+        }
+      },
       () => undefined,
     );
 
-    const busyHint = (): string =>
-      run.stateName === 'storing'
-        ? 'A trained model is waiting to be stored; it is kept and retried until the store takes it.'
-        : 'Send msg.stop to cancel it.';
-    const queue = new RunQueue<RunRequest>(settings.overlap, run.queueHooks(), `training of '${loc.name}'`, busyHint);
+    /** The message's model: its topic's slot, made on first use (LIMIT past maxModels: nothing changes). */
+    const slotOf = (topic: unknown): Slot => {
+      const at = locationFor(loc, topic);
+      const found = slots.get(at.name);
+      if (found) return found;
+      if (slots.size >= settings.maxModels) {
+        const names = [...slots.keys()];
+        throw new ForecastError(
+          'LIMIT',
+          clip(
+            `expected at most ${settings.maxModels} models per node (maxModels setting), got a message for a new ` +
+              `model '${at.name}' while ${names.length} are in use (${names.join(', ')}); the message is refused ` +
+              'and their windows are kept (msg.reset with a topic frees an idle model)',
+            1000,
+          ),
+          `too many models (${settings.maxModels})`,
+        );
+      }
+      const slot = newSlot(at);
+      slots.set(at.name, slot);
+      return slot;
+    };
+
+    type Request = RunRequest & { slot: Slot };
+    const hooksOf = (req: Request) => req.slot.run.queueHooks();
+    const queue = new RunQueue<Request>(
+      settings.overlap,
+      {
+        run: (req) => hooksOf(req).run(req),
+        failed: (req, err) => hooksOf(req).failed(req, err),
+        dropped: (req, why) => hooksOf(req).dropped(req, why),
+      },
+      (key) => `training of '${key}'`,
+      (key) =>
+        slots.get(key)?.run.stateName === 'storing'
+          ? 'A trained model is waiting to be stored; it is kept and retried until the store takes it.'
+          : 'Send msg.stop to cancel it.',
+    );
 
     /** The windows to train on now; undefined when a streamed window was only collected. */
-    const trainDataOf = (payload: unknown, train: boolean): TrainData | undefined => {
+    const trainDataOf = (slot: Slot, payload: unknown, train: boolean): TrainData | undefined => {
+      const { windows } = slot;
       const p = payload as WindowPayload | DatasetPayload | undefined;
       if (p && typeof p === 'object' && p.type === 'dataset') {
         const { data, dropped } = datasetToTrainData(p, settings.maxWindows);
@@ -110,10 +179,10 @@ export = function (RED: NodeAPI): void {
     };
 
     /** msg.export: the stored model as the three files of a TensorFlow.js layers model, one message each. */
-    const exportStored = async (send: Send, msg: Record<string, unknown>): Promise<void> => {
-      const stored = await readArtifact(this, loc);
+    const exportStored = async (send: Send, msg: Record<string, unknown>, at: ModelLocation): Promise<void> => {
+      const stored = await readArtifact(this, at);
       if (stored === undefined) {
-        throw new ForecastError('NO_MODEL', `no model '${loc.name}' stored in ${describeLocation(loc)} to export`);
+        throw new ForecastError('NO_MODEL', `no model '${at.name}' stored in ${describeLocation(at)} to export`);
       }
       const { modelJson, weightsBin, settings: exported } = exportArtifact(stored);
       const files: [string, unknown][] = [
@@ -121,36 +190,61 @@ export = function (RED: NodeAPI): void {
         [WEIGHTS_FILE, Buffer.from(weightsBin.buffer, weightsBin.byteOffset, weightsBin.byteLength)],
         [SETTINGS_FILE, JSON.stringify(exported)],
       ];
-      const model = { name: loc.name, version: exported.version };
+      const model = { name: at.name, version: exported.version };
       for (const [file, payload] of files) {
-        send([{ ...msg, topic: loc.name, filename: file, export: { file, model }, payload } as NodeMessage, null]);
+        send([{ ...msg, topic: at.name, filename: file, export: { file, model }, payload } as NodeMessage, null]);
       }
-      this.status({ fill: 'green', shape: 'dot', text: `exported v${exported.version}` });
+      this.status({ fill: 'green', shape: 'dot', text: statusText(`exported v${exported.version}`) });
+    };
+
+    /** The slots a msg.stop / msg.reset is for: the topic's, or (per topic, without one) all of them. */
+    const targetsOf = (msg: NodeMessage): Slot[] => {
+      if (!loc.perTopic || msg.topic === undefined || msg.topic === '') return [...slots.values()];
+      const found = slots.get(locationFor(loc, msg.topic).name);
+      return found ? [found] : [];
     };
 
     onInput(this, async (msg, send, done) => {
-      run.touch();
+      for (const slot of slots.values()) slot.run.touch();
       if (msg.stop) {
-        queue.clear();
-        run.stop();
+        const targets = targetsOf(msg);
+        if (targets.length === slots.size) queue.clear();
+        for (const slot of targets) {
+          queue.clear(slot.name);
+          slot.run.stop();
+        }
+        if (targets.length === 0) this.status({ fill: 'grey', shape: 'ring', text: 'nothing to stop' });
       } else if (msg.export === true) {
-        await exportStored(send, msg);
+        await exportStored(send, msg, loc.perTopic ? locationFor(loc, msg.topic) : loc);
       } else if (msg.artifact !== undefined || isArtifactLike(msg.payload)) {
         // An artifact from a file (lstm-forecast import, or a saved msg.artifact): checked here, stored in turn.
         const imported = validateArtifact(msg.artifact !== undefined ? msg.artifact : msg.payload);
-        queue.submit({ data: EMPTY, imported, msg: { ...msg } as NodeMessage, send, done, input: msg });
+        const slot = slotOf(loc.perTopic ? msg.topic : undefined);
+        queue.submit(
+          { data: EMPTY, imported, msg: { ...msg } as NodeMessage, send, done, input: msg, slot },
+          slot.name,
+        );
         return;
       } else if (msg.reset) {
-        windows.clear();
+        for (const slot of targetsOf(msg)) {
+          slot.windows.clear();
+          // An idle model with nothing queued frees its place (maxModels); its stored model stays.
+          if (loc.perTopic && slot.run.stateName === 'idle' && !queue.has(slot.name)) slots.delete(slot.name);
+        }
         this.status({ fill: 'grey', shape: 'ring', text: 'collected windows cleared' });
       } else {
-        const data = trainDataOf(msg.payload, Boolean(msg.train));
+        const slot = slotOf(loc.perTopic ? msg.topic : undefined);
+        const data = trainDataOf(slot, msg.payload, Boolean(msg.train));
         if (data) {
-          queue.submit({ data, msg: { ...msg } as NodeMessage, send, done, input: msg });
+          queue.submit({ data, msg: { ...msg } as NodeMessage, send, done, input: msg, slot }, slot.name);
           return;
         }
-        if (run.stateName !== 'training' && run.stateName !== 'storing') {
-          this.status({ fill: 'grey', shape: 'dot', text: `${windows.size} windows collected` });
+        if (!queue.busy) {
+          this.status({
+            fill: 'grey',
+            shape: 'dot',
+            text: statusOf(slot.name, `${slot.windows.size} windows collected`),
+          });
         }
       }
       done();
@@ -158,7 +252,8 @@ export = function (RED: NodeAPI): void {
 
     this.on('close', (_removed: boolean, closeDone: () => void) => {
       queue.clear();
-      run.close(closeDone);
+      const runs = [...slots.values()].map((slot) => new Promise<void>((resolve) => slot.run.close(resolve)));
+      void Promise.all(runs).then(() => closeDone());
     });
   }
 

@@ -3,16 +3,20 @@
  * context of a chosen context store (memory, localfilesystem, redis, ...).
  * The stored value is the JSON-safe artifact, never a live model.
  */
-import type { Node } from 'node-red';
+import type { Node, NodeAPI } from 'node-red';
 import { ForecastError, describe } from '../core/base/errors';
 import { MODEL_LOCATION_SETTINGS } from '../core/settings/location';
+import { MODEL_NAME_EXPECT, MODEL_NAME_PATTERN, modelNameFor, resolveModelTemplate } from '../core/settings/model-name';
 import { groupParser } from './node-settings';
 import { contextGet, contextSet, storeUnavailable } from './node-util';
 
 export type ModelScope = (typeof MODEL_LOCATION_SETTINGS.scope.enum)[number];
 
 export interface ModelLocation {
+  /** The model name; with `{topic}` placeholders when perTopic (then {@link locationFor} gives a message's). */
   name: string;
+  /** The name is built from msg.topic. */
+  perTopic?: boolean;
   scope: ModelScope;
   /** Context store name; undefined = the default store. */
   store: string | undefined;
@@ -28,26 +32,39 @@ function contextOf(node: Node, scope: ModelScope) {
   return scope === 'global' ? ctx.global : ctx.flow;
 }
 
-const NAME = new RegExp(MODEL_LOCATION_SETTINGS.model.pattern);
+const NAME = new RegExp(MODEL_NAME_PATTERN);
 
 /** Checks a model name from config or msg.model. */
 export function checkModelName(name: unknown): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new ForecastError(
-      'BAD_CONFIG',
-      `expected ${MODEL_LOCATION_SETTINGS.model.expect}, got ${describe(name)}`,
-      'bad model name',
-    );
+    throw new ForecastError('BAD_CONFIG', `expected ${MODEL_NAME_EXPECT}, got ${describe(name)}`, 'bad model name');
   }
   return name;
 }
 
 const parseLocation = groupParser(MODEL_LOCATION_SETTINGS, 'model location setting');
 
-/** Where the node's config says the model lives (model name, scope, store). */
-export function parseModelLocation(raw: Record<string, unknown>): ModelLocation {
+/**
+ * Where the node's config says the model lives (model name, scope, store).
+ * @param env the node's environment variable of that name (`${ENV_VAR}` parts of the name); none: no variables.
+ */
+export function parseModelLocation(
+  raw: Record<string, unknown>,
+  env: (name: string) => unknown = () => undefined,
+): ModelLocation {
   const l = parseLocation(raw);
-  return { name: l.model, scope: l.scope, store: l.store || undefined };
+  const { text, perTopic } = resolveModelTemplate(l.model, env);
+  return { name: text, perTopic, scope: l.scope, store: l.store || undefined };
+}
+
+/** The location of one message's model: the config's, or with the name built from msg.topic. */
+export function locationFor(loc: ModelLocation, topic: unknown): ModelLocation {
+  return loc.perTopic ? { ...loc, name: modelNameFor(loc.name, topic), perTopic: false } : loc;
+}
+
+/** A node's environment variables, as `${NAME}` in its properties sees them ('' when unset). */
+export function nodeEnv(RED: NodeAPI, node: Node): (name: string) => unknown {
+  return (name) => RED.util.evaluateNodeProperty(`\${${name}}`, 'env', node, {} as never);
 }
 
 /** Reads the stored artifact (undefined when there is none). */

@@ -8,18 +8,26 @@ import { coerce, resolver, type SettingsGroup, type Values } from '../core/setti
 
 /** Runs every parser; returns their results, or throws one error listing every problem. */
 export function parseAll<T extends Record<string, unknown>>(node: string, parsers: { [K in keyof T]: () => T[K] }): T {
-  const problems: string[] = [];
+  const problems: ForecastError[] = [];
   const out: Partial<T> = {};
   for (const key of Object.keys(parsers) as (keyof T)[]) {
     try {
       out[key] = parsers[key]();
     } catch (e) {
       if (!(e instanceof ForecastError)) throw e;
-      problems.push(e.message);
+      problems.push(e);
     }
   }
-  if (problems.length)
-    throw new ForecastError('BAD_CONFIG', `invalid ${node} config: ${problems.join('; ')}`, `invalid ${node} config`);
+  if (problems.length) {
+    // One problem with a specific short status keeps it ('env SITE not set'); else the node's config is named.
+    const own = problems.length === 1 && problems[0].status !== 'bad config' ? problems[0].status : undefined;
+    const status = own ?? `invalid ${node} config`;
+    throw new ForecastError(
+      'BAD_CONFIG',
+      `invalid ${node} config: ${problems.map((e) => e.message).join('; ')}`,
+      status,
+    );
+  }
   return out as T;
 }
 

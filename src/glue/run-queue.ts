@@ -1,7 +1,10 @@
 /**
  * One job at a time, with a policy for requests that arrive meanwhile: 'queue'
- * keeps one pending request (a newer one replaces it) or 'reject' refuses it.
- * Used by lstm-train so overlapping training requests never run together.
+ * keeps one pending request per key (a newer one with the same key replaces it,
+ * keeping its place; different keys wait in arrival order) or 'reject' refuses
+ * a request for a key that is running or pending. Used by lstm-train so that
+ * training requests never run together: a node with a `{topic}` model name
+ * queues one run per model (key = model name) through its one worker.
  */
 import { ForecastError } from '../core/base/errors';
 
@@ -17,60 +20,73 @@ export interface RunQueueHooks<T> {
 }
 
 export class RunQueue<T> {
-  private running = false;
-  private pending: T | undefined;
+  private running: string | undefined;
+  /** Pending requests by key, in arrival order (at most one per key: bounded by the caller's keys). */
+  private readonly pending = new Map<string, T>();
 
+  /** @param what names the work in a BUSY error ("training of 'co2'"), from the request's key. */
   constructor(
     private readonly policy: OverlapPolicy,
     private readonly hooks: RunQueueHooks<T>,
-    private readonly what = 'a run',
+    private readonly what: string | ((key: string) => string) = 'a run',
     /** What the user can do about a busy queue, said in the BUSY error (it depends on what the run is doing). */
-    private readonly busyHint: () => string = () => 'Send msg.stop to cancel it.',
+    private readonly busyHint: (key: string) => string = () => 'Send msg.stop to cancel it.',
   ) {}
 
   get busy(): boolean {
-    return this.running;
+    return this.running !== undefined;
+  }
+
+  /** A request with this key is running or pending. */
+  has(key: string): boolean {
+    return this.running === key || this.pending.has(key);
   }
 
   /**
-   * Starts the request now, or queues it. With policy 'reject' and a run going,
-   * throws ForecastError('BUSY') (nothing is queued).
+   * Starts the request now, or queues it. With policy 'reject' and a run of the
+   * same key going or pending, throws ForecastError('BUSY') (nothing is queued).
    */
-  submit(req: T): void {
-    if (this.running) {
-      if (this.policy === 'reject') {
+  submit(req: T, key = ''): void {
+    if (this.running !== undefined) {
+      if (this.policy === 'reject' && this.has(key)) {
+        const what = typeof this.what === 'string' ? this.what : this.what(key);
         throw new ForecastError(
           'BUSY',
-          `${this.what} is already running; request rejected (overlap: reject). ${this.busyHint()}`,
+          `${what} is already running; request rejected (overlap: reject). ${this.busyHint(key)}`,
           'busy: rejected',
         );
       }
-      if (this.pending !== undefined) this.hooks.dropped(this.pending, 'replaced');
-      this.pending = req;
+      const old = this.pending.get(key);
+      if (old !== undefined) this.hooks.dropped(old, 'replaced');
+      this.pending.set(key, req);
       return;
     }
-    this.running = true;
-    void this.drain(req);
+    this.running = key;
+    void this.drain(req, key);
   }
 
-  /** Drops the pending request (the running one is the caller's to cancel). */
-  clear(): void {
-    if (this.pending !== undefined) this.hooks.dropped(this.pending, 'cleared');
-    this.pending = undefined;
+  /** Drops the pending request of a key, or all of them (a running one is the caller's to cancel). */
+  clear(key?: string): void {
+    for (const [k, req] of [...this.pending]) {
+      if (key !== undefined && k !== key) continue;
+      this.pending.delete(k);
+      this.hooks.dropped(req, 'cleared');
+    }
   }
 
-  private async drain(first: T): Promise<void> {
-    let next: T | undefined = first;
+  private async drain(first: T, key: string): Promise<void> {
+    let next: [string, T] | undefined = [key, first];
     while (next !== undefined) {
-      const current: T = next;
+      const [k, current]: [string, T] = next;
+      this.running = k;
       try {
         await this.hooks.run(current);
       } catch (err) {
         this.hooks.failed(current, err);
       }
-      next = this.pending;
-      this.pending = undefined;
+      next = this.pending.entries().next().value;
+      if (next !== undefined) this.pending.delete(next[0]);
     }
-    this.running = false;
+    this.running = undefined;
   }
 }

@@ -482,7 +482,12 @@ export class TrainRun {
     const { previous, version } = this.prior(stored);
     const text = `training ${req.data.inputs.length} windows (${this.backend || 'starting'})`;
     this.ports.status({ fill: 'blue', shape: 'ring', text });
-    const job = this.ports.train({ data: req.data, model, options: { ...options, version }, previous });
+    const job = this.ports.train({
+      data: req.data,
+      model,
+      options: { ...options, version, name: this.config.name },
+      previous,
+    });
     this.state = { name: 'training', job };
     job.onProgress((p) => this.progress(req, p));
     return job;

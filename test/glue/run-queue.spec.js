@@ -57,4 +57,55 @@ describe('core: run queue', function () {
     q.submit('ok');
     assert.strictEqual(q.busy, true);
   });
+  it('with keys: one at a time, one pending per key in arrival order, the newest of a key replacing it', async function () {
+    const log = [];
+    const gates = {};
+    const q = new RunQueue(
+      'queue',
+      {
+        run: async (r) => {
+          log.push(`start ${r}`);
+          gates[r] = deferred();
+          await gates[r].promise;
+        },
+        failed: () => assert.fail('no run fails'),
+        dropped: (r, why) => log.push(`dropped ${r} ${why}`),
+      },
+      (key) => `training of '${key}'`,
+    );
+    q.submit('a1', 'a');
+    q.submit('b1', 'b');
+    q.submit('c1', 'c');
+    q.submit('b2', 'b'); // replaces b1 and keeps its place before c
+    assert.ok(q.has('a') && q.has('b') && q.has('c') && !q.has('d'));
+    for (const r of ['a1', 'b2', 'c1']) {
+      await new Promise((res) => setImmediate(res));
+      gates[r].resolve();
+    }
+    await new Promise((res) => setImmediate(res));
+    assert.deepStrictEqual(log, ['start a1', 'dropped b1 replaced', 'start b2', 'start c1']);
+    assert.strictEqual(q.busy, false);
+  });
+  it('with keys and reject: refuses only a key already running or pending; clear(key) drops only its own', function () {
+    const dropped = [];
+    const q = new RunQueue(
+      'reject',
+      { run: () => new Promise(() => undefined), failed: () => undefined, dropped: (r) => dropped.push(r) },
+      (key) => `training of '${key}'`,
+    );
+    q.submit('a1', 'a');
+    q.submit('b1', 'b');
+    assert.throws(
+      () => q.submit('a2', 'a'),
+      (e) => e.code === 'BUSY' && /training of 'a' is already running/.test(e.message),
+    );
+    assert.throws(
+      () => q.submit('b2', 'b'),
+      (e) => e.code === 'BUSY',
+    );
+    q.submit('c1', 'c');
+    q.clear('b');
+    assert.deepStrictEqual(dropped, ['b1']);
+    assert.ok(q.has('c') && !q.has('b'));
+  });
 });

@@ -155,7 +155,8 @@ describe('glue: lstm-train run state machine', function () {
       assert.strictEqual(t.calls.trains.length, 1);
       const r = t.calls.trains[0];
       assert.deepStrictEqual(r.model, { type: 'lstm', units: 4 });
-      assert.deepStrictEqual(r.options, { epochs: 5, version: 1 });
+      // The run's model name goes into the artifact (per topic it differs from the node's setting).
+      assert.deepStrictEqual(r.options, { epochs: 5, version: 1, name: 'm' });
       assert.strictEqual(r.previous, undefined);
       assert.strictEqual(r.data.inputs.length, 3);
     });

@@ -675,7 +675,7 @@ describe('lstm-train and lstm-predict nodes', function () {
       [
         'lstm-train',
         { model: 'my model!' },
-        /invalid lstm-train config: model must be a model name of 1-80 letters, digits, '-' or '_', got "my model!"/,
+        /invalid lstm-train config: model must be a model name of 1-80 letters, digits, '-' or '_', .*got "my model!"/,
       ],
       [
         'lstm-train',

@@ -4,14 +4,19 @@
  * from here.
  */
 import { defaultsOf, type SettingsGroup, type Values } from './declare';
+import { MODEL_TEMPLATE_PATTERN } from './model-name';
 
 export const MODEL_LOCATION_SETTINGS = {
   model: {
     type: 'string',
     default: 'forecaster',
-    pattern: '^[A-Za-z0-9_-]{1,80}$',
-    expect: "a model name of 1-80 letters, digits, '-' or '_'",
-    help: 'The key the model is stored under in the context: train and predict nodes with the same name share it.',
+    maxLength: 200,
+    pattern: MODEL_TEMPLATE_PATTERN,
+    expect:
+      "a model name of 1-80 letters, digits, '-' or '_', which may contain ${ENV_VAR} parts and a {topic} placeholder",
+    help:
+      'The key the model is stored under in the context: train and predict nodes with the same name share it. ' +
+      '${ENV_VAR} parts are read from the environment at deploy; {topic} is replaced by msg.topic (one model per topic).',
   },
   scope: {
     type: 'string',

@@ -26,6 +26,15 @@ export const TRAIN_NODE_SETTINGS = {
     default: 'queue',
     help: 'A request while a run is going: queue it (one pending, the newest wins) or reject it.',
   },
+  maxModels: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000,
+    default: 20,
+    help:
+      'With {topic} in the model name: most models (topics) this node collects windows and trains for; a new topic ' +
+      'past it gets a LIMIT error (msg.reset frees idle ones). Each model keeps up to Keep windows.',
+  },
   incremental: {
     type: 'boolean',
     default: false,

@@ -1,0 +1,94 @@
+/**
+ * Model names built from a template: the model name setting may hold `${ENV_VAR}` parts (resolved once, when the
+ * node starts, from its environment) and one or more `{topic}` placeholders (resolved per message from msg.topic),
+ * so one train node and one predict node can serve a fleet (`pump-{topic}`: one model per pump).
+ */
+import { ForecastError, describe } from '../base/errors';
+
+/** Longest model name, and its characters: a context key that every store takes as it is. */
+export const MODEL_NAME_MAX = 80;
+export const MODEL_NAME_PATTERN = `^[A-Za-z0-9_-]{1,${MODEL_NAME_MAX}}$`;
+export const MODEL_NAME_EXPECT = `a model name of 1-${MODEL_NAME_MAX} letters, digits, '-' or '_'`;
+
+/** The placeholder replaced by the message's topic. */
+export const TOPIC = '{topic}';
+
+/** What the setting accepts: name characters, `${ENV_VAR}` parts and `{topic}` placeholders. */
+export const MODEL_TEMPLATE_PATTERN = '^(?:[A-Za-z0-9_-]|\\$\\{[A-Za-z_][A-Za-z0-9_]{0,99}\\}|\\{topic\\})+$';
+
+const ENV_PART = /\$\{([A-Za-z_][A-Za-z0-9_]{0,99})\}/g;
+const RESOLVED = /^(?:[A-Za-z0-9_-]|\{topic\})+$/;
+const NAME = new RegExp(MODEL_NAME_PATTERN);
+const DISALLOWED = /[^A-Za-z0-9_-]/g;
+
+export interface ModelNameTemplate {
+  /** The name with its environment variables resolved; with `{topic}` placeholders when perTopic. */
+  text: string;
+  /** The name depends on msg.topic. */
+  perTopic: boolean;
+}
+
+const bad = (message: string, status: string) => new ForecastError('BAD_CONFIG', message, status);
+
+/**
+ * Resolves the `${ENV_VAR}` parts of a model name setting.
+ * @param env a variable's value ('' or undefined when it is not set).
+ * @throws ForecastError BAD_CONFIG naming an unset variable, or saying what the resolved name should have been.
+ */
+export function resolveModelTemplate(setting: string, env: (name: string) => unknown): ModelNameTemplate {
+  let text = setting;
+  if (setting.includes('${')) {
+    text = setting.replace(ENV_PART, (_all, name: string) => {
+      const value = env(name);
+      if (value === undefined || value === null || value === '') {
+        throw bad(
+          `environment variable ${name} is not set (or empty): the model name '${setting}' needs it ` +
+            '(set it in the flow, group or global environment, or in the environment of Node-RED)',
+          `env ${name} not set`,
+        );
+      }
+      return String(value);
+    });
+  }
+  const perTopic = text.includes(TOPIC);
+  const fixed = text.split(TOPIC).join('');
+  if (!RESOLVED.test(text) || fixed.length > MODEL_NAME_MAX - (perTopic ? 1 : 0) || (!perTopic && !NAME.test(text))) {
+    const from = text === setting ? '' : ` (from '${setting}')`;
+    throw bad(
+      `expected ${MODEL_NAME_EXPECT}, optionally with ${TOPIC}, got ${describe(text)}${from}`,
+      'bad model name',
+    );
+  }
+  return { text, perTopic };
+}
+
+/**
+ * The model name for a message's topic: characters other than letters, digits, '-' and '_' become '_' (so 'b/2'
+ * and 'b 2' share model 'pump-b_2'); the name is not cut (two long topics would share a model): too long is an error.
+ * @throws ForecastError BAD_INPUT for a missing topic, one without a letter or digit, or one too long.
+ */
+export function modelNameFor(template: string, topic: unknown): string {
+  const room = MODEL_NAME_MAX - template.split(TOPIC).join('').length;
+  const count = template.split(TOPIC).length - 1;
+  const badTopic = (why: string, status: string) =>
+    new ForecastError(
+      'BAD_INPUT',
+      `expected msg.topic to name the model (model name '${template}'): ${why}, got ${describe(topic)}`,
+      status,
+    );
+  if (topic === undefined || topic === null || topic === '') {
+    throw badTopic('a text or number, as the model name contains {topic}', 'no msg.topic');
+  }
+  if (typeof topic !== 'string' && !(typeof topic === 'number' && Number.isFinite(topic))) {
+    throw badTopic('a text or a finite number', 'bad msg.topic');
+  }
+  const text = String(topic);
+  if (text.length * count > room) {
+    throw badTopic(
+      `at most ${Math.floor(room / count)} characters, so that the model name stays within ${MODEL_NAME_MAX}`,
+      'msg.topic too long',
+    );
+  }
+  if (!/[A-Za-z0-9]/.test(text)) throw badTopic('at least one letter or digit', 'bad msg.topic');
+  return template.split(TOPIC).join(text.replace(DISALLOWED, '_'));
+}
