@@ -49,7 +49,10 @@ function outOfBounds(s) {
     if (s.maximum !== undefined) return s.maximum + 1;
     if (s.exclusiveMaximum !== undefined) return s.exclusiveMaximum;
   }
-  if (s.type === 'string' && s.pattern !== undefined) return 'not a name!';
+  if (s.type === 'string' && s.pattern !== undefined) {
+    // A value the pattern refuses: a name with spaces and punctuation, or a list with an empty item.
+    return ['not a name!', 'a,,b', '{', '${'].find((v) => !new RegExp(s.pattern).test(v));
+  }
   if (s.type === 'string' && s.maxLength !== undefined) return 'x'.repeat(s.maxLength + 1);
   return undefined;
 }

@@ -247,6 +247,16 @@ describe('sequence-windower node', function () {
     );
   });
 
+  it('refuses a features list with an empty item, a target or time field with a comma, saying what it accepts', async function () {
+    await startRuntime(windowerNode, flow({ features: 'temperature,,pressure', target: 'a,b', timeField: 't,u' }));
+    const w = helper.getNode(`w${run}`);
+    assert.strictEqual(lastStatus(w).fill, 'red');
+    const err = String(await expectError(w, { payload: 1 }));
+    assert.match(err, /features must be empty, or comma-separated feature names or indices with none empty/);
+    assert.match(err, /target must be empty, or one feature name or index \(no comma\), got "a,b"/);
+    assert.match(err, /timeField must be empty, or one field name \(no comma\), got "t,u"/);
+  });
+
   it('keeps its buffers across a redeploy', async function () {
     const f = flow({ window: 3, horizon: 0, persist: true });
     await startRuntime(windowerNode, f);

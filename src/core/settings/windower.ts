@@ -38,18 +38,25 @@ export const WINDOWER_SETTINGS = {
   features: {
     type: 'string',
     maxLength: 2000,
+    // Comma-separated names or indices, none empty: 'a,,b' or a trailing comma is a typo, not a feature named ''.
+    pattern: '^(\\s*|[^,]*[^,\\s][^,]*(,[^,]*[^,\\s][^,]*)*)$',
+    expect: "empty, or comma-separated feature names or indices with none empty (e.g. 'temperature,pressure' or '0,2')",
     default: '',
     help: 'Comma-separated input features, by name or 0-based index; empty = every numeric field.',
   },
   target: {
     type: 'string',
     maxLength: 200,
+    pattern: '^[^,]*$',
+    expect: 'empty, or one feature name or index (no comma)',
     default: '',
     help: 'The forecast target, by name or index (one of the features); empty = the first feature.',
   },
   timeField: {
     type: 'string',
     maxLength: 200,
+    pattern: '^[^,]*$',
+    expect: 'empty, or one field name (no comma)',
     default: '',
     help: "Batch mode: the field holding each reading's time; empty = timestamp, time, date, datetime or ts.",
   },
