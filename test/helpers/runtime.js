@@ -34,15 +34,26 @@ function loadCatalogues() {
   return catalogues;
 }
 const translate = (id, values) => i18n._(`pack/${String(id).split('.')[0]}:${id}`, values);
-/** A node module whose RED has the pack's translator (same module function otherwise). */
-function withCatalogues(mod) {
-  if (typeof mod !== 'function') return mod;
-  return (RED) => mod(new Proxy(RED, { get: (t, k) => (k === '_' ? translate : t[k]) }));
+/**
+ * The helper builds one RED for every node module it loads and then sets its `_` to the identity; this
+ * makes that `_` the translator (setting it is ignored), so the modules themselves are loaded unchanged
+ * (the helper tells core nodes it preloads by identity).
+ */
+function useCatalogues() {
+  const util = helper._registryUtil;
+  if (!util || util.packCatalogues) return;
+  const create = util.createNodeApi;
+  util.createNodeApi = function (...args) {
+    const red = create.apply(this, args);
+    Object.defineProperty(red, '_', { get: () => translate, set: () => undefined, configurable: true });
+    return red;
+  };
+  util.packCatalogues = true;
 }
 
 async function startRuntime(nodes, flow, settings = {}) {
   await loadCatalogues();
-  nodes = (Array.isArray(nodes) ? nodes : [nodes]).map(withCatalogues);
+  useCatalogues();
   helper.settings(settings);
   const rn = helper._redNodes;
   const loadFlows = rn.loadFlows;
