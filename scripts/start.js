@@ -17,7 +17,7 @@
  *
  * Env read by the flow: DEMO_RATE_MS (ms between replayed readings, default 500),
  * DEMO_HISTORY_ROWS (hours of history to train on, default 1440),
- * DEMO_DATA_FILE (set here from the vega-datasets package).
+ * DEMO_DATA_FILE (a CSV path overriding the data embedded in the flow; passed through when set).
  * HOST chooses the listening address (default 127.0.0.1).
  *
  * Ctrl-C (SIGINT) or SIGTERM stops Node-RED cleanly (flows closed, training
@@ -33,7 +33,6 @@ const ROOT = path.resolve(__dirname, '..');
 const PKG = require(path.join(ROOT, 'package.json'));
 const FLOW = path.join(ROOT, 'examples', 'demo-dashboard.json');
 const SETTINGS = path.join(ROOT, 'demo', 'settings.js');
-const DATA_FILE = 'seattle-weather-hourly-normals.csv';
 
 function usage(code) {
   console.log(
@@ -110,15 +109,6 @@ function ensureBuilt() {
   if (r.status !== 0) fail('tsc failed; fix the build or start with --no-build');
 }
 
-/** Where vega-datasets keeps the CSV (its package exports hide the data folder from require.resolve). */
-function findDataFile() {
-  for (const dir of require.resolve.paths('vega-datasets') || []) {
-    const file = path.join(dir, 'vega-datasets', 'data', DATA_FILE);
-    if (fs.existsSync(file)) return file;
-  }
-  return fail(`cannot find vega-datasets/data/${DATA_FILE}: run npm install in the repository`);
-}
-
 /** <userDir>/node_modules/<pack name> -> the repository, replacing a stale link. */
 function linkPack(userDir) {
   const link = path.join(userDir, 'node_modules', ...PKG.name.split('/'));
@@ -164,7 +154,6 @@ function main() {
   const redJs = require.resolve('node-red/red.js', { paths: [ROOT] });
   const env = {
     ...process.env,
-    DEMO_DATA_FILE: process.env.DEMO_DATA_FILE || findDataFile(),
     DEMO_RATE_MS: process.env.DEMO_RATE_MS || '500',
     DEMO_HISTORY_ROWS: process.env.DEMO_HISTORY_ROWS || '1440',
   };

@@ -9,7 +9,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ForecastError, describe } from './core/base/errors';
 import { Forecaster } from './core/serve/forecaster';
-import { chartPoints, featureMismatch, forecastPayload, readPredictInput } from './core/serve/forecast-message';
+import { chartLines, featureMismatch, forecastPayload, readPredictInput } from './core/serve/forecast-message';
 import { ERROR_MAX, clip, onInput, refuse, statusText } from './glue/node-util';
 import {
   checkModelName,
@@ -285,17 +285,12 @@ export = function (RED: NodeAPI): void {
         ? ({ ...msg, ...extra, topic: msg.topic ?? topic, payload: anomaly } as NodeMessage)
         : null;
       if (chart) {
-        const points = payloads.flatMap((p) => chartPoints(p));
-        send([
-          {
-            ...msg,
-            ...extra,
-            topic: `${spec.target} forecast`,
-            payload: points,
-            forecast: input.type === 'window' ? one : payloads,
-          } as NodeMessage,
-          alert,
-        ]);
+        // One message per line of the newest forecast (see chartLines), each with the whole forecast.
+        const forecast = input.type === 'window' ? one : payloads;
+        const lines = chartLines(one).map(
+          ({ topic: line, value }) => ({ ...msg, ...extra, topic: line, payload: value, forecast }) as NodeMessage,
+        );
+        send([lines, alert]);
       } else {
         send([{ ...msg, ...extra, payload: input.type === 'window' ? one : payloads } as NodeMessage, alert]);
       }

@@ -1,7 +1,7 @@
 /**
  * lstm-train: trains a forecaster on windows in a worker thread and stores the
  * artifact in a context store under the model name. Output 1: the report;
- * output 2: progress per epoch (dashboard chart points). The run lifecycle
+ * output 2: progress per epoch (one message per loss line, for a default ui-chart). The run lifecycle
  * (reading the stored model, training, msg.stop, close) is glue/train-run.ts.
  * With `{topic}` in the model name, each topic has its own model: its own
  * collected windows and run state (at most maxModels), its runs queued with the

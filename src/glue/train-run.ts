@@ -524,16 +524,24 @@ export class TrainRun {
     }
   }
 
-  /** Per epoch: a status line and two chart points (loss, validation loss) on output 2. */
+  /**
+   * Per epoch: a status line, and on output 2 one message per loss line (msg.topic 'loss', 'validation loss', a
+   * number payload): a FlowFuse Dashboard 2 ui-chart left at its defaults splits lines on msg.topic and plots a
+   * number payload at its arrival time, so the two losses draw as two lines without configuring the chart.
+   */
   private progress(req: RunRequest, p: EpochProgress): void {
     const { name } = this.config;
     const backend = this.backend;
     const text = `epoch ${p.epoch}/${p.epochs} loss ${fmt(p.loss)} val ${fmt(p.valLoss)}`;
     this.ports.status({ fill: 'blue', shape: 'dot', text });
-    const points = [
-      { x: p.epoch, y: p.loss, series: 'loss' },
-      { x: p.epoch, y: p.valLoss, series: 'validation loss' },
+    const progress = { ...p, model: name, backend };
+    const lines: [string, number][] = [
+      ['loss', p.loss],
+      ['validation loss', p.valLoss],
     ];
-    req.send([null, { ...req.msg, topic: name, payload: points, progress: { ...p, model: name, backend } }]);
+    const msgs = lines
+      .filter(([, y]) => Number.isFinite(y))
+      .map(([topic, payload]) => ({ ...req.msg, topic, payload, progress: { ...progress } }));
+    if (msgs.length) req.send([null, msgs]);
   }
 }

@@ -153,7 +153,7 @@ describe('faults: lstm-train and the model store', function () {
         'msg.model.version = 999;',
         'return msg;',
       ].join('\n');
-      const mutateProgress = 'msg.progress.loss = NaN; msg.payload.length = 0; return msg;';
+      const mutateProgress = 'msg.progress.loss = NaN; msg.payload = NaN; return msg;';
       const f = flow({}, [
         { id: 'mut', type: 'function', z: 'f1', func: mutate, outputs: 1, wires: [['mutated']] },
         { id: 'mutp', type: 'function', z: 'f1', func: mutateProgress, outputs: 1, wires: [[]] },

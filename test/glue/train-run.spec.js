@@ -278,7 +278,7 @@ describe('glue: lstm-train run state machine', function () {
   });
 
   describe('training', function () {
-    it('progress: an epoch status and two chart points on output 2', async function () {
+    it('progress: an epoch status and one message per loss line on output 2 (msg.topic names the line)', async function () {
       const t = setup();
       t.run.ready('wasm');
       const { req, job } = await training(t);
@@ -288,18 +288,15 @@ describe('glue: lstm-train run state machine', function () {
         shape: 'dot',
         text: 'epoch 2/5 loss 0.250 val 1.00e-3',
       });
+      // A FlowFuse Dashboard 2 ui-chart at its defaults splits lines on msg.topic and plots a number payload.
+      const progress = { epoch: 2, epochs: 5, loss: 0.25, valLoss: 0.001, model: 'm', backend: 'wasm' };
       assert.deepStrictEqual(req.sent, [
         [
           null,
-          {
-            tag: 'a',
-            topic: 'm',
-            payload: [
-              { x: 2, y: 0.25, series: 'loss' },
-              { x: 2, y: 0.001, series: 'validation loss' },
-            ],
-            progress: { epoch: 2, epochs: 5, loss: 0.25, valLoss: 0.001, model: 'm', backend: 'wasm' },
-          },
+          [
+            { tag: 'a', topic: 'loss', payload: 0.25, progress },
+            { tag: 'a', topic: 'validation loss', payload: 0.001, progress },
+          ],
         ],
       ]);
       assert.strictEqual(t.run.stateName, 'training');

@@ -32,6 +32,44 @@ const core = {
 };
 
 const examples = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json'));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The example as the editor imports it: every node on one new tab, the pack's nodes and the core nodes real, other
+ * packs' nodes (dashboard widgets) and debug nodes stood in for by helper nodes with the same wires. Training is cut
+ * to at most 3 epochs (as `npm start -- --epochs` does) so a run takes seconds.
+ */
+function imported(file) {
+  const raw = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8'));
+  const ourTypes = new Set(ours.map((o) => o.type));
+  const flow = [];
+  const modules = new Set(ours.map((o) => o.mod));
+  for (const n of raw) {
+    if (n.type === 'tab' || (!('wires' in n) && !ourTypes.has(n.type))) continue; // tabs and other packs' config nodes
+    if (ourTypes.has(n.type) || core[n.type]) {
+      if (core[n.type]) modules.add(require(path.join(coreDir, core[n.type])));
+      const node = { ...n, z: 'ex' };
+      if (n.type === 'lstm-train') node.epochs = Math.min(Number(n.epochs) || 3, 3);
+      flow.push(node);
+    } else {
+      flow.push({ id: n.id, type: 'helper', z: 'ex', wires: n.wires || [] });
+    }
+  }
+  flow.unshift({ id: 'ex', type: 'tab', label: file });
+  return { raw, flow, modules: [...modules], ourTypes };
+}
+
+/** Waits until the node's last status text matches re (a green one), or fails after ms. */
+async function statusMatches(node, re, ms) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const st = lastStatus(node);
+    if (st && st.fill === 'green' && re.test(st.text)) return st;
+    if (Date.now() > until)
+      throw new Error(`${node.type} ${node.id}: no status matching ${re} within ${ms} ms (${st && st.text})`);
+    await sleep(50);
+  }
+}
 
 describe('example flows', function () {
   this.timeout(60000);
@@ -48,31 +86,90 @@ describe('example flows', function () {
 
   for (const file of examples) {
     it(`${file} loads and its pack nodes start cleanly`, async function () {
-      const raw = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8'));
+      const { raw, flow, modules, ourTypes } = imported(file);
       assert.ok(
         raw.some((n) => n.type === 'comment'),
         'the example explains itself with a comment node',
       );
-      const ourTypes = new Set(ours.map((o) => o.type));
-      const flow = [];
-      const modules = new Set(ours.map((o) => o.mod));
-      for (const n of raw) {
-        if (n.type === 'tab' || (!('wires' in n) && !ourTypes.has(n.type))) continue; // tabs and other packs' config nodes
-        if (ourTypes.has(n.type) || core[n.type]) {
-          if (core[n.type]) modules.add(require(path.join(coreDir, core[n.type])));
-          flow.push({ ...n, z: 'ex' });
-        } else {
-          flow.push({ id: n.id, type: 'helper', z: 'ex', wires: n.wires || [] });
-        }
-      }
-      flow.unshift({ id: 'ex', type: 'tab', label: file });
-      await startRuntime([...modules], flow);
+      await startRuntime(modules, flow);
       await new Promise((r) => setTimeout(r, 300));
       for (const n of flow.filter((x) => ourTypes.has(x.type))) {
         const node = helper.getNode(n.id);
         assert.ok(node, `${n.type} ${n.id} started`);
         const st = lastStatus(node);
         assert.ok(!st || st.fill !== 'red', `${n.type} ${n.id} has a red status: ${st && st.text}`);
+      }
+    });
+  }
+
+  for (const file of examples) {
+    it(`${file} runs as imported: trains, streams, retrains once, streams on without an error`, async function () {
+      this.timeout(240000);
+      const { flow, modules, ourTypes } = imported(file);
+      // The demo's env (as npm start sets it, smaller): a short history and a fast replay.
+      const saved = { rows: process.env.DEMO_HISTORY_ROWS, rate: process.env.DEMO_RATE_MS };
+      process.env.DEMO_HISTORY_ROWS = '300';
+      process.env.DEMO_RATE_MS = '20';
+      try {
+        await startRuntime(modules, flow);
+        const pack = flow.filter((n) => ourTypes.has(n.type)).map((n) => helper.getNode(n.id));
+        const errors = [];
+        let phase = 'first training';
+        for (const node of pack)
+          node.on('call:error', (call) =>
+            errors.push({ phase, node: `${node.type} ${node.id}`, text: String(call.args[0]) }),
+          );
+        const injects = flow.filter((n) => n.type === 'inject');
+        // Buttons (and the demo's start inject, its only trigger): history, train, forecast. Timers: live readings.
+        const buttons = injects.filter((n) => !n.repeat && !n.once).map((n) => helper.getNode(n.id));
+        const starts = injects.filter((n) => n.once && !n.repeat).map((n) => helper.getNode(n.id));
+        const timers = injects.filter((n) => n.repeat).map((n) => helper.getNode(n.id));
+        const live = async (count) => {
+          for (let i = 0; i < count; i++) {
+            for (const t of timers) t.receive({});
+            await sleep(10);
+          }
+        };
+        const train = flow.find((n) => n.type === 'lstm-train');
+        for (const b of buttons) b.receive({});
+        if (train) await statusMatches(helper.getNode(train.id), /^v1\b/, 120000);
+        phase = 'live before the retrain';
+        await live(40);
+        await sleep(500);
+        phase = 'retrain';
+        for (const b of [...buttons, ...starts]) b.receive({});
+        if (train) await statusMatches(helper.getNode(train.id), /^v2\b/, 120000);
+        phase = 'live after the retrain';
+        await live(40);
+        // lstm-predict re-reads the store at most every `refresh` ms (default 2000): then the new version serves.
+        const refresh = Math.max(
+          ...flow.filter((n) => n.type === 'lstm-predict').map((n) => Number(n.refresh) || 2000),
+          0,
+        );
+        await sleep(refresh + 200);
+        await live(5);
+        await sleep(1000);
+        const late = errors.filter((e) => e.phase !== 'first training');
+        assert.deepStrictEqual(late, [], 'no node of the pack reports an error once a model exists');
+        for (const node of pack) {
+          const st = lastStatus(node);
+          assert.ok(!st || st.fill !== 'red', `${node.type} ${node.id} has a red status: ${st && st.text}`);
+        }
+        const predict = flow.find((n) => n.type === 'lstm-predict');
+        if (predict) {
+          // With a live stream, the forecasts after the retrain come from the new version.
+          const st = lastStatus(helper.getNode(predict.id));
+          const re = timers.length ? /^v2\b/ : /^v\d+\b/;
+          assert.ok(st && st.fill === 'green' && re.test(st.text), `predict forecasts (${re}): ${st && st.text}`);
+        }
+      } finally {
+        for (const [k, v] of [
+          ['DEMO_HISTORY_ROWS', saved.rows],
+          ['DEMO_RATE_MS', saved.rate],
+        ]) {
+          if (v === undefined) delete process.env[k];
+          else process.env[k] = v;
+        }
       }
     });
   }

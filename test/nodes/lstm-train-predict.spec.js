@@ -229,22 +229,17 @@ describe('lstm-train and lstm-predict nodes', function () {
     assert.strictEqual(st.fill, 'green');
     assert.match(st.text, /^v1: MASE /);
 
-    // Progress: one message per epoch, in order, with chart points and msg.progress.
-    assert.strictEqual(progress.length, r.epochs);
+    // Progress: per epoch, in order, one message per line (msg.topic, a number payload) and msg.progress.
+    assert.strictEqual(progress.length, 2 * r.epochs);
     progress.forEach((p, i) => {
-      assert.strictEqual(p.progress.epoch, i + 1);
+      const epoch = Math.floor(i / 2) + 1;
+      assert.strictEqual(p.progress.epoch, epoch);
       assert.strictEqual(p.progress.model, 'co2');
       assert.strictEqual(p.site, 'mauna loa');
-      assert.deepStrictEqual(
-        p.payload.map((q) => [q.x, q.series]),
-        [
-          [i + 1, 'loss'],
-          [i + 1, 'validation loss'],
-        ],
-      );
-      assert.strictEqual(p.payload[0].y, p.progress.loss);
+      assert.strictEqual(p.topic, i % 2 ? 'validation loss' : 'loss');
+      assert.strictEqual(p.payload, i % 2 ? p.progress.valLoss : p.progress.loss);
     });
-    assert.ok(progress[progress.length - 1].progress.loss < progress[0].progress.loss, 'the training loss fell');
+    assert.ok(progress[progress.length - 2].progress.loss < progress[0].progress.loss, 'the training loss fell');
 
     // Held-out: the last 60 rows, never trained on, windowed by a second windower into predict.
     const heldMsg = nextMessage(helper.getNode('held'));
@@ -282,30 +277,39 @@ describe('lstm-train and lstm-predict nodes', function () {
     assert.match(lastStatus(helper.getNode(id('p'))).text, /^v1: 6 steps, [\d.]+ ms \(kernel\)$/);
   });
 
-  it('chart output gives {x, y, series} points and the forecast in msg.forecast', async function () {
+  it('chart output: one message per line (msg.topic, the next step as a number) for a default ui-chart', async function () {
     const artifact = await smallArtifact();
     await startRuntime(modules, pipeline({ predict: { output: 'chart' } }));
     await ctxSet(helper.getNode(id('p')), 'co2', artifact);
-    const fc = nextMessage(helper.getNode('fc'));
+    const got = collect(helper.getNode('fc'));
     helper.getNode(id('p')).receive({ payload: windowMsg(heldRows.slice(0, 24)), tag: 'chart' });
-    const m = await fc;
-    assert.strictEqual(m.tag, 'chart');
-    assert.strictEqual(m.topic, 'co2 forecast');
-    assert.strictEqual(m.forecast.forecast.length, 6);
+    const until = Date.now() + 10000;
+    while (got.length < 5 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
+    // A FlowFuse Dashboard 2 ui-chart at its defaults: the line from msg.topic, y = msg.payload (a number).
     assert.deepStrictEqual(
-      m.payload.filter((p) => p.series === 'co2 forecast'),
-      m.forecast.forecast.map((y, h) => ({ x: m.forecast.timestamps[h], y, series: 'co2 forecast' })),
+      got.map((m) => m.topic),
+      ['co2 forecast', 'co2 80% lower', 'co2 80% upper', 'co2 95% lower', 'co2 95% upper'],
     );
-    // The default levels' bands, two series each, on the forecast's times.
-    const band = (series, ys) => ys.map((y, h) => ({ x: m.forecast.timestamps[h], y, series }));
-    const { intervals } = m.forecast;
-    assert.deepStrictEqual(m.payload.slice(6), [
-      ...band('co2 80% lower', intervals['80'].lower),
-      ...band('co2 80% upper', intervals['80'].upper),
-      ...band('co2 95% lower', intervals['95'].lower),
-      ...band('co2 95% upper', intervals['95'].upper),
-    ]);
-    assert.strictEqual(m.forecast.origin, Date.parse(heldRows[23].date + 'T00:00:00Z'));
+    const f = got[0].forecast;
+    assert.strictEqual(f.forecast.length, 6);
+    const { intervals } = f;
+    assert.deepStrictEqual(
+      got.map((m) => m.payload),
+      [
+        f.forecast[0],
+        intervals['80'].lower[0],
+        intervals['80'].upper[0],
+        intervals['95'].lower[0],
+        intervals['95'].upper[0],
+      ],
+    );
+    for (const m of got) {
+      assert.strictEqual(m.tag, 'chart');
+      assert.ok(Number.isFinite(m.payload), `${m.topic}: ${m.payload}`);
+      assert.deepStrictEqual(m.forecast, f, 'every message carries the whole forecast in msg.forecast');
+    }
+    assert.strictEqual(f.origin, Date.parse(heldRows[23].date + 'T00:00:00Z'));
   });
 
   it('restores the model from a localfilesystem store after a restart and forecasts the same', async function () {

@@ -201,18 +201,16 @@ export function forecastPayload(
 }
 
 /**
- * Dashboard 2 chart points: the forecast as {x, y, series} (x in epoch ms), and
- * each interval level as two more series ("<target> 95% lower", "... upper") so
- * a ui-chart draws the band.
+ * Dashboard 2 chart lines: the next step's forecast as `<target> forecast`, and each interval level's bounds as
+ * `<target> 80% lower` / `... upper`, one {topic, value} per line. A ui-chart left at its defaults takes the line
+ * from msg.topic, y from a number msg.payload and x from the arrival time (it ignores x in a point and reads an
+ * array payload as one value), so one message per line is what draws separate lines without configuring it.
  */
-export function chartPoints(
-  p: ForecastPayload,
-  label = `${p.target} forecast`,
-): { x: number; y: number; series: string }[] {
-  const points = p.forecast.map((y, h) => ({ x: p.timestamps[h], y, series: label }));
+export function chartLines(p: ForecastPayload, label = `${p.target} forecast`): { topic: string; value: number }[] {
+  const lines = [{ topic: label, value: p.forecast[0] }];
   for (const [level, b] of Object.entries(p.intervals ?? {})) {
-    points.push(...b.lower.map((y, h) => ({ x: p.timestamps[h], y, series: `${p.target} ${level}% lower` })));
-    points.push(...b.upper.map((y, h) => ({ x: p.timestamps[h], y, series: `${p.target} ${level}% upper` })));
+    lines.push({ topic: `${p.target} ${level}% lower`, value: b.lower[0] });
+    lines.push({ topic: `${p.target} ${level}% upper`, value: b.upper[0] });
   }
-  return points;
+  return lines.filter((l) => Number.isFinite(l.value));
 }

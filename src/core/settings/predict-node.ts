@@ -6,7 +6,7 @@ export const PREDICT_NODE_SETTINGS = {
     type: 'string',
     enum: ['forecast', 'chart'],
     default: 'forecast',
-    help: 'forecast: the forecast object in msg.payload; chart: Dashboard 2 chart points in msg.payload, the forecast in msg.forecast.',
+    help: 'forecast: the forecast object in msg.payload; chart: one message per line (msg.topic, the next step as a number) for a default Dashboard 2 ui-chart, the forecast in msg.forecast.',
   },
   refresh: {
     type: 'integer',
