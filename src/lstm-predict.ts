@@ -9,7 +9,13 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ForecastError, describe } from './core/base/errors';
 import { Forecaster } from './core/serve/forecaster';
-import { chartLines, featureMismatch, forecastPayload, readPredictInput } from './core/serve/forecast-message';
+import {
+  chartLines,
+  chartPoints,
+  featureMismatch,
+  forecastPayload,
+  readPredictInput,
+} from './core/serve/forecast-message';
 import { ERROR_MAX, clip, onInput, refuse, statusText } from './glue/node-util';
 import {
   checkModelName,
@@ -291,6 +297,10 @@ export = function (RED: NodeAPI): void {
           ({ topic: line, value }) => ({ ...msg, ...extra, topic: line, payload: value, forecast }) as NodeMessage,
         );
         send([lines, alert]);
+      } else if (settings.output === 'points') {
+        const points = payloads.flatMap((p) => chartPoints(p));
+        const forecast = input.type === 'window' ? one : payloads;
+        send([{ ...msg, ...extra, topic: `${spec.target} forecast`, payload: points, forecast } as NodeMessage, alert]);
       } else {
         send([{ ...msg, ...extra, payload: input.type === 'window' ? one : payloads } as NodeMessage, alert]);
       }

@@ -115,6 +115,29 @@ describe('lstm-predict: prediction intervals and anomaly output', function () {
     );
   });
 
+  it('chart points output: the whole horizon and the band as [{x, y, series}] in one message', async function () {
+    const ctx = await start({ output: 'points', levels: '90' });
+    await stream(ctx, 0, 12);
+    await until(ctx.fc, 1);
+    const m = ctx.fc[0];
+    const f = m.forecast;
+    const H = f.forecast.length;
+    assert.strictEqual(m.payload.length, 3 * H);
+    const series = (name) => m.payload.filter((q) => q.series === name);
+    assert.deepStrictEqual(
+      series('co2 forecast').map((q) => [q.x, q.y]),
+      f.forecast.map((y, h) => [f.timestamps[h], y]),
+    );
+    assert.deepStrictEqual(
+      series('co2 90% lower').map((q) => q.y),
+      f.intervals['90'].lower,
+    );
+    assert.deepStrictEqual(
+      series('co2 90% upper').map((q) => q.y),
+      f.intervals['90'].upper,
+    );
+  });
+
   it('scores each new reading; fires the second output on an injected spike only', async function () {
     const ctx = await start({ threshold: 1.5 });
     // Readings of the model's own training range: nothing anomalous.

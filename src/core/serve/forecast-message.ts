@@ -201,6 +201,23 @@ export function forecastPayload(
 }
 
 /**
+ * The whole forecast as chart points {x, y, series} (x in epoch ms), and each interval level as two more series
+ * ("<target> 95% lower", "... upper"): for a ui-chart whose Series is set to the key `series` (and x to `x`, y to
+ * `y`), which then draws the whole horizon and the band at their future times.
+ */
+export function chartPoints(
+  p: ForecastPayload,
+  label = `${p.target} forecast`,
+): { x: number; y: number; series: string }[] {
+  const points = p.forecast.map((y, h) => ({ x: p.timestamps[h], y, series: label }));
+  for (const [level, b] of Object.entries(p.intervals ?? {})) {
+    points.push(...b.lower.map((y, h) => ({ x: p.timestamps[h], y, series: `${p.target} ${level}% lower` })));
+    points.push(...b.upper.map((y, h) => ({ x: p.timestamps[h], y, series: `${p.target} ${level}% upper` })));
+  }
+  return points.filter((q) => Number.isFinite(q.y));
+}
+
+/**
  * Dashboard 2 chart lines: the next step's forecast as `<target> forecast`, and each interval level's bounds as
  * `<target> 80% lower` / `... upper`, one {topic, value} per line. A ui-chart left at its defaults takes the line
  * from msg.topic, y from a number msg.payload and x from the arrival time (it ignores x in a point and reads an

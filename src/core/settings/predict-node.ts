@@ -4,9 +4,12 @@ import { defaultsOf, type SettingsGroup, type Values } from './declare';
 export const PREDICT_NODE_SETTINGS = {
   output: {
     type: 'string',
-    enum: ['forecast', 'chart'],
+    enum: ['forecast', 'chart', 'points'],
     default: 'forecast',
-    help: 'forecast: the forecast object in msg.payload; chart: one message per line (msg.topic, the next step as a number) for a default Dashboard 2 ui-chart, the forecast in msg.forecast.',
+    help:
+      'forecast: the forecast object in msg.payload; chart: one message per line (msg.topic, the next step as a ' +
+      'number) for a default Dashboard 2 ui-chart; points: the whole horizon and bands as [{x, y, series}] for a ' +
+      "ui-chart with Series set to the key 'series'; both chart outputs carry the forecast in msg.forecast.",
   },
   refresh: {
     type: 'integer',
