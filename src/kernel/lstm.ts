@@ -134,12 +134,108 @@ function gemvAccScalar(a: usize, rows: i32, w: usize, n: i32, out: usize): void 
   }
 }
 
-/** One LSTM step: z = bias + x K + h R, then the gates update c and h in place. */
-function lstmStep(x: usize, inDim: i32, k: usize, r: usize, b: usize, u: i32, h: usize, c: usize, z: usize, recAct: i32, act: i32): void {
+/**
+ * z_b[0..n) (+)= sum over r < rows of a_b[r] * w[r * n + ..] for the four windows b < 4 at a + b * aStride,
+ * z + b * zStride: the weights are loaded once for four windows, eight gate columns are accumulated in
+ * registers over all rows. `init` starts z from `bias` instead of its current value. n a multiple of 4.
+ */
+function gemm4(a: usize, aStride: usize, rows: i32, w: usize, n: i32, z: usize, zStride: usize, bias: usize, init: bool): void {
+  const rowBytes = <usize>n << 2;
+  const a1 = a + aStride;
+  const a2 = a1 + aStride;
+  const a3 = a2 + aStride;
+  const z1 = z + zStride;
+  const z2 = z1 + zStride;
+  const z3 = z2 + zStride;
+  let j: usize = 0;
+  for (; j + 32 <= rowBytes; j += 32) {
+    let s0 = init ? v128.load(bias + j) : v128.load(z + j);
+    let t0 = init ? v128.load(bias + j + 16) : v128.load(z + j + 16);
+    let s1 = init ? s0 : v128.load(z1 + j);
+    let t1 = init ? t0 : v128.load(z1 + j + 16);
+    let s2 = init ? s0 : v128.load(z2 + j);
+    let t2 = init ? t0 : v128.load(z2 + j + 16);
+    let s3 = init ? s0 : v128.load(z3 + j);
+    let t3 = init ? t0 : v128.load(z3 + j + 16);
+    let wp = w + j;
+    for (let r: usize = 0; r < <usize>rows; r++) {
+      const w0 = v128.load(wp);
+      const w1 = v128.load(wp + 16);
+      const o = r << 2;
+      const x0 = v128.load32_splat(a + o);
+      const x1 = v128.load32_splat(a1 + o);
+      const x2 = v128.load32_splat(a2 + o);
+      const x3 = v128.load32_splat(a3 + o);
+      s0 = f32x4.add(s0, f32x4.mul(x0, w0));
+      t0 = f32x4.add(t0, f32x4.mul(x0, w1));
+      s1 = f32x4.add(s1, f32x4.mul(x1, w0));
+      t1 = f32x4.add(t1, f32x4.mul(x1, w1));
+      s2 = f32x4.add(s2, f32x4.mul(x2, w0));
+      t2 = f32x4.add(t2, f32x4.mul(x2, w1));
+      s3 = f32x4.add(s3, f32x4.mul(x3, w0));
+      t3 = f32x4.add(t3, f32x4.mul(x3, w1));
+      wp += rowBytes;
+    }
+    v128.store(z + j, s0);
+    v128.store(z + j + 16, t0);
+    v128.store(z1 + j, s1);
+    v128.store(z1 + j + 16, t1);
+    v128.store(z2 + j, s2);
+    v128.store(z2 + j + 16, t2);
+    v128.store(z3 + j, s3);
+    v128.store(z3 + j + 16, t3);
+  }
+  for (; j < rowBytes; j += 16) {
+    let s0 = init ? v128.load(bias + j) : v128.load(z + j);
+    let s1 = init ? s0 : v128.load(z1 + j);
+    let s2 = init ? s0 : v128.load(z2 + j);
+    let s3 = init ? s0 : v128.load(z3 + j);
+    let wp = w + j;
+    for (let r: usize = 0; r < <usize>rows; r++) {
+      const w0 = v128.load(wp);
+      const o = r << 2;
+      s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a + o), w0));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(a1 + o), w0));
+      s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(a2 + o), w0));
+      s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(a3 + o), w0));
+      wp += rowBytes;
+    }
+    v128.store(z + j, s0);
+    v128.store(z1 + j, s1);
+    v128.store(z2 + j, s2);
+    v128.store(z3 + j, s3);
+  }
+}
+
+/**
+ * One LSTM step for nb windows: z_b = bias + x_b K + h_b R (four windows at a time through gemm4, the
+ * rest one by one), then the gates update c_b and h_b in place. Window b's input is at x + b * xStride;
+ * its h, c at h + b * U, c + b * U and z at z + b * 4U (floats).
+ */
+function lstmStepBatch(
+  nb: i32, x: usize, xStride: usize, inDim: i32, k: usize, r: usize, b: usize, u: i32,
+  h: usize, c: usize, z: usize, recAct: i32, act: i32,
+): void {
   const n = u * 4;
-  memory.copy(z, b, <usize>n << 2);
-  gemvAcc(x, inDim, k, n, z);
-  gemvAcc(h, u, r, n, z);
+  const hStride = <usize>u << 2;
+  const zStride = <usize>n << 2;
+  let w = 0;
+  for (; w + 4 <= nb; w += 4) {
+    const zw = z + <usize>w * zStride;
+    gemm4(x + <usize>w * xStride, xStride, inDim, k, n, zw, zStride, b, true);
+    gemm4(h + <usize>w * hStride, hStride, u, r, n, zw, zStride, b, false);
+  }
+  for (; w < nb; w++) {
+    const zw = z + <usize>w * zStride;
+    memory.copy(zw, b, zStride);
+    gemvAcc(x + <usize>w * xStride, inDim, k, n, zw);
+    gemvAcc(h + <usize>w * hStride, u, r, n, zw);
+  }
+  for (let i = 0; i < nb; i++) gates(u, h + <usize>i * hStride, c + <usize>i * hStride, z + <usize>i * zStride, recAct, act);
+}
+
+/** The gates of one window: c = f * c + i * g, h = o * act(c), from the pre-activations z (i, f, c, o). */
+function gates(u: i32, h: usize, c: usize, z: usize, recAct: i32, act: i32): void {
   const ub = <usize>u << 2;
   let j = 0;
   for (; j + 4 <= u; j += 4) {
@@ -170,9 +266,10 @@ function cfgAt(cfg: usize, i: i32): i32 {
 }
 
 /**
- * Forecasts cfg[0] windows. cfg (i32): B, T, F, layers, U1, U2, H, highway, recAct, act,
+ * Forecasts cfg[0] windows, all of them a time step at a time (the gate products of four windows share
+ * each weight load). cfg (i32): B, T, F, layers, U1, U2, H, highway, recAct, act,
  * x, out, K1, R1, b1, K2, R2, b2, headW, headB, hwW, hwB, scratch (byte offsets).
- * Scratch holds 6 U1 + 6 U2 floats.
+ * Scratch holds B * (6 U1 + 6 U2) floats.
  */
 export function forward(cfg: usize): void {
   const B = cfgAt(cfg, 0);
@@ -198,25 +295,27 @@ export function forward(cfg: usize): void {
   const hwW = <usize>cfgAt(cfg, 20);
   const hwB = <usize>cfgAt(cfg, 21);
   const scratch = <usize>cfgAt(cfg, 22);
+  const nb = <usize>B;
   const h1 = scratch;
-  const c1 = h1 + (<usize>U1 << 2);
-  const z1 = c1 + (<usize>U1 << 2);
-  const h2 = z1 + (<usize>U1 << 4);
-  const c2 = h2 + (<usize>U2 << 2);
-  const z2 = c2 + (<usize>U2 << 2);
+  const c1 = h1 + ((nb * <usize>U1) << 2);
+  const z1 = c1 + ((nb * <usize>U1) << 2);
+  const h2 = z1 + ((nb * <usize>U1) << 4);
+  const c2 = h2 + ((nb * <usize>U2) << 2);
+  const z2 = c2 + ((nb * <usize>U2) << 2);
   const rowBytes = <usize>F << 2;
+  const xStride = <usize>T * rowBytes;
+  memory.fill(h1, 0, (nb * <usize>U1) << 3);
+  if (layers > 1) memory.fill(h2, 0, (nb * <usize>U2) << 3);
+  for (let t = 0; t < T; t++) {
+    lstmStepBatch(B, xs + <usize>t * rowBytes, xStride, F, k1, r1, b1, U1, h1, c1, z1, recAct, act);
+    if (layers > 1) lstmStepBatch(B, h1, <usize>U1 << 2, U1, k2, r2, b2, U2, h2, c2, z2, recAct, act);
+  }
   for (let b = 0; b < B; b++) {
-    const x = xs + <usize>(b * T) * rowBytes;
-    memory.fill(h1, 0, <usize>U1 << 3);
-    if (layers > 1) memory.fill(h2, 0, <usize>U2 << 3);
-    for (let t = 0; t < T; t++) {
-      lstmStep(x + <usize>t * rowBytes, F, k1, r1, b1, U1, h1, c1, z1, recAct, act);
-      if (layers > 1) lstmStep(h1, U1, k2, r2, b2, U2, h2, c2, z2, recAct, act);
-    }
+    const x = xs + <usize>b * xStride;
     const out = outs + (<usize>(b * H) << 2);
     memory.copy(out, headB, <usize>H << 2);
-    if (layers > 1) gemvAccScalar(h2, U2, headW, H, out);
-    else gemvAccScalar(h1, U1, headW, H, out);
+    if (layers > 1) gemvAccScalar(h2 + ((<usize>b * <usize>U2) << 2), U2, headW, H, out);
+    else gemvAccScalar(h1 + ((<usize>b * <usize>U1) << 2), U1, headW, H, out);
     if (highway) {
       for (let j = 0; j < H; j++) {
         const o = out + (<usize>j << 2);

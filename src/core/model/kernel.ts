@@ -237,11 +237,12 @@ export function predictBatch(plan: KernelPlan, x: Float32Array, count: number): 
     at += align(a ? a.byteLength : 0);
   }
   const scratch = at;
-  at += align(6 * 4 * (units[0] + (units[1] ?? 0)));
-  const perWindow = align(T * F * 4) + align(H * 4);
-  const room = Math.floor((KERNEL_MAX_BYTES - at) / perWindow);
+  // per window: its input, its forecast and its h, c and gate pre-activations of every layer (scratch)
+  const perWindow = align(T * F * 4) + align(H * 4) + 6 * 4 * (units[0] + (units[1] ?? 0));
+  const room = Math.floor((KERNEL_MAX_BYTES - at - 64) / perWindow);
   if (room < 1) throw new Error(`the model needs more than the kernel's ${KERNEL_MAX_BYTES / 2 ** 20} MiB`);
   const chunk = Math.min(KERNEL_CHUNK, room, Math.max(1, count));
+  at += align(chunk * 6 * 4 * (units[0] + (units[1] ?? 0)));
   const xAt = at;
   const outAt = xAt + align(chunk * T * F * 4);
   const end = outAt + align(chunk * H * 4);
