@@ -138,7 +138,9 @@ export async function runEpochs(s: EpochSetup, o: TrainOptions, hooks: EpochHook
   let stoppedEarly = false;
   const rand = seededRandom(s.seed * 7919 + 17);
 
-  const startLoss = mseOf(predictScaled(graph.serve, xVal), valY);
+  // the 'lstm' type trains in the fused kernel: same batches, same Adam, weights back in the layers at a new best
+  const kernel = kernelEpochs(graph, tensors, o);
+  const startLoss = mseOf(kernel ? kernel.validate() : predictScaled(graph.serve, xVal), valY);
   const initialValLoss = Number.isFinite(startLoss) ? startLoss : null;
   if (s.linearStart && initialValLoss !== null) {
     bestValLoss = initialValLoss;
@@ -146,8 +148,6 @@ export async function runEpochs(s: EpochSetup, o: TrainOptions, hooks: EpochHook
   }
   graph.train.compile({ optimizer: s.optimizer, loss: 'meanSquaredError' });
   const B = Math.min(o.batchSize, nTrain);
-  // the 'lstm' type trains in the fused kernel: same batches, same Adam, weights back in the layers at a new best
-  const kernel = kernelEpochs(graph, tensors, o);
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const perm = permutation(nTrain, rand);
     let lossSum = 0;
