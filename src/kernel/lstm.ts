@@ -1,7 +1,7 @@
 // AssemblyScript, not TypeScript: compiled by asc (scripts/build-kernel.js) into nodes/kernel/lstm.wasm.
 // tsc and ESLint skip this folder (tsconfig exclude, eslint ignores).
 //
-// The fused forward pass of the pack's 'lstm' model type: 1-2 LSTM layers (tfjs-layers
+// The fused forward pass (and, trainStep, training step) of the pack's 'lstm' model type: 1-2 LSTM layers (tfjs-layers
 // weight layout: kernel [in, 4U], recurrent kernel [U, 4U], bias [4U], gate order
 // i, f, c, o), last hidden state -> Dense(H) head, plus the linear highway on the flattened
 // window. The JS side (src/core/model/kernel.ts) owns the memory layout: it writes a

@@ -1,7 +1,9 @@
 /**
  * The fused WebAssembly SIMD kernel of the 'lstm' model type (src/kernel/lstm.ts,
  * compiled to nodes/kernel/lstm.wasm): the whole forward pass of a batch of
- * windows in one call instead of a chain of small tfjs ops per time step.
+ * windows in one call instead of a chain of small tfjs ops per time step, and
+ * ({@link KernelTrainer}) a whole training step (forward, backward through time,
+ * Adam) in one call per batch.
  *
  * {@link kernelPlan} reads the stored topology and accepts only the graph the
  * 'lstm' type builds (1-2 LSTM layers -> Dense head, optional highway), with the
