@@ -4,7 +4,8 @@
  * Speed benchmark. Per available backend (tensorflow where tfjs-node loads,
  * wasm, cpu), each measured in its own child process (so peak RSS is per
  * backend), backends interleaved round by round, medians over rounds:
- * - training windows/s (the pack's trainer, synthetic noisy sine + trend windows),
+ * - training windows/s (the pack's trainer, synthetic noisy sine + trend windows), through tfjs
+ *   (LSTM_FORECAST_KERNEL=tfjs) and (lstm type) through the fused kernel,
  * - single-window predict latency p50 / p99, batch-256 predict throughput, through tfjs
  *   and (lstm type) through the fused wasm kernel (src/kernel/lstm.ts),
  * - tensor count before / after many single-window predictions,
@@ -154,21 +155,33 @@ async function child(backend, opts) {
   const nWindows = backend === 'cpu' ? opts.cpuWindows : opts.windows;
   for (const m of models.filter((x) => opts.models.some((t) => x.cfg.type === t))) {
     const data = synthetic(nWindows, 48, m.F, 12);
+    // The pack's training and forecasts through tfjs (LSTM_FORECAST_KERNEL=tfjs), then, where the model
+    // type has it, through the fused wasm kernel (the default path): same data, seed, Forecaster, windows.
+    const kernelEnv = process.env.LSTM_FORECAST_KERNEL;
+    const restoreEnv = () => {
+      if (kernelEnv === undefined) delete process.env.LSTM_FORECAST_KERNEL;
+      else process.env.LSTM_FORECAST_KERNEL = kernelEnv;
+    };
+    process.env.LSTM_FORECAST_KERNEL = 'tfjs';
     const { artifact, report } = await trainForecaster(data, { ...m.cfg, seed: 0 }, trainOpts);
+    restoreEnv();
     const r = {
       trainWindowsPerSecond: report.windowsPerSecond,
       trainSeconds: report.trainSeconds,
       params: report.params,
     };
     const fc = Forecaster.fromArtifact(artifact);
-    // The pack's forecasts through tfjs (LSTM_FORECAST_KERNEL=tfjs), then, where the model type has it,
-    // through the fused wasm kernel (the default path): same Forecaster, same windows.
-    const kernelEnv = process.env.LSTM_FORECAST_KERNEL;
     process.env.LSTM_FORECAST_KERNEL = 'tfjs';
     Object.assign(r, measurePredict(fc, data, opts, backend === 'cpu' ? 3 : 10, ''));
-    if (kernelEnv === undefined) delete process.env.LSTM_FORECAST_KERNEL;
-    else process.env.LSTM_FORECAST_KERNEL = kernelEnv;
-    if (fc.path === 'kernel') Object.assign(r, measurePredict(fc, data, opts, 50, 'kernel'));
+    restoreEnv();
+    if (fc.path === 'kernel') {
+      Object.assign(r, measurePredict(fc, data, opts, 50, 'kernel'));
+      // the kernel trains on as many windows as the wasm backend, whatever the tfjs backend
+      const kdata = synthetic(opts.windows, 48, m.F, 12);
+      const k = await trainForecaster(kdata, { ...m.cfg, seed: 0 }, trainOpts);
+      r.kernelTrainWindowsPerSecond = k.report.windowsPerSecond;
+      r.kernelTrainSeconds = k.report.trainSeconds;
+    }
     if (m.full && opts.leak > 0) {
       const before = tf().memory().numTensors;
       for (let i = 0; i < opts.leak; i++) fc.predict([data.inputs[i % data.inputs.length]]);
@@ -299,6 +312,19 @@ async function parent(values) {
       if (m.kernelPredict1P50ms === undefined) continue;
       lines.push(
         `| ${id} | ${b} | ${f(m.predict1P50ms, 2)} / ${f(m.predict1P99ms, 2)} | ${f(m.kernelPredict1P50ms, 3)} / ${f(m.kernelPredict1P99ms, 3)} | ${f(m.batch256WindowsPerSecond, 0)} | ${f(m.kernelBatch256WindowsPerSecond, 0)} | ${f(m.kernelBatch256WindowsPerSecond / m.batch256WindowsPerSecond, 1)} |`,
+      );
+    }
+  }
+  lines.push(
+    '',
+    '| model | backend | tfjs train windows/s | kernel train windows/s | kernel / tfjs train |',
+    '|---|---|---|---|---|',
+  );
+  for (const [b, s] of Object.entries(summary)) {
+    for (const [id, m] of Object.entries(s.models)) {
+      if (m.kernelTrainWindowsPerSecond === undefined) continue;
+      lines.push(
+        `| ${id} | ${b} | ${f(m.trainWindowsPerSecond)} | ${f(m.kernelTrainWindowsPerSecond)} | ${f(m.kernelTrainWindowsPerSecond / m.trainWindowsPerSecond, 1)} |`,
       );
     }
   }

@@ -1,7 +1,7 @@
 // AssemblyScript, not TypeScript: compiled by asc (scripts/build-kernel.js) into nodes/kernel/lstm.wasm.
 // tsc and ESLint skip this folder (tsconfig exclude, eslint ignores).
 //
-// The fused forward pass of the pack's 'lstm' model type: 1-2 LSTM layers (tfjs-layers
+// The fused forward pass (and, trainStep, training step) of the pack's 'lstm' model type: 1-2 LSTM layers (tfjs-layers
 // weight layout: kernel [in, 4U], recurrent kernel [U, 4U], bias [4U], gate order
 // i, f, c, o), last hidden state -> Dense(H) head, plus the linear highway on the flattened
 // window. The JS side (src/core/model/kernel.ts) owns the memory layout: it writes a
@@ -134,12 +134,108 @@ function gemvAccScalar(a: usize, rows: i32, w: usize, n: i32, out: usize): void 
   }
 }
 
-/** One LSTM step: z = bias + x K + h R, then the gates update c and h in place. */
-function lstmStep(x: usize, inDim: i32, k: usize, r: usize, b: usize, u: i32, h: usize, c: usize, z: usize, recAct: i32, act: i32): void {
+/**
+ * z_b[0..n) (+)= sum over r < rows of a_b[r] * w[r * n + ..] for the four windows b < 4 at a + b * aStride,
+ * z + b * zStride: the weights are loaded once for four windows, eight gate columns are accumulated in
+ * registers over all rows. `init` starts z from `bias` instead of its current value. n a multiple of 4.
+ */
+function gemm4(a: usize, aStride: usize, rows: i32, w: usize, n: i32, z: usize, zStride: usize, bias: usize, init: bool): void {
+  const rowBytes = <usize>n << 2;
+  const a1 = a + aStride;
+  const a2 = a1 + aStride;
+  const a3 = a2 + aStride;
+  const z1 = z + zStride;
+  const z2 = z1 + zStride;
+  const z3 = z2 + zStride;
+  let j: usize = 0;
+  for (; j + 32 <= rowBytes; j += 32) {
+    let s0 = init ? v128.load(bias + j) : v128.load(z + j);
+    let t0 = init ? v128.load(bias + j + 16) : v128.load(z + j + 16);
+    let s1 = init ? s0 : v128.load(z1 + j);
+    let t1 = init ? t0 : v128.load(z1 + j + 16);
+    let s2 = init ? s0 : v128.load(z2 + j);
+    let t2 = init ? t0 : v128.load(z2 + j + 16);
+    let s3 = init ? s0 : v128.load(z3 + j);
+    let t3 = init ? t0 : v128.load(z3 + j + 16);
+    let wp = w + j;
+    for (let r: usize = 0; r < <usize>rows; r++) {
+      const w0 = v128.load(wp);
+      const w1 = v128.load(wp + 16);
+      const o = r << 2;
+      const x0 = v128.load32_splat(a + o);
+      const x1 = v128.load32_splat(a1 + o);
+      const x2 = v128.load32_splat(a2 + o);
+      const x3 = v128.load32_splat(a3 + o);
+      s0 = f32x4.add(s0, f32x4.mul(x0, w0));
+      t0 = f32x4.add(t0, f32x4.mul(x0, w1));
+      s1 = f32x4.add(s1, f32x4.mul(x1, w0));
+      t1 = f32x4.add(t1, f32x4.mul(x1, w1));
+      s2 = f32x4.add(s2, f32x4.mul(x2, w0));
+      t2 = f32x4.add(t2, f32x4.mul(x2, w1));
+      s3 = f32x4.add(s3, f32x4.mul(x3, w0));
+      t3 = f32x4.add(t3, f32x4.mul(x3, w1));
+      wp += rowBytes;
+    }
+    v128.store(z + j, s0);
+    v128.store(z + j + 16, t0);
+    v128.store(z1 + j, s1);
+    v128.store(z1 + j + 16, t1);
+    v128.store(z2 + j, s2);
+    v128.store(z2 + j + 16, t2);
+    v128.store(z3 + j, s3);
+    v128.store(z3 + j + 16, t3);
+  }
+  for (; j < rowBytes; j += 16) {
+    let s0 = init ? v128.load(bias + j) : v128.load(z + j);
+    let s1 = init ? s0 : v128.load(z1 + j);
+    let s2 = init ? s0 : v128.load(z2 + j);
+    let s3 = init ? s0 : v128.load(z3 + j);
+    let wp = w + j;
+    for (let r: usize = 0; r < <usize>rows; r++) {
+      const w0 = v128.load(wp);
+      const o = r << 2;
+      s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a + o), w0));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(a1 + o), w0));
+      s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(a2 + o), w0));
+      s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(a3 + o), w0));
+      wp += rowBytes;
+    }
+    v128.store(z + j, s0);
+    v128.store(z1 + j, s1);
+    v128.store(z2 + j, s2);
+    v128.store(z3 + j, s3);
+  }
+}
+
+/**
+ * One LSTM step for nb windows: z_b = bias + x_b K + h_b R (four windows at a time through gemm4, the
+ * rest one by one), then the gates update c_b and h_b in place. Window b's input is at x + b * xStride;
+ * its h, c at h + b * U, c + b * U and z at z + b * 4U (floats).
+ */
+function lstmStepBatch(
+  nb: i32, x: usize, xStride: usize, inDim: i32, k: usize, r: usize, b: usize, u: i32,
+  h: usize, c: usize, z: usize, recAct: i32, act: i32,
+): void {
   const n = u * 4;
-  memory.copy(z, b, <usize>n << 2);
-  gemvAcc(x, inDim, k, n, z);
-  gemvAcc(h, u, r, n, z);
+  const hStride = <usize>u << 2;
+  const zStride = <usize>n << 2;
+  let w = 0;
+  for (; w + 4 <= nb; w += 4) {
+    const zw = z + <usize>w * zStride;
+    gemm4(x + <usize>w * xStride, xStride, inDim, k, n, zw, zStride, b, true);
+    gemm4(h + <usize>w * hStride, hStride, u, r, n, zw, zStride, b, false);
+  }
+  for (; w < nb; w++) {
+    const zw = z + <usize>w * zStride;
+    memory.copy(zw, b, zStride);
+    gemvAcc(x + <usize>w * xStride, inDim, k, n, zw);
+    gemvAcc(h + <usize>w * hStride, u, r, n, zw);
+  }
+  for (let i = 0; i < nb; i++) gates(u, h + <usize>i * hStride, c + <usize>i * hStride, z + <usize>i * zStride, recAct, act);
+}
+
+/** The gates of one window: c = f * c + i * g, h = o * act(c), from the pre-activations z (i, f, c, o). */
+function gates(u: i32, h: usize, c: usize, z: usize, recAct: i32, act: i32): void {
   const ub = <usize>u << 2;
   let j = 0;
   for (; j + 4 <= u; j += 4) {
@@ -170,9 +266,10 @@ function cfgAt(cfg: usize, i: i32): i32 {
 }
 
 /**
- * Forecasts cfg[0] windows. cfg (i32): B, T, F, layers, U1, U2, H, highway, recAct, act,
+ * Forecasts cfg[0] windows, all of them a time step at a time (the gate products of four windows share
+ * each weight load). cfg (i32): B, T, F, layers, U1, U2, H, highway, recAct, act,
  * x, out, K1, R1, b1, K2, R2, b2, headW, headB, hwW, hwB, scratch (byte offsets).
- * Scratch holds 6 U1 + 6 U2 floats.
+ * Scratch holds B * (6 U1 + 6 U2) floats.
  */
 export function forward(cfg: usize): void {
   const B = cfgAt(cfg, 0);
@@ -198,25 +295,27 @@ export function forward(cfg: usize): void {
   const hwW = <usize>cfgAt(cfg, 20);
   const hwB = <usize>cfgAt(cfg, 21);
   const scratch = <usize>cfgAt(cfg, 22);
+  const nb = <usize>B;
   const h1 = scratch;
-  const c1 = h1 + (<usize>U1 << 2);
-  const z1 = c1 + (<usize>U1 << 2);
-  const h2 = z1 + (<usize>U1 << 4);
-  const c2 = h2 + (<usize>U2 << 2);
-  const z2 = c2 + (<usize>U2 << 2);
+  const c1 = h1 + ((nb * <usize>U1) << 2);
+  const z1 = c1 + ((nb * <usize>U1) << 2);
+  const h2 = z1 + ((nb * <usize>U1) << 4);
+  const c2 = h2 + ((nb * <usize>U2) << 2);
+  const z2 = c2 + ((nb * <usize>U2) << 2);
   const rowBytes = <usize>F << 2;
+  const xStride = <usize>T * rowBytes;
+  memory.fill(h1, 0, (nb * <usize>U1) << 3);
+  if (layers > 1) memory.fill(h2, 0, (nb * <usize>U2) << 3);
+  for (let t = 0; t < T; t++) {
+    lstmStepBatch(B, xs + <usize>t * rowBytes, xStride, F, k1, r1, b1, U1, h1, c1, z1, recAct, act);
+    if (layers > 1) lstmStepBatch(B, h1, <usize>U1 << 2, U1, k2, r2, b2, U2, h2, c2, z2, recAct, act);
+  }
   for (let b = 0; b < B; b++) {
-    const x = xs + <usize>(b * T) * rowBytes;
-    memory.fill(h1, 0, <usize>U1 << 3);
-    if (layers > 1) memory.fill(h2, 0, <usize>U2 << 3);
-    for (let t = 0; t < T; t++) {
-      lstmStep(x + <usize>t * rowBytes, F, k1, r1, b1, U1, h1, c1, z1, recAct, act);
-      if (layers > 1) lstmStep(h1, U1, k2, r2, b2, U2, h2, c2, z2, recAct, act);
-    }
+    const x = xs + <usize>b * xStride;
     const out = outs + (<usize>(b * H) << 2);
     memory.copy(out, headB, <usize>H << 2);
-    if (layers > 1) gemvAccScalar(h2, U2, headW, H, out);
-    else gemvAccScalar(h1, U1, headW, H, out);
+    if (layers > 1) gemvAccScalar(h2 + ((<usize>b * <usize>U2) << 2), U2, headW, H, out);
+    else gemvAccScalar(h1 + ((<usize>b * <usize>U1) << 2), U1, headW, H, out);
     if (highway) {
       for (let j = 0; j < H; j++) {
         const o = out + (<usize>j << 2);
@@ -224,5 +323,288 @@ export function forward(cfg: usize): void {
       }
       gemvAccScalar(x, T * F, hwW, H, out);
     }
+  }
+}
+
+// ---- Training: forward with every step kept, backward through time, Adam ----
+
+/** dW[r * n + ..] += a[r] * d[0..n) for r < rows (the outer product a^T d), n a multiple of 4. */
+function outerAcc(a: usize, rows: i32, d: usize, n: i32, dW: usize): void {
+  const rowBytes = <usize>n << 2;
+  for (let r = 0; r < rows; r++) {
+    const ar = load<f32>(a + (<usize>r << 2));
+    if (ar == 0) continue;
+    const s = f32x4.splat(ar);
+    const wr = dW + <usize>r * rowBytes;
+    for (let j: usize = 0; j < rowBytes; j += 16) {
+      v128.store(wr + j, f32x4.add(v128.load(wr + j), f32x4.mul(s, v128.load(d + j))));
+    }
+  }
+}
+
+/** out[r] += sum over j < n of d[j] * W[r * n + j] for r < rows (d W^T), n a multiple of 4. */
+function dotRowsAcc(d: usize, n: i32, W: usize, rows: i32, out: usize): void {
+  const rowBytes = <usize>n << 2;
+  for (let r = 0; r < rows; r++) {
+    const wr = W + <usize>r * rowBytes;
+    let acc = f32x4.splat(0);
+    for (let j: usize = 0; j < rowBytes; j += 16) acc = f32x4.add(acc, f32x4.mul(v128.load(d + j), v128.load(wr + j)));
+    const o = out + (<usize>r << 2);
+    store<f32>(
+      o,
+      load<f32>(o) +
+        ((f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) +
+          (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3))),
+    );
+  }
+}
+
+/** The derivative of activation `code` at pre-activation x, y = activate(code, x) (as tfjs's gradients). */
+@inline
+function derivative(code: i32, x: f32, y: f32): f32 {
+  if (code == HARD_SIGMOID) {
+    const p = <f32>0.2 * x + <f32>0.5;
+    return p >= 0 && p <= 1 ? <f32>0.2 : <f32>0.0;
+  }
+  if (code == TANH) return <f32>1.0 - y * y;
+  if (code == SIGMOID) return y * (<f32>1.0 - y);
+  if (code == RELU) return x > 0 ? <f32>1.0 : <f32>0.0;
+  return <f32>1.0;
+}
+
+/**
+ * Backward of one LSTM step for one window: from dh (this step's h gradient, all sources summed) and dc
+ * (the cell gradient carried from the next step, updated in place to the previous step's), the gate
+ * pre-activation gradient dz [4U] and the parameter gradients dK += x^T dz, dR += hPrev^T dz, db += dz;
+ * dhPrev += dz R^T; dx += dz K^T when dx is not 0.
+ */
+function stepBack(
+  u: i32, z: usize, c: usize, cPrev: usize, dh: usize, dc: usize, dz: usize,
+  x: usize, inDim: i32, hPrev: usize, k: usize, r: usize, dK: usize, dR: usize, db: usize,
+  dhPrev: usize, dx: usize, recAct: i32, act: i32,
+): void {
+  const ub = <usize>u << 2;
+  for (let j = 0; j < u; j++) {
+    const o = <usize>j << 2;
+    const zi = load<f32>(z + o);
+    const zf = load<f32>(z + ub + o);
+    const zg = load<f32>(z + 2 * ub + o);
+    const zo = load<f32>(z + 3 * ub + o);
+    const gi = activate(recAct, zi);
+    const gf = activate(recAct, zf);
+    const gg = activate(act, zg);
+    const go = activate(recAct, zo);
+    const ct = load<f32>(c + o);
+    const ac = activate(act, ct);
+    const dhj = load<f32>(dh + o);
+    const dct = load<f32>(dc + o) + dhj * go * derivative(act, ct, ac);
+    store<f32>(dz + o, dct * gg * derivative(recAct, zi, gi));
+    store<f32>(dz + ub + o, dct * load<f32>(cPrev + o) * derivative(recAct, zf, gf));
+    store<f32>(dz + 2 * ub + o, dct * gi * derivative(act, zg, gg));
+    store<f32>(dz + 3 * ub + o, dhj * ac * derivative(recAct, zo, go));
+    store<f32>(dc + o, dct * gf);
+  }
+  const n = u * 4;
+  const nb = <usize>n << 2;
+  for (let j: usize = 0; j < nb; j += 16) v128.store(db + j, f32x4.add(v128.load(db + j), v128.load(dz + j)));
+  outerAcc(x, inDim, dz, n, dK);
+  outerAcc(hPrev, u, dz, n, dR);
+  dotRowsAcc(dz, n, r, u, dhPrev);
+  if (dx) dotRowsAcc(dz, n, k, inDim, dx);
+}
+
+@inline
+function cfgF(cfg: usize, i: i32): f32 {
+  return load<f32>(cfg + (<usize>i << 2));
+}
+
+/**
+ * One training step on a batch: forward (every step kept), the loss (mean squared error over B x H,
+ * stored as f32 at cfg[36]), the gradients of every weight (at param + gradDelta) and, when flags bit 0
+ * is set, the Adam update of tf.train.adam (moments at param + mDelta, + vDelta).
+ * cfg (i32) 0-22 as forward, then: 23 y, 24 gradDelta, 25 mDelta, 26 vDelta, 27 params start,
+ * 28 bytes Adam updates from there (the frozen highway left out), 29 train scratch, 30 lr (f32),
+ * 31 beta1, 32 beta2, 33 epsilon, 34 beta1^t, 35 beta2^t (f32, this step's t), 36 loss out, 37 flags
+ * (bit 0: apply Adam; bit 1: the highway's gradients too), 38 bytes of all params (gradients zeroed first), 39 1 - beta1, 40 1 - beta2 (f32, as tfjs rounds them).
+ * Train scratch: per layer Z [T, B, 4U], C [T + 1, B, U], Hs [T + 1, B, U]; then out [B, H] (16-aligned),
+ * dh1, dc1 [B, U1], dh2, dc2 [B, U2], dz [4 max U], a step's dh [max U].
+ */
+export function trainStep(cfg: usize): void {
+  const B = cfgAt(cfg, 0);
+  const T = cfgAt(cfg, 1);
+  const F = cfgAt(cfg, 2);
+  const layers = cfgAt(cfg, 3);
+  const U1 = cfgAt(cfg, 4);
+  const U2 = layers > 1 ? cfgAt(cfg, 5) : 0;
+  const H = cfgAt(cfg, 6);
+  const highway = cfgAt(cfg, 7);
+  const recAct = cfgAt(cfg, 8);
+  const act = cfgAt(cfg, 9);
+  const xs = <usize>cfgAt(cfg, 10);
+  const k1 = <usize>cfgAt(cfg, 12);
+  const r1 = <usize>cfgAt(cfg, 13);
+  const b1 = <usize>cfgAt(cfg, 14);
+  const k2 = <usize>cfgAt(cfg, 15);
+  const r2 = <usize>cfgAt(cfg, 16);
+  const b2 = <usize>cfgAt(cfg, 17);
+  const headW = <usize>cfgAt(cfg, 18);
+  const headB = <usize>cfgAt(cfg, 19);
+  const hwW = <usize>cfgAt(cfg, 20);
+  const hwB = <usize>cfgAt(cfg, 21);
+  const ys = <usize>cfgAt(cfg, 23);
+  const gd = <usize>cfgAt(cfg, 24);
+  const flags = cfgAt(cfg, 37);
+  const nb = <usize>B;
+  const rowBytes = <usize>F << 2;
+  const xStride = <usize>T * rowBytes;
+  // scratch layout
+  const sz1 = (nb * <usize>U1) << 2;
+  const sz2 = (nb * <usize>U2) << 2;
+  const Z1 = <usize>cfgAt(cfg, 29);
+  const C1 = Z1 + <usize>T * (sz1 << 2);
+  const H1 = C1 + <usize>(T + 1) * sz1;
+  const Z2 = H1 + <usize>(T + 1) * sz1;
+  const C2 = Z2 + <usize>T * (sz2 << 2);
+  const H2 = C2 + <usize>(T + 1) * sz2;
+  const outs = H2 + <usize>(T + 1) * sz2;
+  const dh1 = outs + (((nb * <usize>H) << 2) + 15 & ~15);
+  const dc1 = dh1 + sz1;
+  const dh2 = dc1 + sz1;
+  const dc2 = dh2 + sz2;
+  const dz = dc2 + sz2;
+  const dx = dz + (<usize>max(U1, U2) << 4);
+  memory.fill(<usize>cfgAt(cfg, 27) + gd, 0, <usize>cfgAt(cfg, 38));
+
+  // forward, keeping every step's pre-activations, cells and hidden states
+  memory.fill(C1, 0, sz1);
+  memory.fill(H1, 0, sz1);
+  if (layers > 1) {
+    memory.fill(C2, 0, sz2);
+    memory.fill(H2, 0, sz2);
+  }
+  for (let t = 0; t < T; t++) {
+    const ut = <usize>t;
+    memory.copy(C1 + (ut + 1) * sz1, C1 + ut * sz1, sz1);
+    memory.copy(H1 + (ut + 1) * sz1, H1 + ut * sz1, sz1);
+    lstmStepBatch(B, xs + ut * rowBytes, xStride, F, k1, r1, b1, U1, H1 + (ut + 1) * sz1, C1 + (ut + 1) * sz1,
+      Z1 + ut * (sz1 << 2), recAct, act);
+    if (layers > 1) {
+      memory.copy(C2 + (ut + 1) * sz2, C2 + ut * sz2, sz2);
+      memory.copy(H2 + (ut + 1) * sz2, H2 + ut * sz2, sz2);
+      lstmStepBatch(B, H1 + (ut + 1) * sz1, <usize>U1 << 2, U1, k2, r2, b2, U2, H2 + (ut + 1) * sz2,
+        C2 + (ut + 1) * sz2, Z2 + ut * (sz2 << 2), recAct, act);
+    }
+  }
+  const Utop = layers > 1 ? U2 : U1;
+  const Htop = layers > 1 ? H2 + <usize>T * sz2 : H1 + <usize>T * sz1;
+  const dhTop = layers > 1 ? dh2 : dh1;
+  memory.fill(dh1, 0, sz1 * 2);
+  if (layers > 1) memory.fill(dh2, 0, sz2 * 2);
+  // head, loss, and the output gradient 2 (out - y) / (B H) into the head, highway and the top h
+  let loss: f64 = 0;
+  const scale = <f32>2.0 / <f32>(B * H);
+  for (let b = 0; b < B; b++) {
+    const out = outs + (<usize>(b * H) << 2);
+    const hb = Htop + ((<usize>b * <usize>Utop) << 2);
+    const x = xs + <usize>b * xStride;
+    memory.copy(out, headB, <usize>H << 2);
+    gemvAccScalar(hb, Utop, headW, H, out);
+    if (highway) {
+      for (let j = 0; j < H; j++) {
+        const o = out + (<usize>j << 2);
+        store<f32>(o, load<f32>(o) + load<f32>(hwB + (<usize>j << 2)));
+      }
+      gemvAccScalar(x, T * F, hwW, H, out);
+    }
+    for (let j = 0; j < H; j++) {
+      const o = out + (<usize>j << 2);
+      const e = load<f32>(o) - load<f32>(ys + (<usize>(b * H + j) << 2));
+      loss += <f64>e * <f64>e;
+      store<f32>(o, e * scale);
+    }
+    // d headW += h^T dout, d headB += dout, dh_top = dout headW^T (the head is narrow: scalar)
+    for (let r = 0; r < Utop; r++) {
+      const hr = load<f32>(hb + (<usize>r << 2));
+      let s: f32 = 0;
+      for (let j = 0; j < H; j++) {
+        const dj = load<f32>(out + (<usize>j << 2));
+        const w = headW + (<usize>(r * H + j) << 2);
+        store<f32>(w + gd, load<f32>(w + gd) + hr * dj);
+        s += dj * load<f32>(w);
+      }
+      store<f32>(dhTop + ((<usize>b * <usize>Utop + <usize>r) << 2), s);
+    }
+    for (let j = 0; j < H; j++) {
+      const o = <usize>j << 2;
+      store<f32>(headB + gd + o, load<f32>(headB + gd + o) + load<f32>(out + o));
+    }
+    if (highway && (flags & 2)) {
+      for (let r = 0; r < T * F; r++) {
+        const xr = load<f32>(x + (<usize>r << 2));
+        for (let j = 0; j < H; j++) {
+          const w = hwW + gd + (<usize>(r * H + j) << 2);
+          store<f32>(w, load<f32>(w) + xr * load<f32>(out + (<usize>j << 2)));
+        }
+      }
+      for (let j = 0; j < H; j++) {
+        const o = <usize>j << 2;
+        store<f32>(hwB + gd + o, load<f32>(hwB + gd + o) + load<f32>(out + o));
+      }
+    }
+  }
+  store<f32>(cfg + (36 << 2), <f32>(loss / <f64>(B * H)));
+
+  // backward through time: at each step the top layer first (it adds to the lower layer's dh)
+  for (let t = T - 1; t >= 0; t--) {
+    const ut = <usize>t;
+    for (let b = 0; b < B; b++) {
+      const ub = <usize>b;
+      if (layers > 1) {
+        const o2 = (ub * <usize>U2) << 2;
+        const o1 = (ub * <usize>U1) << 2;
+        // dh2 holds this step's gradient; the previous step's is summed into the same place afresh
+        memory.copy(dx, dh2 + o2, <usize>U2 << 2);
+        memory.fill(dh2 + o2, 0, <usize>U2 << 2);
+        stepBack(U2, Z2 + ut * (sz2 << 2) + (o2 << 2), C2 + (ut + 1) * sz2 + o2, C2 + ut * sz2 + o2,
+          dx, dc2 + o2, dz, H1 + (ut + 1) * sz1 + o1, U1, H2 + ut * sz2 + o2, k2, r2,
+          k2 + gd, r2 + gd, b2 + gd, dh2 + o2, dh1 + o1, recAct, act);
+      }
+    }
+    for (let b = 0; b < B; b++) {
+      const ub = <usize>b;
+      const o1 = (ub * <usize>U1) << 2;
+      // dh1 here holds this step's gradient; stepBack adds the previous step's into a fresh buffer
+      memory.copy(dx, dh1 + o1, <usize>U1 << 2);
+      memory.fill(dh1 + o1, 0, <usize>U1 << 2);
+      stepBack(U1, Z1 + ut * (sz1 << 2) + (o1 << 2), C1 + (ut + 1) * sz1 + o1, C1 + ut * sz1 + o1,
+        dx, dc1 + o1, dz, xs + ub * xStride + ut * rowBytes, F, H1 + ut * sz1 + o1, k1, r1,
+        k1 + gd, r1 + gd, b1 + gd, dh1 + o1, 0, recAct, act);
+    }
+  }
+  if (flags & 1) adam(cfg);
+}
+
+/** tf.train.adam's update of every float in [start, start + bytes) from its gradient (as tfjs does). */
+function adam(cfg: usize): void {
+  const gd = <usize>cfgAt(cfg, 24);
+  const md = <usize>cfgAt(cfg, 25);
+  const vd = <usize>cfgAt(cfg, 26);
+  const start = <usize>cfgAt(cfg, 27);
+  const bytes = <usize>cfgAt(cfg, 28);
+  const lr = cfgF(cfg, 30);
+  const beta1 = cfgF(cfg, 31);
+  const beta2 = cfgF(cfg, 32);
+  const eps = cfgF(cfg, 33);
+  const c1 = <f32>1.0 - cfgF(cfg, 34);
+  const c2 = <f32>1.0 - cfgF(cfg, 35);
+  const ob1 = cfgF(cfg, 39);
+  const ob2 = cfgF(cfg, 40);
+  for (let p = start; p < start + bytes; p += 4) {
+    const g = load<f32>(p + gd);
+    const m = beta1 * load<f32>(p + md) + ob1 * g;
+    const v = beta2 * load<f32>(p + vd) + ob2 * (g * g);
+    store<f32>(p + md, m);
+    store<f32>(p + vd, v);
+    store<f32>(p, load<f32>(p) - lr * ((m / c1) / (Mathf.sqrt(v / c2) + eps)));
   }
 }

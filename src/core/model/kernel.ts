@@ -1,7 +1,9 @@
 /**
  * The fused WebAssembly SIMD kernel of the 'lstm' model type (src/kernel/lstm.ts,
  * compiled to nodes/kernel/lstm.wasm): the whole forward pass of a batch of
- * windows in one call instead of a chain of small tfjs ops per time step.
+ * windows in one call instead of a chain of small tfjs ops per time step, and
+ * ({@link KernelTrainer}) a whole training step (forward, backward through time,
+ * Adam) in one call per batch.
  *
  * {@link kernelPlan} reads the stored topology and accepts only the graph the
  * 'lstm' type builds (1-2 LSTM layers -> Dense head, optional highway), with the
@@ -52,6 +54,7 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   forward(cfg: number): void;
+  trainStep(cfg: number): void;
 }
 
 /** True unless `LSTM_FORECAST_KERNEL=tfjs` forces the tfjs path. */
@@ -237,11 +240,12 @@ export function predictBatch(plan: KernelPlan, x: Float32Array, count: number): 
     at += align(a ? a.byteLength : 0);
   }
   const scratch = at;
-  at += align(6 * 4 * (units[0] + (units[1] ?? 0)));
-  const perWindow = align(T * F * 4) + align(H * 4);
-  const room = Math.floor((KERNEL_MAX_BYTES - at) / perWindow);
+  // per window: its input, its forecast and its h, c and gate pre-activations of every layer (scratch)
+  const perWindow = align(T * F * 4) + align(H * 4) + 6 * 4 * (units[0] + (units[1] ?? 0));
+  const room = Math.floor((KERNEL_MAX_BYTES - at - 64) / perWindow);
   if (room < 1) throw new Error(`the model needs more than the kernel's ${KERNEL_MAX_BYTES / 2 ** 20} MiB`);
   const chunk = Math.min(KERNEL_CHUNK, room, Math.max(1, count));
+  at += align(chunk * 6 * 4 * (units[0] + (units[1] ?? 0)));
   const xAt = at;
   const outAt = xAt + align(chunk * T * F * 4);
   const end = outAt + align(chunk * H * 4);
@@ -289,4 +293,186 @@ export function predictBatch(plan: KernelPlan, x: Float32Array, count: number): 
     out.set(new Float32Array(mem.buffer, outAt, n * H), s * H);
   }
   return out;
+}
+
+let compiled: WebAssembly.Module | null = null;
+
+/** A fresh kernel instance with its own memory (a trainer's weights and moments stay put between calls). */
+function freshInstance(): KernelExports {
+  if (!kernelExports()) throw new Error(`the lstm kernel is not available: ${loadError ?? 'not loaded'}`);
+  compiled ??= new WebAssembly.Module(fs.readFileSync(path.join(__dirname, '..', '..', 'kernel', 'lstm.wasm')));
+  const instance = new WebAssembly.Instance(compiled, {
+    env: {
+      abort: () => {
+        throw new Error('lstm kernel aborted');
+      },
+    },
+  });
+  return instance.exports as unknown as KernelExports;
+}
+
+/** Adam as tf.train.adam(learningRate) builds it (epsilon: the float32 backends' 1e-7). */
+export interface KernelAdam {
+  learningRate: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+/** Options of {@link KernelTrainer}. */
+export interface KernelTrainOptions extends KernelAdam {
+  /** The most windows one step takes. */
+  batchSize: number;
+  /** The highway is not trained (the frozen linear path): no gradient, no update. */
+  frozenHighway: boolean;
+}
+
+const TRAIN_CFG_INTS = 41;
+
+/**
+ * Trains the plan's weights in its own kernel instance: {@link KernelTrainer.step} is one call per batch
+ * (forward, backward through time, head and highway gradients, Adam). The weights start as the plan's
+ * arrays (copied in) and are read back with {@link KernelTrainer.weights}, in the plan's order.
+ */
+export class KernelTrainer {
+  private readonly k: KernelExports;
+  private readonly base: number;
+  private readonly offsets: number[];
+  private readonly paramsStart: number;
+  private readonly paramsBytes: number;
+  private readonly xAt: number;
+  private readonly yAt: number;
+  private acc1: number;
+  private acc2: number;
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly ints: Int32Array;
+  private readonly floats: Float32Array;
+
+  constructor(
+    readonly plan: KernelPlan,
+    private readonly o: KernelTrainOptions,
+  ) {
+    this.k = freshInstance();
+    const { window: T, features: F, horizon: H, units } = plan;
+    const B = o.batchSize;
+    if (!(Number.isInteger(B) && B >= 1)) throw new Error(`expected a batch size of 1 or more, got ${B}`);
+    this.base = align(this.k.heapBase());
+    let at = this.base + align(TRAIN_CFG_INTS * 4);
+    this.paramsStart = at;
+    this.offsets = plan.arrays.map((a) => {
+      const off = at;
+      at += align(a.byteLength);
+      return off;
+    });
+    this.paramsBytes = at - this.paramsStart;
+    const P = this.paramsBytes;
+    at += 3 * P; // gradients, first and second moments
+    this.xAt = at;
+    at += align(B * T * F * 4);
+    this.yAt = at;
+    at += align(B * H * 4);
+    const scratch = at;
+    const [U1, U2] = [units[0], units[1] ?? 0];
+    at += 4 * T * B * 4 * (U1 + U2) + 2 * 4 * (T + 1) * B * (U1 + U2) + align(B * H * 4);
+    at += 2 * 4 * B * (U1 + U2) + 16 * Math.max(U1, U2) + 4 * Math.max(U1, U2) + 64;
+    if (at > KERNEL_MAX_BYTES) {
+      throw new Error(`training this model in batches of ${B} needs more than ${KERNEL_MAX_BYTES / 2 ** 20} MiB`);
+    }
+    const mem = this.k.memory;
+    if (at > mem.buffer.byteLength) mem.grow(Math.ceil((at - mem.buffer.byteLength) / PAGE));
+    plan.arrays.forEach((a, i) => new Float32Array(mem.buffer, this.offsets[i], a.length).set(a));
+    this.beta1 = o.beta1 ?? 0.9;
+    this.beta2 = o.beta2 ?? 0.999;
+    this.acc1 = Math.fround(this.beta1);
+    this.acc2 = Math.fround(this.beta2);
+    this.ints = new Int32Array(mem.buffer, this.base, TRAIN_CFG_INTS);
+    this.floats = new Float32Array(mem.buffer, this.base, TRAIN_CFG_INTS);
+    const two = units.length > 1;
+    const head = two ? 6 : 3;
+    const off = this.offsets;
+    const hwAt = plan.highway ? off[head + 2] : this.paramsStart + P;
+    this.ints.set([
+      0,
+      T,
+      F,
+      units.length,
+      U1,
+      U2,
+      H,
+      plan.highway ? 1 : 0,
+      plan.recurrentActivation,
+      plan.activation,
+      this.xAt,
+      0,
+      off[0],
+      off[1],
+      off[2],
+      two ? off[3] : 0,
+      two ? off[4] : 0,
+      two ? off[5] : 0,
+      off[head],
+      off[head + 1],
+      plan.highway ? off[head + 2] : 0,
+      plan.highway ? off[head + 3] : 0,
+      0,
+      this.yAt,
+      P,
+      2 * P,
+      3 * P,
+      this.paramsStart,
+      o.frozenHighway && plan.highway ? hwAt - this.paramsStart : P,
+      scratch,
+    ]);
+    this.ints[37] = o.frozenHighway || !plan.highway ? 0 : 2;
+    this.ints[38] = P;
+    this.floats[30] = o.learningRate;
+    this.floats[31] = this.beta1;
+    this.floats[32] = this.beta2;
+    this.floats[33] = o.epsilon ?? 1e-7;
+    this.floats[39] = 1 - this.beta1;
+    this.floats[40] = 1 - this.beta2;
+  }
+
+  /**
+   * One step on `count` windows (x [count, T, F], y [count, H], scaled): the mean squared error before
+   * the step; with `update` false only the gradients are computed (see {@link gradients}).
+   */
+  step(x: Float32Array, y: Float32Array, count: number, update = true): number {
+    const { window: T, features: F, horizon: H } = this.plan;
+    if (count < 1 || count > this.o.batchSize) throw new Error(`expected 1-${this.o.batchSize} windows, got ${count}`);
+    if (x.length !== count * T * F || y.length !== count * H) {
+      throw new Error(
+        `expected ${count} x ${T} x ${F} inputs and ${count} x ${H} targets, got ${x.length}, ${y.length}`,
+      );
+    }
+    const buf = this.k.memory.buffer;
+    new Float32Array(buf, this.xAt, x.length).set(x);
+    new Float32Array(buf, this.yAt, y.length).set(y);
+    this.ints[0] = count;
+    this.ints[37] = (this.ints[37] & 2) | (update ? 1 : 0);
+    this.floats[34] = this.acc1;
+    this.floats[35] = this.acc2;
+    this.k.trainStep(this.base);
+    if (update) {
+      this.acc1 = Math.fround(this.acc1 * this.beta1);
+      this.acc2 = Math.fround(this.acc2 * this.beta2);
+    }
+    return this.floats[36];
+  }
+
+  private read(delta: number): Float32Array[] {
+    const buf = this.k.memory.buffer;
+    return this.plan.arrays.map((a, i) => new Float32Array(buf, this.offsets[i] + delta, a.length).slice());
+  }
+
+  /** The current weights, copies in the plan's order. */
+  weights(): Float32Array[] {
+    return this.read(0);
+  }
+
+  /** The last step's gradients, copies in the plan's order (the frozen highway's are zeros). */
+  gradients(): Float32Array[] {
+    return this.read(this.paramsBytes);
+  }
 }

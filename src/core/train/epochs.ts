@@ -15,6 +15,7 @@ import { permutation, seededRandom } from '../base/random';
 import type { EpochLoss } from '../model/artifact';
 import type { ForecastGraph } from '../model/graph';
 import type { TrainOptions } from '../settings/training';
+import { kernelEpochs } from './kernel-epochs';
 import { mseOf, predictScaled } from './scaled-forecast';
 import type { Prepared } from './split';
 
@@ -137,7 +138,9 @@ export async function runEpochs(s: EpochSetup, o: TrainOptions, hooks: EpochHook
   let stoppedEarly = false;
   const rand = seededRandom(s.seed * 7919 + 17);
 
-  const startLoss = mseOf(predictScaled(graph.serve, xVal), valY);
+  // the 'lstm' type trains in the fused kernel: same batches, same Adam, weights back in the layers at a new best
+  const kernel = kernelEpochs(graph, tensors, o);
+  const startLoss = mseOf(kernel ? kernel.validate() : predictScaled(graph.serve, xVal), valY);
   const initialValLoss = Number.isFinite(startLoss) ? startLoss : null;
   if (s.linearStart && initialValLoss !== null) {
     bestValLoss = initialValLoss;
@@ -150,6 +153,13 @@ export async function runEpochs(s: EpochSetup, o: TrainOptions, hooks: EpochHook
     let lossSum = 0;
     for (let b = 0; b < nTrain; b += B) {
       if (hooks.shouldStop?.()) throw new ForecastError('CANCELLED', 'training was cancelled', 'cancelled');
+      if (kernel) {
+        const rows = perm.subarray(b, Math.min(b + B, nTrain));
+        lossSum += kernel.step(rows) * rows.length;
+        // a kernel step does not yield as trainOnBatch does: let the worker see a cancel message
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
       const idx = t.tensor1d(perm.subarray(b, Math.min(b + B, nTrain)), 'int32');
       const xb = t.gather(xAll, idx);
       const yb = t.gather(yAll, idx);
@@ -163,7 +173,7 @@ export async function runEpochs(s: EpochSetup, o: TrainOptions, hooks: EpochHook
       lossSum += l * idx.shape[0];
     }
     const lossMean = lossSum / nTrain;
-    const valLoss = mseOf(predictScaled(graph.serve, xVal), valY);
+    const valLoss = mseOf(kernel ? kernel.validate() : predictScaled(graph.serve, xVal), valY);
     if (!Number.isFinite(lossMean) || !Number.isFinite(valLoss)) {
       throw new ForecastError(
         'TRAINING_FAILED',
@@ -176,6 +186,7 @@ export async function runEpochs(s: EpochSetup, o: TrainOptions, hooks: EpochHook
     if (valLoss < bestValLoss) {
       bestValLoss = valLoss;
       bestEpoch = epoch;
+      kernel?.sync();
       best.take(graph.serve);
     }
     const elapsedMs = Date.now() - s.start;
@@ -186,6 +197,7 @@ export async function runEpochs(s: EpochSetup, o: TrainOptions, hooks: EpochHook
     }
   }
   const trainMs = Date.now() - s.start;
+  kernel?.sync();
   best.restore(graph.serve);
   return { history, bestEpoch, stoppedEarly, initialValLoss, trainMs };
 }

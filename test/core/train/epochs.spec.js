@@ -78,17 +78,18 @@ describe('core/train/epochs', function () {
       const progress = [];
       const hooks = { onEpoch: (p) => progress.push(p) };
       const run = await runEpochs({ ...setup, valY, linearStart: true }, req.options, hooks);
-      assert.strictEqual(run.initialValLoss, 0);
+      // ~0, not 0: the lstm type validates through the kernel, equal to tfjs's forecasts within float order
+      assert.ok(run.initialValLoss >= 0 && run.initialValLoss <= 1e-12, `start loss ${run.initialValLoss}`);
       assert.strictEqual(run.bestEpoch, 0);
       assert.strictEqual(run.stoppedEarly, true);
       assert.deepStrictEqual(
         run.history.map((h) => h.epoch),
         [1, 2, 3],
       );
-      assert.ok(run.history.every((h) => h.valLoss > 0));
+      assert.ok(run.history.every((h) => h.valLoss > 1e-9));
       assert.deepStrictEqual(
         progress.map((p) => p.bestValLoss),
-        [0, 0, 0],
+        [0, 0, 0].map(() => run.initialValLoss),
       );
       assert.deepStrictEqual(weightsOf(graph), start, 'the start weights are back');
     } finally {

@@ -1,0 +1,151 @@
+'use strict';
+// The kernel's training step against tfjs (the reference): gradients against tf.variableGrads of the
+// loss the epoch loop minimises (MSE of the train model's [B, 1, H] output against the targets), and
+// the weights after Adam steps against tf.train.adam's, on random shapes and seeded weights.
+const assert = require('assert');
+const { initBackend, tf } = require('../../../nodes/core/base/backend');
+const { buildGraph } = require('../../../nodes/core/model/graph');
+const { disposeModels } = require('../../../nodes/core/model/artifact');
+const { resolveModelConfig } = require('../../../nodes/core/settings/model');
+const { seededRandom } = require('../../../nodes/core/base/random');
+const { kernelPlan, KernelTrainer } = require('../../../nodes/core/model/kernel');
+
+function stored(model) {
+  return {
+    topology: model.toJSON(null, false),
+    weights: model.weights.map((w) => ({ shape: w.shape.slice(), values: w.read().dataSync().slice() })),
+  };
+}
+
+function randomizeWeights(model, rand, s = 0.5) {
+  const values = model.weights.map((w) => {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    return tf().tensor(
+      Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s),
+      w.shape,
+    );
+  });
+  model.setWeights(values);
+  values.forEach((v) => v.dispose());
+}
+
+/** max |got - want| over the largest |want| of the tensor (1 when it is all zeros). */
+function relativeDiff(got, want) {
+  assert.strictEqual(got.length, want.length);
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < got.length; i++) {
+    d = Math.max(d, Math.abs(got[i] - want[i]));
+    m = Math.max(m, Math.abs(want[i]));
+  }
+  return d / (m || 1);
+}
+
+function randomCase(rand, c) {
+  const pick = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
+  return {
+    spec: { window: pick(1, 12), features: pick(1, 3), horizon: pick(1, 6) },
+    cfg: resolveModelConfig({ type: 'lstm', units: pick(1, 12), layers: 1 + (c % 2), seed: c, highway: c !== 2 }),
+    batch: pick(1, 9),
+  };
+}
+
+describe('core/model/kernel: training steps in the kernel', function () {
+  this.timeout(60000);
+  before(async () => {
+    await initBackend();
+  });
+
+  it('gives the gradients tfjs autodiff gives, within 1e-4 relative, on random shapes', () => {
+    const rand = seededRandom(31);
+    for (let c = 0; c < 10; c++) {
+      const { spec, cfg, batch } = randomCase(rand, c);
+      const g = buildGraph(spec, cfg);
+      try {
+        randomizeWeights(g.serve, rand);
+        const { topology, weights } = stored(g.serve);
+        const plan = kernelPlan(topology, weights);
+        assert.ok(plan);
+        const x = Float32Array.from({ length: batch * spec.window * spec.features }, () => rand() * 4 - 2);
+        const y = Float32Array.from({ length: batch * spec.horizon }, () => rand() * 2 - 1);
+        const t = tf();
+        const xt = t.tensor3d(x, [batch, spec.window, spec.features]);
+        const yt = t.tensor3d(y, [batch, 1, spec.horizon]);
+        const { value, grads } = t.variableGrads(() => t.losses.meanSquaredError(yt, g.train.apply(xt)));
+        const want = value.dataSync()[0];
+        const trainer = new KernelTrainer(plan, { batchSize: batch, learningRate: 0.01, frozenHighway: false });
+        const loss = trainer.step(x, y, batch, false);
+        const got = trainer.gradients();
+        const what = `case ${c}: units ${cfg.units}, layers ${cfg.layers}, L ${spec.window}, F ${spec.features}, H ${spec.horizon}, B ${batch}, highway ${cfg.highway}`;
+        assert.ok(Math.abs(loss - want) <= 1e-5 * Math.max(1, want), `loss ${loss} vs ${want} (${what})`);
+        // variableGrads keys are the variables' names; the serve model's weights are the same variables
+        const index = new Map(g.serve.weights.map((w, i) => [w.val.name, i]));
+        const serveWeights = weights.map((w) => w.values);
+        let checked = 0;
+        for (const [name, grad] of Object.entries(grads)) {
+          const i = index.get(name);
+          assert.ok(i !== undefined, `the gradient of ${name} belongs to a serve weight (${[...index.keys()]})`);
+          const p = plan.arrays.indexOf(serveWeights[i]);
+          assert.ok(p >= 0);
+          const d = relativeDiff(got[p], grad.dataSync());
+          assert.ok(d <= 1e-4, `gradient of ${name}: relative difference ${d} (${what})`);
+          assert.ok(
+            grad.dataSync().some((v) => v !== 0) || name.includes('bias'),
+            `${name}: a gradient that is not all zeros`,
+          );
+          checked++;
+        }
+        assert.strictEqual(checked, plan.arrays.length, `every weight checked (${what})`);
+        t.dispose([xt, yt, value, ...Object.values(grads)]);
+      } finally {
+        disposeModels(g.serve, g.train);
+      }
+    }
+  });
+
+  it('takes the Adam steps tf.train.adam takes (bias correction, epsilon 1e-7), a frozen highway left alone', () => {
+    const rand = seededRandom(47);
+    for (let c = 0; c < 6; c++) {
+      const { spec, cfg, batch } = randomCase(rand, c);
+      const frozen = c % 3 === 0 && cfg.highway;
+      const g = buildGraph(spec, cfg);
+      const t = tf();
+      const optimizer = t.train.adam(0.01);
+      try {
+        randomizeWeights(g.serve, rand);
+        const { topology, weights } = stored(g.serve);
+        const plan = kernelPlan(topology, weights);
+        const trainer = new KernelTrainer(plan, { batchSize: batch, learningRate: 0.01, frozenHighway: frozen });
+        const vars = g.serve.weights.filter((w) => !(frozen && w.name.startsWith('highway_dense'))).map((w) => w.val);
+        for (let step = 0; step < 3; step++) {
+          const x = Float32Array.from({ length: batch * spec.window * spec.features }, () => rand() * 4 - 2);
+          const y = Float32Array.from({ length: batch * spec.horizon }, () => rand() * 2 - 1);
+          const xt = t.tensor3d(x, [batch, spec.window, spec.features]);
+          const yt = t.tensor3d(y, [batch, 1, spec.horizon]);
+          optimizer.minimize(() => t.losses.meanSquaredError(yt, g.train.apply(xt)), false, vars);
+          t.dispose([xt, yt]);
+          trainer.step(x, y, batch);
+        }
+        const got = trainer.weights();
+        const what = `case ${c}: units ${cfg.units}, layers ${cfg.layers}, B ${batch}, frozen highway ${frozen}`;
+        g.serve.weights.forEach((w, i) => {
+          const p = plan.arrays.indexOf(weights[i].values);
+          const want = w.read().dataSync();
+          let d = 0;
+          let moved = 0;
+          for (let j = 0; j < want.length; j++) {
+            d = Math.max(d, Math.abs(got[p][j] - want[j]));
+            moved = Math.max(moved, Math.abs(want[j] - weights[i].values[j]));
+          }
+          // three steps move a weight by up to 3 lr; the kernel's must be where tfjs's is, to 1e-4 of that
+          assert.ok(d <= 1e-4 * 0.03, `${w.name}: |kernel - tfjs| ${d} after 3 steps (${what})`);
+          if (frozen && w.name.startsWith('highway_dense')) assert.strictEqual(moved, 0, `${w.name} frozen`);
+          else assert.ok(moved > 1e-3, `${w.name} moved (${moved})`);
+        });
+      } finally {
+        optimizer.dispose();
+        disposeModels(g.serve, g.train);
+      }
+    }
+  });
+});
