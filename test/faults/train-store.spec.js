@@ -154,7 +154,7 @@ describe('faults: lstm-train and the model store', function () {
         'return msg;',
       ].join('\n');
       const mutateProgress = 'msg.progress.loss = NaN; msg.payload = NaN; return msg;';
-      const f = flow({}, [
+      const f = flow({ epochs: 40, patience: 40 }, [
         { id: 'mut', type: 'function', z: 'f1', func: mutate, outputs: 1, wires: [['mutated']] },
         { id: 'mutp', type: 'function', z: 'f1', func: mutateProgress, outputs: 1, wires: [[]] },
         { id: 'mutated', type: 'helper', z: 'f1' },
@@ -203,9 +203,13 @@ describe('faults: lstm-train and the model store', function () {
       const b = helper.getNode(id('t2'));
       const reports = collect(helper.getNode('report'));
       const caught = collect(helper.getNode('caught'));
+      // Deterministic overlap: a trains long (many epochs), b is sent once a is training, so b reads the store
+      // (nothing stored), trains and stores while a still trains; a's write then finds b's version. Sent at the
+      // same moment, the two tiny runs (milliseconds each through the kernel) could finish one after the other.
       a.receive({ payload: dataset(), by: 'a' });
+      await until(() => /^training|^epoch/.test((lastStatus(a) || {}).text || ''), 60000, 'a training');
       b.receive({ payload: dataset(), by: 'b' });
-      await until(() => reports.length + errorsOf(a).length + errorsOf(b).length >= 2, 60000, 'both runs settled');
+      await until(() => reports.length + errorsOf(a).length + errorsOf(b).length >= 2, 90000, 'both runs settled');
       await sleep(200);
       assert.strictEqual(reports.length, 1, `one run stored its model: ${reports.map((r) => r.by)}`);
       const winner = reports[0].by === 'a' ? a : b;
