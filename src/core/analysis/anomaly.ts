@@ -126,6 +126,48 @@ export function detectionScores(scores: number[], labels: number[], threshold: n
   return out;
 }
 
+/** One series' scored rows. */
+export interface ScoredRows {
+  scores: number[];
+  labels: number[];
+  /** Time between rows, ms (0 = unknown). */
+  stepMs: number;
+}
+
+/**
+ * A detector's figures over several series: AUROC and AUPRC on all rows
+ * pooled, events, detections and false alarms summed per series (an event never
+ * runs from one series into the next); per hour only when every series has times.
+ */
+export function combineDetection(parts: ScoredRows[], threshold: number): DetectionScores {
+  const each = parts.map((p) => detectionScores(p.scores, p.labels, threshold, p.stepMs));
+  const sum = (f: (d: DetectionScores) => number): number => each.reduce((a, d) => a + f(d), 0);
+  const rows = sum((d) => d.rows);
+  const events = sum((d) => d.events);
+  const detected = sum((d) => d.detected);
+  const falseAlarms = sum((d) => d.falseAlarms);
+  const hours = parts.reduce((a, p) => a + (p.scores.length * p.stepMs) / 3_600_000, 0);
+  const out: DetectionScores = {
+    auroc: auroc(
+      parts.flatMap((p) => p.scores),
+      parts.flatMap((p) => p.labels),
+    ),
+    auprc: auprc(
+      parts.flatMap((p) => p.scores),
+      parts.flatMap((p) => p.labels),
+    ),
+    threshold,
+    events,
+    detected,
+    eventRecall: events ? detected / events : NaN,
+    falseAlarms,
+    falseAlarmsPer1000: rows ? (1000 * falseAlarms) / rows : NaN,
+    rows,
+  };
+  if (parts.length && parts.every((p) => p.stepMs > 0) && hours > 0) out.falseAlarmsPerHour = falseAlarms / hours;
+  return out;
+}
+
 /** Median of a non-empty list. */
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
@@ -187,6 +229,9 @@ export type FaultKind = 'spike' | 'level' | 'drift' | 'stuck' | 'noise';
 
 export const FAULT_KINDS: readonly FaultKind[] = ['spike', 'level', 'drift', 'stuck', 'noise'];
 
+/** Longest fault, rows (spikes are 1 row, the others 12 to 24). */
+const MAX_FAULT_ROWS = 24;
+
 /** One injected fault: rows [start, end] inclusive. */
 export interface Fault {
   kind: FaultKind;
@@ -230,17 +275,18 @@ export function injectFaults(y: number[], opts: InjectOptions): { y: number[]; l
     [kinds[i], kinds[j]] = [kinds[j], kinds[i]];
   }
   const slot = Math.floor((n - from) / Math.max(1, kinds.length));
+  // a fault sits inside its own slot, clear of the slot edges, so faults never touch
+  if (slot < MAX_FAULT_ROWS + 9) {
+    const need = kinds.length * (MAX_FAULT_ROWS + 9);
+    throw new ForecastError('BAD_INPUT', `${kinds.length} faults do not fit in ${n - from} rows (need ${need})`);
+  }
   const lengthOf = (kind: FaultKind): number => (kind === 'spike' ? 1 : 12 + Math.floor(rand() * 13));
   const out = y.slice();
   const labels = new Array<number>(n).fill(0);
   const faults: Fault[] = [];
   kinds.forEach((kind, k) => {
     const len = lengthOf(kind);
-    // a fault sits inside its own slot, clear of the slot edges, so faults never touch
     const room = slot - len - 8;
-    if (room < 1) {
-      throw new ForecastError('BAD_INPUT', `${kinds.length} faults do not fit in ${n - from} rows`);
-    }
     const start = from + k * slot + 4 + Math.floor(rand() * room);
     const end = start + len - 1;
     const sign = rand() < 0.5 ? -1 : 1;
