@@ -19,7 +19,7 @@ import {
   evaluateSeries,
   parseModels,
   parseSeeds,
-  seriesFromTable,
+  seriesListFromTable,
   type EvaluateOptions,
   type EvaluateResult,
   type LoadSeriesOptions,
@@ -46,6 +46,21 @@ Data:
   --time COL            time column (ISO dates or epoch ms), must increase
   --from DATE --to DATE keep rows in this time range (inclusive; needs --time)
                         (dates and times without a zone offset are read as UTC)
+  --series COL          long CSV: one series per value of COL (e.g. a sensor id),
+                        each split in time on its own; one model is trained on
+                        the train windows of all and scored per series; the
+                        figures are the means over the series, with a table per series
+Anomaly detection:
+  --labels COL          0/1 anomaly labels: every test row gets the pack's anomaly
+                        score (lstm-predict's, the test origins fed in time order)
+                        and a naive-residual score (|y[t] - y[t-1]| over 1.96 x
+                        1.4826 x the MAD of the train changes); reports AUROC,
+                        AUPRC, event recall (an event = a run of 1s, detected when
+                        a row scores above the threshold) and false alarms (rows
+                        labelled 0 above the threshold) per hour (with --time) and
+                        per 1,000 rows; needs stride 1
+  --threshold X         anomaly threshold in calibrated 95 % half-widths (above 0,
+                        at most 1000); default lstm-predict's (1.5)
 Windows and split:
   --window L            input steps per window
   --horizon H           steps forecast at once
@@ -115,6 +130,12 @@ function size(name: string, v: string | undefined): number | undefined {
     (n) => n > 0 && (n < 1 || Number.isInteger(n)),
     'a fraction between 0 and 1 or a whole number of rows',
   );
+}
+
+/** A column name: not empty. */
+function column(name: string, v: string | undefined): string | undefined {
+  if (v !== undefined && !v.trim()) throw new UsageError(`--${name} must name a column, got "${v}"`);
+  return v;
 }
 
 function time(name: string, v: string | undefined): number | undefined {
@@ -236,7 +257,63 @@ export function formatReport(r: EvaluateResult): string {
       ),
     );
   }
+  out.push(...seriesTables(r), ...anomalyTable(r));
   return out.join('\n');
+}
+
+/** Per series (--series): rows, the baselines' and each model's MAE and MASE. */
+function seriesTables(r: EvaluateResult): string[] {
+  if (!r.series) return [];
+  const header = ['series', 'rows', 'last value MAE', 'seasonal MAE'];
+  for (const m of r.models) header.push(`${m.label} MAE`, `${m.label} MASE`);
+  const rows = r.series.map((s, i) => {
+    const row = [s.id, String(s.n), fmt(s.baselines.lastValue.mae), fmt(s.baselines.seasonalNaive?.mae)];
+    for (const m of r.models) {
+      const p = m.perSeries?.[i];
+      row.push(p ? pm(p.mae, m.runs.length) : '-', p ? pm(p.mase, m.runs.length) : '-');
+    }
+    return row;
+  });
+  const mean = ['mean', String(r.n), fmt(r.baselines.lastValue.mae), fmt(r.baselines.seasonalNaive?.mae)];
+  for (const m of r.models) mean.push(pm(m.mae, m.runs.length), pm(m.mase, m.runs.length));
+  rows.push(mean);
+  return ['', `Per series (${r.series.length}; one model across them):`, table(header, rows)];
+}
+
+/** --labels: the pack's anomaly score beside the naive-residual detector. */
+function anomalyTable(r: EvaluateResult): string[] {
+  if (!r.anomaly) return [];
+  const a = r.anomaly;
+  const perHour = a.naive.falseAlarmsPerHour !== undefined;
+  const header = ['detector', 'AUROC', 'AUPRC', 'event recall', 'false alarms/1000 rows'];
+  if (perHour) header.push('false alarms/h');
+  const naive = [
+    'naive residual',
+    fmt(a.naive.auroc),
+    fmt(a.naive.auprc),
+    `${fmt(a.naive.eventRecall)} (${a.naive.detected}/${a.naive.events})`,
+    fmt(a.naive.falseAlarmsPer1000, 2),
+    ...(perHour ? [fmt(a.naive.falseAlarmsPerHour, 3)] : []),
+  ];
+  const rows = [naive];
+  for (const m of r.models) {
+    const x = m.anomaly;
+    if (!x) continue;
+    const n = m.runs.length;
+    rows.push([
+      m.label,
+      pm(x.auroc, n),
+      pm(x.auprc, n),
+      pm(x.eventRecall, n),
+      pm(x.falseAlarmsPer1000, n),
+      ...(perHour ? [x.falseAlarmsPerHour ? pm(x.falseAlarmsPerHour, n) : '-'] : []),
+    ]);
+  }
+  return [
+    '',
+    `Anomaly detection on ${a.rows} labelled test rows, ${a.events} events, threshold ${a.threshold}:`,
+    table(header, rows),
+  ];
 }
 
 interface Io {
@@ -264,6 +341,9 @@ const OPTIONS = {
   'linear-path': { type: 'string' },
   units: { type: 'string' },
   levels: { type: 'string' },
+  series: { type: 'string' },
+  labels: { type: 'string' },
+  threshold: { type: 'string' },
   'attention-units': { type: 'string' },
   'no-highway': { type: 'boolean' },
   'test-size': { type: 'string' },
@@ -307,6 +387,9 @@ function evaluateCommand(values: Values, positionals: string[]): EvaluateCommand
     if (s(k) === undefined) throw new UsageError(`missing --${k}`);
   }
   selectBackend(s('backend'));
+  if (s('labels') !== undefined && s('stride') !== undefined && s('stride')?.trim() !== '1') {
+    throw new UsageError(`--labels scores every test row: --stride must be 1, got "${s('stride')}"`);
+  }
   return {
     csvPath: s('csv')!,
     load: loadOptions(s),
@@ -337,6 +420,8 @@ function loadOptions(s: Option): LoadSeriesOptions {
     time: s('time'),
     from: time('from', s('from')),
     to: time('to', s('to')),
+    series: column('series', s('series')),
+    labels: column('labels', s('labels')),
   };
 }
 
@@ -365,11 +450,12 @@ function evaluateOptions(s: Option, noHighway: boolean): EvaluateOptions {
       }).filter(([, v]) => v !== undefined),
     ),
     levels: s('levels') === undefined ? undefined : parseLevels(s('levels') ?? ''),
+    threshold: num('threshold', s('threshold'), (n) => n > 0 && n <= 1000, 'a number above 0 and at most 1000'),
   };
 }
 
 /** @throws ForecastError for an unreadable file, a missing column or a non-numeric cell. */
-function readSeries(csvPath: string, load: LoadSeriesOptions): Series {
+function readSeries(csvPath: string, load: LoadSeriesOptions): Series[] {
   let text: string;
   try {
     text = readFileSync(csvPath, 'utf8');
@@ -377,7 +463,7 @@ function readSeries(csvPath: string, load: LoadSeriesOptions): Series {
     const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new ForecastError('BAD_INPUT', `cannot read --csv ${csvPath}: ${why}`);
   }
-  return seriesFromTable(parseCsv(text), load);
+  return seriesListFromTable(parseCsv(text), load);
 }
 
 function progressLine(io: Io): EvaluateOptions['onRun'] {

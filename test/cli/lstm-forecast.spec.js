@@ -164,3 +164,149 @@ describe('cli: lstm-forecast evaluate', function () {
     assert.match(r.stdout, /Usage:/);
   });
 });
+
+describe('cli: lstm-forecast evaluate --series --labels', function () {
+  this.timeout(120000);
+  const { injectFaults, labelEvents } = require('../../nodes/core/analysis/anomaly');
+  let dir;
+  let csv;
+  const testLabels = {};
+
+  before(function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-forecast-anomaly-'));
+    const lines = ['time,sensor,temp,label'];
+    for (const [id, phase] of [
+      ['a', 0],
+      ['b', 2],
+    ]) {
+      const y = Array.from({ length: 400 }, (_, i) => 20 + 3 * Math.sin((2 * Math.PI * (i + phase)) / 12) + 0.01 * i);
+      const f = injectFaults(y, { seed: phase + 1, from: 230 });
+      // default split: test = the last 80 rows
+      testLabels[id] = f.labels.slice(320);
+      y.forEach((_, i) => {
+        const t = new Date(Date.UTC(2024, 0, 1, i)).toISOString();
+        lines.push(`${t},${id},${f.y[i].toFixed(3)},${f.labels[i]}`);
+      });
+    }
+    csv = path.join(dir, 'long.csv');
+    fs.writeFileSync(csv, lines.join('\n'));
+    const bad = lines.slice();
+    bad[5] = bad[5].replace(/,0$/, ',yes');
+    fs.writeFileSync(path.join(dir, 'bad-label.csv'), bad.join('\n'));
+  });
+
+  after(function () {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const args = (file, more = []) => [
+    'evaluate',
+    '--csv',
+    file,
+    '--target',
+    'temp',
+    '--time',
+    'time',
+    '--window',
+    '12',
+    '--horizon',
+    '3',
+    '--season',
+    '12',
+    '--units',
+    '4',
+    '--epochs',
+    '2',
+    '--seeds',
+    '1',
+    ...more,
+  ];
+
+  it('trains one model across the series and reports per-series figures, their mean and the anomaly figures', function () {
+    const r = run(args(csv, ['--series', 'sensor', '--labels', 'label', '--json', '--quiet']));
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    assert.deepEqual(
+      doc.series.map((s) => [s.id, s.n, s.split.test]),
+      [
+        ['a', 400, 80],
+        ['b', 400, 80],
+      ],
+    );
+    assert.equal(doc.n, 800);
+    const m = doc.models[0];
+    assert.deepEqual(
+      m.perSeries.map((s) => s.id),
+      ['a', 'b'],
+    );
+    // the headline MAE is the mean of the series' MAEs
+    const mean = (m.perSeries[0].mae.mean + m.perSeries[1].mae.mean) / 2;
+    assert.ok(Math.abs(m.mae.mean - mean) < 1e-9);
+    const lv = (doc.series[0].baselines.lastValue.mae + doc.series[1].baselines.lastValue.mae) / 2;
+    assert.ok(Math.abs(doc.baselines.lastValue.mae - lv) < 1e-9);
+    // every test row is scored; the events are the runs of 1s in each series' test rows
+    const events = labelEvents(testLabels.a).length + labelEvents(testLabels.b).length;
+    assert.ok(events >= 2);
+    assert.equal(doc.anomaly.rows, 160);
+    assert.equal(doc.anomaly.events, events);
+    assert.equal(doc.anomaly.threshold, 1.5);
+    for (const d of [doc.anomaly.naive, m.runs[0].anomaly]) {
+      assert.ok(d.auroc >= 0 && d.auroc <= 1, JSON.stringify(d));
+      assert.ok(d.auprc > 0 && d.auprc <= 1);
+      assert.ok(d.eventRecall >= 0 && d.eventRecall <= 1);
+      assert.equal(d.events, events);
+      // 160 rows of one hour
+      assert.ok(Math.abs(d.falseAlarmsPerHour - d.falseAlarms / 160) < 1e-12);
+      assert.ok(Math.abs(d.falseAlarmsPer1000 - (1000 * d.falseAlarms) / 160) < 1e-12);
+    }
+    assert.ok(Number.isFinite(m.anomaly.auroc.mean));
+    assert.equal(m.runs[0].perSeries[0].anomaly.rows, 80);
+  });
+
+  it('prints the per-series and anomaly tables; at --threshold 1000 nothing is flagged', function () {
+    const r = run(args(csv, ['--series', 'sensor', '--labels', 'label', '--threshold', '1000', '--quiet']));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Per series \(2; one model across them\):/);
+    assert.match(r.stdout, /\nmean +800 /);
+    assert.match(r.stdout, /Anomaly detection on 160 labelled test rows, \d+ events, threshold 1000:/);
+    // nothing scores above 1000 half-widths: no event detected, no false alarm
+    assert.match(r.stdout, /naive residual +[\d.]+ +[\d.]+ +0\.0000 \(0\/\d+\) +0\.00 +0\.000\n/);
+  });
+
+  it('takes --labels on a single series (no per-series table)', function () {
+    const r = run(args(csv, ['--labels', 'label', '--json', '--quiet']));
+    // the rows of both sensors interleave in time only per sensor: one series of 800 rows is not in time order
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /expected times in increasing order/);
+    const one = path.join(dir, 'one.csv');
+    fs.writeFileSync(one, fs.readFileSync(csv, 'utf8').split('\n').slice(0, 401).join('\n'));
+    const ok = run(args(one, ['--labels', 'label', '--json', '--quiet']));
+    assert.equal(ok.code, 0, ok.stderr);
+    const doc = JSON.parse(ok.stdout);
+    assert.equal(doc.series, undefined);
+    assert.equal(doc.anomaly.rows, 80);
+    assert.ok(doc.models[0].anomaly);
+  });
+
+  it('exits 2 on bad anomaly options, 1 on a label that is not 0 or 1', function () {
+    const cases = [
+      [['--labels', 'label', '--threshold', '0'], /--threshold must be a number above 0 and at most 1000, got "0"/],
+      [
+        ['--labels', 'label', '--threshold', 'high'],
+        /--threshold must be a number above 0 and at most 1000, got "high"/,
+      ],
+      [['--labels', 'label', '--stride', '2'], /--labels scores every test row: --stride must be 1, got "2"/],
+      [['--series', ''], /--series must name a column, got ""/],
+      [['--labels', 'nope'], /column 'nope' not found; available columns: 'time', 'sensor', 'temp', 'label'/],
+      [['--series', 'nope'], /column 'nope' not found/],
+    ];
+    for (const [more, text] of cases) {
+      const r = run(args(csv, more));
+      assert.equal(r.code, 2, `${more.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, text);
+    }
+    const r = run(args(path.join(dir, 'bad-label.csv'), ['--series', 'sensor', '--labels', 'label']));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /series 'a': row 5, column 'label': expected an anomaly label 0 or 1, got "yes"/);
+  });
+});

@@ -42,6 +42,15 @@ import {
   type Calibration,
   type IntervalScores,
 } from '../data/conformal';
+import { DEFAULT_PREDICT_NODE_SETTINGS } from '../settings/predict-node';
+import {
+  combineDetection,
+  detectionScores,
+  naiveResidualScores,
+  streamAnomalyScores,
+  type DetectionScores,
+  type ScoredRows,
+} from './anomaly';
 
 /** A multivariate series in memory, oldest row first. */
 export interface Series {
@@ -53,6 +62,10 @@ export interface Series {
   target: string;
   /** [n] epoch ms, when a time column was given. */
   timestamps?: number[];
+  /** The series' id in a long CSV (the --series column's value). */
+  id?: string;
+  /** [n] 0/1 anomaly labels, when a labels column was given. */
+  labels?: number[];
 }
 
 export interface LoadSeriesOptions {
@@ -65,6 +78,61 @@ export interface LoadSeriesOptions {
   from?: number;
   /** Keep rows with time <= to (epoch ms; needs `time`). */
   to?: number;
+  /** Series id column of a long CSV: one series per value, in order of first appearance. */
+  series?: string;
+  /** 0/1 anomaly label column. */
+  labels?: string;
+}
+
+/** Most series a long CSV may hold (each is windowed and scored separately). */
+export const MAX_SERIES = 1000;
+
+/**
+ * The series of a long CSV (one per value of `opts.series`, in order of first
+ * appearance, rows in file order), or the whole table as one series.
+ * @throws ForecastError as seriesFromTable; BAD_INPUT for a label other than 0 or 1.
+ */
+export function seriesListFromTable(table: CsvTable, opts: LoadSeriesOptions): Series[] {
+  if (opts.labels !== undefined) columnIndex(table, opts.labels);
+  if (opts.series === undefined) return [seriesFromTable(table, opts)];
+  const j = columnIndex(table, opts.series);
+  const groups = new Map<string, number[]>();
+  table.rows.forEach((r, k) => {
+    const id = r[j].trim();
+    let g = groups.get(id);
+    if (!g) {
+      if (groups.size >= MAX_SERIES) {
+        throw new ForecastError('BAD_INPUT', `more than ${MAX_SERIES} series in column '${opts.series}'`);
+      }
+      g = [];
+      groups.set(id, g);
+    }
+    g.push(k);
+  });
+  return [...groups].map(([id, rows]) => {
+    try {
+      return { ...seriesFromTable(table, opts, rows), id };
+    } catch (e) {
+      if (e instanceof ForecastError) throw new ForecastError(e.code, `series '${id}': ${e.message}`, e.status);
+      throw e;
+    }
+  });
+}
+
+/** A 0/1 column; the error names the row and column of the first other value. */
+function labelColumn(table: CsvTable, name: string, keep: number[]): number[] {
+  const j = columnIndex(table, name);
+  return keep.map((k) => {
+    const cell = table.rows[k][j].trim();
+    if (cell !== '0' && cell !== '1') {
+      throw new ForecastError(
+        'BAD_INPUT',
+        `row ${k + 1}, column '${name}': expected an anomaly label 0 or 1, got ${describe(table.rows[k][j])}`,
+        'bad label',
+      );
+    }
+    return Number(cell);
+  });
 }
 
 /**
@@ -72,12 +140,12 @@ export interface LoadSeriesOptions {
  * @throws ForecastError for a missing column (listing the available ones), a
  *   non-numeric cell (with row and column) or times that do not increase.
  */
-export function seriesFromTable(table: CsvTable, opts: LoadSeriesOptions): Series {
+export function seriesFromTable(table: CsvTable, opts: LoadSeriesOptions, subset?: number[]): Series {
   columnIndex(table, opts.target);
   let features = opts.features && opts.features.length ? opts.features.slice() : [opts.target];
   if (!features.includes(opts.target)) features = [opts.target, ...features];
   features.forEach((f) => columnIndex(table, f));
-  let keep = table.rows.map((_, k) => k);
+  let keep = subset ?? table.rows.map((_, k) => k);
   let timestamps: number[] | undefined;
   if (opts.time !== undefined) {
     const all = timeColumn(table, opts.time);
@@ -100,7 +168,8 @@ export function seriesFromTable(table: CsvTable, opts: LoadSeriesOptions): Serie
   }
   const cols = features.map((f) => numericColumn(table, f, keep));
   const rows = keep.map((_, i) => cols.map((c) => c[i]));
-  return { rows, features, target: opts.target, timestamps };
+  const labels = opts.labels !== undefined ? labelColumn(table, opts.labels, keep) : undefined;
+  return { rows, features, target: opts.target, timestamps, ...(labels ? { labels } : {}) };
 }
 
 /** Python's round(): halves go to the even neighbour (so splits match the Python anchors). */
@@ -321,6 +390,8 @@ export interface EvaluateOptions {
   levels?: number[];
   /** Step gamma of the adaptive intervals (lstm-predict's adaptRate) scored beside the static ones. Default 0.005. */
   adaptRate?: number;
+  /** Anomaly threshold in calibrated 95 % half-widths, for series with labels. Default: lstm-predict's (1.5). */
+  threshold?: number;
   onProgress?: (e: { model: string; seed: number; progress: EpochProgress }) => void;
   /** Called after each training run. */
   onRun?: (model: string, run: RunResult) => void;
@@ -346,9 +417,22 @@ export interface LevelScores {
   adaptive?: IntervalScores;
 }
 
+/** One series' figures in one run (several series). */
+export interface SeriesRun {
+  id: string;
+  test: TestScores;
+  /** The pack's anomaly score on this series' labelled test rows. */
+  anomaly?: DetectionScores;
+}
+
 export interface RunResult {
   seed: number;
+  /** The test scores; with several series, the mean over the series. */
   test: TestScores;
+  /** Per series, with several series. */
+  perSeries?: SeriesRun[];
+  /** The pack's anomaly score on the labelled test rows of every series (see anomaly.ts combineDetection). */
+  anomaly?: DetectionScores;
   /** Per level; empty when the model has no calibration. */
   intervals: LevelScores[];
   /** Wall time of training, seconds. */
@@ -377,6 +461,31 @@ export interface ModelResult {
   /** Seconds per epoch (mean over seeds of trainSeconds / epochs). */
   secondsPerEpoch: number;
   params: number;
+  /** Per series (several series): MAE, RMSE and MASE over seeds. */
+  perSeries?: Array<{ id: string; mae: MeanStd; rmse: MeanStd; mase: MeanStd }>;
+  /** The anomaly figures, mean over seeds (labelled series). */
+  anomaly?: AnomalySummary;
+}
+
+/** Anomaly figures over seeds. */
+export interface AnomalySummary {
+  auroc: MeanStd;
+  auprc: MeanStd;
+  eventRecall: MeanStd;
+  falseAlarmsPer1000: MeanStd;
+  falseAlarmsPerHour?: MeanStd;
+}
+
+/** One series of a long CSV: its size, split and baselines. */
+export interface SeriesInfo {
+  id: string;
+  n: number;
+  split: SplitSizes;
+  windows: { train: number; val: number; test: number };
+  maseScale: number;
+  baselines: { lastValue: TestScores; seasonalNaive: TestScores | null };
+  /** The naive-residual detector on this series' labelled test rows. */
+  naiveAnomaly?: DetectionScores;
 }
 
 export interface EvaluateResult {
@@ -393,8 +502,13 @@ export interface EvaluateResult {
   /** MASE scale (train part, lag = season), real units. */
   maseScale: number;
   backend: string;
+  /** With several series: the mean over the series. */
   baselines: { lastValue: TestScores; seasonalNaive: TestScores | null };
   models: ModelResult[];
+  /** With several series (--series): each one; n, split and windows above are sums, the MASE scale a mean. */
+  series?: SeriesInfo[];
+  /** With labels: the rows scored (every test row) and the naive-residual detector on them. */
+  anomaly?: { threshold: number; rows: number; events: number; naive: DetectionScores };
 }
 
 /**
@@ -416,6 +530,50 @@ export function summarizeRuns(label: string, config: ModelResult['config'], runs
     epochs: meanStd(runs.map((r) => r.epochs)).mean,
     secondsPerEpoch: meanStd(runs.map((r) => r.trainSeconds / Math.max(1, r.epochs))).mean,
     params: runs.length ? runs[0].params : 0,
+    ...perSeriesSummary(runs),
+    ...anomalySummary(runs),
+  };
+}
+
+function perSeriesSummary(runs: RunResult[]): Pick<ModelResult, 'perSeries'> {
+  const first = runs[0]?.perSeries;
+  if (!first || !runs.every((r) => r.perSeries)) return {};
+  const of = (i: number, f: (t: TestScores) => number | null): MeanStd =>
+    meanStd(runs.map((r) => (r.perSeries as SeriesRun[])[i].test).map((t) => f(t) ?? NaN));
+  return {
+    perSeries: first.map((s, i) => ({
+      id: s.id,
+      mae: of(i, (t) => t.mae),
+      rmse: of(i, (t) => t.rmse),
+      mase: of(i, (t) => t.mase),
+    })),
+  };
+}
+
+function anomalySummary(runs: RunResult[]): Pick<ModelResult, 'anomaly'> {
+  if (!runs.length || !runs.every((r) => r.anomaly)) return {};
+  const of = (f: (d: DetectionScores) => number): MeanStd => meanStd(runs.map((r) => f(r.anomaly as DetectionScores)));
+  const perHour = runs.every((r) => r.anomaly?.falseAlarmsPerHour !== undefined);
+  return {
+    anomaly: {
+      auroc: of((d) => d.auroc),
+      auprc: of((d) => d.auprc),
+      eventRecall: of((d) => d.eventRecall),
+      falseAlarmsPer1000: of((d) => d.falseAlarmsPer1000),
+      ...(perHour ? { falseAlarmsPerHour: of((d) => d.falseAlarmsPerHour as number) } : {}),
+    },
+  };
+}
+
+/** The mean of several series' scores (MASE: null when any series has none). */
+function meanScores(xs: TestScores[]): TestScores {
+  const m = (f: (t: TestScores) => number): number => meanStd(xs.map(f)).mean;
+  const mases = xs.map((t) => t.mase);
+  return {
+    mae: m((t) => t.mae),
+    rmse: m((t) => t.rmse),
+    mase: mases.every((v) => v !== null) ? meanStd(mases as number[]).mean : null,
+    maeByStep: xs[0].maeByStep.map((_, h) => m((t) => t.maeByStep[h])),
   };
 }
 
@@ -538,6 +696,8 @@ interface Prepared {
   truth: number[][];
   /** Median time step, ms (0 without timestamps). */
   step: number;
+  /** The series' id ('' for a single series). */
+  id: string;
 }
 
 /** @throws ForecastError BAD_CONFIG for a bad window, horizon, season or stride, or a target not among the features. */
@@ -556,6 +716,18 @@ function checkOptions(series: Series, opts: EvaluateOptions): { ti: number; stri
 }
 
 function prepare(series: Series, opts: EvaluateOptions): Prepared {
+  try {
+    return prepareOne(series, opts);
+  } catch (e) {
+    // name the series of a long CSV whose split does not fit
+    if (e instanceof ForecastError && series.id !== undefined && e.code !== 'BAD_CONFIG') {
+      throw new ForecastError(e.code, `series '${series.id}': ${e.message}`, e.status);
+    }
+    throw e;
+  }
+}
+
+function prepareOne(series: Series, opts: EvaluateOptions): Prepared {
   const { ti, stride } = checkOptions(series, opts);
   const sizes = splitSizes(series.rows.length, opts.testSize ?? 0.2, opts.valSize ?? 0.1);
   const parts = splitWindows(series.rows, ti, opts.window, opts.horizon, sizes, stride);
@@ -563,7 +735,7 @@ function prepare(series: Series, opts: EvaluateOptions): Prepared {
   const scale = seriesMaseScale(y, sizes.train, opts.season);
   const truth = targetsToMatrix(parts.test.targets);
   const step = series.timestamps ? medianStep(series.timestamps) : 0;
-  return { series, ti, stride, sizes, parts, y, scale, truth, step };
+  return { series, ti, stride, sizes, parts, y, scale, truth, step, id: series.id ?? '' };
 }
 
 /** The last-value and seasonal-naive forecasts scored on the test origins (seasonal: none for season 0). */
@@ -607,57 +779,125 @@ function forecastAll(artifact: ModelArtifact, inputs: number[][][], batch: numbe
   return pred;
 }
 
-/** The train windows as the trainer takes them. */
-function trainDataOf(p: Prepared, opts: EvaluateOptions): TrainData {
-  const { series, parts } = p;
+/** The train windows of every series, as the trainer takes them (one model across the series). */
+function trainDataOf(ps: Prepared[], opts: EvaluateOptions): TrainData {
+  const { series } = ps[0];
   return {
-    inputs: parts.train.inputs,
-    targets: parts.train.targets,
+    inputs: ps.flatMap((p) => p.parts.train.inputs),
+    targets: ps.flatMap((p) => p.parts.train.targets),
     features: series.features,
     target: series.target,
     window: opts.window,
     horizon: opts.horizon,
-    step: p.step,
+    step: ps[0].step,
     series: '',
   };
 }
 
-/** One training run of one model with one seed, scored on the test origins. */
-async function runOnce(p: Prepared, opts: EvaluateOptions, variant: ModelVariant, seed: number): Promise<RunResult> {
+/** The windows at origins first-1 .. n-1 of a series (the last ones reach past its end: scoring only). */
+function streamWindows(p: Prepared, window: number): { inputs: number[][][]; origins: number[] } {
+  const n = p.series.rows.length;
+  const origins: number[] = [];
+  for (let o = p.sizes.train + p.sizes.val - 1; o < n; o++) origins.push(o);
+  return { inputs: origins.map((o) => p.series.rows.slice(o - window + 1, o + 1)), origins };
+}
+
+/** The test rows (the part after validation) of a labelled series: their labels and time step. */
+function testRows(p: Prepared): { from: number; labels: number[] } {
+  const from = p.sizes.train + p.sizes.val;
+  return { from, labels: (p.series.labels as number[]).slice(from) };
+}
+
+/**
+ * The pack's anomaly score of every test row of a labelled series: the model's
+ * forecasts at each origin from the last validation row on, fed in time order to
+ * lstm-predict's StreamMonitor, as a live stream would be.
+ */
+function packAnomaly(
+  p: Prepared,
+  artifact: ModelArtifact,
+  opts: EvaluateOptions,
+  threshold: number,
+): { rows: ScoredRows; scores: DetectionScores } | undefined {
+  if (!p.series.labels || !artifact.calibration) return undefined;
+  const { inputs, origins } = streamWindows(p, opts.window);
+  const pred = forecastAll(artifact, inputs, opts.predictBatch ?? 512);
+  const byRow = streamAnomalyScores(inputs, origins, pred, artifact.calibration, p.ti);
+  const { from, labels } = testRows(p);
+  // every test row t is covered by the forecast from origin t - 1 at least
+  const scores = labels.map((_, i) => byRow.get(from + i) ?? 0);
+  const rows = { scores, labels, stepMs: p.step };
+  return { rows, scores: detectionScores(scores, labels, threshold, p.step) };
+}
+
+/** One training run of one model with one seed (one model across the series), scored on the test origins. */
+async function runOnce(ps: Prepared[], opts: EvaluateOptions, variant: ModelVariant, seed: number): Promise<RunResult> {
   const config = { ...opts.modelDefaults, ...variant.config, seed };
   const onProgress = opts.onProgress;
   const hooks: TrainHooks = {
-    validation: { inputs: p.parts.val.inputs, targets: p.parts.val.targets },
+    validation: {
+      inputs: ps.flatMap((p) => p.parts.val.inputs),
+      targets: ps.flatMap((p) => p.parts.val.targets),
+    },
     onEpoch: onProgress ? (progress) => onProgress({ model: variant.label, seed, progress }) : undefined,
   };
   const options = trainOptionsOf(opts, variant.label);
-  const { artifact, report } = await trainForecaster(trainDataOf(p, opts), config, options, hooks);
-  const pred = forecastAll(artifact, p.parts.test.inputs, opts.predictBatch ?? 512);
-  return {
+  const { artifact, report } = await trainForecaster(trainDataOf(ps, opts), config, options, hooks);
+  const preds = ps.map((p) => forecastAll(artifact, p.parts.test.inputs, opts.predictBatch ?? 512));
+  const tests = ps.map((p, i) => scoreForecast(p.truth, preds[i], p.scale));
+  const levels = opts.levels ?? [0.8, 0.95];
+  const p0 = ps[0];
+  // several series: the test origins of all pooled; no adaptive column (it follows one stream)
+  const intervals =
+    ps.length === 1
+      ? intervalScores(
+          p0.truth,
+          preds[0],
+          artifact.calibration,
+          levels,
+          p0.stride === 1
+            ? { inputs: p0.parts.test.inputs, origins: p0.parts.test.origins, ti: p0.ti, rate: opts.adaptRate ?? 0.005 }
+            : undefined,
+        )
+      : intervalScores(
+          ps.flatMap((p) => p.truth),
+          preds.flat(),
+          artifact.calibration,
+          levels,
+        );
+  const threshold = opts.threshold ?? DEFAULT_PREDICT_NODE_SETTINGS.threshold;
+  const anomalies = ps.map((p) => packAnomaly(p, artifact, opts, threshold));
+  const labelled = anomalies.filter((a) => a !== undefined);
+  const run: RunResult = {
     seed,
-    test: scoreForecast(p.truth, pred, p.scale),
-    intervals: intervalScores(
-      p.truth,
-      pred,
-      artifact.calibration,
-      opts.levels ?? [0.8, 0.95],
-      p.stride === 1
-        ? { inputs: p.parts.test.inputs, origins: p.parts.test.origins, ti: p.ti, rate: opts.adaptRate ?? 0.005 }
-        : undefined,
-    ),
+    test: ps.length === 1 ? tests[0] : meanScores(tests),
+    intervals,
     trainSeconds: report.trainSeconds,
     epochs: report.epochs,
     bestEpoch: report.bestEpoch,
     params: report.params,
     backend: report.backend,
   };
+  if (ps.length > 1) {
+    run.perSeries = ps.map((p, i) => ({
+      id: p.id,
+      test: tests[i],
+      ...(anomalies[i] ? { anomaly: anomalies[i]?.scores } : {}),
+    }));
+  }
+  if (labelled.length)
+    run.anomaly = combineDetection(
+      labelled.map((a) => a.rows),
+      threshold,
+    );
+  return run;
 }
 
 /** One model over all seeds, one run after the other. */
-async function evaluateModel(p: Prepared, opts: EvaluateOptions, variant: ModelVariant): Promise<ModelResult> {
+async function evaluateModel(ps: Prepared[], opts: EvaluateOptions, variant: ModelVariant): Promise<ModelResult> {
   const runs: RunResult[] = [];
   for (const seed of opts.seeds ?? [0, 1, 2]) {
-    const run = await runOnce(p, opts, variant, seed);
+    const run = await runOnce(ps, opts, variant, seed);
     runs.push(run);
     opts.onRun?.(variant.label, run);
   }
@@ -666,37 +906,104 @@ async function evaluateModel(p: Prepared, opts: EvaluateOptions, variant: ModelV
 
 type Scores = Pick<EvaluateResult, 'baselines' | 'models'>;
 
+function windowsOf(p: Prepared): EvaluateResult['windows'] {
+  const { parts } = p;
+  return { train: parts.train.inputs.length, val: parts.val.inputs.length, test: parts.test.inputs.length };
+}
+
+/** The naive-residual detector on the labelled test rows of each series (none when no series has labels). */
+function naiveAnomaly(ps: Prepared[]): Array<ScoredRows | undefined> {
+  return ps.map((p) => {
+    if (!p.series.labels) return undefined;
+    const { from, labels } = testRows(p);
+    return { scores: naiveResidualScores(p.y, p.sizes.train, from), labels, stepMs: p.step };
+  });
+}
+
 /** The evaluation's figures: the setup, the split, the baselines and each model's summary. */
-function summary(p: Prepared, opts: EvaluateOptions, backend: string, scores: Scores): EvaluateResult {
-  const { series, parts } = p;
-  return {
-    n: series.rows.length,
+function summary(ps: Prepared[], opts: EvaluateOptions, backend: string, scores: Scores): EvaluateResult {
+  const { series } = ps[0];
+  const sum = (f: (p: Prepared) => number): number => ps.reduce((a, p) => a + f(p), 0);
+  const out: EvaluateResult = {
+    n: sum((p) => p.series.rows.length),
     window: opts.window,
     horizon: opts.horizon,
     season: opts.season,
-    stride: p.stride,
+    stride: ps[0].stride,
     features: series.features,
     target: series.target,
-    split: p.sizes,
-    windows: { train: parts.train.inputs.length, val: parts.val.inputs.length, test: parts.test.inputs.length },
-    maseScale: p.scale,
+    split: { train: sum((p) => p.sizes.train), val: sum((p) => p.sizes.val), test: sum((p) => p.sizes.test) },
+    windows: {
+      train: sum((p) => windowsOf(p).train),
+      val: sum((p) => windowsOf(p).val),
+      test: sum((p) => windowsOf(p).test),
+    },
+    maseScale: sum((p) => p.scale) / ps.length,
     backend,
     baselines: scores.baselines,
     models: scores.models,
   };
+  const threshold = opts.threshold ?? DEFAULT_PREDICT_NODE_SETTINGS.threshold;
+  const naive = naiveAnomaly(ps);
+  if (ps.length > 1 || series.id !== undefined) {
+    out.series = ps.map((p, i) => ({
+      id: p.id,
+      n: p.series.rows.length,
+      split: p.sizes,
+      windows: windowsOf(p),
+      maseScale: p.scale,
+      baselines: scoreBaselines(p, opts.horizon, opts.season),
+      ...(naive[i] ? { naiveAnomaly: combineDetection([naive[i] as ScoredRows], threshold) } : {}),
+    }));
+  }
+  const labelled = naive.filter((x) => x !== undefined);
+  if (labelled.length) {
+    const naiveScores = combineDetection(labelled, threshold);
+    out.anomaly = { threshold, rows: naiveScores.rows, events: naiveScores.events, naive: naiveScores };
+  }
+  return out;
+}
+
+/** @throws ForecastError BAD_CONFIG for a bad threshold, labels with stride > 1 or series with other columns. */
+function checkMany(list: Series[], opts: EvaluateOptions): void {
+  if (!list.length) throw new ForecastError('BAD_INPUT', 'no series to evaluate: the CSV has no data rows');
+  const t = opts.threshold;
+  if (t !== undefined && !(typeof t === 'number' && t > 0 && t <= 1000)) {
+    throw new ForecastError('BAD_CONFIG', `threshold must be a number above 0 and at most 1000, got ${describe(t)}`);
+  }
+  if (list.some((s) => s.labels) && (opts.stride ?? 1) !== 1) {
+    throw new ForecastError(
+      'BAD_CONFIG',
+      `labels score every test row: stride must be 1, got ${describe(opts.stride)}`,
+    );
+  }
 }
 
 /**
  * Runs the evaluation. Trains every model once per seed (sequentially, on the
- * backend chosen by initBackend) and scores it on the test origins.
+ * backend chosen by initBackend) and scores it on the test origins. Several
+ * series (a long CSV): one model trained on the train windows of all (each
+ * series split in time on its own), scored per series; the headline figures are
+ * the means over the series. Labelled series: the anomaly figures of the pack's
+ * score beside the naive-residual detector on every test row.
  */
-export async function evaluateSeries(series: Series, opts: EvaluateOptions): Promise<EvaluateResult> {
-  const p = prepare(series, opts);
-  const baselines = scoreBaselines(p, opts.horizon, opts.season);
+export async function evaluateSeries(input: Series | Series[], opts: EvaluateOptions): Promise<EvaluateResult> {
+  const list = Array.isArray(input) ? input : [input];
+  checkMany(list, opts);
+  const ps = list.map((s) => prepare(s, opts));
+  const each = ps.map((p) => scoreBaselines(p, opts.horizon, opts.season));
+  const seasonal = each.map((b) => b.seasonalNaive);
+  const baselines =
+    ps.length === 1
+      ? each[0]
+      : {
+          lastValue: meanScores(each.map((b) => b.lastValue)),
+          seasonalNaive: seasonal.every((b) => b) ? meanScores(seasonal as TestScores[]) : null,
+        };
   const info = await initBackend();
   const models: ModelResult[] = [];
   for (const variant of opts.models ?? [{ label: 'lstm', config: { type: 'lstm' } }]) {
-    models.push(await evaluateModel(p, opts, variant));
+    models.push(await evaluateModel(ps, opts, variant));
   }
-  return summary(p, opts, info.name, { baselines, models });
+  return summary(ps, opts, info.name, { baselines, models });
 }
