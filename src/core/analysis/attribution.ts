@@ -6,7 +6,7 @@
  *   f_h(W) = (net_h(x) + highway_h(x) + ref_h(z)) * std_t + mean_t
  * with z = W's target channel in z-scores, x = W scaled and window-relative, highway the
  * linear Dense on the flattened window (absent when the model has none) and ref the
- * target reference (last value or seasonal, data/scaler.ts referenceWeights).
+ * target reference (any kind, as served at this window: data/scaler.ts referenceAffine).
  *
  * Baseline W0: the window held at its last value (every row = the last row). It is
  * the "nothing happened in the window" input: its forecast is what the model says
@@ -26,7 +26,7 @@
 import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
 import { ForecastError } from '../base/errors';
-import { referenceWeights, type ScalerState } from '../data/scaler';
+import { referenceAffine, type ScalerState } from '../data/scaler';
 import type { PayloadAttribution } from '../serve/forecast-message';
 
 /** What the attribution needs to know of the model beside its serve network. */
@@ -102,7 +102,8 @@ export function attributeForecast(
   const ti = frame.targetIndex;
   const ts = std[ti];
   const tm = mean[ti];
-  const R = referenceWeights(frame.scaler, L, H);
+  // The reference as served at this window (any kind: last value, seasonal, Holt-Winters), affine in z.
+  const { R, c: refConst } = referenceAffine(frame.scaler, window, ti, H);
   const highway = highwayOf(model);
   const last = window[L - 1];
   const delta = new Float32Array(L * F);
@@ -117,13 +118,14 @@ export function attributeForecast(
       [1, 1, F],
     );
     const refT = t.transpose(t.tensor2d(R, [H, L]));
+    const refC = t.tensor2d([refConst], [1, H]);
     /** Scaled, window-relative inputs and the references of a batch of real windows. */
     const frameOf = (w: TF.Tensor3D): { x: TF.Tensor3D; ref: TF.Tensor2D } => {
       const b = w.shape[0];
       const z = t.div(t.sub(w, meanT), stdT) as TF.Tensor3D;
       const zt = t.reshape(t.slice(z, [0, 0, ti], [b, L, 1]), [b, L]) as TF.Tensor2D;
       const level = t.reshape(t.slice(zt, [0, L - 1], [b, 1]), [b, 1, 1]);
-      return { x: t.sub(z, t.mul(level, onehot)) as TF.Tensor3D, ref: t.matMul(zt, refT) };
+      return { x: t.sub(z, t.mul(level, onehot)) as TF.Tensor3D, ref: t.add(t.matMul(zt, refT), refC) as TF.Tensor2D };
     };
     const full = (w: TF.Tensor3D): TF.Tensor2D => {
       const { x, ref } = frameOf(w);

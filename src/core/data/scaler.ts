@@ -140,28 +140,38 @@ function seasonalNaiveLag(scaler: ScalerState, window: number): number {
 }
 
 /**
- * The target reference as a linear map of the window: ref_h = sum_j R[h][j] z[j],
- * z = the target channel's z-scores over the window's L rows (what {@link prepare}
- * computes into `refs`, written as weights so attributions can read how much each
- * past step enters the reference). 'last': R[h] = e_{L-1}; 'seasonal': plus the
- * last K seasons' change over the same stretch of the cycle.
- * @returns [H][L] weights.
- * @throws ForecastError SPEC_MISMATCH when the seasonal reference does not fit the window.
+ * The target reference of one window as an affine map of the window's target channel in z-scores:
+ * ref_h = sum_j R[h][j] * z_j + c[h]. Exact for the last value and the seasonal references (linear);
+ * for Holt-Winters (the smoothing is linear in the observations, with a state carried from the
+ * training history as the constant) exact for this window's seasonal alignment, which is held as
+ * it is here. Read off {@link prepare} itself by finite differences, so it is the served reference
+ * whatever its kind.
  */
-export function referenceWeights(scaler: ScalerState, window: number, horizon: number): number[][] {
-  const K = window && horizon ? activeSeasons(scaler, window, horizon) : 0;
-  const m = scaler.season ?? 0;
-  const out: number[][] = [];
-  for (let h = 1; h <= horizon; h++) {
-    const row = new Array<number>(window).fill(0);
-    row[window - 1] = 1;
-    for (let s = Math.ceil(h / m); K && s < Math.ceil(h / m) + K; s++) {
-      row[window - 1 + h - m * s] += 1 / K;
-      row[window - 1 - m * s] -= 1 / K;
-    }
-    out.push(row);
+export function referenceAffine(
+  scaler: ScalerState,
+  window: number[][],
+  targetIndex: number,
+  horizon: number,
+): { R: number[][]; c: number[] } {
+  const L = window.length;
+  const ts = scaler.std[targetIndex];
+  const tm = scaler.mean[targetIndex];
+  // A step of 0.01 z-scores: large against float32 rounding, small enough not to move a seasonal alignment.
+  const eps = 0.01;
+  const refsOf = (w: number[][]): Float32Array => prepare([w], undefined, scaler, targetIndex, horizon).refs;
+  const at = refsOf(window);
+  const R: number[][] = Array.from({ length: horizon }, () => new Array<number>(L).fill(0));
+  for (let j = 0; j < L; j++) {
+    const w = window.map((row, k) => (k === j ? row.map((v, f) => (f === targetIndex ? v + eps * ts : v)) : row));
+    const moved = refsOf(w);
+    for (let h = 0; h < horizon; h++) R[h][j] = (moved[h] - at[h]) / eps;
   }
-  return out;
+  const c = Array.from({ length: horizon }, (_, h) => {
+    let lin = 0;
+    for (let j = 0; j < L; j++) lin += R[h][j] * ((window[j][targetIndex] - tm) / ts);
+    return at[h] - lin;
+  });
+  return { R, c };
 }
 
 /**

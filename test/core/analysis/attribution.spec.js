@@ -5,7 +5,7 @@ const assert = require('assert');
 const { initBackend, tf } = require('../../../nodes/core/base/backend');
 const { attributeForecast } = require('../../../nodes/core/analysis/attribution');
 const { buildGraph } = require('../../../nodes/core/model/graph');
-const { prepare, restoreForecast, referenceWeights } = require('../../../nodes/core/data/scaler');
+const { prepare, restoreForecast, referenceAffine } = require('../../../nodes/core/data/scaler');
 const { DEFAULT_MODEL_CONFIG } = require('../../../nodes/core/settings/model');
 const { seededUniform } = require('../../helpers/attention-helpers');
 
@@ -37,22 +37,37 @@ describe('core/analysis/attribution (the whole forecast to steps and features)',
     t = tf();
   });
 
-  it('reads the reference as weights that reproduce prepare()', () => {
+  it('reads the reference of any kind as an affine map that reproduces prepare() at and around the window', () => {
     const w = windows(3, 30, 2, 3);
-    const scaler = { mean: [1, 12], std: [2, 0.5], reference: 'seasonal', season: 12, seasons: 2 };
-    const p = prepare(w, undefined, scaler, 0, 5);
-    const R = referenceWeights(scaler, 30, 5);
-    w.forEach((win, i) => {
-      const z = win.map((r) => (r[0] - 1) / 2);
-      R.forEach((row, h) => {
-        const ref = row.reduce((s, r, j) => s + r * z[j], 0);
-        assert.ok(Math.abs(ref - p.refs[i * 5 + h]) < 1e-5, `window ${i} step ${h}: ${ref} vs ${p.refs[i * 5 + h]}`);
+    const scalers = [
+      { mean: [1, 12], std: [2, 0.5], reference: 'seasonal', season: 12, seasons: 2 },
+      { mean: [1, 12], std: [2, 0.5], reference: 'seasonal-naive', season: 12 },
+      {
+        mean: [1, 12],
+        std: [2, 0.5],
+        reference: 'holt-winters',
+        season: 12,
+        hw: { alpha: 0.3, beta: 0.1, gamma: 0.2, phi: 0.9 },
+      },
+      { mean: [1, 12], std: [2, 0.5] },
+    ];
+    for (const scaler of scalers) {
+      const kind = scaler.reference || 'last';
+      w.forEach((win, i) => {
+        const { R, c } = referenceAffine(scaler, win, 0, 5);
+        // at the window, and at the window with one reading moved by 0.05 z-scores
+        const moved = win.map((r, j) => (j === 20 ? [r[0] + 0.1, r[1]] : r));
+        for (const probe of [win, moved]) {
+          const p = prepare([probe], undefined, scaler, 0, 5);
+          const z = probe.map((r) => (r[0] - 1) / 2);
+          R.forEach((row, h) => {
+            const ref = row.reduce((s, r, j) => s + r * z[j], 0) + c[h];
+            assert.ok(Math.abs(ref - p.refs[h]) < 2e-4, `${kind}, window ${i} step ${h}: ${ref} vs ${p.refs[h]}`);
+          });
+        }
+        if (kind !== 'holt-winters') c.forEach((v) => assert.ok(Math.abs(v) < 1e-4, `${kind}: no constant (${v})`));
       });
-    });
-    assert.deepStrictEqual(referenceWeights({ mean: [0], std: [1] }, 3, 2), [
-      [0, 0, 1],
-      [0, 0, 1],
-    ]);
+    }
   });
 
   for (const type of ['gca', 'attention', 'lstm']) {
