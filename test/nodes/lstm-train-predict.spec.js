@@ -690,7 +690,7 @@ describe('lstm-train and lstm-predict nodes', function () {
       [
         'lstm-predict',
         { output: 'table' },
-        /invalid lstm-predict config: output must be one of 'forecast', 'chart', got "table"/,
+        /invalid lstm-predict config: output must be one of 'forecast', 'chart', 'points', got "table"/,
       ],
       [
         'lstm-predict',
