@@ -45,7 +45,7 @@ function useCatalogues() {
   const create = util.createNodeApi;
   util.createNodeApi = function (...args) {
     const red = create.apply(this, args);
-    Object.defineProperty(red, '_', { get: () => translate, set: () => undefined, configurable: true });
+    Object.defineProperty(red, '_', { get: () => translate, set: () => {}, configurable: true });
     return red;
   };
   util.packCatalogues = true;
