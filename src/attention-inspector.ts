@@ -217,11 +217,15 @@ export = function (RED: NodeAPI): void {
       node.status({
         fill: 'green',
         shape: 'dot',
-        // The status is short: with an attribution it gives both peaks and widths tersely.
+        // From the catalogue and under 20 characters: the attention's peak lag and effective width, or with an
+        // attribution both peak lags (attention / attribution); the widths and the rest are in the output.
         text: statusText(
           report.attribution
-            ? `attn lag ${last.peakLag} w ${last.effectiveWidth.toFixed(1)}; attr lag ${report.attribution.peakLag} w ${report.attribution.effectiveWidth.toFixed(1)}`
-            : `peak lag ${last.peakLag}, width ${last.effectiveWidth.toFixed(1)} of ${a.weights[0].length}`,
+            ? RED._('attention-inspector.status.peakAttribution', {
+                lag: last.peakLag,
+                attrLag: report.attribution.peakLag,
+              })
+            : RED._('attention-inspector.status.peak', { lag: last.peakLag, width: last.effectiveWidth.toFixed(1) }),
         ),
       });
       done();

@@ -101,9 +101,13 @@ export = function (RED: NodeAPI): void {
     let closed = false;
     let attributionWarned = false;
     let backend = '';
+    // Statuses from the catalogue (nodes/locales/<lang>/lstm-predict.json), under 20 characters as core nodes' are;
+    // the path (kernel or backend), steps and timings are in the log at debug level and in the message.
+    const say = (id: string, values: Record<string, string | number>): string =>
+      RED._(`lstm-predict.status.${id}`, values);
     const ready = startBackend(RED).then((b) => {
       backend = b.name;
-      node.status({ fill: 'grey', shape: 'ring', text: statusText(`model '${base.name}' (${b.name})`) });
+      node.status({ fill: 'grey', shape: 'ring', text: statusText(say('ready', { backend: b.name })) });
     });
 
     const drop = (name: string): void => {
@@ -304,13 +308,14 @@ export = function (RED: NodeAPI): void {
       } else {
         send([{ ...msg, ...extra, payload: input.type === 'window' ? one : payloads } as NodeMessage, alert]);
       }
+      node.debug(`v${one.version}: ${one.forecast.length} steps, ${ms.toFixed(2)} ms (${via})`);
       node.status(
         served.storeFailed
-          ? { fill: 'yellow', shape: 'ring', text: statusText(`v${one.version} cached: store unreadable`) }
+          ? { fill: 'yellow', shape: 'ring', text: statusText(say('cached', { version: one.version })) }
           : {
               fill: 'green',
               shape: 'dot',
-              text: statusText(`v${one.version}: ${one.forecast.length} steps, ${ms.toFixed(1)} ms (${via})`),
+              text: statusText(say('forecast', { version: one.version, ms: ms < 10 ? ms.toFixed(2) : ms.toFixed(0) })),
             },
       );
       done();

@@ -274,7 +274,12 @@ describe('lstm-train and lstm-predict nodes', function () {
       `      held-out MAE (${forecasts.length} windows x 6): model ${maeModel.toFixed(3)} ppm, last value ${maeLast.toFixed(3)} ppm; trained in ${trainMs} ms on ${r.backend}, ${r.epochs} epochs`,
     );
     assert.ok(maeModel < maeLast, `held-out MAE: model ${maeModel} vs last value ${maeLast}`);
-    assert.match(lastStatus(helper.getNode(id('p'))).text, /^v1: 6 steps, [\d.]+ ms \(kernel\)$/);
+    const pn = helper.getNode(id('p'));
+    const status = lastStatus(pn).text;
+    assert.match(status, /^v1 · [\d.]+ ms$/);
+    assert.ok(status.length <= 20, status);
+    // Which path forecast (the kernel for an lstm artifact), the steps and the time: the debug log.
+    assert.match(messagesOf(pn, 'debug').pop(), /^v1: 6 steps, [\d.]+ ms \(kernel\)$/);
   });
 
   it('chart output: one message per line (msg.topic, the next step as a number) for a default ui-chart', async function () {
