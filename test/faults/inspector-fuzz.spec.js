@@ -5,6 +5,7 @@
 // every number in the outputs is finite, texts bounded, inputs never mutated.
 const assert = require('assert');
 const { helper, startRuntime, stopRuntime } = require('../helpers/runtime');
+const { deliverInBatches } = require('../helpers/fuzz');
 const { Forecaster } = require('../../nodes/core/serve/forecaster');
 const { forecastPayload } = require('../../nodes/core/serve/forecast-message');
 const { tinyArtifact, windowMessage, nonFinite, prng } = require('./predict-fixtures');
@@ -158,31 +159,18 @@ describe('faults: attention-inspector fuzz', function () {
     });
     const next = generator(prng(SEED), samples);
     const started = Date.now();
-    const silent = [];
-    for (let i = 0; i < COUNT; i += 20) {
-      const batch = [];
-      for (let j = i; j < Math.min(COUNT, i + 20); j++) {
-        const msg = next(j);
-        batch.push(
-          new Promise((resolve) => {
-            const t = setTimeout(() => {
-              waiting.delete(msg._msgid);
-              silent.push(msg._msgid);
-              resolve();
-            }, 10000);
-            waiting.set(msg._msgid, () => {
-              clearTimeout(t);
-              resolve();
-            });
-            node.receive(msg);
-          }),
-        );
-      }
-      await Promise.all(batch);
-      if (i % 500 === 0) helper._sandbox.resetHistory(); // the helper's spies keep every call
-      const st = node.status.lastCall && node.status.lastCall.thisValue === node ? node.status.lastCall.args[0] : null;
-      if (st && st.text && st.text.length > 40) bad.push(`status of ${st.text.length} chars`);
-    }
+    const silent = await deliverInBatches(
+      COUNT,
+      next,
+      () => node,
+      waiting,
+      (i) => {
+        if (i % 500 === 0) helper._sandbox.resetHistory(); // the helper's spies keep every call
+        const st =
+          node.status.lastCall && node.status.lastCall.thisValue === node ? node.status.lastCall.args[0] : null;
+        if (st && st.text && st.text.length > 40) bad.push(`status of ${st.text.length} chars`);
+      },
+    );
     await new Promise((r) => setTimeout(r, 100));
     const seconds = (Date.now() - started) / 1000;
     console.log(

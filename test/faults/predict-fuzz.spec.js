@@ -5,6 +5,7 @@
 // number in every output is finite, and the stored model stays byte-identical.
 const assert = require('assert');
 const { helper, startRuntime, stopRuntime } = require('../helpers/runtime');
+const { deliverInBatches } = require('../helpers/fuzz');
 const { tf } = require('../../nodes/core/base/backend');
 const { flakyStore, tinyArtifact, renamed, windowMessage, nonFinite, prng } = require('./predict-fixtures');
 
@@ -163,34 +164,19 @@ describe('faults: lstm-predict fuzz', function () {
     }
     const next = generator(prng(SEED));
     const started = Date.now();
-    const silent = [];
-    for (let i = 0; i < COUNT; i += 20) {
-      const batch = [];
-      for (let j = i; j < Math.min(COUNT, i + 20); j++) {
-        const msg = next(j);
-        const node = nodes[j % nodes.length];
-        batch.push(
-          new Promise((resolve) => {
-            const t = setTimeout(() => {
-              waiting.delete(msg._msgid);
-              silent.push(msg._msgid);
-              resolve();
-            }, 10000);
-            waiting.set(msg._msgid, () => {
-              clearTimeout(t);
-              resolve();
-            });
-            node.receive(msg);
-          }),
-        );
-      }
-      await Promise.all(batch);
-      if (i % 500 === 0) helper._sandbox.resetHistory(); // the helper's spies keep every call
-      for (const n of nodes) {
-        const st = n.status.lastCall && n.status.lastCall.thisValue === n ? n.status.lastCall.args[0] : undefined;
-        if (st && st.text && st.text.length > 40) bad.push(`status of ${st.text.length} chars`);
-      }
-    }
+    const silent = await deliverInBatches(
+      COUNT,
+      next,
+      (j) => nodes[j % nodes.length],
+      waiting,
+      (i) => {
+        if (i % 500 === 0) helper._sandbox.resetHistory(); // the helper's spies keep every call
+        for (const n of nodes) {
+          const st = n.status.lastCall && n.status.lastCall.thisValue === n ? n.status.lastCall.args[0] : undefined;
+          if (st && st.text && st.text.length > 40) bad.push(`status of ${st.text.length} chars`);
+        }
+      },
+    );
     const seconds = (Date.now() - started) / 1000;
     console.log(
       `      ${COUNT} messages in ${seconds.toFixed(1)} s (seed ${SEED}): ${counts.out} outputs, ${counts.err} errors`,

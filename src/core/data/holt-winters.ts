@@ -93,8 +93,27 @@ export function hwForecast(
     }
     for (let j = 0; j < m; j++) s[j] -= c / m;
   }
+  return filterAndForecast(y, p, m, s, at(-1), trend0, horizon, out);
+}
+
+/**
+ * The damped additive Holt-Winters recursion over `y` from a starting level, trend and seasonal state `s`
+ * (updated in place), then the `horizon` forecasts after it into `out`. Both variants (window-only and carried
+ * state) differ only in how they start.
+ */
+function filterAndForecast(
+  y: ArrayLike<number>,
+  p: HoltWintersParams,
+  m: number,
+  s: Float64Array,
+  level0: number,
+  trend0: number,
+  horizon: number,
+  out: Float64Array,
+): Float64Array {
+  const n = y.length;
   const { alpha, beta, gamma, phi } = p;
-  let level = at(-1);
+  let level = level0;
   let trend = trend0;
   for (let t = 0; t < n; t++) {
     const season_t = m ? s[t % m] : 0;
@@ -295,24 +314,7 @@ function filterWindow(
   let mean = 0;
   for (let j = 0; j < block; j++) mean += y[j] - (m ? s[j % m] : 0);
   mean /= block;
-  const { alpha, beta, gamma, phi } = p;
-  let level = mean - trend0 * ((block - 1) / 2 + 1);
-  let trend = trend0;
-  for (let t = 0; t < n; t++) {
-    const season_t = m ? s[t % m] : 0;
-    const prevLevel = level;
-    level = alpha * (y[t] - season_t) + (1 - alpha) * (prevLevel + phi * trend);
-    trend = beta * (level - prevLevel) + (1 - beta) * phi * trend;
-    if (m) s[t % m] = gamma * (y[t] - level) + (1 - gamma) * season_t;
-  }
-  let damp = 0;
-  let ph = 1;
-  for (let h = 1; h <= horizon; h++) {
-    ph *= phi;
-    damp += ph;
-    out[h - 1] = level + damp * trend + (m ? s[(n - 1 + h) % m] : 0);
-  }
-  return out;
+  return filterAndForecast(y, p, m, s, mean - trend0 * ((block - 1) / 2 + 1), trend0, horizon, out);
 }
 
 /**

@@ -10,24 +10,7 @@ const { resolveModelConfig } = require('../../../nodes/core/settings/model');
 const { seededRandom } = require('../../../nodes/core/base/random');
 const { kernelPlan, KernelTrainer } = require('../../../nodes/core/model/kernel');
 
-function stored(model) {
-  return {
-    topology: model.toJSON(null, false),
-    weights: model.weights.map((w) => ({ shape: w.shape.slice(), values: w.read().dataSync().slice() })),
-  };
-}
-
-function randomizeWeights(model, rand, s = 0.5) {
-  const values = model.weights.map((w) => {
-    const n = w.shape.reduce((a, b) => a * b, 1);
-    return tf().tensor(
-      Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s),
-      w.shape,
-    );
-  });
-  model.setWeights(values);
-  values.forEach((v) => v.dispose());
-}
+const { stored, randomizeWeights } = require('../../helpers/kernel-weights');
 
 /** max |got - want| over the largest |want| of the tensor (1 when it is all zeros). */
 function relativeDiff(got, want) {

@@ -8,26 +8,7 @@ const { resolveModelConfig } = require('../../../nodes/core/settings/model');
 const { seededRandom } = require('../../../nodes/core/base/random');
 const { kernelPlan, predictBatch, kernelExports } = require('../../../nodes/core/model/kernel');
 
-/** The serve model's topology and weights as the artifact holds them. */
-function stored(model) {
-  return {
-    topology: model.toJSON(null, false),
-    weights: model.weights.map((w) => ({ shape: w.shape.slice(), values: w.read().dataSync().slice() })),
-  };
-}
-
-/** Sets every weight (highway and biases included, which start at zero) to seeded values in [-s, s]. */
-function randomizeWeights(model, rand, s = 0.5) {
-  const values = model.weights.map((w) => {
-    const n = w.shape.reduce((a, b) => a * b, 1);
-    return tf().tensor(
-      Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s),
-      w.shape,
-    );
-  });
-  model.setWeights(values);
-  values.forEach((v) => v.dispose());
-}
+const { stored, randomizeWeights } = require('../../helpers/kernel-weights');
 
 function tfjsForecast(model, x, shape) {
   return tf().tidy(() => model.predict(tf().tensor3d(x, shape)).dataSync().slice());
