@@ -365,7 +365,7 @@ async function main() {
         modelDefaults: { units },
         onRun: (label, run) =>
           process.stderr.write(
-            `  ${label} seed ${run.seed}: ${run.epochs} epochs (best ${run.bestEpoch}), ${run.trainSeconds.toFixed(1)} s, MAE ${f(run.test.mae)}, MASE ${f(run.test.mase)}\n`,
+            `  ${label} seed ${run.seed}: ${run.epochs} epochs (best ${run.bestEpoch}), ${run.trainSeconds.toFixed(1)} s, MAE ${f(run.test.mae)}, MASE ${f(run.test.mase)}; ${core.describeBase(run)}\n`,
           ),
       });
       if (r) r.models.push(...part.models);

@@ -16,6 +16,7 @@ import { ForecastError } from '../core/base/errors';
 import { parseTime } from '../core/base/time';
 import { parseCsv } from '../core/data/csv';
 import {
+  describeBase,
   evaluateSeries,
   parseModels,
   parseSeeds,
@@ -198,6 +199,7 @@ export function formatReport(r: EvaluateResult): string {
   const seeds = r.models.length ? r.models[0].runs.map((x) => x.seed).join(',') : '';
   out.push(table(['model', 'MAE', 'RMSE', 'MASE', 'train s', 'epochs', 'params'], rows));
   if (seeds) out.push(`(models: mean ± std over seeds ${seeds})`);
+  for (const m of r.models) for (const run of m.runs) out.push(`${m.label} seed ${run.seed}: ${describeBase(run)}`);
   out.push('', 'MAE by horizon step:');
   const cols = [
     'last value',
@@ -469,7 +471,9 @@ function readSeries(csvPath: string, load: LoadSeriesOptions): Series[] {
 function progressLine(io: Io): EvaluateOptions['onRun'] {
   return (model, run) => {
     const took = `${run.trainSeconds.toFixed(1)} s, test MAE ${fmt(run.test.mae)}`;
-    io.stderr(`${model} seed ${run.seed}: ${run.epochs} epochs (best ${run.bestEpoch}), ${took}\n`);
+    io.stderr(
+      `${model} seed ${run.seed}: ${run.epochs} epochs (best ${run.bestEpoch}), ${took}; ${describeBase(run)}\n`,
+    );
   };
 }
 

@@ -106,6 +106,12 @@ describe('cli: lstm-forecast evaluate', function () {
     }
     const m95 = m.intervals[1].conformal;
     assert.ok(m95.width >= m.intervals[0].conformal.width, 'the 95 % interval is at least as wide as the 80 %');
+    // Each run names its chosen base and whether the network was kept, as the artifact's report does.
+    for (const x of m.runs) {
+      assert.equal(typeof x.base.name, 'string', JSON.stringify(x.base));
+      assert.ok(['kept', 'dropped'].includes(x.base.network), x.base.network);
+      assert.ok(x.base.candidates.length >= 2 && x.base.candidates.some((c) => c.name === x.base.name));
+    }
   });
 
   it('takes --levels and prints the interval table', function () {
@@ -124,6 +130,7 @@ describe('cli: lstm-forecast evaluate', function () {
     assert.match(r.stdout, /last value/);
     assert.match(r.stdout, /seasonal naive/);
     assert.match(r.stdout, /MAE by horizon step/);
+    assert.match(r.stdout, /lstm seed 0: base .+ \(val MAE \d/);
   });
 
   it('exits 2 and lists the columns when the target is missing', function () {
