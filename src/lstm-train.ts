@@ -25,7 +25,7 @@ import {
   type ModelLocation,
 } from './glue/model-store';
 import { parseAll } from './glue/node-settings';
-import { clip, onInput, refuse, statusText, type Send } from './glue/node-util';
+import { STATUS_MAX, clip, onInput, refuse, statusText, type Send } from './glue/node-util';
 import { RunQueue } from './glue/run-queue';
 import { TrainRun, type RunRequest } from './glue/train-run';
 import { parseTrainNodeConfig, type TrainNodeSettings } from './glue/train-settings';
@@ -75,9 +75,17 @@ export = function (RED: NodeAPI): void {
       windows: WindowAccumulator;
       run: TrainRun;
     }
-    /** Per topic, a status says whose it is (in at most 40 characters: the name is cut first). */
+    // Statuses from the catalogue (nodes/locales/<lang>/lstm-train.json), at most 20 characters as core nodes'
+    // are; the details (backend, scores, the imported model) go to the log, the warnings and the messages.
+    const say = (id: string, values: Record<string, string | number> = {}): string =>
+      RED._(`lstm-train.status.${id}`, values);
+    /** Per topic, a status says whose it is: the name is cut to what the status leaves of 20 characters. */
     const statusOf = (name: string, text: string): string =>
-      statusText(loc.perTopic ? `${clip(name, 14)}: ${text}` : text);
+      statusText(
+        loc.perTopic
+          ? say('topic', { name: clip(name, Math.max(4, STATUS_MAX - 2 - text.length)), status: text })
+          : text,
+      );
 
     const newSlot = (at: ModelLocation): Slot => {
       const run = new TrainRun(
@@ -92,6 +100,8 @@ export = function (RED: NodeAPI): void {
               limitNames: { timeout: 'timeout setting', memory: 'memoryLimit setting' },
             }),
           status: (status) => this.status({ ...status, text: statusOf(at.name, String(status.text ?? '')) }),
+          say,
+          log: (text) => this.log(text),
           warn: (text) => this.warn(text),
           error: (text) => this.error(text),
         },
@@ -110,7 +120,7 @@ export = function (RED: NodeAPI): void {
         backend = b.name;
         for (const slot of slots.values()) slot.run.ready(b.name);
         if (loc.perTopic && slots.size === 0) {
-          this.status({ fill: 'grey', shape: 'ring', text: statusText(`per topic: ready (${b.name})`) });
+          this.status({ fill: 'grey', shape: 'ring', text: statusText(say('ready', { backend: b.name })) });
         }
       },
       () => undefined,
@@ -131,7 +141,7 @@ export = function (RED: NodeAPI): void {
               'and their windows are kept (msg.reset with a topic frees an idle model)',
             1000,
           ),
-          `too many models (${settings.maxModels})`,
+          `max ${settings.maxModels} models`,
         );
       }
       const slot = newSlot(at);
@@ -194,7 +204,7 @@ export = function (RED: NodeAPI): void {
       for (const [file, payload] of files) {
         send([{ ...msg, topic: at.name, filename: file, export: { file, model }, payload } as NodeMessage, null]);
       }
-      this.status({ fill: 'green', shape: 'dot', text: statusText(`exported v${exported.version}`) });
+      this.status({ fill: 'green', shape: 'dot', text: statusText(say('exported', { version: exported.version })) });
     };
 
     /** The slots a msg.stop / msg.reset is for: the topic's, or (per topic, without one) all of them. */
@@ -213,7 +223,7 @@ export = function (RED: NodeAPI): void {
           queue.clear(slot.name);
           slot.run.stop();
         }
-        if (targets.length === 0) this.status({ fill: 'grey', shape: 'ring', text: 'nothing to stop' });
+        if (targets.length === 0) this.status({ fill: 'grey', shape: 'ring', text: say('nothingToStop') });
       } else if (msg.export === true) {
         await exportStored(send, msg, loc.perTopic ? locationFor(loc, msg.topic) : loc);
       } else if (msg.artifact !== undefined || isArtifactLike(msg.payload)) {
@@ -231,7 +241,7 @@ export = function (RED: NodeAPI): void {
           // An idle model with nothing queued frees its place (maxModels); its stored model stays.
           if (loc.perTopic && slot.run.stateName === 'idle' && !queue.has(slot.name)) slots.delete(slot.name);
         }
-        this.status({ fill: 'grey', shape: 'ring', text: 'collected windows cleared' });
+        this.status({ fill: 'grey', shape: 'ring', text: say('cleared') });
       } else {
         const slot = slotOf(loc.perTopic ? msg.topic : undefined);
         const data = trainDataOf(slot, msg.payload, Boolean(msg.train));
@@ -243,7 +253,7 @@ export = function (RED: NodeAPI): void {
           this.status({
             fill: 'grey',
             shape: 'dot',
-            text: statusOf(slot.name, `${slot.windows.size} windows collected`),
+            text: statusOf(slot.name, say('collected', { count: slot.windows.size })),
           });
         }
       }

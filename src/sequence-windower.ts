@@ -61,7 +61,7 @@ const MAX_PENDING = 10000;
 /** Longest a close waits for the message being saved. */
 const CLOSE_WAIT_MS = 5000;
 /** Bounds of this node's texts: status (the editor shows a few words) and error messages. */
-const STATUS_CHARS = 40;
+const STATUS_CHARS = 20;
 const ERROR_CHARS = 1000;
 
 function cut(text: string, max: number): string {

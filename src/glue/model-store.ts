@@ -82,7 +82,7 @@ export function writeArtifact(node: Node, loc: ModelLocation, artifact: unknown)
       throw new ForecastError(
         'CONFLICT',
         `CONFLICT: model '${loc.name}' not stored in ${describeLocation(loc)}: ${err.message}`,
-        'conflict: newer stored',
+        'newer model stored',
       );
     }
     throw storeUnavailable(`could not write model '${loc.name}' (${loc.scope} context)`, loc.store, err);

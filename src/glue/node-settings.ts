@@ -19,9 +19,10 @@ export function parseAll<T extends Record<string, unknown>>(node: string, parser
     }
   }
   if (problems.length) {
-    // One problem with a specific short status keeps it ('env SITE not set'); else the node's config is named.
+    // One problem with a specific short status keeps it ('env SITE not set'); else the status (under the node,
+    // at most 20 characters) says the config, and the error names the node and every problem.
     const own = problems.length === 1 && problems[0].status !== 'bad config' ? problems[0].status : undefined;
-    const status = own ?? `invalid ${node} config`;
+    const status = own ?? 'invalid config';
     throw new ForecastError(
       'BAD_CONFIG',
       `invalid ${node} config: ${problems.map((e) => e.message).join('; ')}`,

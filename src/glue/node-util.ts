@@ -13,8 +13,11 @@ export type Handler = (
   done: Done,
 ) => void | Promise<void>;
 
-/** Longest node status text: a status is a glance, and the editor shows it under the node. */
-export const STATUS_MAX = 40;
+/**
+ * Longest node status text: a status is a glance under the node (core nodes keep theirs under about 20
+ * characters); the details go to the log and the messages.
+ */
+export const STATUS_MAX = 20;
 /** Longest error text passed to done(err) and the log (a 1 MB text once arrived from a 1 MB feature name). */
 export const ERROR_MAX = 1000;
 

@@ -34,8 +34,10 @@
  *   one last try (waited for at most 5 s), else an error says it was lost.
  * - stop while storing: ignored (with a warning); only a close ends the retries.
  *
- * The node passes its store, status and warn in as callbacks, so every transition
- * is testable without a Node-RED runtime.
+ * The node passes its store, status, log and translator in as callbacks, so every transition
+ * is testable without a Node-RED runtime. Status texts are message ids of the node's catalogue
+ * (nodes/locales/<lang>/lstm-train.json, `status` section), at most 20 characters as core nodes' are; the
+ * details (backend, scores, waits) go to the log, the warnings and the messages.
  */
 import { randomUUID } from 'crypto';
 import type { NodeMessage } from 'node-red';
@@ -86,6 +88,9 @@ export function storeRetryWait(attempt: number, schedule: StoreRetry = STORE_RET
 /** A wait in seconds for a status: whole from 10 s, else up to two decimals (1.5 s; 0.02 s in tests). */
 const seconds = (ms: number): string => String(ms >= 10000 ? Math.round(ms / 1000) : +(ms / 1000).toFixed(2));
 
+/** Translates a status id of the node's catalogue (`lstm-train.status.<id>`) with its `__placeholders__`. */
+export type Say = (id: string, values?: Record<string, string | number>) => string;
+
 export interface RunStatus {
   fill: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
   shape: 'ring' | 'dot';
@@ -119,6 +124,10 @@ export interface RunPorts {
   /** Starts the worker: startTraining in the node, a fake job in the unit tests. */
   train: (request: TrainRequest) => TrainingJob;
   status: (status: RunStatus) => void;
+  /** The status texts: RED._ in the node, a simple translator in the unit tests. */
+  say: Say;
+  /** What a short status leaves out (the node's log, info level). */
+  log: (text: string) => void;
   warn: (text: string) => void;
   /** An error with no message left to report it on (a trained model lost on close, a late conflict). */
   error: (text: string) => void;
@@ -152,9 +161,11 @@ const isConflict = (err: unknown): boolean => err instanceof ForecastError && er
 
 const textOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/** A score or loss in at most about 8 characters (a status is at most 20): 0.250, 1.00e-3, 1.23e+4. */
 const fmt = (x: number | null): string => {
   if (x === null || !Number.isFinite(x)) return '-';
-  return Math.abs(x) >= 0.01 ? x.toFixed(3) : x.toExponential(2);
+  const a = Math.abs(x);
+  return a >= 0.01 && a < 1000 ? x.toFixed(3) : x.toExponential(2);
 };
 
 export class TrainRun {
@@ -177,7 +188,7 @@ export class TrainRun {
   ready(backend: string): void {
     this.backend = backend;
     if (this.touched) return;
-    this.ports.status({ fill: 'grey', shape: 'ring', text: `${this.config.settings.model.type}: ready (${backend})` });
+    this.ports.status({ fill: 'grey', shape: 'ring', text: this.ports.say('ready', { backend }) });
   }
 
   /** An input message of any kind arrived: from now on the messages own the status. */
@@ -261,7 +272,8 @@ export class TrainRun {
     else if (s.name === 'reading') s.stopped = true;
     else if (s.name === 'storing') {
       this.ports.warn(`the trained model v${s.artifact.version} waits to be stored; msg.stop does not discard it`);
-    } else if (s.name === 'idle') this.ports.status({ fill: 'grey', shape: 'ring', text: 'nothing to stop' });
+    } else if (s.name === 'idle')
+      this.ports.status({ fill: 'grey', shape: 'ring', text: this.ports.say('nothingToStop') });
   }
 
   /** Event close (the node's close handler); calls `done` once when the node may go. */
@@ -313,7 +325,8 @@ export class TrainRun {
   /** Stopped or closed while the store was read: no worker was started, so none can outlive the node. */
   private endBeforeStart(req: RunRequest): void {
     if (this.stateName !== 'closed') {
-      this.ports.status({ fill: 'yellow', shape: 'ring', text: 'cancelled before start; model unchanged' });
+      this.ports.status({ fill: 'yellow', shape: 'ring', text: this.ports.say('cancelledAtStart') });
+      this.ports.log(`training of '${this.config.name}' cancelled before it started; the stored model is unchanged`);
     }
     req.done();
   }
@@ -329,7 +342,7 @@ export class TrainRun {
     } catch (err) {
       if (!(err instanceof ForecastError && err.code === 'CANCELLED')) throw err;
       const seconds = Math.round((Date.now() - started) / 1000);
-      this.ports.status({ fill: 'yellow', shape: 'ring', text: `cancelled after ${seconds} s; model unchanged` });
+      this.ports.status({ fill: 'yellow', shape: 'ring', text: this.ports.say('cancelled', { seconds }) });
       this.ports.warn(`training of '${this.config.name}' cancelled; the stored model is unchanged`);
       req.done();
     }
@@ -383,8 +396,8 @@ export class TrainRun {
   private retrying(req: RunRequest, artifact: ModelArtifact, err: unknown, attempt: number): void {
     const wait = seconds(storeRetryWait(attempt, this.config.storeRetry ?? STORE_RETRY));
     const v = artifact.version;
-    // Short (a status is at most 40 characters); the warning and the error say the rest.
-    this.ports.status({ fill: 'yellow', shape: 'ring', text: `v${v} not stored: retry ${attempt} in ${wait} s` });
+    // Short (a status is at most 20 characters); the warning and the error say the rest (the try, the reason).
+    this.ports.status({ fill: 'yellow', shape: 'ring', text: this.ports.say('retry', { version: v, wait }) });
     const reason = clip(textOf(err), 600);
     this.ports.warn(`model '${this.config.name}' v${v} not stored (try ${attempt}): ${reason}; next try in ${wait} s`);
     if (attempt > 1) return;
@@ -449,7 +462,7 @@ export class TrainRun {
       `CONFLICT: model '${name}' not stored: this run trained version ${trained} but ${location} already holds ` +
         `version ${stored} (another node or Node-RED instance stored it while this one trained); the stored model ` +
         'is kept, and the trained one is in msg.artifact of this error message',
-      `conflict: v${stored} stored`,
+      `conflict (v${stored})`,
     );
   }
 
@@ -470,7 +483,8 @@ export class TrainRun {
       createdAt: new Date().toISOString(),
       report: { ...copy.report, name },
     };
-    this.ports.status({ fill: 'blue', shape: 'ring', text: `storing imported v${version}` });
+    this.ports.status({ fill: 'blue', shape: 'ring', text: this.ports.say('importing', { version }) });
+    this.ports.log(`storing the imported model '${imported.name}' v${imported.version} as '${name}' v${version}`);
     const result = await this.store(req, artifact, base);
     if (result) this.report(req, { artifact: result, report: artifact.report }, imported.name);
     else req.done();
@@ -480,8 +494,12 @@ export class TrainRun {
   private startJob(req: RunRequest, stored: unknown): TrainingJob {
     const { model, options } = this.config.settings;
     const { previous, version } = this.prior(stored);
-    const text = `training ${req.data.inputs.length} windows (${this.backend || 'starting'})`;
-    this.ports.status({ fill: 'blue', shape: 'ring', text });
+    const windows = req.data.inputs.length;
+    this.ports.status({ fill: 'blue', shape: 'ring', text: this.ports.say('training', { windows }) });
+    this.ports.log(
+      `training '${this.config.name}' v${version} (${model.type}) on ${windows} windows ` +
+        `(backend ${this.backend || 'starting'}${previous ? ', from the stored model' : ''})`,
+    );
     const job = this.ports.train({
       data: req.data,
       model,
@@ -497,8 +515,16 @@ export class TrainRun {
   private report(req: RunRequest, { artifact, report }: TrainResult, importedFrom?: string): void {
     const { name, location } = this.config;
     const { model: scores, lastValue } = report.validation;
-    const text = `v${artifact.version}: MASE ${fmt(scores.mase)} (last value ${fmt(lastValue.mase)}) ${report.backend}`;
-    this.ports.status({ fill: 'green', shape: 'dot', text });
+    const mase = fmt(scores.mase);
+    this.ports.status({
+      fill: 'green',
+      shape: 'dot',
+      text: this.ports.say('stored', { version: artifact.version, mase }),
+    });
+    this.ports.log(
+      `model '${name}' v${artifact.version} stored in ${location}: validation MASE ${mase} ` +
+        `(last value ${fmt(lastValue.mase)}), backend ${report.backend}`,
+    );
     const model = {
       name,
       version: artifact.version,
@@ -532,7 +558,8 @@ export class TrainRun {
   private progress(req: RunRequest, p: EpochProgress): void {
     const { name } = this.config;
     const backend = this.backend;
-    const text = `epoch ${p.epoch}/${p.epochs} loss ${fmt(p.loss)} val ${fmt(p.valLoss)}`;
+    // The validation loss is on output 2 with the loss; the status has room for one.
+    const text = this.ports.say('epoch', { epoch: p.epoch, epochs: p.epochs, loss: fmt(p.loss) });
     this.ports.status({ fill: 'blue', shape: 'dot', text });
     const progress = { ...p, model: name, backend };
     const lines: [string, number][] = [

@@ -82,8 +82,8 @@ describe('faults: lstm-train keeps a trained model until it is stored or the nod
     assert.strictEqual(failingStore.peek('f1', 'co2'), undefined, 'nothing stored yet');
     const st = lastStatus(t);
     assert.strictEqual(st.fill, 'yellow');
-    assert.match(st.text, /^v1 not stored: retry \d+ in [\d.]+ s$/);
-    assert.ok(st.text.length <= 40, st.text);
+    assert.match(st.text, /^v1 retry in [\d.]+ s$/);
+    assert.ok(st.text.length <= 20, st.text);
     failingStore.control.failSet = false;
 
     await until(() => reports.length >= 2, 60000, 'both models stored');
@@ -117,7 +117,7 @@ describe('faults: lstm-train keeps a trained model until it is stored or the nod
     Object.assign(trainRun.STORE_RETRY, { firstMs: 5000, maxMs: 5000 });
     failingStore.control.failSet = true;
     t.receive({ payload: dataset() });
-    await until(() => /not stored/.test((lastStatus(t) || {}).text || ''), 60000, 'a not-stored status');
+    await until(() => / retry in /.test((lastStatus(t) || {}).text || ''), 60000, 'a retry status');
     const sets = failingStore.control.sets;
     const errors = errorLog(t);
     const t0 = Date.now();
@@ -138,7 +138,7 @@ describe('faults: lstm-train keeps a trained model until it is stored or the nod
     Object.assign(trainRun.STORE_RETRY, { firstMs: 5000, maxMs: 5000 });
     failingStore.control.failSet = true;
     t.receive({ payload: dataset() });
-    await until(() => /not stored/.test((lastStatus(t) || {}).text || ''), 60000, 'a not-stored status');
+    await until(() => / retry in /.test((lastStatus(t) || {}).text || ''), 60000, 'a retry status');
     failingStore.control.failSet = false;
     const errors = errorLog(t);
     const t0 = Date.now();
@@ -158,7 +158,7 @@ describe('faults: lstm-train keeps a trained model until it is stored or the nod
     const t = helper.getNode('t');
     failingStore.control.failSet = true;
     t.receive({ payload: dataset() });
-    await until(() => /not stored/.test((lastStatus(t) || {}).text || ''), 60000, 'a not-stored status');
+    await until(() => / retry in /.test((lastStatus(t) || {}).text || ''), 60000, 'a retry status');
     const errors = [];
     t.on('call:error', (call) => errors.push(String(call.args[0])));
     t.receive({ payload: dataset() });

@@ -7,6 +7,13 @@ const { ForecastError } = require('../../nodes/core/base/errors');
 const { initBackend } = require('../../nodes/core/base/backend');
 const { trainForecaster } = require('../../nodes/core/train/trainer');
 const { co2Dataset } = require('../helpers/co2-fixture');
+const catalogue = require('../../nodes/locales/en-US/lstm-train.json')['lstm-train'].status;
+
+/** A simple translator over the node's real catalogue (the node passes RED._). */
+const say = (id, values = {}) => {
+  assert.ok(typeof catalogue[id] === 'string', `no status '${id}' in lstm-train.json`);
+  return catalogue[id].replace(/__(\w+)__/g, (_m, k) => String(values[k]));
+};
 
 function deferred() {
   let resolve;
@@ -43,9 +50,13 @@ const RESULT = {
   report: { validation: { model: { mase: 0.5 }, lastValue: { mase: 1.25 } }, backend: 'wasm' },
 };
 
+/** The calls of every run a test set up: each status text is checked against the convention after it. */
+let runs = [];
+
 /** A TrainRun whose ports record every call; `read` and `jobs` are the test's to settle. */
 function setup({ incremental = false, closeWaitMs, storeRetry, reads, writes } = {}) {
-  const calls = { statuses: [], warns: [], errors: [], writes: [], trains: [], reads: 0 };
+  const calls = { statuses: [], logs: [], warns: [], errors: [], writes: [], trains: [], reads: 0 };
+  runs.push(calls);
   const jobs = [];
   const t = { calls, jobs, read: deferred(), texts: () => calls.statuses.map((s) => s.text) };
   t.run = new TrainRun(
@@ -74,6 +85,8 @@ function setup({ incremental = false, closeWaitMs, storeRetry, reads, writes } =
         return j.job;
       },
       status: (s) => calls.statuses.push(s),
+      say,
+      log: (text) => calls.logs.push(text),
       warn: (text) => calls.warns.push(text),
       error: (text) => calls.errors.push(text),
     },
@@ -98,12 +111,18 @@ async function training(t, req = request(), stored = undefined) {
 }
 
 describe('glue: lstm-train run state machine', function () {
+  afterEach(function () {
+    const texts = runs.flatMap((c) => c.statuses.map((s) => s.text));
+    runs = [];
+    const long = texts.filter((x) => typeof x !== 'string' || x.length > 20);
+    assert.deepStrictEqual(long, [], 'every status text is a string of at most 20 characters');
+  });
   describe('idle', function () {
     it('starts idle; the backend ready status shows only before the first message', function () {
       const t = setup();
       assert.strictEqual(t.run.stateName, 'idle');
       t.run.ready('wasm');
-      assert.deepStrictEqual(t.calls.statuses, [{ fill: 'grey', shape: 'ring', text: 'lstm: ready (wasm)' }]);
+      assert.deepStrictEqual(t.calls.statuses, [{ fill: 'grey', shape: 'ring', text: 'ready (wasm)' }]);
       const late = setup();
       late.run.touch();
       late.run.ready('cpu');
@@ -150,7 +169,8 @@ describe('glue: lstm-train run state machine', function () {
       const t = setup();
       t.run.ready('wasm');
       await training(t);
-      assert.deepStrictEqual(t.texts(), ['lstm: ready (wasm)', 'training 3 windows (wasm)']);
+      assert.deepStrictEqual(t.texts(), ['ready (wasm)', 'train 3 windows']);
+      assert.deepStrictEqual(t.calls.logs, ["training 'm' v1 (lstm) on 3 windows (backend wasm)"]);
       assert.strictEqual(t.calls.statuses[1].fill, 'blue');
       assert.strictEqual(t.calls.trains.length, 1);
       const r = t.calls.trains[0];
@@ -161,10 +181,11 @@ describe('glue: lstm-train run state machine', function () {
       assert.strictEqual(r.data.inputs.length, 3);
     });
 
-    it("store read before the backend is up: the status says 'starting'", async function () {
+    it("store read before the backend is up: the log says 'starting'", async function () {
       const t = setup();
       await training(t);
-      assert.deepStrictEqual(t.texts(), ['training 3 windows (starting)']);
+      assert.deepStrictEqual(t.texts(), ['train 3 windows']);
+      assert.match(t.calls.logs[0], /\(backend starting\)$/);
     });
 
     it('stop: cancelled before it started, no worker, back to idle; the next run is not affected', async function () {
@@ -177,9 +198,7 @@ describe('glue: lstm-train run state machine', function () {
       t.read.resolve(undefined);
       await running;
       assert.strictEqual(t.run.stateName, 'idle');
-      assert.deepStrictEqual(t.calls.statuses, [
-        { fill: 'yellow', shape: 'ring', text: 'cancelled before start; model unchanged' },
-      ]);
+      assert.deepStrictEqual(t.calls.statuses, [{ fill: 'yellow', shape: 'ring', text: 'cancelled at start' }]);
       assert.deepStrictEqual(req.dones, [undefined]);
       assert.strictEqual(t.calls.trains.length, 0);
       assert.deepStrictEqual(req.sent, []);
@@ -286,7 +305,7 @@ describe('glue: lstm-train run state machine', function () {
       assert.deepStrictEqual(t.calls.statuses.at(-1), {
         fill: 'blue',
         shape: 'dot',
-        text: 'epoch 2/5 loss 0.250 val 1.00e-3',
+        text: '2/5 loss 0.250',
       });
       // A FlowFuse Dashboard 2 ui-chart at its defaults splits lines on msg.topic and plots a number payload.
       const progress = { epoch: 2, epochs: 5, loss: 0.25, valLoss: 0.001, model: 'm', backend: 'wasm' };
@@ -312,8 +331,12 @@ describe('glue: lstm-train run state machine', function () {
       assert.deepStrictEqual(t.calls.statuses.at(-1), {
         fill: 'green',
         shape: 'dot',
-        text: 'v1: MASE 0.500 (last value 1.250) wasm',
+        text: 'v1 MASE 0.500',
       });
+      assert.match(
+        t.calls.logs.join('\n'),
+        /model 'm' v1 stored in .*: validation MASE 0\.500 \(last value 1\.250\), backend wasm/,
+      );
       const model = { name: 'm', version: 1, id: 'id-1', location: "flow context (store 'default')" };
       assert.deepStrictEqual(req.sent, [[{ tag: 'a', topic: 'm', payload: RESULT.report, model }, null]]);
       assert.deepStrictEqual(req.dones, [undefined]);
@@ -331,7 +354,7 @@ describe('glue: lstm-train run state machine', function () {
       assert.deepStrictEqual(t.calls.statuses.at(-1), {
         fill: 'yellow',
         shape: 'ring',
-        text: 'cancelled after 0 s; model unchanged',
+        text: 'cancelled (0 s)',
       });
       assert.deepStrictEqual(t.calls.warns, ["training of 'm' cancelled; the stored model is unchanged"]);
       assert.deepStrictEqual(t.calls.writes, []);
@@ -412,7 +435,7 @@ describe('glue: lstm-train run state machine', function () {
       await assert.rejects(running, (err) => {
         assert.strictEqual(err.code, 'CONFLICT');
         assert.match(err.message, /CONFLICT: model 'm' not stored: this run trained version 1 but .* holds version 1/);
-        assert.strictEqual(err.status, 'conflict: v1 stored');
+        assert.strictEqual(err.status, 'conflict (v1)');
         return true;
       });
       assert.deepStrictEqual(t.calls.writes, []);
@@ -445,7 +468,7 @@ describe('glue: lstm-train run state machine', function () {
       assert.strictEqual(req.sent[0][0].model.version, 1);
       assert.strictEqual(req.sent[0][0].model.id, 'id-1');
       assert.deepStrictEqual(t.calls.writes, [], 'no second write over its own model');
-      assert.match(t.texts().join('\n'), /v1 not stored: retry 1 in 0\.01 s/);
+      assert.match(t.texts().join('\n'), /^v1 retry in 0\.01 s$/m);
     });
 
     it('a failed write is retried until stored: reported to Catch at the first failure, each try warned', async function () {
@@ -463,12 +486,12 @@ describe('glue: lstm-train run state machine', function () {
         /^busy; the trained model v1 is kept and retried until stored or the node closes \(next try in 0 s\); it is also in msg.artifact/,
       );
       assert.strictEqual(req.input.artifact.id, 'id-1');
-      const retries = t.texts().filter((x) => /not stored/.test(x));
+      const retries = t.texts().filter((x) => / retry in /.test(x));
       assert.deepStrictEqual(retries.slice(0, 4), [
-        'v1 not stored: retry 1 in 0 s',
-        'v1 not stored: retry 2 in 0 s',
-        'v1 not stored: retry 3 in 0 s',
-        'v1 not stored: retry 4 in 0 s',
+        'v1 retry in 0 s',
+        'v1 retry in 0 s',
+        'v1 retry in 0 s',
+        'v1 retry in 0 s',
       ]);
       assert.strictEqual(retries.length, 8);
       assert.strictEqual(t.calls.warns.length, 8);

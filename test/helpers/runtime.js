@@ -65,7 +65,45 @@ async function startRuntime(nodes, flow, settings = {}) {
   await helper.load(nodes, flow);
 }
 
+/**
+ * The status convention of Node-RED's core nodes: a glance, at most {@link STATUS_CONVENTION} characters; the
+ * details go to the log and the messages. Every status a pack node sets in any test that runs a flow is
+ * checked against it: the helper's spy on the Node prototype sees them all, and a root hook fails the test
+ * that produced a longer one (scanned after each test and at stopRuntime, before the spy is restored).
+ */
+const STATUS_CONVENTION = 20;
+const PACK_TYPES = new Set(['sequence-windower', 'lstm-train', 'lstm-predict', 'attention-inspector']);
+const seenStatusCalls = new WeakSet();
+let longStatuses = [];
+function scanStatuses() {
+  const spy = helper._NodePrototype && helper._NodePrototype.status;
+  if (!spy || typeof spy.getCalls !== 'function') return;
+  for (const call of spy.getCalls()) {
+    if (seenStatusCalls.has(call)) continue;
+    seenStatusCalls.add(call);
+    const node = call.thisValue;
+    const text = call.args[0] && call.args[0].text;
+    if (!node || !PACK_TYPES.has(node.type) || typeof text !== 'string') continue;
+    if (text.length > STATUS_CONVENTION) longStatuses.push(`${node.type} ${node.id}: '${text}' (${text.length})`);
+  }
+}
+function checkStatuses() {
+  scanStatuses();
+  const found = longStatuses;
+  longStatuses = [];
+  if (found.length) {
+    const shown = [...new Set(found)].slice(0, 20).join('\n  ');
+    throw new Error(`status texts over ${STATUS_CONVENTION} characters:\n  ${shown}`);
+  }
+}
+// Root hooks (this file is required at a spec file's top level): every test, and the hooks run after it.
+if (typeof afterEach === 'function' && typeof after === 'function') {
+  afterEach('every status a pack node set is at most 20 characters', checkStatuses);
+  after('every status a pack node set is at most 20 characters', checkStatuses);
+}
+
 async function stopRuntime() {
+  scanStatuses();
   const rn = helper._redNodes;
   await rn.stopFlows();
   await rn.closeContextsPlugin();
@@ -114,4 +152,13 @@ function collect(node) {
   return list;
 }
 
-module.exports = { helper, startRuntime, stopRuntime, nextMessage, expectError, lastStatus, collect };
+module.exports = {
+  STATUS_CONVENTION,
+  helper,
+  startRuntime,
+  stopRuntime,
+  nextMessage,
+  expectError,
+  lastStatus,
+  collect,
+};

@@ -63,7 +63,8 @@ export function compileValidator<T>(
       throw new ForecastError(
         code,
         `invalid ${what}: ${explainErrors(validate.errors, data, prefix)}`,
-        `invalid ${what}`,
+        // A status is at most 20 characters: 'bad window message'.
+        `bad ${what}`,
       );
     }
     return data;

@@ -33,7 +33,7 @@ export function parseWindowerConfig(raw: Partial<Record<keyof WindowerConfig, un
     cfg = resolveWindowerConfig(coerce(WINDOWER_SETTINGS, raw));
   } catch (e) {
     if (e instanceof ForecastError)
-      throw new ForecastError(e.code, `invalid windower config: ${e.message}`, 'invalid windower config');
+      throw new ForecastError(e.code, `invalid windower config: ${e.message}`, 'invalid config');
     throw e;
   }
   const sel = splitList(cfg.features);
