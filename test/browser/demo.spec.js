@@ -10,27 +10,13 @@
 // /usr/bin/chromium. A missing browser fails the suite: it is never skipped.
 const assert = require('assert');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
-const { spawn } = require('child_process');
-const { chromium } = require('playwright-core');
+const { ROOT, requireChromium, freePort, startDemo, stopDemo, launchBrowser } = require('../helpers/browser');
 
-const ROOT = path.join(__dirname, '../..');
 const PKG = require(path.join(ROOT, 'package.json'));
 const FLOW = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'demo-dashboard.json'), 'utf8'));
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'browser');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-];
 /** The first forecast must reach the dashboard within this time after Node-RED starts. */
 const FIRST_FORECAST_MS = 4 * 60 * 1000;
 
@@ -62,75 +48,6 @@ function helpSummary(type) {
   return text.split(/[.:,(]/)[0].trim();
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts `node scripts/start.js` and resolves once Node-RED listens. */
-function startDemo(port, userDir) {
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(ROOT, 'scripts', 'start.js'),
-      '--no-build',
-      '--port',
-      String(port),
-      '--user-dir',
-      userDir,
-      '--epochs',
-      '3',
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, DEMO_RATE_MS: '100', DEMO_HISTORY_ROWS: '600', HOST: '127.0.0.1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const output = [];
-  const keep = (chunk) => {
-    output.push(chunk.toString());
-    if (output.length > 400) output.splice(0, output.length - 400);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const started = new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`Node-RED did not start within 90 s:\n${output.join('')}`)), 90000);
-    const watch = () => {
-      if (/Server now running at/.test(output.join(''))) {
-        clearTimeout(t);
-        child.stdout.off('data', watch);
-        resolve();
-      }
-    };
-    child.stdout.on('data', watch);
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`scripts/start.js exited (${code}) before Node-RED listened:\n${output.join('')}`));
-    });
-  });
-  return { child, output, started };
-}
-
-/** Ctrl-C, as a user would; SIGKILL if Node-RED has not stopped after 20 s. */
-function stopDemo(child) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(() => child.kill('SIGKILL'), 20000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill('SIGINT');
-  });
-}
-
 describe('demo in the browser (npm start, editor and dashboard)', function () {
   this.timeout(60000);
   let tmp;
@@ -144,24 +61,17 @@ describe('demo in the browser (npm start, editor and dashboard)', function () {
 
   before(async function () {
     this.timeout(150000);
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(
-        `chromium not found at ${CHROMIUM}: install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH. The browser tests do not skip.`,
-      );
-    }
+    requireChromium();
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lstm-demo-browser-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    demo = startDemo(port, path.join(tmp, 'node-red'));
-    await demo.started;
-    context = await chromium.launchPersistentContext(path.join(tmp, 'chromium'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1400, height: 1000 },
+    demo = startDemo(port, path.join(tmp, 'node-red'), {
+      args: ['--epochs', '3'],
+      env: { DEMO_RATE_MS: '100', DEMO_HISTORY_ROWS: '600' },
     });
-    page = context.pages()[0] || (await context.newPage());
+    await demo.started;
+    ({ context, page } = await launchBrowser(path.join(tmp, 'chromium')));
     // Dashboard 2 talks over socket.io: keep the frames to see what reached the browser.
     page.on('websocket', (ws) => ws.on('framereceived', (f) => frames.push(String(f.payload))));
   });

@@ -131,14 +131,41 @@ describe('example flows', function () {
           }
         };
         const train = flow.find((n) => n.type === 'lstm-train');
+        // A `{topic}` model name (one model per topic): the node's status is one topic's at a time, so the stored
+        // versions are read from the training reports (msg.model) instead.
+        const perTopic = Boolean(train && String(train.model).includes('{topic}'));
+        const stored = new Map();
+        if (train) {
+          helper.getNode(train.id).on('call:send', (call) => {
+            const out = Array.isArray(call.args[0]) ? call.args[0][0] : call.args[0];
+            if (out && out.model && typeof out.model.version === 'number')
+              stored.set(out.model.name, out.model.version);
+          });
+        }
+        const trained = async (version) => {
+          if (!perTopic) return statusMatches(helper.getNode(train.id), new RegExp(`^v${version}\\b`), 120000);
+          const until = Date.now() + 120000;
+          const done = () => stored.size >= 2 && [...stored.values()].every((v) => v >= version);
+          while (!done() && Date.now() < until) await sleep(50);
+          assert.ok(done(), `two or more topics' models at v${version} (${JSON.stringify([...stored])})`);
+        };
+        const predicts = flow.filter((n) => n.type === 'lstm-predict');
+        const forecasts = [];
+        for (const p of predicts) {
+          helper.getNode(p.id).on('call:send', (call) => {
+            const out = Array.isArray(call.args[0]) ? call.args[0][0] : call.args[0];
+            for (const m of [out].flat())
+              if (m && m.payload) forecasts.push({ phase, topic: m.topic, payload: m.payload });
+          });
+        }
         for (const b of buttons) b.receive({});
-        if (train) await statusMatches(helper.getNode(train.id), /^v1\b/, 120000);
+        if (train) await trained(1);
         phase = 'live before the retrain';
         await live(40);
         await sleep(500);
         phase = 'retrain';
         for (const b of [...buttons, ...starts]) b.receive({});
-        if (train) await statusMatches(helper.getNode(train.id), /^v2\b/, 120000);
+        if (train) await trained(2);
         phase = 'live after the retrain';
         await live(40);
         // lstm-predict re-reads the store at most every `refresh` ms (default 2000): then the new version serves.
@@ -161,6 +188,21 @@ describe('example flows', function () {
           const st = lastStatus(helper.getNode(predict.id));
           const re = timers.length ? /^v2\b/ : /^v\d+\b/;
           assert.ok(st && st.fill === 'green' && re.test(st.text), `predict forecasts (${re}): ${st && st.text}`);
+        }
+        if (perTopic) {
+          // Each topic's readings are forecast by that topic's own model, at its retrained version.
+          const template = predicts[0].model;
+          assert.ok(template.includes('{topic}'), `lstm-predict names its model per topic too (${template})`);
+          const latest = new Map();
+          for (const f of forecasts.filter((x) => x.phase === 'live after the retrain')) {
+            assert.strictEqual(f.payload.model, template.split('{topic}').join(f.topic), `topic ${f.topic}'s model`);
+            latest.set(f.payload.model, f.payload.version);
+          }
+          assert.deepStrictEqual(
+            [...latest].sort(),
+            [...stored.keys()].sort().map((name) => [name, 2]),
+            'a forecast per topic, from its own model at v2',
+          );
         }
       } finally {
         for (const [k, v] of [
