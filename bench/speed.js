@@ -277,6 +277,8 @@ async function nodeThroughput(opts) {
         };
         out.on('input', onMsg);
         const node = helper.getNode(id);
+        // The helper spies (sinon) on every node call and keeps them: forget them so each rep starts alike.
+        helper._sandbox.resetHistory();
         for (const m of msgs) node.receive({ ...m });
       });
     // Warm-up: loads the model in both nodes and the kernel.
