@@ -13,13 +13,15 @@
  *   runs in the worker (train-runner) and on the main thread,
  * - the same model A in bare tfjs (model.fit, model.predict + dataSync), to
  *   separate the pack's overhead from TensorFlow.js's,
- * - peak RSS.
+ * - peak RSS,
+ * - lstm-predict node throughput in a real Node-RED runtime: N windows sent in one tick, forecasts/s with
+ *   batching on and off (maxBatch 1) side by side (--node-messages 0 skips it).
  * Reference model A: window 48, F = 1 and 3, LSTM 64 units, horizon 12, batch 64;
  * model B: attention (and GCA N=2) when those types exist.
  *
  *   node bench/speed.js [--rounds 2] [--backends wasm,cpu] [--windows 1024]
  *     [--leak 10000] [--latency 300] [--models lstm,attention,gca]
- *     [--cpu-windows 320] [--out FILE]
+ *     [--cpu-windows 320] [--node-messages 1024] [--out FILE]
  * The cpu backend trains on --cpu-windows windows (rates stay comparable).
  * Needs the compiled core (npm run build). Writes bench/results/speed.json.
  */
@@ -229,11 +231,78 @@ async function child(backend, opts) {
   return out;
 }
 
+/**
+ * lstm-predict node throughput in a real Node-RED runtime (node-red-node-test-helper, as test/nodes do): model A
+ * (lstm, F = 1, through the kernel) stored in flow context, `n` window messages sent to the node in one tick,
+ * forecasts/s from the first send to the last output; batching on (defaults: batchWait 0, maxBatch 256) and off
+ * (maxBatch 1) in the same runtime, alternating, medians over `reps`.
+ */
+async function nodeThroughput(opts) {
+  const { initBackend } = require(path.join(CORE, 'base/backend'));
+  const { trainForecaster } = require(path.join(CORE, 'train/trainer'));
+  const { helper, startRuntime, stopRuntime } = require(path.join(__dirname, '..', 'test', 'helpers', 'runtime'));
+  await initBackend();
+  const data = synthetic(Math.max(opts.n, 256), 48, 1, 12);
+  const { artifact } = await trainForecaster(
+    synthetic(256, 48, 1, 12),
+    { type: 'lstm', units: 64, seed: 0 },
+    { epochs: 1, batchSize: 64, name: 'A' },
+  );
+  const stored = JSON.parse(JSON.stringify(artifact));
+  const modes = { batched: {}, alone: { maxBatch: 1 } };
+  const flow = [{ id: 'z', type: 'tab' }];
+  for (const [id, props] of Object.entries(modes)) {
+    flow.push({ id, type: 'lstm-predict', z: 'z', model: 'A', levels: '', ...props, wires: [[`${id}-out`], []] });
+    flow.push({ id: `${id}-out`, type: 'helper', z: 'z' });
+  }
+  await startRuntime([require(path.join(__dirname, '..', 'nodes', 'lstm-predict.js'))], flow);
+  const t = Date.UTC(2024, 0, 1);
+  const msgs = data.inputs.slice(0, opts.n).map((w) => ({
+    payload: { type: 'window', features: ['y'], step: 60000, inputs: w, timestamps: w.map((_, j) => t + j * 60000) },
+  }));
+  const rates = { batched: [], alone: [] };
+  try {
+    for (const id of Object.keys(modes)) helper.getNode(id).context().flow.set('A', stored);
+    const once = (id) =>
+      new Promise((resolve, reject) => {
+        let left = msgs.length;
+        const out = helper.getNode(`${id}-out`);
+        const timer = setTimeout(() => reject(new Error(`${id}: ${left} forecasts missing after 120 s`)), 120000);
+        const t0 = performance.now();
+        const onMsg = () => {
+          if (--left > 0) return;
+          clearTimeout(timer);
+          out.removeListener('input', onMsg);
+          resolve(msgs.length / ((performance.now() - t0) / 1000));
+        };
+        out.on('input', onMsg);
+        const node = helper.getNode(id);
+        // The helper spies (sinon) on every node call and keeps them: forget them so each rep starts alike.
+        helper._sandbox.resetHistory();
+        for (const m of msgs) node.receive({ ...m });
+      });
+    // Warm-up: loads the model in both nodes and the kernel.
+    for (const id of Object.keys(modes)) await once(id);
+    for (let r = 0; r < opts.reps; r++) for (const id of Object.keys(modes)) rates[id].push(await once(id));
+  } finally {
+    await stopRuntime();
+  }
+  return {
+    backend: 'node',
+    messages: opts.n,
+    reps: opts.reps,
+    batchedPerSecond: median(rates.batched),
+    alonePerSecond: median(rates.alone),
+    loadAverage: require('node:os').loadavg(),
+  };
+}
+
 async function parent(values) {
   const rounds = Number(values.rounds || 2);
   let backends = (values.backends || 'tensorflow,wasm,cpu').split(',');
   const results = {};
   const skipped = {};
+  const nodeRuns = [];
   for (let round = 1; round <= rounds; round++) {
     for (const b of backends.slice()) {
       process.stderr.write(`round ${round}: ${b} ...\n`);
@@ -271,6 +340,23 @@ async function parent(values) {
         continue;
       }
       (results[b] = results[b] || []).push(j);
+    }
+    if (values['node-messages'] !== '0') {
+      process.stderr.write(`round ${round}: lstm-predict node throughput ...\n`);
+      const nodeArgs = [__filename, '--child', 'node', '--node-messages', String(values['node-messages'] || 1024)];
+      const r = spawnSync(process.execPath, nodeArgs, {
+        encoding: 'utf8',
+        env: { ...process.env, LSTM_FORECAST_BACKEND: 'wasm' },
+        maxBuffer: 1 << 24,
+      });
+      try {
+        const j = JSON.parse(r.stdout.trim().split('\n').pop());
+        if (j.error) throw new Error(j.error);
+        nodeRuns.push(j);
+      } catch (e) {
+        skipped['node throughput'] =
+          `${e.message} ${(r.stderr || '').split('\n').filter(Boolean).slice(-2).join(' | ')}`;
+      }
     }
   }
   // medians over rounds
@@ -363,6 +449,17 @@ async function parent(values) {
       );
     }
   }
+  if (nodeRuns.length) {
+    const batched = median(nodeRuns.map((r) => r.batchedPerSecond));
+    const alone = median(nodeRuns.map((r) => r.alonePerSecond));
+    lines.push(
+      '',
+      `| lstm-predict node throughput (model A F=1, kernel, ${nodeRuns[0].messages} windows sent in one tick) | forecasts/s | batched / alone | load average (1 min) |`,
+      '|---|---|---|---|',
+      `| batching on (batchWait 0, maxBatch 256) | ${f(batched, 0)} | ${f(batched / alone, 1)} | ${nodeRuns.map((r) => f(r.loadAverage[0], 2)).join(', ')} |`,
+      `| batching off (maxBatch 1) | ${f(alone, 0)} | 1.0 | |`,
+    );
+  }
   if (Object.keys(skipped).length)
     lines.push(
       '',
@@ -381,6 +478,7 @@ async function parent(values) {
         date: new Date().toISOString(),
         settings: { rounds, windows: Number(values.windows || 1024), leak: Number(values.leak ?? 10000) },
         summary,
+        nodeThroughput: nodeRuns,
         raw: results,
         skipped,
       },
@@ -401,11 +499,19 @@ const { values } = parseArgs({
     latency: { type: 'string' },
     models: { type: 'string' },
     'cpu-windows': { type: 'string' },
+    'node-messages': { type: 'string' },
     out: { type: 'string' },
   },
 });
 
-if (values.child) {
+if (values.child === 'node') {
+  nodeThroughput({ n: Number(values['node-messages'] || 1024), reps: 5 })
+    .then((r) => process.stdout.write(JSON.stringify(r) + '\n'))
+    .catch((e) => {
+      process.stdout.write(JSON.stringify({ backend: 'node', error: String(e && e.message ? e.message : e) }) + '\n');
+      process.exitCode = 1;
+    });
+} else if (values.child) {
   child(values.child, {
     windows: Number(values.windows || 1024),
     cpuWindows: Number(values['cpu-windows'] || 320),

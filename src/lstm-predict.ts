@@ -9,6 +9,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ForecastError, describe } from './core/base/errors';
 import { Forecaster } from './core/serve/forecaster';
+import { PredictBatcher, type BatchResult } from './core/serve/batcher';
 import {
   chartLines,
   chartPoints,
@@ -57,6 +58,8 @@ interface Served {
 }
 
 const MODEL_NAME = new RegExp(MODEL_NAME_PATTERN);
+/** Most messages one node holds while they wait for a model load or a batch (each holds its windows). */
+const WAITING_MAX = 10000;
 
 const parseOwn = groupParser(PREDICT_NODE_SETTINGS, 'lstm-predict setting');
 
@@ -99,6 +102,15 @@ export = function (RED: NodeAPI): void {
     /** Artifacts already warned about for having no calibration: one warning per model version. */
     const uncalibrated = new Set<string>();
     let closed = false;
+    const batcher = new PredictBatcher({ wait: settings.batchWait, maxWindows: settings.maxBatch });
+    /** Messages between arrival and their forecast (waiting for the backend, a model or a batch). */
+    let waiting = 0;
+    const closedError = (): ForecastError =>
+      new ForecastError(
+        'CANCELLED',
+        'the node was closed (redeploy or stop) before this message was forecast',
+        'closed',
+      );
     let attributionWarned = false;
     let backend = '';
     // Statuses from the catalogue (nodes/locales/<lang>/lstm-predict.json), under 20 characters as core nodes' are;
@@ -223,17 +235,44 @@ export = function (RED: NodeAPI): void {
         override === undefined
           ? locationFor(base, msg.topic)
           : { ...base, perTopic: false, name: checkModelName(override) };
-      let served = await forecasterFor(loc);
-      // Another message's load may have evicted this model (maxModels) before this one resumed: fetch it again.
-      for (let i = 0; i < 3 && served.forecaster.disposed; i++) served = await forecasterFor(loc);
+      // Messages that wait for a model (load or re-read) or a batch: bounded, whatever a flow sends at once.
+      if (waiting >= WAITING_MAX) {
+        throw new ForecastError(
+          'LIMIT',
+          `${WAITING_MAX} messages are already waiting for model '${loc.name}' or a batch; this one was not ` +
+            'forecast (send fewer at once, or check the store answers)',
+          'too many waiting',
+        );
+      }
+      waiting++;
+      let served: Served;
+      let read: ReturnType<typeof readPredictInput>;
+      let batch: BatchResult;
+      try {
+        for (let attempt = 0; ; attempt++) {
+          served = await forecasterFor(loc);
+          // Another message's load may have evicted this model (maxModels) before this one resumed: fetch it again.
+          for (let i = 0; i < 3 && served.forecaster.disposed; i++) served = await forecasterFor(loc);
+          if (closed) throw closedError();
+          read = readPredictInput(msg.payload);
+          const differs = featureMismatch(served.forecaster.artifact.spec.features, read.input.features);
+          if (differs) throw new ForecastError('SPEC_MISMATCH', `model '${loc.name}' ${differs}`, 'features differ');
+          try {
+            // Forecast together with the other messages for this model that arrive within batchWait.
+            batch = await batcher.submit(served.forecaster, read.windows);
+            break;
+          } catch (err) {
+            // Evicted (maxModels) or replaced while it waited in a batch: once more with the live one.
+            if (!served.forecaster.disposed || closed || attempt >= 2) throw err;
+          }
+        }
+      } finally {
+        waiting--;
+      }
       const { forecaster } = served;
-      const { input, windows, times } = readPredictInput(msg.payload);
+      const { input, windows, times } = read;
       const spec = forecaster.artifact.spec;
-      const differs = featureMismatch(spec.features, input.features);
-      if (differs) throw new ForecastError('SPEC_MISMATCH', `model '${loc.name}' ${differs}`, 'features differ');
-      const started = process.hrtime.bigint();
-      const prediction = forecaster.predict(windows);
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const { prediction, ms } = batch;
       const payloads = windows.map((w, i) =>
         forecastPayload(forecaster.artifact, prediction, i, w, times[i], input.step, input.series),
       );
@@ -308,14 +347,20 @@ export = function (RED: NodeAPI): void {
       } else {
         send([{ ...msg, ...extra, payload: input.type === 'window' ? one : payloads } as NodeMessage, alert]);
       }
-      node.debug(`v${one.version}: ${one.forecast.length} steps, ${ms.toFixed(2)} ms (${via})`);
+      const together = batch.messages > 1 ? `, one call for ${batch.messages} messages (${batch.windows} windows)` : '';
+      node.debug(`v${one.version}: ${one.forecast.length} steps, ${ms.toFixed(2)} ms (${via})${together}`);
+      const time = ms < 10 ? ms.toFixed(2) : ms.toFixed(0);
       node.status(
         served.storeFailed
           ? { fill: 'yellow', shape: 'ring', text: statusText(say('cached', { version: one.version })) }
           : {
               fill: 'green',
               shape: 'dot',
-              text: statusText(say('forecast', { version: one.version, ms: ms < 10 ? ms.toFixed(2) : ms.toFixed(0) })),
+              text: statusText(
+                batch.messages > 1
+                  ? say('forecastBatch', { version: one.version, ms: time, messages: batch.messages })
+                  : say('forecast', { version: one.version, ms: time }),
+              ),
             },
       );
       done();
@@ -323,6 +368,7 @@ export = function (RED: NodeAPI): void {
 
     node.on('close', () => {
       closed = true;
+      batcher.close(closedError());
       for (const { forecaster } of live.values()) forecaster.dispose();
       live.clear();
       outage.clear();
