@@ -349,6 +349,11 @@ export = function (RED: NodeAPI): void {
       }
       const together = batch.messages > 1 ? `, one call for ${batch.messages} messages (${batch.windows} windows)` : '';
       node.debug(`v${one.version}: ${one.forecast.length} steps, ${ms.toFixed(2)} ms (${via})${together}`);
+      // One status per batch (each is an event to every open editor): the batch's last message sets it.
+      if (batch.index < batch.messages - 1) {
+        done();
+        return;
+      }
       const time = ms < 10 ? ms.toFixed(2) : ms.toFixed(0);
       node.status(
         served.storeFailed

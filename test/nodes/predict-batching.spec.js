@@ -133,6 +133,11 @@ describe('lstm-predict: batching', function () {
       assert.match(lastStatus(ctx.b).text, /^v1 · [\d.]+ ms ×32$/);
       assert.ok(lastStatus(ctx.b).text.length < 20, lastStatus(ctx.b).text);
       assert.match(lastStatus(ctx.a).text, /^v1 · [\d.]+ ms$/);
+      // The 32 messages of the batch share one status: set once, not once per message (each is an editor event).
+      const batchStatuses = helper._NodePrototype.status
+        .getCalls()
+        .filter((c) => c.thisValue === ctx.b && / ×32$/.test(c.args[0] && c.args[0].text));
+      assert.strictEqual(batchStatuses.length, 1, batchStatuses.map((c) => c.args[0].text).join(', '));
       assert.strictEqual(ctx.fb.length, 32);
       assert.ok(ctx.fb.filter((m) => m.anomaly).length >= 20, 'later windows are scored');
       assert.ok(ctx.xb.length >= 1, 'the spike is anomalous');

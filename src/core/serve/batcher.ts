@@ -17,6 +17,8 @@ export interface BatchResult {
   messages: number;
   /** Windows forecast in that call. */
   windows: number;
+  /** This message's place among them (0-based): the last one speaks for the batch (its status). */
+  index: number;
 }
 
 export interface BatcherOptions {
@@ -144,9 +146,9 @@ export class PredictBatcher {
         const { prediction, ms } = done;
         let from = 0;
         const windows = good.reduce((n, i) => n + i.windows.length, 0);
-        for (const item of good) {
+        for (const [index, item] of good.entries()) {
           const n = item.windows.length;
-          item.resolve({ prediction: slice(prediction, from, n), ms, messages: good.length, windows });
+          item.resolve({ prediction: slice(prediction, from, n), ms, messages: good.length, windows, index });
           from += n;
         }
         return;
@@ -155,7 +157,7 @@ export class PredictBatcher {
     for (const item of good) {
       try {
         const { prediction, ms } = timed(forecaster, item.windows);
-        item.resolve({ prediction, ms, messages: 1, windows: item.windows.length });
+        item.resolve({ prediction, ms, messages: 1, windows: item.windows.length, index: 0 });
       } catch (err) {
         item.reject(err);
       }
