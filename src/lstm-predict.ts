@@ -8,6 +8,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ForecastError, describe } from './core/base/errors';
+import { fail } from './core/base/messages';
 import { Forecaster } from './core/serve/forecaster';
 import {
   chartLines,
@@ -77,7 +78,7 @@ export = function (RED: NodeAPI): void {
         },
       ));
     } catch (err) {
-      refuse(node, err);
+      refuse(node, err, RED._);
       return;
     }
     const chart = settings.output === 'chart';
@@ -141,11 +142,7 @@ export = function (RED: NodeAPI): void {
       const cached = live.get(loc.name);
       if (stored === undefined || stored === null) {
         drop(loc.name);
-        throw new ForecastError(
-          'NO_MODEL',
-          `no model '${loc.name}' in ${describeLocation(loc)}: train one first (an lstm-train node with model name '${loc.name}', same scope and store)`,
-          'no model',
-        );
+        throw fail('NO_MODEL', 'predictNode.noModel', { name: loc.name, location: describeLocation(loc) }, 'no model');
       }
       const id = String(stored.id);
       if (cached && cached.id === id) {
@@ -172,7 +169,7 @@ export = function (RED: NodeAPI): void {
       }
       if (closed) {
         forecaster.dispose();
-        throw new ForecastError('NO_MODEL', 'the node was closed while the model loaded', 'closed');
+        throw fail('NO_MODEL', 'predictNode.closed', {}, 'closed');
       }
       drop(loc.name);
       live.set(loc.name, { id: forecaster.artifact.id, forecaster, checkedAt: Date.now() });
@@ -204,7 +201,7 @@ export = function (RED: NodeAPI): void {
       return pending;
     };
 
-    onInput(node, async (msg, send, done) => {
+    onInput(node, RED._, async (msg, send, done) => {
       await ready;
       // msg.model: a name, or the {name, ...} that lstm-train's report carries.
       const override =
@@ -212,11 +209,8 @@ export = function (RED: NodeAPI): void {
           ? (msg.model as { name?: unknown }).name
           : msg.model;
       if (override !== undefined && (typeof override !== 'string' || !MODEL_NAME.test(override))) {
-        throw new ForecastError(
-          'BAD_CONFIG',
-          `expected ${MODEL_NAME_EXPECT}, got ${describe(override)}`,
-          'bad model name',
-        );
+        const values = { expected: MODEL_NAME_EXPECT, got: describe(override) };
+        throw fail('BAD_CONFIG', 'modelName.invalid', values, 'bad model name');
       }
       // msg.model names the model outright; else the config's name, per topic when it holds {topic}.
       const loc =
@@ -230,7 +224,8 @@ export = function (RED: NodeAPI): void {
       const { input, windows, times } = readPredictInput(msg.payload);
       const spec = forecaster.artifact.spec;
       const differs = featureMismatch(spec.features, input.features);
-      if (differs) throw new ForecastError('SPEC_MISMATCH', `model '${loc.name}' ${differs}`, 'features differ');
+      if (differs)
+        throw fail('SPEC_MISMATCH', 'predictNode.specDiffers', { name: loc.name, differs }, 'features differ');
       const started = process.hrtime.bigint();
       const prediction = forecaster.predict(windows);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
