@@ -5,7 +5,11 @@
  * compiled from nodes/core/settings) into the hand-written files around them:
  * - the editor's defaults and validators: the blocks between
  *   `generated:<name>` markers in nodes/lstm-train.html and nodes/sequence-windower.html;
- * - the README's settings tables, between `<!-- generated:<name> -->` markers.
+ * - the README's settings tables, between `<!-- generated:<name> -->` markers;
+ * - the `errors` section of each node's catalogue (nodes/locales/en-US/<node>.json): every error text declared
+ *   in src/core/base/messages.ts (compiled: nodes/core/base/messages.js), nested by the dots of its id, so that
+ *   the glue's RED._('<node>.errors.<id>', values) finds it (Node-RED loads one catalogue per node file, under
+ *   the node set's own namespace: each node's file carries the whole section, as any core error can reach it).
  * `npm run build` runs it after tsc, so the editor and the docs follow a change
  * to a declaration; test/glue/settings-docs.spec.js checks the result.
  *
@@ -94,6 +98,24 @@ function readmeTable(entries, expectation) {
   return ['| setting | default | accepts | what it does |', '|---|---|---|---|', ...rows];
 }
 
+/** The declared error texts as the nested object i18next reads ('a.b' -> {a: {b}}). */
+function errorsSection() {
+  const { MESSAGES } = require(path.join(ROOT, 'nodes', 'core', 'base', 'messages.js'));
+  const out = {};
+  for (const [id, template] of Object.entries(MESSAGES)) {
+    const parts = id.split('.');
+    let at = out;
+    for (const part of parts.slice(0, -1)) {
+      if (typeof at[part] === 'string') throw new Error(`message id '${id}': '${part}' is also a text`);
+      at = at[part] ??= {};
+    }
+    const last = parts[parts.length - 1];
+    if (at[last] !== undefined) throw new Error(`message id '${id}' is declared twice or is also a group`);
+    at[last] = template;
+  }
+  return out;
+}
+
 /** Replaces the lines between `start` and `end` markers (exclusive) with `lines`. */
 function replaceBlock(text, file, name, start, end, lines) {
   const a = text.indexOf(start);
@@ -134,6 +156,13 @@ function render() {
     );
   }
   files[readmePath] = readme;
+  const errors = errorsSection();
+  for (const node of Object.keys(nodes)) {
+    const file = path.join(ROOT, 'nodes', 'locales', 'en-US', `${node}.json`);
+    const catalogue = JSON.parse(fs.readFileSync(file, 'utf8'));
+    catalogue[node].errors = errors;
+    files[file] = JSON.stringify(catalogue, null, 4) + '\n';
+  }
   return files;
 }
 
@@ -146,7 +175,9 @@ if (require.main === module) {
     else fs.writeFileSync(file, text);
   }
   if (stale.length) {
-    process.stderr.write(`not up to date with src/core/settings (run npm run build): ${stale.join(', ')}\n`);
+    process.stderr.write(
+      `not up to date with src/core/settings and src/core/base/messages.ts (run npm run build): ${stale.join(', ')}\n`,
+    );
     process.exit(1);
   }
 }

@@ -150,13 +150,13 @@ export = function (RED: NodeAPI): void {
         settings: () => parseSettings(def),
       }));
     } catch (err) {
-      refuse(node, err);
+      refuse(node, err, RED._);
       return;
     }
     const k = settings.topK;
     node.status({});
 
-    onInput(node, (msg, send, done) => {
+    onInput(node, RED._, (msg, send, done) => {
       const f = forecastOf(msg);
       checkForecast(f);
       const a = f.attention;

@@ -8,6 +8,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ForecastError, describe } from './core/base/errors';
+import { fail } from './core/base/messages';
 import { Forecaster } from './core/serve/forecaster';
 import { PredictBatcher, type BatchResult } from './core/serve/batcher';
 import {
@@ -80,7 +81,7 @@ export = function (RED: NodeAPI): void {
         },
       ));
     } catch (err) {
-      refuse(node, err);
+      refuse(node, err, RED._);
       return;
     }
     const chart = settings.output === 'chart';
@@ -153,11 +154,7 @@ export = function (RED: NodeAPI): void {
       const cached = live.get(loc.name);
       if (stored === undefined || stored === null) {
         drop(loc.name);
-        throw new ForecastError(
-          'NO_MODEL',
-          `no model '${loc.name}' in ${describeLocation(loc)}: train one first (an lstm-train node with model name '${loc.name}', same scope and store)`,
-          'no model',
-        );
+        throw fail('NO_MODEL', 'predictNode.noModel', { name: loc.name, location: describeLocation(loc) }, 'no model');
       }
       const id = String(stored.id);
       if (cached && cached.id === id) {
@@ -184,7 +181,7 @@ export = function (RED: NodeAPI): void {
       }
       if (closed) {
         forecaster.dispose();
-        throw new ForecastError('NO_MODEL', 'the node was closed while the model loaded', 'closed');
+        throw fail('NO_MODEL', 'predictNode.closed', {}, 'closed');
       }
       drop(loc.name);
       live.set(loc.name, { id: forecaster.artifact.id, forecaster, checkedAt: Date.now() });
@@ -216,7 +213,7 @@ export = function (RED: NodeAPI): void {
       return pending;
     };
 
-    onInput(node, async (msg, send, done) => {
+    onInput(node, RED._, async (msg, send, done) => {
       await ready;
       // msg.model: a name, or the {name, ...} that lstm-train's report carries.
       const override =
@@ -224,11 +221,8 @@ export = function (RED: NodeAPI): void {
           ? (msg.model as { name?: unknown }).name
           : msg.model;
       if (override !== undefined && (typeof override !== 'string' || !MODEL_NAME.test(override))) {
-        throw new ForecastError(
-          'BAD_CONFIG',
-          `expected ${MODEL_NAME_EXPECT}, got ${describe(override)}`,
-          'bad model name',
-        );
+        const values = { expected: MODEL_NAME_EXPECT, got: describe(override) };
+        throw fail('BAD_CONFIG', 'modelName.invalid', values, 'bad model name');
       }
       // msg.model names the model outright; else the config's name, per topic when it holds {topic}.
       const loc =
@@ -256,7 +250,8 @@ export = function (RED: NodeAPI): void {
           if (closed) throw closedError();
           read = readPredictInput(msg.payload);
           const differs = featureMismatch(served.forecaster.artifact.spec.features, read.input.features);
-          if (differs) throw new ForecastError('SPEC_MISMATCH', `model '${loc.name}' ${differs}`, 'features differ');
+          if (differs)
+            throw fail('SPEC_MISMATCH', 'predictNode.specDiffers', { name: loc.name, differs }, 'features differ');
           try {
             // Forecast together with the other messages for this model that arrive within batchWait.
             batch = await batcher.submit(served.forecaster, read.windows);

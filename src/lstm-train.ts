@@ -63,7 +63,7 @@ export = function (RED: NodeAPI): void {
     try {
       config = parseConfig(def, nodeEnv(RED, this));
     } catch (err) {
-      refuse(this, err);
+      refuse(this, err, RED._);
       return;
     }
     const { loc, settings } = config;
@@ -214,7 +214,7 @@ export = function (RED: NodeAPI): void {
       return found ? [found] : [];
     };
 
-    onInput(this, async (msg, send, done) => {
+    onInput(this, RED._, async (msg, send, done) => {
       for (const slot of slots.values()) slot.run.touch();
       if (msg.stop) {
         const targets = targetsOf(msg);

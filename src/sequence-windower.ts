@@ -5,6 +5,7 @@
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { ForecastError, describe } from './core/base/errors';
+import { fail } from './core/base/messages';
 import { parseTime } from './core/base/time';
 import { Windower, parseWindowerConfig, type WindowerConfig } from './core/data/windower';
 import {
@@ -73,7 +74,12 @@ function bounded(err: unknown): unknown {
   if (!(err instanceof Error) || err.message.length <= ERROR_CHARS) return err;
   const text = cut(err.message, ERROR_CHARS);
   return err instanceof ForecastError
-    ? new ForecastError(err.code, text, cut(err.status, STATUS_CHARS))
+    ? new ForecastError(
+        err.code,
+        text,
+        cut(err.status, STATUS_CHARS),
+        err.id ? { id: err.id, params: err.params ?? {} } : undefined,
+      )
     : new Error(text);
 }
 
@@ -102,7 +108,7 @@ export = function (RED: NodeAPI): void {
       for (const k of Object.keys(raw)) picked[k] = (raw as Record<string, unknown>)[k];
       windower = new Windower(parseWindowerConfig(picked));
     } catch (err) {
-      refuse(node, err);
+      refuse(node, err, RED._);
       return;
     }
     const cfg = windower.config;
@@ -301,20 +307,12 @@ export = function (RED: NodeAPI): void {
       const readings: unknown =
         cfg.property === 'payload' ? msg.payload : RED.util.getMessageProperty(msg, cfg.property);
       if (readings === undefined) {
-        const what = cfg.mode === 'batch' ? 'an array of readings' : 'a reading (a number, numbers or named numbers)';
-        throw new ForecastError(
-          'BAD_INPUT',
-          `expected msg.${cfg.property} to hold ${what}, got nothing (undefined)`,
-          'no reading',
-        );
+        const id = cfg.mode === 'batch' ? 'windowerNode.noReadings' : 'windowerNode.noReading';
+        throw fail('BAD_INPUT', id, { property: cfg.property }, 'no reading');
       }
       const stamped = msg.timestamp === undefined ? undefined : parseTime(msg.timestamp);
       if (msg.timestamp !== undefined && stamped === undefined) {
-        throw new ForecastError(
-          'BAD_TIMESTAMP',
-          `expected msg.timestamp as epoch ms or an ISO 8601 string, got ${describe(msg.timestamp)}`,
-          'bad timestamp',
-        );
+        throw fail('BAD_TIMESTAMP', 'windowerNode.badTimestamp', { got: describe(msg.timestamp) }, 'bad timestamp');
       }
       if (cfg.mode === 'batch') {
         const r = windower.batch(series, readings, stamped ?? Date.now());
@@ -350,13 +348,9 @@ export = function (RED: NodeAPI): void {
     // One message at a time: a message's store write must finish (or be undone) before the next one changes the buffers.
     let queue: Promise<void> = Promise.resolve();
     let pending = 0;
-    onInput(node, (msg, send, done) => {
+    onInput(node, RED._, (msg, send, done) => {
       if (pending >= MAX_PENDING)
-        throw new ForecastError(
-          'LIMIT',
-          `expected at most ${MAX_PENDING} messages waiting for the context store, got one more`,
-          'store too slow',
-        );
+        throw fail('LIMIT', 'windowerNode.storeTooSlow', { max: MAX_PENDING }, 'store too slow');
       pending++;
       const run = queue.then(() =>
         handle(msg, send, done).catch((err) => {

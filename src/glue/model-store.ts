@@ -4,7 +4,8 @@
  * The stored value is the JSON-safe artifact, never a live model.
  */
 import type { Node, NodeAPI } from 'node-red';
-import { ForecastError, describe } from '../core/base/errors';
+import { describe } from '../core/base/errors';
+import { fail } from '../core/base/messages';
 import { MODEL_LOCATION_SETTINGS } from '../core/settings/location';
 import { MODEL_NAME_EXPECT, MODEL_NAME_PATTERN, modelNameFor, resolveModelTemplate } from '../core/settings/model-name';
 import { groupParser } from './node-settings';
@@ -37,7 +38,12 @@ const NAME = new RegExp(MODEL_NAME_PATTERN);
 /** Checks a model name from config or msg.model. */
 export function checkModelName(name: unknown): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new ForecastError('BAD_CONFIG', `expected ${MODEL_NAME_EXPECT}, got ${describe(name)}`, 'bad model name');
+    throw fail(
+      'BAD_CONFIG',
+      'modelName.invalid',
+      { expected: MODEL_NAME_EXPECT, got: describe(name) },
+      'bad model name',
+    );
   }
   return name;
 }
@@ -79,11 +85,8 @@ export function writeArtifact(node: Node, loc: ModelLocation, artifact: unknown)
   return contextSet(contextOf(node, loc.scope) as never, loc.name, artifact, loc.store).catch((err: Error) => {
     if ((err as Error & { code?: unknown }).code === 'CONFLICT') {
       // A store that keeps model versions itself (the pack's Redis store) refused an older or equal version.
-      throw new ForecastError(
-        'CONFLICT',
-        `CONFLICT: model '${loc.name}' not stored in ${describeLocation(loc)}: ${err.message}`,
-        'newer model stored',
-      );
+      const values = { name: loc.name, location: describeLocation(loc), reason: err.message };
+      throw fail('CONFLICT', 'store.conflict', values, 'newer model stored');
     }
     throw storeUnavailable(`could not write model '${loc.name}' (${loc.scope} context)`, loc.store, err);
   });

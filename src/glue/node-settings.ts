@@ -4,6 +4,7 @@
  * one BAD_CONFIG error, so the user fixes them all in one go.
  */
 import { ForecastError } from '../core/base/errors';
+import { fail } from '../core/base/messages';
 import { coerce, resolver, type SettingsGroup, type Values } from '../core/settings/declare';
 
 /** Runs every parser; returns their results, or throws one error listing every problem. */
@@ -23,11 +24,7 @@ export function parseAll<T extends Record<string, unknown>>(node: string, parser
     // at most 20 characters) says the config, and the error names the node and every problem.
     const own = problems.length === 1 && problems[0].status !== 'bad config' ? problems[0].status : undefined;
     const status = own ?? 'invalid config';
-    throw new ForecastError(
-      'BAD_CONFIG',
-      `invalid ${node} config: ${problems.map((e) => e.message).join('; ')}`,
-      status,
-    );
+    throw fail('BAD_CONFIG', 'config.invalid', { node, problems: problems.map((e) => e.message).join('; ') }, status);
   }
   return out as T;
 }

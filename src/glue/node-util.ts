@@ -4,6 +4,7 @@
  */
 import type { Node, NodeMessageInFlow, NodeMessage } from 'node-red';
 import { ForecastError } from '../core/base/errors';
+import { fail } from '../core/base/messages';
 
 export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 export type Done = (err?: Error) => void;
@@ -78,10 +79,39 @@ export function storeUnavailable(
   err: unknown,
   consequence = '',
 ): ForecastError {
-  const head = `${clip(operation, 200)} in context store '${clip(store ?? 'default', 100)}': `;
-  const tail = consequence ? `; ${clip(consequence, 300)}` : '';
-  const reason = clip(textOf(err), ERROR_MAX - head.length - tail.length);
-  return new ForecastError('STORE_UNAVAILABLE', head + reason + tail, 'store unavailable');
+  const values = { operation: clip(operation, 200), store: clip(store ?? 'default', 100) };
+  const frame = `${values.operation} in context store '${values.store}': `.length;
+  const then = consequence ? clip(consequence, 300) : '';
+  const reason = clip(textOf(err), ERROR_MAX - frame - (then ? then.length + 2 : 0));
+  return then
+    ? fail('STORE_UNAVAILABLE', 'store.unavailableThen', { ...values, reason, consequence: then }, 'store unavailable')
+    : fail('STORE_UNAVAILABLE', 'store.unavailable', { ...values, reason }, 'store unavailable');
+}
+
+/** A node's RED._: a message id (`<node>.<section>.<key>`) and its values -> the text in the runtime's language. */
+export type Translate = (id: string, values?: Record<string, string | number>) => string;
+
+/**
+ * The error in the node's language: a ForecastError built from a declared text (core/base/messages.ts) gets
+ * its catalogue's `<node>.errors.<id>` with its values; any other error, a missing id (i18next then answers
+ * the id itself) or a failing translator keeps the English message. The error keeps its code and status.
+ */
+export function translateError(err: unknown, type: string, t?: Translate): unknown {
+  if (!t || !(err instanceof ForecastError) || !err.id) return err;
+  const key = `${type}.errors.${err.id}`;
+  let text: unknown;
+  try {
+    text = t(key, err.params);
+  } catch {
+    return err;
+  }
+  if (typeof text !== 'string' || !text || text === key || text.endsWith(`errors.${err.id}`)) return err;
+  if (text === err.message) return err;
+  const stack = typeof err.stack === 'string' ? err.stack : '';
+  const at = stack.indexOf('\n    at ');
+  err.message = text;
+  err.stack = `${err.name}: ${text}${at >= 0 ? stack.slice(at) : ''}`;
+  return err;
 }
 
 /** Red ring status with the error's short text. */
@@ -93,14 +123,15 @@ export function errorStatus(node: Node, err: unknown): void {
  * Wraps an input handler so every failure takes one path: a red status,
  * `msg.error`-style reporting through `done(err)` (Catch nodes see it), and
  * never an exception into the runtime. The handler's own state is untouched
- * because the core throws before it mutates anything. Texts are bounded here
- * (status {@link STATUS_MAX}, error {@link ERROR_MAX} characters), whatever arrived.
+ * because the core throws before it mutates anything. Texts are translated here (`t`, the node's RED._; see
+ * {@link translateError}) and bounded (status {@link STATUS_MAX}, error {@link ERROR_MAX} characters), whatever
+ * arrived.
  */
-export function onInput(node: Node, handler: Handler): void {
+export function onInput(node: Node, t: Translate | undefined, handler: Handler): void {
   node.on('input', (msg, send, done) => {
     const fail = (err: unknown): void => {
       errorStatus(node, err);
-      done(boundedError(err));
+      done(boundedError(translateError(err, node.type, t)));
     };
     try {
       const r = handler(msg as NodeMessageInFlow & Record<string, unknown>, send as Send, done as Done);
@@ -128,8 +159,8 @@ export function warnThrottle(node: Node, intervalMs = 5000): (text: string) => v
 }
 
 /** A config that failed validation: the node stays deployed but inert, with a red status saying why. */
-export function refuse(node: Node, err: unknown): void {
-  const text = clip(textOf(err), ERROR_MAX);
+export function refuse(node: Node, err: unknown, t?: Translate): void {
+  const text = clip(textOf(translateError(err, node.type, t)), ERROR_MAX);
   node.error(text);
   node.status({ fill: 'red', shape: 'dot', text: statusOf(err) });
   node.on('input', (_msg, _send, done) => done(new Error(`node not started: ${text}`)));

@@ -6,7 +6,7 @@
  * training requests never run together: a node with a `{topic}` model name
  * queues one run per model (key = model name) through its one worker.
  */
-import { ForecastError } from '../core/base/errors';
+import { fail } from '../core/base/messages';
 
 export type OverlapPolicy = 'queue' | 'reject';
 
@@ -50,11 +50,7 @@ export class RunQueue<T> {
     if (this.running !== undefined) {
       if (this.policy === 'reject' && this.has(key)) {
         const what = typeof this.what === 'string' ? this.what : this.what(key);
-        throw new ForecastError(
-          'BUSY',
-          `${what} is already running; request rejected (overlap: reject). ${this.busyHint(key)}`,
-          'busy: rejected',
-        );
+        throw fail('BUSY', 'queue.busy', { what, hint: this.busyHint(key) }, 'busy: rejected');
       }
       const old = this.pending.get(key);
       if (old !== undefined) this.hooks.dropped(old, 'replaced');

@@ -42,6 +42,7 @@
 import { randomUUID } from 'crypto';
 import type { NodeMessage } from 'node-red';
 import { ForecastError } from '../core/base/errors';
+import { fail } from '../core/base/messages';
 import { ARTIFACT_FORMAT, validateArtifact, type ModelArtifact } from '../core/model/artifact';
 import type { TrainRequest, TrainingJob } from '../core/train/runner';
 import type { TrainData } from '../core/train/train-data';
@@ -402,12 +403,8 @@ export class TrainRun {
     this.ports.warn(`model '${this.config.name}' v${v} not stored (try ${attempt}): ${reason}; next try in ${wait} s`);
     if (attempt > 1) return;
     if (req.input) req.input.artifact = artifact;
-    const e = new ForecastError(
-      err instanceof ForecastError ? err.code : 'STORE_UNAVAILABLE',
-      `${reason}; the trained model v${v} is kept and retried until stored or the node closes (next try in ` +
-        `${wait} s); it is also in msg.artifact of this message`,
-      `v${v} not stored`,
-    );
+    const code = err instanceof ForecastError ? err.code : 'STORE_UNAVAILABLE';
+    const e = fail(code, 'store.retrying', { reason, version: v, wait }, `v${v} not stored`);
     req.done(boundedError(e));
   }
 
@@ -457,13 +454,7 @@ export class TrainRun {
 
   private conflict(trained: number, stored: number): ForecastError {
     const { name, location } = this.config;
-    return new ForecastError(
-      'CONFLICT',
-      `CONFLICT: model '${name}' not stored: this run trained version ${trained} but ${location} already holds ` +
-        `version ${stored} (another node or Node-RED instance stored it while this one trained); the stored model ` +
-        'is kept, and the trained one is in msg.artifact of this error message',
-      `conflict (v${stored})`,
-    );
+    return fail('CONFLICT', 'store.conflictTrained', { name, trained, location, stored }, `conflict (v${stored})`);
   }
 
   /**

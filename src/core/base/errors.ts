@@ -21,16 +21,29 @@ export type ErrorCode =
   /** A model produced a value that is not a finite number (NaN, Infinity). */
   | 'NOT_FINITE';
 
+/** The values a message template's `__name__` placeholders take. */
+export type MessageParams = Readonly<Record<string, string | number>>;
+
 export class ForecastError extends Error {
   readonly code: ErrorCode;
   /** A short text for the node status (a few words). */
   readonly status: string;
+  /**
+   * The id of the text in core/base/messages.ts (and in each node's catalogue under `errors`), when the text
+   * was built from one: the glue translates `id` with `params`; `message` stays the English text.
+   */
+  readonly id?: string;
+  readonly params?: MessageParams;
 
-  constructor(code: ErrorCode, message: string, status?: string) {
+  constructor(code: ErrorCode, message: string, status?: string, text?: { id: string; params: MessageParams }) {
     super(message);
     this.name = 'ForecastError';
     this.code = code;
     this.status = status ?? code.toLowerCase().replace(/_/g, ' ');
+    if (text) {
+      this.id = text.id;
+      this.params = text.params;
+    }
   }
 }
 

@@ -3,7 +3,8 @@
  * their errors become one readable sentence.
  */
 import Ajv, { type ErrorObject, type JSONSchemaType, type ValidateFunction } from 'ajv';
-import { ForecastError, describe, type ErrorCode } from './errors';
+import { describe, type ErrorCode } from './errors';
+import { fail } from './messages';
 
 export const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: false, strict: false });
 
@@ -60,9 +61,10 @@ export function compileValidator<T>(
   const validate = ajv.compile(schema) as ValidateFunction<T>;
   return (data: unknown): T => {
     if (!validate(data)) {
-      throw new ForecastError(
+      throw fail(
         code,
-        `invalid ${what}: ${explainErrors(validate.errors, data, prefix)}`,
+        'validate.invalid',
+        { what, problems: explainErrors(validate.errors, data, prefix) },
         // A status is at most 20 characters: 'bad window message'.
         `bad ${what}`,
       );

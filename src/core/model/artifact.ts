@@ -13,7 +13,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
-import { ForecastError, describe } from '../base/errors';
+import { describe } from '../base/errors';
+import { fail } from '../base/messages';
 import { ajv } from '../base/validate';
 import { firstNonFinite } from '../base/arrays';
 import { MODEL_CONFIG_SCHEMA, type ModelConfig } from '../settings/model';
@@ -306,11 +307,7 @@ export function encodeFloat32(values: Float32Array): string {
 /** Decodes base64 float32 bytes (copied into an aligned buffer). */
 export function decodeFloat32(data: string): Float32Array {
   const buf = Buffer.from(data, 'base64');
-  if (buf.byteLength % 4 !== 0)
-    throw new ForecastError(
-      'BAD_ARTIFACT',
-      `weight data of ${buf.byteLength} bytes is not a whole number of float32 values`,
-    );
+  if (buf.byteLength % 4 !== 0) throw fail('BAD_ARTIFACT', 'artifact.weightBytes', { bytes: buf.byteLength });
   const out = new Float32Array(buf.byteLength / 4);
   new Uint8Array(out.buffer).set(buf);
   return out;
@@ -384,11 +381,11 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  */
 export function validateArtifact(x: unknown): ModelArtifact {
   if (x === null || typeof x !== 'object' || Array.isArray(x)) {
-    throw new ForecastError('BAD_ARTIFACT', `expected a model artifact object, got ${describe(x)}`, 'bad model');
+    throw fail('BAD_ARTIFACT', 'artifact.notObject', { got: describe(x) }, 'bad model');
   }
   if (!checkArtifact(x)) {
     const text = ajv.errorsText(checkArtifact.errors, { dataVar: 'artifact', separator: '; ' });
-    throw new ForecastError('BAD_ARTIFACT', `invalid model artifact: ${text}`, 'bad model');
+    throw fail('BAD_ARTIFACT', 'artifact.invalid', { problems: text }, 'bad model');
   }
   const a = x;
   const problems: string[] = [];
@@ -465,8 +462,7 @@ export function validateArtifact(x: unknown): ModelArtifact {
     const bad = firstNonFinite(values);
     if (bad >= 0) problems.push(`weights[${i}] (${w.name}): holds ${describe(values[bad])} at index ${bad}`);
   });
-  if (problems.length)
-    throw new ForecastError('BAD_ARTIFACT', `invalid model artifact: ${problems.join('; ')}`, 'bad model');
+  if (problems.length) throw fail('BAD_ARTIFACT', 'artifact.invalid', { problems: problems.join('; ') }, 'bad model');
   return a;
 }
 
@@ -479,18 +475,17 @@ export function applyWeights(model: TF.LayersModel, artifact: ModelArtifact): vo
   const t = tf();
   const vars = model.weights;
   if (vars.length !== artifact.weights.length) {
-    throw new ForecastError(
-      'BAD_ARTIFACT',
-      `the ${artifact.model.type} model needs ${vars.length} weight arrays, the artifact has ${artifact.weights.length}`,
-      'bad model',
-    );
+    const counts = { type: artifact.model.type, needed: vars.length, has: artifact.weights.length };
+    throw fail('BAD_ARTIFACT', 'artifact.weightCount', counts, 'bad model');
   }
   vars.forEach((v, i) => {
     const w = artifact.weights[i];
     if (v.shape.length !== w.shape.length || v.shape.some((d, k) => d !== w.shape[k])) {
-      throw new ForecastError(
+      const shapes = { needed: v.shape.join(', '), weight: w.name, has: w.shape.join(', ') };
+      throw fail(
         'BAD_ARTIFACT',
-        `weight ${i} (${v.originalName}): the model needs shape [${v.shape.join(', ')}], the artifact has ${w.name} [${w.shape.join(', ')}]`,
+        'artifact.weightShape',
+        { index: i, variable: v.originalName, ...shapes },
         'bad model',
       );
     }

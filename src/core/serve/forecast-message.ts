@@ -2,7 +2,8 @@
  * Checks an incoming window message against a model and shapes the forecast
  * message that lstm-predict sends (and the attention inspector reads).
  */
-import { ForecastError, describe } from '../base/errors';
+import { describe } from '../base/errors';
+import { fail } from '../base/messages';
 import { compileValidator } from '../base/validate';
 import type { ModelArtifact } from '../model/artifact';
 import type { Prediction } from './forecaster';
@@ -43,20 +44,12 @@ export function readPredictInput(payload: unknown): {
   times: (number[] | undefined)[];
 } {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
-    throw new ForecastError(
-      'BAD_INPUT',
-      `expected msg.payload to be a window message from the sequence windower ({type: "window", inputs: [[...]], ...}), got ${describe(payload)}`,
-      'not a window',
-    );
+    throw fail('BAD_INPUT', 'predictInput.notWindow', { got: describe(payload) }, 'not a window');
   }
   const input = checkInput(payload);
   const windows = (input.type === 'window' ? [input.inputs] : input.inputs) as number[][][];
   if (input.step !== undefined && !(input.step <= MAX_TIME)) {
-    throw new ForecastError(
-      'BAD_TIMESTAMP',
-      `expected payload.step to be a number of ms from 0 to ${MAX_TIME}, got ${describe(input.step)}`,
-      'bad step',
-    );
+    throw fail('BAD_TIMESTAMP', 'predictInput.badStep', { max: MAX_TIME, got: describe(input.step) }, 'bad step');
   }
   const ts = input.timestamps;
   const times = windows.map((_, i) => {
@@ -64,12 +57,10 @@ export function readPredictInput(payload: unknown): {
     if (!Array.isArray(t) || !t.every((x) => typeof x === 'number')) return undefined;
     const bad = t.findIndex((x) => !(Math.abs(x) <= MAX_TIME));
     if (bad >= 0) {
-      const at = input.type === 'window' ? '' : ` of window ${i}`;
-      throw new ForecastError(
-        'BAD_TIMESTAMP',
-        `expected timestamps in epoch ms within the Date range (|t| <= ${MAX_TIME}), got ${describe(t[bad])} at row ${bad}${at}`,
-        'bad timestamp',
-      );
+      const values = { max: MAX_TIME, got: describe(t[bad]), row: bad };
+      throw input.type === 'window'
+        ? fail('BAD_TIMESTAMP', 'predictInput.badTimestamp', values, 'bad timestamp')
+        : fail('BAD_TIMESTAMP', 'predictInput.badTimestampOfWindow', { ...values, window: i }, 'bad timestamp');
     }
     return t as number[];
   });
@@ -170,11 +161,7 @@ export function forecastPayload(
   const forecast = prediction.forecast[i];
   const timestamps = forecast.map((_, h) => origin + (h + 1) * step);
   if (!timestamps.every((t) => Number.isFinite(t))) {
-    throw new ForecastError(
-      'BAD_TIMESTAMP',
-      `forecast times are not finite (origin ${origin}, step ${step} ms): check the window's timestamps and step`,
-      'bad timestamp',
-    );
+    throw fail('BAD_TIMESTAMP', 'predictInput.timesNotFinite', { origin, step }, 'bad timestamp');
   }
   const out: ForecastPayload = {
     model: artifact.name,

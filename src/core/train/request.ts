@@ -5,7 +5,8 @@
  * would cost a pass over every value for nothing (and two checks drift apart:
  * they did, in their messages and in what they covered).
  */
-import { ForecastError, describe } from '../base/errors';
+import { describe } from '../base/errors';
+import { fail } from '../base/messages';
 import { validateArtifact, type ModelArtifact } from '../model/artifact';
 import { resolveModelConfig, type ModelConfig } from '../settings/model';
 import { resolveTrainOptions, type TrainOptions } from '../settings/training';
@@ -72,23 +73,23 @@ export function checkTrainRequest(
     : resolveModelConfig(modelCfg);
 
   if (!data || typeof data !== 'object') {
-    throw new ForecastError('BAD_INPUT', `expected a dataset object, got ${describe(data)}`);
+    throw fail('BAD_INPUT', 'trainRequest.notDataset', { got: describe(data) });
   }
   const { window: L, horizon: H, features } = data;
   if (!Array.isArray(features) || !features.length) {
-    throw new ForecastError('BAD_INPUT', `expected features as a non-empty array of names, got ${describe(features)}`);
+    throw fail('BAD_INPUT', 'trainRequest.noFeatures', { got: describe(features) });
   }
   const F = features.length;
   const targetIndex = features.indexOf(data.target);
   if (targetIndex < 0) {
-    throw new ForecastError(
-      'BAD_INPUT',
-      `target ${describe(data.target)} is not one of the features (${features.join(', ')})`,
-    );
+    throw fail('BAD_INPUT', 'trainRequest.targetNotFeature', {
+      target: describe(data.target),
+      features: features.join(', '),
+    });
   }
-  if (!Number.isInteger(L) || L < 1) throw new ForecastError('BAD_INPUT', `expected window >= 1, got ${describe(L)}`);
+  if (!Number.isInteger(L) || L < 1) throw fail('BAD_INPUT', 'trainRequest.badWindow', { got: describe(L) });
   if (!Number.isInteger(H) || H < 1) {
-    throw new ForecastError('BAD_INPUT', `expected horizon >= 1 (training needs targets), got ${describe(H)}`);
+    throw fail('BAD_INPUT', 'trainRequest.badHorizon', { got: describe(H) });
   }
   checkWindows('training data', data.inputs, data.targets, L, F, H);
   const { validation } = sources;
@@ -96,10 +97,7 @@ export function checkTrainRequest(
   if (previous) {
     const diff = sameSpec(previous, data);
     if (diff) {
-      throw new ForecastError(
-        'SPEC_MISMATCH',
-        `cannot continue training "${previous.name}": its spec differs from the data (${diff})`,
-      );
+      throw fail('SPEC_MISMATCH', 'trainRequest.specDiffers', { name: previous.name, diff });
     }
   }
   return { data, validation, previous, options, model, targetIndex } as CheckedRequest;
