@@ -208,13 +208,13 @@ function gemm4(a: usize, aStride: usize, rows: i32, w: usize, n: i32, z: usize, 
 }
 
 /**
- * One LSTM step for nb windows: z_b = bias + x_b K + h_b R (four windows at a time through gemm4, the
- * rest one by one), then the gates update c_b and h_b in place. Window b's input is at x + b * xStride;
- * its h, c at h + b * U, c + b * U and z at z + b * 4U (floats).
+ * One LSTM step for nb windows: z_b = bias + x_b K + hPrev_b R (four windows at a time through gemm4, the
+ * rest one by one), then the gates give c_b, h_b from cPrev_b. Window b's input is at x + b * xStride;
+ * its states at + b * U and z at z + b * 4U (floats). hOut, cOut may be hPrev, cPrev (updated in place).
  */
 function lstmStepBatch(
   nb: i32, x: usize, xStride: usize, inDim: i32, k: usize, r: usize, b: usize, u: i32,
-  h: usize, c: usize, z: usize, recAct: i32, act: i32,
+  hPrev: usize, cPrev: usize, hOut: usize, cOut: usize, z: usize, recAct: i32, act: i32,
 ): void {
   const n = u * 4;
   const hStride = <usize>u << 2;
@@ -223,19 +223,22 @@ function lstmStepBatch(
   for (; w + 4 <= nb; w += 4) {
     const zw = z + <usize>w * zStride;
     gemm4(x + <usize>w * xStride, xStride, inDim, k, n, zw, zStride, b, true);
-    gemm4(h + <usize>w * hStride, hStride, u, r, n, zw, zStride, b, false);
+    gemm4(hPrev + <usize>w * hStride, hStride, u, r, n, zw, zStride, b, false);
   }
   for (; w < nb; w++) {
     const zw = z + <usize>w * zStride;
     memory.copy(zw, b, zStride);
     gemvAcc(x + <usize>w * xStride, inDim, k, n, zw);
-    gemvAcc(h + <usize>w * hStride, u, r, n, zw);
+    gemvAcc(hPrev + <usize>w * hStride, u, r, n, zw);
   }
-  for (let i = 0; i < nb; i++) gates(u, h + <usize>i * hStride, c + <usize>i * hStride, z + <usize>i * zStride, recAct, act);
+  for (let i = 0; i < nb; i++) {
+    const o = <usize>i * hStride;
+    gates(u, hOut + o, cPrev + o, cOut + o, z + <usize>i * zStride, recAct, act);
+  }
 }
 
-/** The gates of one window: c = f * c + i * g, h = o * act(c), from the pre-activations z (i, f, c, o). */
-function gates(u: i32, h: usize, c: usize, z: usize, recAct: i32, act: i32): void {
+/** The gates of one window: c = f * cPrev + i * g, h = o * act(c), from the pre-activations z (i, f, c, o). */
+function gates(u: i32, h: usize, cPrev: usize, c: usize, z: usize, recAct: i32, act: i32): void {
   const ub = <usize>u << 2;
   let j = 0;
   for (; j + 4 <= u; j += 4) {
@@ -244,7 +247,7 @@ function gates(u: i32, h: usize, c: usize, z: usize, recAct: i32, act: i32): voi
     const gf = activate4(recAct, v128.load(z + ub + o));
     const gc = activate4(act, v128.load(z + 2 * ub + o));
     const go = activate4(recAct, v128.load(z + 3 * ub + o));
-    const cn = f32x4.add(f32x4.mul(gf, v128.load(c + o)), f32x4.mul(gi, gc));
+    const cn = f32x4.add(f32x4.mul(gf, v128.load(cPrev + o)), f32x4.mul(gi, gc));
     v128.store(c + o, cn);
     v128.store(h + o, f32x4.mul(go, activate4(act, cn)));
   }
@@ -254,7 +257,7 @@ function gates(u: i32, h: usize, c: usize, z: usize, recAct: i32, act: i32): voi
     const gf = activate(recAct, load<f32>(z + ub + o));
     const gc = activate(act, load<f32>(z + 2 * ub + o));
     const go = activate(recAct, load<f32>(z + 3 * ub + o));
-    const cn = gf * load<f32>(c + o) + gi * gc;
+    const cn = gf * load<f32>(cPrev + o) + gi * gc;
     store<f32>(c + o, cn);
     store<f32>(h + o, go * activate(act, cn));
   }
@@ -266,6 +269,68 @@ function cfgAt(cfg: usize, i: i32): i32 {
 }
 
 /**
+ * The forward pass over all T steps of cfg[0] windows, shared by forecasting and training: with `keep`
+ * every step's states stay (H, C [T + 1, B, U] from the zero state, Z [T, B, 4U]), without it one slot
+ * of each (H, C [B, U], Z [B, 4U]) is updated in place. H2, C2, Z2 only with two layers.
+ */
+function forwardSteps(cfg: usize, keep: bool, H1: usize, C1: usize, Z1: usize, H2: usize, C2: usize, Z2: usize): void {
+  const B = cfgAt(cfg, 0);
+  const T = cfgAt(cfg, 1);
+  const F = cfgAt(cfg, 2);
+  const layers = cfgAt(cfg, 3);
+  const U1 = cfgAt(cfg, 4);
+  const U2 = layers > 1 ? cfgAt(cfg, 5) : 0;
+  const recAct = cfgAt(cfg, 8);
+  const act = cfgAt(cfg, 9);
+  const xs = <usize>cfgAt(cfg, 10);
+  const k1 = <usize>cfgAt(cfg, 12);
+  const r1 = <usize>cfgAt(cfg, 13);
+  const b1 = <usize>cfgAt(cfg, 14);
+  const k2 = <usize>cfgAt(cfg, 15);
+  const r2 = <usize>cfgAt(cfg, 16);
+  const b2 = <usize>cfgAt(cfg, 17);
+  const sz1 = (<usize>B * <usize>U1) << 2;
+  const sz2 = (<usize>B * <usize>U2) << 2;
+  const rowBytes = <usize>F << 2;
+  const xStride = <usize>T * rowBytes;
+  memory.fill(H1, 0, sz1);
+  memory.fill(C1, 0, sz1);
+  if (layers > 1) {
+    memory.fill(H2, 0, sz2);
+    memory.fill(C2, 0, sz2);
+  }
+  for (let t = 0; t < T; t++) {
+    const p: usize = keep ? <usize>t : 0;
+    const q: usize = keep ? <usize>t + 1 : 0;
+    const h1 = H1 + q * sz1;
+    lstmStepBatch(B, xs + <usize>t * rowBytes, xStride, F, k1, r1, b1, U1, H1 + p * sz1, C1 + p * sz1, h1,
+      C1 + q * sz1, Z1 + p * (sz1 << 2), recAct, act);
+    if (layers > 1) {
+      lstmStepBatch(B, h1, <usize>U1 << 2, U1, k2, r2, b2, U2, H2 + p * sz2, C2 + p * sz2, H2 + q * sz2,
+        C2 + q * sz2, Z2 + p * (sz2 << 2), recAct, act);
+    }
+  }
+}
+
+/** Window b's forecast into out [H]: the head on its last top-layer state h, plus the highway on its window. */
+function headOut(cfg: usize, b: i32, h: usize, out: usize): void {
+  const T = cfgAt(cfg, 1);
+  const F = cfgAt(cfg, 2);
+  const H = cfgAt(cfg, 6);
+  memory.copy(out, <usize>cfgAt(cfg, 19), <usize>H << 2);
+  gemvAccScalar(h, cfgAt(cfg, 3) > 1 ? cfgAt(cfg, 5) : cfgAt(cfg, 4), <usize>cfgAt(cfg, 18), H, out);
+  if (cfgAt(cfg, 7)) {
+    const hwB = <usize>cfgAt(cfg, 21);
+    for (let j = 0; j < H; j++) {
+      const o = out + (<usize>j << 2);
+      store<f32>(o, load<f32>(o) + load<f32>(hwB + (<usize>j << 2)));
+    }
+    const x = <usize>cfgAt(cfg, 10) + ((<usize>b * <usize>(T * F)) << 2);
+    gemvAccScalar(x, T * F, <usize>cfgAt(cfg, 20), H, out);
+  }
+}
+
+/**
  * Forecasts cfg[0] windows, all of them a time step at a time (the gate products of four windows share
  * each weight load). cfg (i32): B, T, F, layers, U1, U2, H, highway, recAct, act,
  * x, out, K1, R1, b1, K2, R2, b2, headW, headB, hwW, hwB, scratch (byte offsets).
@@ -273,60 +338,29 @@ function cfgAt(cfg: usize, i: i32): i32 {
  */
 export function forward(cfg: usize): void {
   const B = cfgAt(cfg, 0);
-  const T = cfgAt(cfg, 1);
-  const F = cfgAt(cfg, 2);
   const layers = cfgAt(cfg, 3);
   const U1 = cfgAt(cfg, 4);
-  const U2 = cfgAt(cfg, 5);
+  const U2 = layers > 1 ? cfgAt(cfg, 5) : 0;
   const H = cfgAt(cfg, 6);
-  const highway = cfgAt(cfg, 7);
-  const recAct = cfgAt(cfg, 8);
-  const act = cfgAt(cfg, 9);
-  const xs = <usize>cfgAt(cfg, 10);
   const outs = <usize>cfgAt(cfg, 11);
-  const k1 = <usize>cfgAt(cfg, 12);
-  const r1 = <usize>cfgAt(cfg, 13);
-  const b1 = <usize>cfgAt(cfg, 14);
-  const k2 = <usize>cfgAt(cfg, 15);
-  const r2 = <usize>cfgAt(cfg, 16);
-  const b2 = <usize>cfgAt(cfg, 17);
-  const headW = <usize>cfgAt(cfg, 18);
-  const headB = <usize>cfgAt(cfg, 19);
-  const hwW = <usize>cfgAt(cfg, 20);
-  const hwB = <usize>cfgAt(cfg, 21);
-  const scratch = <usize>cfgAt(cfg, 22);
   const nb = <usize>B;
-  const h1 = scratch;
+  const h1 = <usize>cfgAt(cfg, 22);
   const c1 = h1 + ((nb * <usize>U1) << 2);
   const z1 = c1 + ((nb * <usize>U1) << 2);
   const h2 = z1 + ((nb * <usize>U1) << 4);
   const c2 = h2 + ((nb * <usize>U2) << 2);
   const z2 = c2 + ((nb * <usize>U2) << 2);
-  const rowBytes = <usize>F << 2;
-  const xStride = <usize>T * rowBytes;
-  memory.fill(h1, 0, (nb * <usize>U1) << 3);
-  if (layers > 1) memory.fill(h2, 0, (nb * <usize>U2) << 3);
-  for (let t = 0; t < T; t++) {
-    lstmStepBatch(B, xs + <usize>t * rowBytes, xStride, F, k1, r1, b1, U1, h1, c1, z1, recAct, act);
-    if (layers > 1) lstmStepBatch(B, h1, <usize>U1 << 2, U1, k2, r2, b2, U2, h2, c2, z2, recAct, act);
-  }
-  for (let b = 0; b < B; b++) {
-    const x = xs + <usize>b * xStride;
-    const out = outs + (<usize>(b * H) << 2);
-    memory.copy(out, headB, <usize>H << 2);
-    if (layers > 1) gemvAccScalar(h2 + ((<usize>b * <usize>U2) << 2), U2, headW, H, out);
-    else gemvAccScalar(h1 + ((<usize>b * <usize>U1) << 2), U1, headW, H, out);
-    if (highway) {
-      for (let j = 0; j < H; j++) {
-        const o = out + (<usize>j << 2);
-        store<f32>(o, load<f32>(o) + load<f32>(hwB + (<usize>j << 2)));
-      }
-      gemvAccScalar(x, T * F, hwW, H, out);
-    }
-  }
+  forwardSteps(cfg, false, h1, c1, z1, h2, c2, z2);
+  const top = layers > 1 ? h2 : h1;
+  const topBytes = <usize>(layers > 1 ? U2 : U1) << 2;
+  for (let b = 0; b < B; b++) headOut(cfg, b, top + <usize>b * topBytes, outs + (<usize>(b * H) << 2));
 }
 
 // ---- Training: forward with every step kept, backward through time, Adam ----
+// The backward pass works on all windows of a step at once: the gate gradients of every window first,
+// then the weight-gradient outer products and the products with W^T four windows per weight load. Each
+// gradient element still sums its windows in ascending order (then its steps backwards), the order a
+// window-by-window pass has, so a seed gives the same model whatever the blocking.
 
 /** dW[r * n + ..] += a[r] * d[0..n) for r < rows (the outer product a^T d), n a multiple of 4. */
 function outerAcc(a: usize, rows: i32, d: usize, n: i32, dW: usize): void {
@@ -342,6 +376,52 @@ function outerAcc(a: usize, rows: i32, d: usize, n: i32, dW: usize): void {
   }
 }
 
+/**
+ * outerAcc for four windows, a_b at a + b * aStride and d_b at d + b * 4n: each row of dW is loaded and
+ * stored once for the four, which are added in order b = 0..3. Rows where all four a_b are 0 add nothing.
+ */
+function outerAcc4(a: usize, aStride: usize, rows: i32, d: usize, n: i32, dW: usize): void {
+  const rowBytes = <usize>n << 2;
+  const d1 = d + rowBytes;
+  const d2 = d1 + rowBytes;
+  const d3 = d2 + rowBytes;
+  for (let r = 0; r < rows; r++) {
+    const o = <usize>r << 2;
+    const a0 = load<f32>(a + o);
+    const a1 = load<f32>(a + aStride + o);
+    const a2 = load<f32>(a + 2 * aStride + o);
+    const a3 = load<f32>(a + 3 * aStride + o);
+    if (a0 == 0 && a1 == 0 && a2 == 0 && a3 == 0) continue;
+    const s0 = f32x4.splat(a0);
+    const s1 = f32x4.splat(a1);
+    const s2 = f32x4.splat(a2);
+    const s3 = f32x4.splat(a3);
+    const wr = dW + <usize>r * rowBytes;
+    for (let j: usize = 0; j < rowBytes; j += 16) {
+      let acc = v128.load(wr + j);
+      acc = f32x4.add(acc, f32x4.mul(s0, v128.load(d + j)));
+      acc = f32x4.add(acc, f32x4.mul(s1, v128.load(d1 + j)));
+      acc = f32x4.add(acc, f32x4.mul(s2, v128.load(d2 + j)));
+      acc = f32x4.add(acc, f32x4.mul(s3, v128.load(d3 + j)));
+      v128.store(wr + j, acc);
+    }
+  }
+}
+
+/** dW += sum over the nb windows b of a_b^T d_b (a_b at a + b * aStride, d_b at d + b * 4n), b ascending. */
+function outerAccBatch(nb: i32, a: usize, aStride: usize, rows: i32, d: usize, n: i32, dW: usize): void {
+  const dStride = <usize>n << 2;
+  let w = 0;
+  for (; w + 4 <= nb; w += 4) outerAcc4(a + <usize>w * aStride, aStride, rows, d + <usize>w * dStride, n, dW);
+  for (; w < nb; w++) outerAcc(a + <usize>w * aStride, rows, d + <usize>w * dStride, n, dW);
+}
+
+/** The sum of the four lanes, as (0 + 1) + (2 + 3). */
+@inline
+function lanes(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
 /** out[r] += sum over j < n of d[j] * W[r * n + j] for r < rows (d W^T), n a multiple of 4. */
 function dotRowsAcc(d: usize, n: i32, W: usize, rows: i32, out: usize): void {
   const rowBytes = <usize>n << 2;
@@ -350,13 +430,43 @@ function dotRowsAcc(d: usize, n: i32, W: usize, rows: i32, out: usize): void {
     let acc = f32x4.splat(0);
     for (let j: usize = 0; j < rowBytes; j += 16) acc = f32x4.add(acc, f32x4.mul(v128.load(d + j), v128.load(wr + j)));
     const o = out + (<usize>r << 2);
-    store<f32>(
-      o,
-      load<f32>(o) +
-        ((f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) +
-          (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3))),
-    );
+    store<f32>(o, load<f32>(o) + lanes(acc));
   }
+}
+
+/** dotRowsAcc for four windows (d_b at d + b * 4n, out_b at out + b * outStride), each row of W loaded once. */
+function dotRows4(d: usize, n: i32, W: usize, rows: i32, out: usize, outStride: usize): void {
+  const rowBytes = <usize>n << 2;
+  const d1 = d + rowBytes;
+  const d2 = d1 + rowBytes;
+  const d3 = d2 + rowBytes;
+  for (let r = 0; r < rows; r++) {
+    const wr = W + <usize>r * rowBytes;
+    let s0 = f32x4.splat(0);
+    let s1 = f32x4.splat(0);
+    let s2 = f32x4.splat(0);
+    let s3 = f32x4.splat(0);
+    for (let j: usize = 0; j < rowBytes; j += 16) {
+      const w = v128.load(wr + j);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(d + j), w));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(d1 + j), w));
+      s2 = f32x4.add(s2, f32x4.mul(v128.load(d2 + j), w));
+      s3 = f32x4.add(s3, f32x4.mul(v128.load(d3 + j), w));
+    }
+    const o = out + (<usize>r << 2);
+    store<f32>(o, load<f32>(o) + lanes(s0));
+    store<f32>(o + outStride, load<f32>(o + outStride) + lanes(s1));
+    store<f32>(o + 2 * outStride, load<f32>(o + 2 * outStride) + lanes(s2));
+    store<f32>(o + 3 * outStride, load<f32>(o + 3 * outStride) + lanes(s3));
+  }
+}
+
+/** out_b += d_b W^T for the nb windows (d_b at d + b * 4n, out_b at out + b * outStride). */
+function dotRowsBatch(nb: i32, d: usize, n: i32, W: usize, rows: i32, out: usize, outStride: usize): void {
+  const dStride = <usize>n << 2;
+  let w = 0;
+  for (; w + 4 <= nb; w += 4) dotRows4(d + <usize>w * dStride, n, W, rows, out + <usize>w * outStride, outStride);
+  for (; w < nb; w++) dotRowsAcc(d + <usize>w * dStride, n, W, rows, out + <usize>w * outStride);
 }
 
 /** The derivative of activation `code` at pre-activation x, y = activate(code, x) (as tfjs's gradients). */
@@ -372,45 +482,103 @@ function derivative(code: i32, x: f32, y: f32): f32 {
   return <f32>1.0;
 }
 
+/** derivative in four lanes (the same values lane by lane). */
+@inline
+function derivative4(code: i32, x: v128, y: v128): v128 {
+  if (code == HARD_SIGMOID) {
+    const p = f32x4.add(f32x4.mul(x, f32x4.splat(0.2)), f32x4.splat(0.5));
+    const inside = v128.and(f32x4.ge(p, f32x4.splat(0.0)), f32x4.le(p, f32x4.splat(1.0)));
+    return v128.and(inside, f32x4.splat(0.2));
+  }
+  if (code == TANH) return f32x4.sub(f32x4.splat(1.0), f32x4.mul(y, y));
+  if (code == SIGMOID) return f32x4.mul(y, f32x4.sub(f32x4.splat(1.0), y));
+  if (code == RELU) return v128.and(f32x4.gt(x, f32x4.splat(0.0)), f32x4.splat(1.0));
+  return f32x4.splat(1.0);
+}
+
 /**
- * Backward of one LSTM step for one window: from dh (this step's h gradient, all sources summed) and dc
- * (the cell gradient carried from the next step, updated in place to the previous step's), the gate
- * pre-activation gradient dz [4U] and the parameter gradients dK += x^T dz, dR += hPrev^T dz, db += dz;
- * dhPrev += dz R^T; dx += dz K^T when dx is not 0.
+ * The gate pre-activation gradients dZ [nb, 4U] of one step from each window's dh (this step's h
+ * gradient, all sources summed) and dc (the cell gradient carried from the next step, updated in place
+ * to the previous step's). Z [nb, 4U], C and CPrev [nb, U] are this step's kept forward values.
  */
-function stepBack(
-  u: i32, z: usize, c: usize, cPrev: usize, dh: usize, dc: usize, dz: usize,
-  x: usize, inDim: i32, hPrev: usize, k: usize, r: usize, dK: usize, dR: usize, db: usize,
-  dhPrev: usize, dx: usize, recAct: i32, act: i32,
+function gateGrads(
+  nb: i32, u: i32, Z: usize, C: usize, CPrev: usize, dh: usize, dc: usize, dZ: usize, recAct: i32, act: i32,
 ): void {
   const ub = <usize>u << 2;
-  for (let j = 0; j < u; j++) {
-    const o = <usize>j << 2;
-    const zi = load<f32>(z + o);
-    const zf = load<f32>(z + ub + o);
-    const zg = load<f32>(z + 2 * ub + o);
-    const zo = load<f32>(z + 3 * ub + o);
-    const gi = activate(recAct, zi);
-    const gf = activate(recAct, zf);
-    const gg = activate(act, zg);
-    const go = activate(recAct, zo);
-    const ct = load<f32>(c + o);
-    const ac = activate(act, ct);
-    const dhj = load<f32>(dh + o);
-    const dct = load<f32>(dc + o) + dhj * go * derivative(act, ct, ac);
-    store<f32>(dz + o, dct * gg * derivative(recAct, zi, gi));
-    store<f32>(dz + ub + o, dct * load<f32>(cPrev + o) * derivative(recAct, zf, gf));
-    store<f32>(dz + 2 * ub + o, dct * gi * derivative(act, zg, gg));
-    store<f32>(dz + 3 * ub + o, dhj * ac * derivative(recAct, zo, go));
-    store<f32>(dc + o, dct * gf);
+  for (let b = 0; b < nb; b++) {
+    const s = <usize>b * ub;
+    const z = Z + (s << 2);
+    const dz = dZ + (s << 2);
+    const c = C + s;
+    const cPrev = CPrev + s;
+    const dhb = dh + s;
+    const dcb = dc + s;
+    let j = 0;
+    for (; j + 4 <= u; j += 4) {
+      const o = <usize>j << 2;
+      const zi = v128.load(z + o);
+      const zf = v128.load(z + ub + o);
+      const zg = v128.load(z + 2 * ub + o);
+      const zo = v128.load(z + 3 * ub + o);
+      const gi = activate4(recAct, zi);
+      const gf = activate4(recAct, zf);
+      const gg = activate4(act, zg);
+      const go = activate4(recAct, zo);
+      const ct = v128.load(c + o);
+      const ac = activate4(act, ct);
+      const dhj = v128.load(dhb + o);
+      const dct = f32x4.add(v128.load(dcb + o), f32x4.mul(f32x4.mul(dhj, go), derivative4(act, ct, ac)));
+      v128.store(dz + o, f32x4.mul(f32x4.mul(dct, gg), derivative4(recAct, zi, gi)));
+      v128.store(dz + ub + o, f32x4.mul(f32x4.mul(dct, v128.load(cPrev + o)), derivative4(recAct, zf, gf)));
+      v128.store(dz + 2 * ub + o, f32x4.mul(f32x4.mul(dct, gi), derivative4(act, zg, gg)));
+      v128.store(dz + 3 * ub + o, f32x4.mul(f32x4.mul(dhj, ac), derivative4(recAct, zo, go)));
+      v128.store(dcb + o, f32x4.mul(dct, gf));
+    }
+    for (; j < u; j++) {
+      const o = <usize>j << 2;
+      const zi = load<f32>(z + o);
+      const zf = load<f32>(z + ub + o);
+      const zg = load<f32>(z + 2 * ub + o);
+      const zo = load<f32>(z + 3 * ub + o);
+      const gi = activate(recAct, zi);
+      const gf = activate(recAct, zf);
+      const gg = activate(act, zg);
+      const go = activate(recAct, zo);
+      const ct = load<f32>(c + o);
+      const ac = activate(act, ct);
+      const dhj = load<f32>(dhb + o);
+      const dct = load<f32>(dcb + o) + dhj * go * derivative(act, ct, ac);
+      store<f32>(dz + o, dct * gg * derivative(recAct, zi, gi));
+      store<f32>(dz + ub + o, dct * load<f32>(cPrev + o) * derivative(recAct, zf, gf));
+      store<f32>(dz + 2 * ub + o, dct * gi * derivative(act, zg, gg));
+      store<f32>(dz + 3 * ub + o, dhj * ac * derivative(recAct, zo, go));
+      store<f32>(dcb + o, dct * gf);
+    }
   }
+}
+
+/**
+ * Backward of one LSTM step for all nb windows: the gate gradients dZ (gateGrads), then the parameter
+ * gradients dK += sum x_b^T dZ_b, dR += sum hPrev_b^T dZ_b, db += sum dZ_b; dhPrev_b += dZ_b R^T when
+ * dhPrev is not 0 (the first step has no previous state to pass it to); dx_b += dZ_b K^T when dx is not 0.
+ * x_b at x + b * xStride (inDim floats); hPrev, dh, dc, dhPrev [nb, U]; dx [nb, inDim].
+ */
+function stepBackBatch(
+  nb: i32, u: i32, Z: usize, C: usize, CPrev: usize, dh: usize, dc: usize, dZ: usize,
+  x: usize, xStride: usize, inDim: i32, hPrev: usize, k: usize, r: usize, dK: usize, dR: usize, db: usize,
+  dhPrev: usize, dx: usize, recAct: i32, act: i32,
+): void {
+  gateGrads(nb, u, Z, C, CPrev, dh, dc, dZ, recAct, act);
   const n = u * 4;
-  const nb = <usize>n << 2;
-  for (let j: usize = 0; j < nb; j += 16) v128.store(db + j, f32x4.add(v128.load(db + j), v128.load(dz + j)));
-  outerAcc(x, inDim, dz, n, dK);
-  outerAcc(hPrev, u, dz, n, dR);
-  dotRowsAcc(dz, n, r, u, dhPrev);
-  if (dx) dotRowsAcc(dz, n, k, inDim, dx);
+  const zBytes = <usize>n << 2;
+  for (let b = 0; b < nb; b++) {
+    const dz = dZ + <usize>b * zBytes;
+    for (let j: usize = 0; j < zBytes; j += 16) v128.store(db + j, f32x4.add(v128.load(db + j), v128.load(dz + j)));
+  }
+  outerAccBatch(nb, x, xStride, inDim, dZ, n, dK);
+  outerAccBatch(nb, hPrev, <usize>u << 2, u, dZ, n, dR);
+  if (dhPrev) dotRowsBatch(nb, dZ, n, r, u, dhPrev, <usize>u << 2);
+  if (dx) dotRowsBatch(nb, dZ, n, k, inDim, dx, <usize>inDim << 2);
 }
 
 @inline
@@ -425,9 +593,10 @@ function cfgF(cfg: usize, i: i32): f32 {
  * cfg (i32) 0-22 as forward, then: 23 y, 24 gradDelta, 25 mDelta, 26 vDelta, 27 params start,
  * 28 bytes Adam updates from there (the frozen highway left out), 29 train scratch, 30 lr (f32),
  * 31 beta1, 32 beta2, 33 epsilon, 34 beta1^t, 35 beta2^t (f32, this step's t), 36 loss out, 37 flags
- * (bit 0: apply Adam; bit 1: the highway's gradients too), 38 bytes of all params (gradients zeroed first), 39 1 - beta1, 40 1 - beta2 (f32, as tfjs rounds them).
+ * (bit 0: apply Adam; bit 1: the highway's gradients too), 38 bytes of all params (gradients zeroed first),
+ * 39 1 - beta1, 40 1 - beta2 (f32, as tfjs rounds them).
  * Train scratch: per layer Z [T, B, 4U], C [T + 1, B, U], Hs [T + 1, B, U]; then out [B, H] (16-aligned),
- * dh1, dc1 [B, U1], dh2, dc2 [B, U2], dz [4 max U], a step's dh [max U].
+ * dh1, dc1 [B, U1], dh2, dc2 [B, U2], dh1', dh2' (the previous step's dh) [B, U], dZ [B, 4 max U].
  */
 export function trainStep(cfg: usize): void {
   const B = cfgAt(cfg, 0);
@@ -471,30 +640,12 @@ export function trainStep(cfg: usize): void {
   const dc1 = dh1 + sz1;
   const dh2 = dc1 + sz1;
   const dc2 = dh2 + sz2;
-  const dz = dc2 + sz2;
-  const dx = dz + (<usize>max(U1, U2) << 4);
+  const dh1p = dc2 + sz2;
+  const dh2p = dh1p + sz1;
+  const dZ = dh2p + sz2;
   memory.fill(<usize>cfgAt(cfg, 27) + gd, 0, <usize>cfgAt(cfg, 38));
 
-  // forward, keeping every step's pre-activations, cells and hidden states
-  memory.fill(C1, 0, sz1);
-  memory.fill(H1, 0, sz1);
-  if (layers > 1) {
-    memory.fill(C2, 0, sz2);
-    memory.fill(H2, 0, sz2);
-  }
-  for (let t = 0; t < T; t++) {
-    const ut = <usize>t;
-    memory.copy(C1 + (ut + 1) * sz1, C1 + ut * sz1, sz1);
-    memory.copy(H1 + (ut + 1) * sz1, H1 + ut * sz1, sz1);
-    lstmStepBatch(B, xs + ut * rowBytes, xStride, F, k1, r1, b1, U1, H1 + (ut + 1) * sz1, C1 + (ut + 1) * sz1,
-      Z1 + ut * (sz1 << 2), recAct, act);
-    if (layers > 1) {
-      memory.copy(C2 + (ut + 1) * sz2, C2 + ut * sz2, sz2);
-      memory.copy(H2 + (ut + 1) * sz2, H2 + ut * sz2, sz2);
-      lstmStepBatch(B, H1 + (ut + 1) * sz1, <usize>U1 << 2, U1, k2, r2, b2, U2, H2 + (ut + 1) * sz2,
-        C2 + (ut + 1) * sz2, Z2 + ut * (sz2 << 2), recAct, act);
-    }
-  }
+  forwardSteps(cfg, true, H1, C1, Z1, H2, C2, Z2);
   const Utop = layers > 1 ? U2 : U1;
   const Htop = layers > 1 ? H2 + <usize>T * sz2 : H1 + <usize>T * sz1;
   const dhTop = layers > 1 ? dh2 : dh1;
@@ -507,15 +658,7 @@ export function trainStep(cfg: usize): void {
     const out = outs + (<usize>(b * H) << 2);
     const hb = Htop + ((<usize>b * <usize>Utop) << 2);
     const x = xs + <usize>b * xStride;
-    memory.copy(out, headB, <usize>H << 2);
-    gemvAccScalar(hb, Utop, headW, H, out);
-    if (highway) {
-      for (let j = 0; j < H; j++) {
-        const o = out + (<usize>j << 2);
-        store<f32>(o, load<f32>(o) + load<f32>(hwB + (<usize>j << 2)));
-      }
-      gemvAccScalar(x, T * F, hwW, H, out);
-    }
+    headOut(cfg, b, hb, out);
     for (let j = 0; j < H; j++) {
       const o = out + (<usize>j << 2);
       const e = load<f32>(o) - load<f32>(ys + (<usize>(b * H + j) << 2));
@@ -554,32 +697,30 @@ export function trainStep(cfg: usize): void {
   }
   store<f32>(cfg + (36 << 2), <f32>(loss / <f64>(B * H)));
 
-  // backward through time: at each step the top layer first (it adds to the lower layer's dh)
+  // backward through time, all windows of a step together: the top layer first (it adds to the lower
+  // layer's dh of the same step); each layer's dh of this step and of the previous one swap buffers
+  let dh1c = dh1;
+  let dh1n = dh1p;
+  let dh2c = dh2;
+  let dh2n = dh2p;
   for (let t = T - 1; t >= 0; t--) {
     const ut = <usize>t;
-    for (let b = 0; b < B; b++) {
-      const ub = <usize>b;
-      if (layers > 1) {
-        const o2 = (ub * <usize>U2) << 2;
-        const o1 = (ub * <usize>U1) << 2;
-        // dh2 holds this step's gradient; the previous step's is summed into the same place afresh
-        memory.copy(dx, dh2 + o2, <usize>U2 << 2);
-        memory.fill(dh2 + o2, 0, <usize>U2 << 2);
-        stepBack(U2, Z2 + ut * (sz2 << 2) + (o2 << 2), C2 + (ut + 1) * sz2 + o2, C2 + ut * sz2 + o2,
-          dx, dc2 + o2, dz, H1 + (ut + 1) * sz1 + o1, U1, H2 + ut * sz2 + o2, k2, r2,
-          k2 + gd, r2 + gd, b2 + gd, dh2 + o2, dh1 + o1, recAct, act);
-      }
+    if (layers > 1) {
+      memory.fill(dh2n, 0, sz2);
+      stepBackBatch(B, U2, Z2 + ut * (sz2 << 2), C2 + (ut + 1) * sz2, C2 + ut * sz2, dh2c, dc2, dZ,
+        H1 + (ut + 1) * sz1, <usize>U1 << 2, U1, H2 + ut * sz2, k2, r2, k2 + gd, r2 + gd, b2 + gd,
+        t > 0 ? dh2n : 0, dh1c, recAct, act);
+      const s = dh2c;
+      dh2c = dh2n;
+      dh2n = s;
     }
-    for (let b = 0; b < B; b++) {
-      const ub = <usize>b;
-      const o1 = (ub * <usize>U1) << 2;
-      // dh1 here holds this step's gradient; stepBack adds the previous step's into a fresh buffer
-      memory.copy(dx, dh1 + o1, <usize>U1 << 2);
-      memory.fill(dh1 + o1, 0, <usize>U1 << 2);
-      stepBack(U1, Z1 + ut * (sz1 << 2) + (o1 << 2), C1 + (ut + 1) * sz1 + o1, C1 + ut * sz1 + o1,
-        dx, dc1 + o1, dz, xs + ub * xStride + ut * rowBytes, F, H1 + ut * sz1 + o1, k1, r1,
-        k1 + gd, r1 + gd, b1 + gd, dh1 + o1, 0, recAct, act);
-    }
+    memory.fill(dh1n, 0, sz1);
+    stepBackBatch(B, U1, Z1 + ut * (sz1 << 2), C1 + (ut + 1) * sz1, C1 + ut * sz1, dh1c, dc1, dZ,
+      xs + ut * rowBytes, xStride, F, H1 + ut * sz1, k1, r1, k1 + gd, r1 + gd, b1 + gd,
+      t > 0 ? dh1n : 0, 0, recAct, act);
+    const s = dh1c;
+    dh1c = dh1n;
+    dh1n = s;
   }
   if (flags & 1) adam(cfg);
 }
