@@ -358,62 +358,96 @@ export function forward(cfg: usize): void {
 
 // ---- Training: forward with every step kept, backward through time, Adam ----
 // The backward pass works on all windows of a step at once: the gate gradients of every window first,
-// then the weight-gradient outer products and the products with W^T four windows per weight load. Each
-// gradient element still sums its windows in ascending order (then its steps backwards), the order a
-// window-by-window pass has, so a seed gives the same model whatever the blocking.
-
-/** dW[r * n + ..] += a[r] * d[0..n) for r < rows (the outer product a^T d), n a multiple of 4. */
-function outerAcc(a: usize, rows: i32, d: usize, n: i32, dW: usize): void {
-  const rowBytes = <usize>n << 2;
-  for (let r = 0; r < rows; r++) {
-    const ar = load<f32>(a + (<usize>r << 2));
-    if (ar == 0) continue;
-    const s = f32x4.splat(ar);
-    const wr = dW + <usize>r * rowBytes;
-    for (let j: usize = 0; j < rowBytes; j += 16) {
-      v128.store(wr + j, f32x4.add(v128.load(wr + j), f32x4.mul(s, v128.load(d + j))));
-    }
-  }
-}
+// then the weight gradients (a block of dW kept in registers over all windows) and the products with W^T
+// (four windows per weight load). Each gradient element still sums its windows in ascending order (then
+// its steps backwards), the order a window-by-window pass has, so the weights are bit for bit those of a
+// window-by-window pass, whatever the blocking.
 
 /**
- * outerAcc for four windows, a_b at a + b * aStride and d_b at d + b * 4n: each row of dW is loaded and
- * stored once for the four, which are added in order b = 0..3. Rows where all four a_b are 0 add nothing.
+ * dW[r * n + ..] += sum over b < nb of a_b[r] * d_b[0..n) (a_b at a + b * aStride, d_b at d + b * 4n, n a
+ * multiple of 4), the sum taken b = 0, 1, ...: four rows by eight columns of dW stay in registers over
+ * all windows (each dW element loaded and stored once per step, each d_b load feeds four rows).
  */
-function outerAcc4(a: usize, aStride: usize, rows: i32, d: usize, n: i32, dW: usize): void {
+function outerAccBatch(nb: i32, a: usize, aStride: usize, rows: i32, d: usize, n: i32, dW: usize): void {
   const rowBytes = <usize>n << 2;
-  const d1 = d + rowBytes;
-  const d2 = d1 + rowBytes;
-  const d3 = d2 + rowBytes;
-  for (let r = 0; r < rows; r++) {
-    const o = <usize>r << 2;
-    const a0 = load<f32>(a + o);
-    const a1 = load<f32>(a + aStride + o);
-    const a2 = load<f32>(a + 2 * aStride + o);
-    const a3 = load<f32>(a + 3 * aStride + o);
-    if (a0 == 0 && a1 == 0 && a2 == 0 && a3 == 0) continue;
-    const s0 = f32x4.splat(a0);
-    const s1 = f32x4.splat(a1);
-    const s2 = f32x4.splat(a2);
-    const s3 = f32x4.splat(a3);
-    const wr = dW + <usize>r * rowBytes;
-    for (let j: usize = 0; j < rowBytes; j += 16) {
-      let acc = v128.load(wr + j);
-      acc = f32x4.add(acc, f32x4.mul(s0, v128.load(d + j)));
-      acc = f32x4.add(acc, f32x4.mul(s1, v128.load(d1 + j)));
-      acc = f32x4.add(acc, f32x4.mul(s2, v128.load(d2 + j)));
-      acc = f32x4.add(acc, f32x4.mul(s3, v128.load(d3 + j)));
-      v128.store(wr + j, acc);
+  const end = <usize>nb * aStride;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const ar = a + (<usize>r << 2);
+    const w0 = dW + <usize>r * rowBytes;
+    const w1 = w0 + rowBytes;
+    const w2 = w1 + rowBytes;
+    const w3 = w2 + rowBytes;
+    let j: usize = 0;
+    for (; j + 32 <= rowBytes; j += 32) {
+      let s0 = v128.load(w0 + j);
+      let t0 = v128.load(w0 + j + 16);
+      let s1 = v128.load(w1 + j);
+      let t1 = v128.load(w1 + j + 16);
+      let s2 = v128.load(w2 + j);
+      let t2 = v128.load(w2 + j + 16);
+      let s3 = v128.load(w3 + j);
+      let t3 = v128.load(w3 + j + 16);
+      let dp = d + j;
+      for (let o: usize = 0; o < end; o += aStride) {
+        const d0 = v128.load(dp);
+        const d1 = v128.load(dp + 16);
+        const x0 = v128.load32_splat(ar + o);
+        const x1 = v128.load32_splat(ar + o + 4);
+        const x2 = v128.load32_splat(ar + o + 8);
+        const x3 = v128.load32_splat(ar + o + 12);
+        s0 = f32x4.add(s0, f32x4.mul(x0, d0));
+        t0 = f32x4.add(t0, f32x4.mul(x0, d1));
+        s1 = f32x4.add(s1, f32x4.mul(x1, d0));
+        t1 = f32x4.add(t1, f32x4.mul(x1, d1));
+        s2 = f32x4.add(s2, f32x4.mul(x2, d0));
+        t2 = f32x4.add(t2, f32x4.mul(x2, d1));
+        s3 = f32x4.add(s3, f32x4.mul(x3, d0));
+        t3 = f32x4.add(t3, f32x4.mul(x3, d1));
+        dp += rowBytes;
+      }
+      v128.store(w0 + j, s0);
+      v128.store(w0 + j + 16, t0);
+      v128.store(w1 + j, s1);
+      v128.store(w1 + j + 16, t1);
+      v128.store(w2 + j, s2);
+      v128.store(w2 + j + 16, t2);
+      v128.store(w3 + j, s3);
+      v128.store(w3 + j + 16, t3);
+    }
+    for (; j < rowBytes; j += 16) {
+      let s0 = v128.load(w0 + j);
+      let s1 = v128.load(w1 + j);
+      let s2 = v128.load(w2 + j);
+      let s3 = v128.load(w3 + j);
+      let dp = d + j;
+      for (let o: usize = 0; o < end; o += aStride) {
+        const d0 = v128.load(dp);
+        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(ar + o), d0));
+        s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(ar + o + 4), d0));
+        s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(ar + o + 8), d0));
+        s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(ar + o + 12), d0));
+        dp += rowBytes;
+      }
+      v128.store(w0 + j, s0);
+      v128.store(w1 + j, s1);
+      v128.store(w2 + j, s2);
+      v128.store(w3 + j, s3);
     }
   }
-}
-
-/** dW += sum over the nb windows b of a_b^T d_b (a_b at a + b * aStride, d_b at d + b * 4n), b ascending. */
-function outerAccBatch(nb: i32, a: usize, aStride: usize, rows: i32, d: usize, n: i32, dW: usize): void {
-  const dStride = <usize>n << 2;
-  let w = 0;
-  for (; w + 4 <= nb; w += 4) outerAcc4(a + <usize>w * aStride, aStride, rows, d + <usize>w * dStride, n, dW);
-  for (; w < nb; w++) outerAcc(a + <usize>w * aStride, rows, d + <usize>w * dStride, n, dW);
+  for (; r < rows; r++) {
+    const ar = a + (<usize>r << 2);
+    const wr = dW + <usize>r * rowBytes;
+    for (let j: usize = 0; j < rowBytes; j += 16) {
+      let s = v128.load(wr + j);
+      let dp = d + j;
+      for (let o: usize = 0; o < end; o += aStride) {
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(ar + o), v128.load(dp)));
+        dp += rowBytes;
+      }
+      v128.store(wr + j, s);
+    }
+  }
 }
 
 /** The sum of the four lanes, as (0 + 1) + (2 + 3). */
@@ -434,13 +468,57 @@ function dotRowsAcc(d: usize, n: i32, W: usize, rows: i32, out: usize): void {
   }
 }
 
-/** dotRowsAcc for four windows (d_b at d + b * 4n, out_b at out + b * outStride), each row of W loaded once. */
+/**
+ * dotRowsAcc for four windows (d_b at d + b * 4n, out_b at out + b * outStride): two rows of W at a time,
+ * each W load feeding four windows and each d_b load two rows; every sum in dotRowsAcc's order.
+ */
 function dotRows4(d: usize, n: i32, W: usize, rows: i32, out: usize, outStride: usize): void {
   const rowBytes = <usize>n << 2;
   const d1 = d + rowBytes;
   const d2 = d1 + rowBytes;
   const d3 = d2 + rowBytes;
-  for (let r = 0; r < rows; r++) {
+  let r = 0;
+  for (; r + 2 <= rows; r += 2) {
+    const wr = W + <usize>r * rowBytes;
+    const wq = wr + rowBytes;
+    let s0 = f32x4.splat(0);
+    let s1 = f32x4.splat(0);
+    let s2 = f32x4.splat(0);
+    let s3 = f32x4.splat(0);
+    let q0 = f32x4.splat(0);
+    let q1 = f32x4.splat(0);
+    let q2 = f32x4.splat(0);
+    let q3 = f32x4.splat(0);
+    for (let j: usize = 0; j < rowBytes; j += 16) {
+      const w = v128.load(wr + j);
+      const v = v128.load(wq + j);
+      const e0 = v128.load(d + j);
+      const e1 = v128.load(d1 + j);
+      const e2 = v128.load(d2 + j);
+      const e3 = v128.load(d3 + j);
+      s0 = f32x4.add(s0, f32x4.mul(e0, w));
+      q0 = f32x4.add(q0, f32x4.mul(e0, v));
+      s1 = f32x4.add(s1, f32x4.mul(e1, w));
+      q1 = f32x4.add(q1, f32x4.mul(e1, v));
+      s2 = f32x4.add(s2, f32x4.mul(e2, w));
+      q2 = f32x4.add(q2, f32x4.mul(e2, v));
+      s3 = f32x4.add(s3, f32x4.mul(e3, w));
+      q3 = f32x4.add(q3, f32x4.mul(e3, v));
+    }
+    const o = out + (<usize>r << 2);
+    store<f32>(o, load<f32>(o) + lanes(s0));
+    store<f32>(o + 4, load<f32>(o + 4) + lanes(q0));
+    const o1 = o + outStride;
+    store<f32>(o1, load<f32>(o1) + lanes(s1));
+    store<f32>(o1 + 4, load<f32>(o1 + 4) + lanes(q1));
+    const o2 = o1 + outStride;
+    store<f32>(o2, load<f32>(o2) + lanes(s2));
+    store<f32>(o2 + 4, load<f32>(o2 + 4) + lanes(q2));
+    const o3 = o2 + outStride;
+    store<f32>(o3, load<f32>(o3) + lanes(s3));
+    store<f32>(o3 + 4, load<f32>(o3 + 4) + lanes(q3));
+  }
+  if (r < rows) {
     const wr = W + <usize>r * rowBytes;
     let s0 = f32x4.splat(0);
     let s1 = f32x4.splat(0);
