@@ -50,9 +50,12 @@ function tanhf(v: f32): f32 {
   return p / q;
 }
 
+// The clamps use pmin / pmax (a single minps / maxps on x64, where f32x4.min / max take several
+// instructions for their NaN and signed-zero rules): with the variable as the first operand a NaN
+// still passes through, and every other value, -0 included, comes out as min / max give it.
 @inline
 function tanh4(v: v128): v128 {
-  const x = f32x4.min(f32x4.splat(TANH_CLAMP), f32x4.max(f32x4.splat(-TANH_CLAMP), v));
+  const x = f32x4.pmin(f32x4.pmax(v, f32x4.splat(-TANH_CLAMP)), f32x4.splat(TANH_CLAMP));
   const x2 = f32x4.mul(x, x);
   let p = f32x4.add(f32x4.mul(x2, f32x4.splat(A13)), f32x4.splat(A11));
   p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(A9));
@@ -71,7 +74,7 @@ function tanh4(v: v128): v128 {
 function activate4(code: i32, x: v128): v128 {
   if (code == HARD_SIGMOID) {
     const y = f32x4.add(f32x4.mul(x, f32x4.splat(0.2)), f32x4.splat(0.5));
-    return f32x4.min(f32x4.splat(1.0), f32x4.max(f32x4.splat(0.0), y));
+    return f32x4.pmin(f32x4.pmax(y, f32x4.splat(0.0)), f32x4.splat(1.0));
   }
   if (code == TANH) return tanh4(x);
   if (code == RELU) return f32x4.max(f32x4.splat(0.0), x);
