@@ -138,46 +138,55 @@ function gemvAccScalar(a: usize, rows: i32, w: usize, n: i32, out: usize): void 
 }
 
 /**
- * z_b[0..n) (+)= sum over r < rows of a_b[r] * w[r * n + ..] for the four windows b < 4 at a + b * aStride,
- * z + b * zStride: the weights are loaded once for four windows, eight gate columns are accumulated in
- * registers over all rows. `init` starts z from `bias` instead of its current value. n a multiple of 4.
+ * z_b[0..n) = bias + sum over r < xRows of x_b[r] * k[r * n + ..] + sum over r < hRows of h_b[r] * w[r * n + ..]
+ * for the four windows b < 4 at x + b * xStride, h + b * hStride, z + b * zStride: the weights are loaded
+ * once for four windows, eight gate columns are accumulated in registers over all rows of both products
+ * (the sums in that order: bias, then x's rows, then h's). n a multiple of 4.
  */
-function gemm4(a: usize, aStride: usize, rows: i32, w: usize, n: i32, z: usize, zStride: usize, bias: usize, init: bool): void {
+function gemm4(
+  x: usize, xStride: usize, xRows: i32, k: usize, h: usize, hStride: usize, hRows: i32, w: usize, n: i32,
+  z: usize, zStride: usize, bias: usize,
+): void {
   const rowBytes = <usize>n << 2;
-  const a1 = a + aStride;
-  const a2 = a1 + aStride;
-  const a3 = a2 + aStride;
   const z1 = z + zStride;
   const z2 = z1 + zStride;
   const z3 = z2 + zStride;
   let j: usize = 0;
   for (; j + 32 <= rowBytes; j += 32) {
-    let s0 = init ? v128.load(bias + j) : v128.load(z + j);
-    let t0 = init ? v128.load(bias + j + 16) : v128.load(z + j + 16);
-    let s1 = init ? s0 : v128.load(z1 + j);
-    let t1 = init ? t0 : v128.load(z1 + j + 16);
-    let s2 = init ? s0 : v128.load(z2 + j);
-    let t2 = init ? t0 : v128.load(z2 + j + 16);
-    let s3 = init ? s0 : v128.load(z3 + j);
-    let t3 = init ? t0 : v128.load(z3 + j + 16);
-    let wp = w + j;
-    for (let r: usize = 0; r < <usize>rows; r++) {
-      const w0 = v128.load(wp);
-      const w1 = v128.load(wp + 16);
-      const o = r << 2;
-      const x0 = v128.load32_splat(a + o);
-      const x1 = v128.load32_splat(a1 + o);
-      const x2 = v128.load32_splat(a2 + o);
-      const x3 = v128.load32_splat(a3 + o);
-      s0 = f32x4.add(s0, f32x4.mul(x0, w0));
-      t0 = f32x4.add(t0, f32x4.mul(x0, w1));
-      s1 = f32x4.add(s1, f32x4.mul(x1, w0));
-      t1 = f32x4.add(t1, f32x4.mul(x1, w1));
-      s2 = f32x4.add(s2, f32x4.mul(x2, w0));
-      t2 = f32x4.add(t2, f32x4.mul(x2, w1));
-      s3 = f32x4.add(s3, f32x4.mul(x3, w0));
-      t3 = f32x4.add(t3, f32x4.mul(x3, w1));
-      wp += rowBytes;
+    let s0 = v128.load(bias + j);
+    let t0 = v128.load(bias + j + 16);
+    let s1 = s0;
+    let t1 = t0;
+    let s2 = s0;
+    let t2 = t0;
+    let s3 = s0;
+    let t3 = t0;
+    for (let part = 0; part < 2; part++) {
+      const a = part ? h : x;
+      const aStride = part ? hStride : xStride;
+      const rows = <usize>(part ? hRows : xRows);
+      const a1 = a + aStride;
+      const a2 = a1 + aStride;
+      const a3 = a2 + aStride;
+      let wp = (part ? w : k) + j;
+      for (let r: usize = 0; r < rows; r++) {
+        const w0 = v128.load(wp);
+        const w1 = v128.load(wp + 16);
+        const o = r << 2;
+        const x0 = v128.load32_splat(a + o);
+        const x1 = v128.load32_splat(a1 + o);
+        const x2 = v128.load32_splat(a2 + o);
+        const x3 = v128.load32_splat(a3 + o);
+        s0 = f32x4.add(s0, f32x4.mul(x0, w0));
+        t0 = f32x4.add(t0, f32x4.mul(x0, w1));
+        s1 = f32x4.add(s1, f32x4.mul(x1, w0));
+        t1 = f32x4.add(t1, f32x4.mul(x1, w1));
+        s2 = f32x4.add(s2, f32x4.mul(x2, w0));
+        t2 = f32x4.add(t2, f32x4.mul(x2, w1));
+        s3 = f32x4.add(s3, f32x4.mul(x3, w0));
+        t3 = f32x4.add(t3, f32x4.mul(x3, w1));
+        wp += rowBytes;
+      }
     }
     v128.store(z + j, s0);
     v128.store(z + j + 16, t0);
@@ -189,19 +198,27 @@ function gemm4(a: usize, aStride: usize, rows: i32, w: usize, n: i32, z: usize, 
     v128.store(z3 + j + 16, t3);
   }
   for (; j < rowBytes; j += 16) {
-    let s0 = init ? v128.load(bias + j) : v128.load(z + j);
-    let s1 = init ? s0 : v128.load(z1 + j);
-    let s2 = init ? s0 : v128.load(z2 + j);
-    let s3 = init ? s0 : v128.load(z3 + j);
-    let wp = w + j;
-    for (let r: usize = 0; r < <usize>rows; r++) {
-      const w0 = v128.load(wp);
-      const o = r << 2;
-      s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a + o), w0));
-      s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(a1 + o), w0));
-      s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(a2 + o), w0));
-      s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(a3 + o), w0));
-      wp += rowBytes;
+    let s0 = v128.load(bias + j);
+    let s1 = s0;
+    let s2 = s0;
+    let s3 = s0;
+    for (let part = 0; part < 2; part++) {
+      const a = part ? h : x;
+      const aStride = part ? hStride : xStride;
+      const rows = <usize>(part ? hRows : xRows);
+      const a1 = a + aStride;
+      const a2 = a1 + aStride;
+      const a3 = a2 + aStride;
+      let wp = (part ? w : k) + j;
+      for (let r: usize = 0; r < rows; r++) {
+        const w0 = v128.load(wp);
+        const o = r << 2;
+        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a + o), w0));
+        s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(a1 + o), w0));
+        s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(a2 + o), w0));
+        s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(a3 + o), w0));
+        wp += rowBytes;
+      }
     }
     v128.store(z + j, s0);
     v128.store(z1 + j, s1);
@@ -225,8 +242,7 @@ function lstmStepBatch(
   let w = 0;
   for (; w + 4 <= nb; w += 4) {
     const zw = z + <usize>w * zStride;
-    gemm4(x + <usize>w * xStride, xStride, inDim, k, n, zw, zStride, b, true);
-    gemm4(hPrev + <usize>w * hStride, hStride, u, r, n, zw, zStride, b, false);
+    gemm4(x + <usize>w * xStride, xStride, inDim, k, hPrev + <usize>w * hStride, hStride, u, r, n, zw, zStride, b);
   }
   for (; w < nb; w++) {
     const zw = z + <usize>w * zStride;
