@@ -50,9 +50,12 @@ function tanhf(v: f32): f32 {
   return p / q;
 }
 
+// The clamps use pmin / pmax (a single minps / maxps on x64, where f32x4.min / max take several
+// instructions for their NaN and signed-zero rules): with the variable as the first operand a NaN
+// still passes through, and every other value, -0 included, comes out as min / max give it.
 @inline
 function tanh4(v: v128): v128 {
-  const x = f32x4.min(f32x4.splat(TANH_CLAMP), f32x4.max(f32x4.splat(-TANH_CLAMP), v));
+  const x = f32x4.pmin(f32x4.pmax(v, f32x4.splat(-TANH_CLAMP)), f32x4.splat(TANH_CLAMP));
   const x2 = f32x4.mul(x, x);
   let p = f32x4.add(f32x4.mul(x2, f32x4.splat(A13)), f32x4.splat(A11));
   p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(A9));
@@ -71,7 +74,7 @@ function tanh4(v: v128): v128 {
 function activate4(code: i32, x: v128): v128 {
   if (code == HARD_SIGMOID) {
     const y = f32x4.add(f32x4.mul(x, f32x4.splat(0.2)), f32x4.splat(0.5));
-    return f32x4.min(f32x4.splat(1.0), f32x4.max(f32x4.splat(0.0), y));
+    return f32x4.pmin(f32x4.pmax(y, f32x4.splat(0.0)), f32x4.splat(1.0));
   }
   if (code == TANH) return tanh4(x);
   if (code == RELU) return f32x4.max(f32x4.splat(0.0), x);
@@ -135,46 +138,55 @@ function gemvAccScalar(a: usize, rows: i32, w: usize, n: i32, out: usize): void 
 }
 
 /**
- * z_b[0..n) (+)= sum over r < rows of a_b[r] * w[r * n + ..] for the four windows b < 4 at a + b * aStride,
- * z + b * zStride: the weights are loaded once for four windows, eight gate columns are accumulated in
- * registers over all rows. `init` starts z from `bias` instead of its current value. n a multiple of 4.
+ * z_b[0..n) = bias + sum over r < xRows of x_b[r] * k[r * n + ..] + sum over r < hRows of h_b[r] * w[r * n + ..]
+ * for the four windows b < 4 at x + b * xStride, h + b * hStride, z + b * zStride: the weights are loaded
+ * once for four windows, eight gate columns are accumulated in registers over all rows of both products
+ * (the sums in that order: bias, then x's rows, then h's). n a multiple of 4.
  */
-function gemm4(a: usize, aStride: usize, rows: i32, w: usize, n: i32, z: usize, zStride: usize, bias: usize, init: bool): void {
+function gemm4(
+  x: usize, xStride: usize, xRows: i32, k: usize, h: usize, hStride: usize, hRows: i32, w: usize, n: i32,
+  z: usize, zStride: usize, bias: usize,
+): void {
   const rowBytes = <usize>n << 2;
-  const a1 = a + aStride;
-  const a2 = a1 + aStride;
-  const a3 = a2 + aStride;
   const z1 = z + zStride;
   const z2 = z1 + zStride;
   const z3 = z2 + zStride;
   let j: usize = 0;
   for (; j + 32 <= rowBytes; j += 32) {
-    let s0 = init ? v128.load(bias + j) : v128.load(z + j);
-    let t0 = init ? v128.load(bias + j + 16) : v128.load(z + j + 16);
-    let s1 = init ? s0 : v128.load(z1 + j);
-    let t1 = init ? t0 : v128.load(z1 + j + 16);
-    let s2 = init ? s0 : v128.load(z2 + j);
-    let t2 = init ? t0 : v128.load(z2 + j + 16);
-    let s3 = init ? s0 : v128.load(z3 + j);
-    let t3 = init ? t0 : v128.load(z3 + j + 16);
-    let wp = w + j;
-    for (let r: usize = 0; r < <usize>rows; r++) {
-      const w0 = v128.load(wp);
-      const w1 = v128.load(wp + 16);
-      const o = r << 2;
-      const x0 = v128.load32_splat(a + o);
-      const x1 = v128.load32_splat(a1 + o);
-      const x2 = v128.load32_splat(a2 + o);
-      const x3 = v128.load32_splat(a3 + o);
-      s0 = f32x4.add(s0, f32x4.mul(x0, w0));
-      t0 = f32x4.add(t0, f32x4.mul(x0, w1));
-      s1 = f32x4.add(s1, f32x4.mul(x1, w0));
-      t1 = f32x4.add(t1, f32x4.mul(x1, w1));
-      s2 = f32x4.add(s2, f32x4.mul(x2, w0));
-      t2 = f32x4.add(t2, f32x4.mul(x2, w1));
-      s3 = f32x4.add(s3, f32x4.mul(x3, w0));
-      t3 = f32x4.add(t3, f32x4.mul(x3, w1));
-      wp += rowBytes;
+    let s0 = v128.load(bias + j);
+    let t0 = v128.load(bias + j + 16);
+    let s1 = s0;
+    let t1 = t0;
+    let s2 = s0;
+    let t2 = t0;
+    let s3 = s0;
+    let t3 = t0;
+    for (let part = 0; part < 2; part++) {
+      const a = part ? h : x;
+      const aStride = part ? hStride : xStride;
+      const rows = <usize>(part ? hRows : xRows);
+      const a1 = a + aStride;
+      const a2 = a1 + aStride;
+      const a3 = a2 + aStride;
+      let wp = (part ? w : k) + j;
+      for (let r: usize = 0; r < rows; r++) {
+        const w0 = v128.load(wp);
+        const w1 = v128.load(wp + 16);
+        const o = r << 2;
+        const x0 = v128.load32_splat(a + o);
+        const x1 = v128.load32_splat(a1 + o);
+        const x2 = v128.load32_splat(a2 + o);
+        const x3 = v128.load32_splat(a3 + o);
+        s0 = f32x4.add(s0, f32x4.mul(x0, w0));
+        t0 = f32x4.add(t0, f32x4.mul(x0, w1));
+        s1 = f32x4.add(s1, f32x4.mul(x1, w0));
+        t1 = f32x4.add(t1, f32x4.mul(x1, w1));
+        s2 = f32x4.add(s2, f32x4.mul(x2, w0));
+        t2 = f32x4.add(t2, f32x4.mul(x2, w1));
+        s3 = f32x4.add(s3, f32x4.mul(x3, w0));
+        t3 = f32x4.add(t3, f32x4.mul(x3, w1));
+        wp += rowBytes;
+      }
     }
     v128.store(z + j, s0);
     v128.store(z + j + 16, t0);
@@ -186,19 +198,27 @@ function gemm4(a: usize, aStride: usize, rows: i32, w: usize, n: i32, z: usize, 
     v128.store(z3 + j + 16, t3);
   }
   for (; j < rowBytes; j += 16) {
-    let s0 = init ? v128.load(bias + j) : v128.load(z + j);
-    let s1 = init ? s0 : v128.load(z1 + j);
-    let s2 = init ? s0 : v128.load(z2 + j);
-    let s3 = init ? s0 : v128.load(z3 + j);
-    let wp = w + j;
-    for (let r: usize = 0; r < <usize>rows; r++) {
-      const w0 = v128.load(wp);
-      const o = r << 2;
-      s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a + o), w0));
-      s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(a1 + o), w0));
-      s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(a2 + o), w0));
-      s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(a3 + o), w0));
-      wp += rowBytes;
+    let s0 = v128.load(bias + j);
+    let s1 = s0;
+    let s2 = s0;
+    let s3 = s0;
+    for (let part = 0; part < 2; part++) {
+      const a = part ? h : x;
+      const aStride = part ? hStride : xStride;
+      const rows = <usize>(part ? hRows : xRows);
+      const a1 = a + aStride;
+      const a2 = a1 + aStride;
+      const a3 = a2 + aStride;
+      let wp = (part ? w : k) + j;
+      for (let r: usize = 0; r < rows; r++) {
+        const w0 = v128.load(wp);
+        const o = r << 2;
+        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a + o), w0));
+        s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(a1 + o), w0));
+        s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(a2 + o), w0));
+        s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(a3 + o), w0));
+        wp += rowBytes;
+      }
     }
     v128.store(z + j, s0);
     v128.store(z1 + j, s1);
@@ -208,13 +228,13 @@ function gemm4(a: usize, aStride: usize, rows: i32, w: usize, n: i32, z: usize, 
 }
 
 /**
- * One LSTM step for nb windows: z_b = bias + x_b K + h_b R (four windows at a time through gemm4, the
- * rest one by one), then the gates update c_b and h_b in place. Window b's input is at x + b * xStride;
- * its h, c at h + b * U, c + b * U and z at z + b * 4U (floats).
+ * One LSTM step for nb windows: z_b = bias + x_b K + hPrev_b R (four windows at a time through gemm4, the
+ * rest one by one), then the gates give c_b, h_b from cPrev_b. Window b's input is at x + b * xStride;
+ * its states at + b * U and z at z + b * 4U (floats). hOut, cOut may be hPrev, cPrev (updated in place).
  */
 function lstmStepBatch(
   nb: i32, x: usize, xStride: usize, inDim: i32, k: usize, r: usize, b: usize, u: i32,
-  h: usize, c: usize, z: usize, recAct: i32, act: i32,
+  hPrev: usize, cPrev: usize, hOut: usize, cOut: usize, z: usize, recAct: i32, act: i32,
 ): void {
   const n = u * 4;
   const hStride = <usize>u << 2;
@@ -222,20 +242,22 @@ function lstmStepBatch(
   let w = 0;
   for (; w + 4 <= nb; w += 4) {
     const zw = z + <usize>w * zStride;
-    gemm4(x + <usize>w * xStride, xStride, inDim, k, n, zw, zStride, b, true);
-    gemm4(h + <usize>w * hStride, hStride, u, r, n, zw, zStride, b, false);
+    gemm4(x + <usize>w * xStride, xStride, inDim, k, hPrev + <usize>w * hStride, hStride, u, r, n, zw, zStride, b);
   }
   for (; w < nb; w++) {
     const zw = z + <usize>w * zStride;
     memory.copy(zw, b, zStride);
     gemvAcc(x + <usize>w * xStride, inDim, k, n, zw);
-    gemvAcc(h + <usize>w * hStride, u, r, n, zw);
+    gemvAcc(hPrev + <usize>w * hStride, u, r, n, zw);
   }
-  for (let i = 0; i < nb; i++) gates(u, h + <usize>i * hStride, c + <usize>i * hStride, z + <usize>i * zStride, recAct, act);
+  for (let i = 0; i < nb; i++) {
+    const o = <usize>i * hStride;
+    gates(u, hOut + o, cPrev + o, cOut + o, z + <usize>i * zStride, recAct, act);
+  }
 }
 
-/** The gates of one window: c = f * c + i * g, h = o * act(c), from the pre-activations z (i, f, c, o). */
-function gates(u: i32, h: usize, c: usize, z: usize, recAct: i32, act: i32): void {
+/** The gates of one window: c = f * cPrev + i * g, h = o * act(c), from the pre-activations z (i, f, c, o). */
+function gates(u: i32, h: usize, cPrev: usize, c: usize, z: usize, recAct: i32, act: i32): void {
   const ub = <usize>u << 2;
   let j = 0;
   for (; j + 4 <= u; j += 4) {
@@ -244,7 +266,7 @@ function gates(u: i32, h: usize, c: usize, z: usize, recAct: i32, act: i32): voi
     const gf = activate4(recAct, v128.load(z + ub + o));
     const gc = activate4(act, v128.load(z + 2 * ub + o));
     const go = activate4(recAct, v128.load(z + 3 * ub + o));
-    const cn = f32x4.add(f32x4.mul(gf, v128.load(c + o)), f32x4.mul(gi, gc));
+    const cn = f32x4.add(f32x4.mul(gf, v128.load(cPrev + o)), f32x4.mul(gi, gc));
     v128.store(c + o, cn);
     v128.store(h + o, f32x4.mul(go, activate4(act, cn)));
   }
@@ -254,7 +276,7 @@ function gates(u: i32, h: usize, c: usize, z: usize, recAct: i32, act: i32): voi
     const gf = activate(recAct, load<f32>(z + ub + o));
     const gc = activate(act, load<f32>(z + 2 * ub + o));
     const go = activate(recAct, load<f32>(z + 3 * ub + o));
-    const cn = gf * load<f32>(c + o) + gi * gc;
+    const cn = gf * load<f32>(cPrev + o) + gi * gc;
     store<f32>(c + o, cn);
     store<f32>(h + o, go * activate(act, cn));
   }
@@ -266,6 +288,68 @@ function cfgAt(cfg: usize, i: i32): i32 {
 }
 
 /**
+ * The forward pass over all T steps of cfg[0] windows, shared by forecasting and training: with `keep`
+ * every step's states stay (H, C [T + 1, B, U] from the zero state, Z [T, B, 4U]), without it one slot
+ * of each (H, C [B, U], Z [B, 4U]) is updated in place. H2, C2, Z2 only with two layers.
+ */
+function forwardSteps(cfg: usize, keep: bool, H1: usize, C1: usize, Z1: usize, H2: usize, C2: usize, Z2: usize): void {
+  const B = cfgAt(cfg, 0);
+  const T = cfgAt(cfg, 1);
+  const F = cfgAt(cfg, 2);
+  const layers = cfgAt(cfg, 3);
+  const U1 = cfgAt(cfg, 4);
+  const U2 = layers > 1 ? cfgAt(cfg, 5) : 0;
+  const recAct = cfgAt(cfg, 8);
+  const act = cfgAt(cfg, 9);
+  const xs = <usize>cfgAt(cfg, 10);
+  const k1 = <usize>cfgAt(cfg, 12);
+  const r1 = <usize>cfgAt(cfg, 13);
+  const b1 = <usize>cfgAt(cfg, 14);
+  const k2 = <usize>cfgAt(cfg, 15);
+  const r2 = <usize>cfgAt(cfg, 16);
+  const b2 = <usize>cfgAt(cfg, 17);
+  const sz1 = (<usize>B * <usize>U1) << 2;
+  const sz2 = (<usize>B * <usize>U2) << 2;
+  const rowBytes = <usize>F << 2;
+  const xStride = <usize>T * rowBytes;
+  memory.fill(H1, 0, sz1);
+  memory.fill(C1, 0, sz1);
+  if (layers > 1) {
+    memory.fill(H2, 0, sz2);
+    memory.fill(C2, 0, sz2);
+  }
+  for (let t = 0; t < T; t++) {
+    const p: usize = keep ? <usize>t : 0;
+    const q: usize = keep ? <usize>t + 1 : 0;
+    const h1 = H1 + q * sz1;
+    lstmStepBatch(B, xs + <usize>t * rowBytes, xStride, F, k1, r1, b1, U1, H1 + p * sz1, C1 + p * sz1, h1,
+      C1 + q * sz1, Z1 + p * (sz1 << 2), recAct, act);
+    if (layers > 1) {
+      lstmStepBatch(B, h1, <usize>U1 << 2, U1, k2, r2, b2, U2, H2 + p * sz2, C2 + p * sz2, H2 + q * sz2,
+        C2 + q * sz2, Z2 + p * (sz2 << 2), recAct, act);
+    }
+  }
+}
+
+/** Window b's forecast into out [H]: the head on its last top-layer state h, plus the highway on its window. */
+function headOut(cfg: usize, b: i32, h: usize, out: usize): void {
+  const T = cfgAt(cfg, 1);
+  const F = cfgAt(cfg, 2);
+  const H = cfgAt(cfg, 6);
+  memory.copy(out, <usize>cfgAt(cfg, 19), <usize>H << 2);
+  gemvAccScalar(h, cfgAt(cfg, 3) > 1 ? cfgAt(cfg, 5) : cfgAt(cfg, 4), <usize>cfgAt(cfg, 18), H, out);
+  if (cfgAt(cfg, 7)) {
+    const hwB = <usize>cfgAt(cfg, 21);
+    for (let j = 0; j < H; j++) {
+      const o = out + (<usize>j << 2);
+      store<f32>(o, load<f32>(o) + load<f32>(hwB + (<usize>j << 2)));
+    }
+    const x = <usize>cfgAt(cfg, 10) + ((<usize>b * <usize>(T * F)) << 2);
+    gemvAccScalar(x, T * F, <usize>cfgAt(cfg, 20), H, out);
+  }
+}
+
+/**
  * Forecasts cfg[0] windows, all of them a time step at a time (the gate products of four windows share
  * each weight load). cfg (i32): B, T, F, layers, U1, U2, H, highway, recAct, act,
  * x, out, K1, R1, b1, K2, R2, b2, headW, headB, hwW, hwB, scratch (byte offsets).
@@ -273,73 +357,122 @@ function cfgAt(cfg: usize, i: i32): i32 {
  */
 export function forward(cfg: usize): void {
   const B = cfgAt(cfg, 0);
-  const T = cfgAt(cfg, 1);
-  const F = cfgAt(cfg, 2);
   const layers = cfgAt(cfg, 3);
   const U1 = cfgAt(cfg, 4);
-  const U2 = cfgAt(cfg, 5);
+  const U2 = layers > 1 ? cfgAt(cfg, 5) : 0;
   const H = cfgAt(cfg, 6);
-  const highway = cfgAt(cfg, 7);
-  const recAct = cfgAt(cfg, 8);
-  const act = cfgAt(cfg, 9);
-  const xs = <usize>cfgAt(cfg, 10);
   const outs = <usize>cfgAt(cfg, 11);
-  const k1 = <usize>cfgAt(cfg, 12);
-  const r1 = <usize>cfgAt(cfg, 13);
-  const b1 = <usize>cfgAt(cfg, 14);
-  const k2 = <usize>cfgAt(cfg, 15);
-  const r2 = <usize>cfgAt(cfg, 16);
-  const b2 = <usize>cfgAt(cfg, 17);
-  const headW = <usize>cfgAt(cfg, 18);
-  const headB = <usize>cfgAt(cfg, 19);
-  const hwW = <usize>cfgAt(cfg, 20);
-  const hwB = <usize>cfgAt(cfg, 21);
-  const scratch = <usize>cfgAt(cfg, 22);
   const nb = <usize>B;
-  const h1 = scratch;
+  const h1 = <usize>cfgAt(cfg, 22);
   const c1 = h1 + ((nb * <usize>U1) << 2);
   const z1 = c1 + ((nb * <usize>U1) << 2);
   const h2 = z1 + ((nb * <usize>U1) << 4);
   const c2 = h2 + ((nb * <usize>U2) << 2);
   const z2 = c2 + ((nb * <usize>U2) << 2);
-  const rowBytes = <usize>F << 2;
-  const xStride = <usize>T * rowBytes;
-  memory.fill(h1, 0, (nb * <usize>U1) << 3);
-  if (layers > 1) memory.fill(h2, 0, (nb * <usize>U2) << 3);
-  for (let t = 0; t < T; t++) {
-    lstmStepBatch(B, xs + <usize>t * rowBytes, xStride, F, k1, r1, b1, U1, h1, c1, z1, recAct, act);
-    if (layers > 1) lstmStepBatch(B, h1, <usize>U1 << 2, U1, k2, r2, b2, U2, h2, c2, z2, recAct, act);
-  }
-  for (let b = 0; b < B; b++) {
-    const x = xs + <usize>b * xStride;
-    const out = outs + (<usize>(b * H) << 2);
-    memory.copy(out, headB, <usize>H << 2);
-    if (layers > 1) gemvAccScalar(h2 + ((<usize>b * <usize>U2) << 2), U2, headW, H, out);
-    else gemvAccScalar(h1 + ((<usize>b * <usize>U1) << 2), U1, headW, H, out);
-    if (highway) {
-      for (let j = 0; j < H; j++) {
-        const o = out + (<usize>j << 2);
-        store<f32>(o, load<f32>(o) + load<f32>(hwB + (<usize>j << 2)));
+  forwardSteps(cfg, false, h1, c1, z1, h2, c2, z2);
+  const top = layers > 1 ? h2 : h1;
+  const topBytes = <usize>(layers > 1 ? U2 : U1) << 2;
+  for (let b = 0; b < B; b++) headOut(cfg, b, top + <usize>b * topBytes, outs + (<usize>(b * H) << 2));
+}
+
+// ---- Training: forward with every step kept, backward through time, Adam ----
+// The backward pass works on all windows of a step at once: the gate gradients of every window first,
+// then the weight gradients (a block of dW kept in registers over all windows) and the products with W^T
+// (four windows per weight load). Each gradient element still sums its windows in ascending order (then
+// its steps backwards), the order a window-by-window pass has, so the weights are bit for bit those of a
+// window-by-window pass, whatever the blocking.
+
+/**
+ * dW[r * n + ..] += sum over b < nb of a_b[r] * d_b[0..n) (a_b at a + b * aStride, d_b at d + b * 4n, n a
+ * multiple of 4), the sum taken b = 0, 1, ...: four rows by eight columns of dW stay in registers over
+ * all windows (each dW element loaded and stored once per step, each d_b load feeds four rows).
+ */
+function outerAccBatch(nb: i32, a: usize, aStride: usize, rows: i32, d: usize, n: i32, dW: usize): void {
+  const rowBytes = <usize>n << 2;
+  const end = <usize>nb * aStride;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const ar = a + (<usize>r << 2);
+    const w0 = dW + <usize>r * rowBytes;
+    const w1 = w0 + rowBytes;
+    const w2 = w1 + rowBytes;
+    const w3 = w2 + rowBytes;
+    let j: usize = 0;
+    for (; j + 32 <= rowBytes; j += 32) {
+      let s0 = v128.load(w0 + j);
+      let t0 = v128.load(w0 + j + 16);
+      let s1 = v128.load(w1 + j);
+      let t1 = v128.load(w1 + j + 16);
+      let s2 = v128.load(w2 + j);
+      let t2 = v128.load(w2 + j + 16);
+      let s3 = v128.load(w3 + j);
+      let t3 = v128.load(w3 + j + 16);
+      let dp = d + j;
+      for (let o: usize = 0; o < end; o += aStride) {
+        const d0 = v128.load(dp);
+        const d1 = v128.load(dp + 16);
+        const x0 = v128.load32_splat(ar + o);
+        const x1 = v128.load32_splat(ar + o + 4);
+        const x2 = v128.load32_splat(ar + o + 8);
+        const x3 = v128.load32_splat(ar + o + 12);
+        s0 = f32x4.add(s0, f32x4.mul(x0, d0));
+        t0 = f32x4.add(t0, f32x4.mul(x0, d1));
+        s1 = f32x4.add(s1, f32x4.mul(x1, d0));
+        t1 = f32x4.add(t1, f32x4.mul(x1, d1));
+        s2 = f32x4.add(s2, f32x4.mul(x2, d0));
+        t2 = f32x4.add(t2, f32x4.mul(x2, d1));
+        s3 = f32x4.add(s3, f32x4.mul(x3, d0));
+        t3 = f32x4.add(t3, f32x4.mul(x3, d1));
+        dp += rowBytes;
       }
-      gemvAccScalar(x, T * F, hwW, H, out);
+      v128.store(w0 + j, s0);
+      v128.store(w0 + j + 16, t0);
+      v128.store(w1 + j, s1);
+      v128.store(w1 + j + 16, t1);
+      v128.store(w2 + j, s2);
+      v128.store(w2 + j + 16, t2);
+      v128.store(w3 + j, s3);
+      v128.store(w3 + j + 16, t3);
+    }
+    for (; j < rowBytes; j += 16) {
+      let s0 = v128.load(w0 + j);
+      let s1 = v128.load(w1 + j);
+      let s2 = v128.load(w2 + j);
+      let s3 = v128.load(w3 + j);
+      let dp = d + j;
+      for (let o: usize = 0; o < end; o += aStride) {
+        const d0 = v128.load(dp);
+        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(ar + o), d0));
+        s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(ar + o + 4), d0));
+        s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(ar + o + 8), d0));
+        s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(ar + o + 12), d0));
+        dp += rowBytes;
+      }
+      v128.store(w0 + j, s0);
+      v128.store(w1 + j, s1);
+      v128.store(w2 + j, s2);
+      v128.store(w3 + j, s3);
+    }
+  }
+  for (; r < rows; r++) {
+    const ar = a + (<usize>r << 2);
+    const wr = dW + <usize>r * rowBytes;
+    for (let j: usize = 0; j < rowBytes; j += 16) {
+      let s = v128.load(wr + j);
+      let dp = d + j;
+      for (let o: usize = 0; o < end; o += aStride) {
+        s = f32x4.add(s, f32x4.mul(v128.load32_splat(ar + o), v128.load(dp)));
+        dp += rowBytes;
+      }
+      v128.store(wr + j, s);
     }
   }
 }
 
-// ---- Training: forward with every step kept, backward through time, Adam ----
-
-/** dW[r * n + ..] += a[r] * d[0..n) for r < rows (the outer product a^T d), n a multiple of 4. */
-function outerAcc(a: usize, rows: i32, d: usize, n: i32, dW: usize): void {
-  const rowBytes = <usize>n << 2;
-  for (let r = 0; r < rows; r++) {
-    const ar = load<f32>(a + (<usize>r << 2));
-    if (ar == 0) continue;
-    const s = f32x4.splat(ar);
-    const wr = dW + <usize>r * rowBytes;
-    for (let j: usize = 0; j < rowBytes; j += 16) {
-      v128.store(wr + j, f32x4.add(v128.load(wr + j), f32x4.mul(s, v128.load(d + j))));
-    }
-  }
+/** The sum of the four lanes, as (0 + 1) + (2 + 3). */
+@inline
+function lanes(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
 /** out[r] += sum over j < n of d[j] * W[r * n + j] for r < rows (d W^T), n a multiple of 4. */
@@ -350,13 +483,87 @@ function dotRowsAcc(d: usize, n: i32, W: usize, rows: i32, out: usize): void {
     let acc = f32x4.splat(0);
     for (let j: usize = 0; j < rowBytes; j += 16) acc = f32x4.add(acc, f32x4.mul(v128.load(d + j), v128.load(wr + j)));
     const o = out + (<usize>r << 2);
-    store<f32>(
-      o,
-      load<f32>(o) +
-        ((f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) +
-          (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3))),
-    );
+    store<f32>(o, load<f32>(o) + lanes(acc));
   }
+}
+
+/**
+ * dotRowsAcc for four windows (d_b at d + b * 4n, out_b at out + b * outStride): two rows of W at a time,
+ * each W load feeding four windows and each d_b load two rows; every sum in dotRowsAcc's order.
+ */
+function dotRows4(d: usize, n: i32, W: usize, rows: i32, out: usize, outStride: usize): void {
+  const rowBytes = <usize>n << 2;
+  const d1 = d + rowBytes;
+  const d2 = d1 + rowBytes;
+  const d3 = d2 + rowBytes;
+  let r = 0;
+  for (; r + 2 <= rows; r += 2) {
+    const wr = W + <usize>r * rowBytes;
+    const wq = wr + rowBytes;
+    let s0 = f32x4.splat(0);
+    let s1 = f32x4.splat(0);
+    let s2 = f32x4.splat(0);
+    let s3 = f32x4.splat(0);
+    let q0 = f32x4.splat(0);
+    let q1 = f32x4.splat(0);
+    let q2 = f32x4.splat(0);
+    let q3 = f32x4.splat(0);
+    for (let j: usize = 0; j < rowBytes; j += 16) {
+      const w = v128.load(wr + j);
+      const v = v128.load(wq + j);
+      const e0 = v128.load(d + j);
+      const e1 = v128.load(d1 + j);
+      const e2 = v128.load(d2 + j);
+      const e3 = v128.load(d3 + j);
+      s0 = f32x4.add(s0, f32x4.mul(e0, w));
+      q0 = f32x4.add(q0, f32x4.mul(e0, v));
+      s1 = f32x4.add(s1, f32x4.mul(e1, w));
+      q1 = f32x4.add(q1, f32x4.mul(e1, v));
+      s2 = f32x4.add(s2, f32x4.mul(e2, w));
+      q2 = f32x4.add(q2, f32x4.mul(e2, v));
+      s3 = f32x4.add(s3, f32x4.mul(e3, w));
+      q3 = f32x4.add(q3, f32x4.mul(e3, v));
+    }
+    const o = out + (<usize>r << 2);
+    store<f32>(o, load<f32>(o) + lanes(s0));
+    store<f32>(o + 4, load<f32>(o + 4) + lanes(q0));
+    const o1 = o + outStride;
+    store<f32>(o1, load<f32>(o1) + lanes(s1));
+    store<f32>(o1 + 4, load<f32>(o1 + 4) + lanes(q1));
+    const o2 = o1 + outStride;
+    store<f32>(o2, load<f32>(o2) + lanes(s2));
+    store<f32>(o2 + 4, load<f32>(o2 + 4) + lanes(q2));
+    const o3 = o2 + outStride;
+    store<f32>(o3, load<f32>(o3) + lanes(s3));
+    store<f32>(o3 + 4, load<f32>(o3 + 4) + lanes(q3));
+  }
+  if (r < rows) {
+    const wr = W + <usize>r * rowBytes;
+    let s0 = f32x4.splat(0);
+    let s1 = f32x4.splat(0);
+    let s2 = f32x4.splat(0);
+    let s3 = f32x4.splat(0);
+    for (let j: usize = 0; j < rowBytes; j += 16) {
+      const w = v128.load(wr + j);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(d + j), w));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(d1 + j), w));
+      s2 = f32x4.add(s2, f32x4.mul(v128.load(d2 + j), w));
+      s3 = f32x4.add(s3, f32x4.mul(v128.load(d3 + j), w));
+    }
+    const o = out + (<usize>r << 2);
+    store<f32>(o, load<f32>(o) + lanes(s0));
+    store<f32>(o + outStride, load<f32>(o + outStride) + lanes(s1));
+    store<f32>(o + 2 * outStride, load<f32>(o + 2 * outStride) + lanes(s2));
+    store<f32>(o + 3 * outStride, load<f32>(o + 3 * outStride) + lanes(s3));
+  }
+}
+
+/** out_b += d_b W^T for the nb windows (d_b at d + b * 4n, out_b at out + b * outStride). */
+function dotRowsBatch(nb: i32, d: usize, n: i32, W: usize, rows: i32, out: usize, outStride: usize): void {
+  const dStride = <usize>n << 2;
+  let w = 0;
+  for (; w + 4 <= nb; w += 4) dotRows4(d + <usize>w * dStride, n, W, rows, out + <usize>w * outStride, outStride);
+  for (; w < nb; w++) dotRowsAcc(d + <usize>w * dStride, n, W, rows, out + <usize>w * outStride);
 }
 
 /** The derivative of activation `code` at pre-activation x, y = activate(code, x) (as tfjs's gradients). */
@@ -372,45 +579,103 @@ function derivative(code: i32, x: f32, y: f32): f32 {
   return <f32>1.0;
 }
 
+/** derivative in four lanes (the same values lane by lane). */
+@inline
+function derivative4(code: i32, x: v128, y: v128): v128 {
+  if (code == HARD_SIGMOID) {
+    const p = f32x4.add(f32x4.mul(x, f32x4.splat(0.2)), f32x4.splat(0.5));
+    const inside = v128.and(f32x4.ge(p, f32x4.splat(0.0)), f32x4.le(p, f32x4.splat(1.0)));
+    return v128.and(inside, f32x4.splat(0.2));
+  }
+  if (code == TANH) return f32x4.sub(f32x4.splat(1.0), f32x4.mul(y, y));
+  if (code == SIGMOID) return f32x4.mul(y, f32x4.sub(f32x4.splat(1.0), y));
+  if (code == RELU) return v128.and(f32x4.gt(x, f32x4.splat(0.0)), f32x4.splat(1.0));
+  return f32x4.splat(1.0);
+}
+
 /**
- * Backward of one LSTM step for one window: from dh (this step's h gradient, all sources summed) and dc
- * (the cell gradient carried from the next step, updated in place to the previous step's), the gate
- * pre-activation gradient dz [4U] and the parameter gradients dK += x^T dz, dR += hPrev^T dz, db += dz;
- * dhPrev += dz R^T; dx += dz K^T when dx is not 0.
+ * The gate pre-activation gradients dZ [nb, 4U] of one step from each window's dh (this step's h
+ * gradient, all sources summed) and dc (the cell gradient carried from the next step, updated in place
+ * to the previous step's). Z [nb, 4U], C and CPrev [nb, U] are this step's kept forward values.
  */
-function stepBack(
-  u: i32, z: usize, c: usize, cPrev: usize, dh: usize, dc: usize, dz: usize,
-  x: usize, inDim: i32, hPrev: usize, k: usize, r: usize, dK: usize, dR: usize, db: usize,
-  dhPrev: usize, dx: usize, recAct: i32, act: i32,
+function gateGrads(
+  nb: i32, u: i32, Z: usize, C: usize, CPrev: usize, dh: usize, dc: usize, dZ: usize, recAct: i32, act: i32,
 ): void {
   const ub = <usize>u << 2;
-  for (let j = 0; j < u; j++) {
-    const o = <usize>j << 2;
-    const zi = load<f32>(z + o);
-    const zf = load<f32>(z + ub + o);
-    const zg = load<f32>(z + 2 * ub + o);
-    const zo = load<f32>(z + 3 * ub + o);
-    const gi = activate(recAct, zi);
-    const gf = activate(recAct, zf);
-    const gg = activate(act, zg);
-    const go = activate(recAct, zo);
-    const ct = load<f32>(c + o);
-    const ac = activate(act, ct);
-    const dhj = load<f32>(dh + o);
-    const dct = load<f32>(dc + o) + dhj * go * derivative(act, ct, ac);
-    store<f32>(dz + o, dct * gg * derivative(recAct, zi, gi));
-    store<f32>(dz + ub + o, dct * load<f32>(cPrev + o) * derivative(recAct, zf, gf));
-    store<f32>(dz + 2 * ub + o, dct * gi * derivative(act, zg, gg));
-    store<f32>(dz + 3 * ub + o, dhj * ac * derivative(recAct, zo, go));
-    store<f32>(dc + o, dct * gf);
+  for (let b = 0; b < nb; b++) {
+    const s = <usize>b * ub;
+    const z = Z + (s << 2);
+    const dz = dZ + (s << 2);
+    const c = C + s;
+    const cPrev = CPrev + s;
+    const dhb = dh + s;
+    const dcb = dc + s;
+    let j = 0;
+    for (; j + 4 <= u; j += 4) {
+      const o = <usize>j << 2;
+      const zi = v128.load(z + o);
+      const zf = v128.load(z + ub + o);
+      const zg = v128.load(z + 2 * ub + o);
+      const zo = v128.load(z + 3 * ub + o);
+      const gi = activate4(recAct, zi);
+      const gf = activate4(recAct, zf);
+      const gg = activate4(act, zg);
+      const go = activate4(recAct, zo);
+      const ct = v128.load(c + o);
+      const ac = activate4(act, ct);
+      const dhj = v128.load(dhb + o);
+      const dct = f32x4.add(v128.load(dcb + o), f32x4.mul(f32x4.mul(dhj, go), derivative4(act, ct, ac)));
+      v128.store(dz + o, f32x4.mul(f32x4.mul(dct, gg), derivative4(recAct, zi, gi)));
+      v128.store(dz + ub + o, f32x4.mul(f32x4.mul(dct, v128.load(cPrev + o)), derivative4(recAct, zf, gf)));
+      v128.store(dz + 2 * ub + o, f32x4.mul(f32x4.mul(dct, gi), derivative4(act, zg, gg)));
+      v128.store(dz + 3 * ub + o, f32x4.mul(f32x4.mul(dhj, ac), derivative4(recAct, zo, go)));
+      v128.store(dcb + o, f32x4.mul(dct, gf));
+    }
+    for (; j < u; j++) {
+      const o = <usize>j << 2;
+      const zi = load<f32>(z + o);
+      const zf = load<f32>(z + ub + o);
+      const zg = load<f32>(z + 2 * ub + o);
+      const zo = load<f32>(z + 3 * ub + o);
+      const gi = activate(recAct, zi);
+      const gf = activate(recAct, zf);
+      const gg = activate(act, zg);
+      const go = activate(recAct, zo);
+      const ct = load<f32>(c + o);
+      const ac = activate(act, ct);
+      const dhj = load<f32>(dhb + o);
+      const dct = load<f32>(dcb + o) + dhj * go * derivative(act, ct, ac);
+      store<f32>(dz + o, dct * gg * derivative(recAct, zi, gi));
+      store<f32>(dz + ub + o, dct * load<f32>(cPrev + o) * derivative(recAct, zf, gf));
+      store<f32>(dz + 2 * ub + o, dct * gi * derivative(act, zg, gg));
+      store<f32>(dz + 3 * ub + o, dhj * ac * derivative(recAct, zo, go));
+      store<f32>(dcb + o, dct * gf);
+    }
   }
+}
+
+/**
+ * Backward of one LSTM step for all nb windows: the gate gradients dZ (gateGrads), then the parameter
+ * gradients dK += sum x_b^T dZ_b, dR += sum hPrev_b^T dZ_b, db += sum dZ_b; dhPrev_b += dZ_b R^T when
+ * dhPrev is not 0 (the first step has no previous state to pass it to); dx_b += dZ_b K^T when dx is not 0.
+ * x_b at x + b * xStride (inDim floats); hPrev, dh, dc, dhPrev [nb, U]; dx [nb, inDim].
+ */
+function stepBackBatch(
+  nb: i32, u: i32, Z: usize, C: usize, CPrev: usize, dh: usize, dc: usize, dZ: usize,
+  x: usize, xStride: usize, inDim: i32, hPrev: usize, k: usize, r: usize, dK: usize, dR: usize, db: usize,
+  dhPrev: usize, dx: usize, recAct: i32, act: i32,
+): void {
+  gateGrads(nb, u, Z, C, CPrev, dh, dc, dZ, recAct, act);
   const n = u * 4;
-  const nb = <usize>n << 2;
-  for (let j: usize = 0; j < nb; j += 16) v128.store(db + j, f32x4.add(v128.load(db + j), v128.load(dz + j)));
-  outerAcc(x, inDim, dz, n, dK);
-  outerAcc(hPrev, u, dz, n, dR);
-  dotRowsAcc(dz, n, r, u, dhPrev);
-  if (dx) dotRowsAcc(dz, n, k, inDim, dx);
+  const zBytes = <usize>n << 2;
+  for (let b = 0; b < nb; b++) {
+    const dz = dZ + <usize>b * zBytes;
+    for (let j: usize = 0; j < zBytes; j += 16) v128.store(db + j, f32x4.add(v128.load(db + j), v128.load(dz + j)));
+  }
+  outerAccBatch(nb, x, xStride, inDim, dZ, n, dK);
+  outerAccBatch(nb, hPrev, <usize>u << 2, u, dZ, n, dR);
+  if (dhPrev) dotRowsBatch(nb, dZ, n, r, u, dhPrev, <usize>u << 2);
+  if (dx) dotRowsBatch(nb, dZ, n, k, inDim, dx, <usize>inDim << 2);
 }
 
 @inline
@@ -425,9 +690,10 @@ function cfgF(cfg: usize, i: i32): f32 {
  * cfg (i32) 0-22 as forward, then: 23 y, 24 gradDelta, 25 mDelta, 26 vDelta, 27 params start,
  * 28 bytes Adam updates from there (the frozen highway left out), 29 train scratch, 30 lr (f32),
  * 31 beta1, 32 beta2, 33 epsilon, 34 beta1^t, 35 beta2^t (f32, this step's t), 36 loss out, 37 flags
- * (bit 0: apply Adam; bit 1: the highway's gradients too), 38 bytes of all params (gradients zeroed first), 39 1 - beta1, 40 1 - beta2 (f32, as tfjs rounds them).
+ * (bit 0: apply Adam; bit 1: the highway's gradients too), 38 bytes of all params (gradients zeroed first),
+ * 39 1 - beta1, 40 1 - beta2 (f32, as tfjs rounds them).
  * Train scratch: per layer Z [T, B, 4U], C [T + 1, B, U], Hs [T + 1, B, U]; then out [B, H] (16-aligned),
- * dh1, dc1 [B, U1], dh2, dc2 [B, U2], dz [4 max U], a step's dh [max U].
+ * dh1, dc1 [B, U1], dh2, dc2 [B, U2], dh1', dh2' (the previous step's dh) [B, U], dZ [B, 4 max U].
  */
 export function trainStep(cfg: usize): void {
   const B = cfgAt(cfg, 0);
@@ -471,30 +737,12 @@ export function trainStep(cfg: usize): void {
   const dc1 = dh1 + sz1;
   const dh2 = dc1 + sz1;
   const dc2 = dh2 + sz2;
-  const dz = dc2 + sz2;
-  const dx = dz + (<usize>max(U1, U2) << 4);
+  const dh1p = dc2 + sz2;
+  const dh2p = dh1p + sz1;
+  const dZ = dh2p + sz2;
   memory.fill(<usize>cfgAt(cfg, 27) + gd, 0, <usize>cfgAt(cfg, 38));
 
-  // forward, keeping every step's pre-activations, cells and hidden states
-  memory.fill(C1, 0, sz1);
-  memory.fill(H1, 0, sz1);
-  if (layers > 1) {
-    memory.fill(C2, 0, sz2);
-    memory.fill(H2, 0, sz2);
-  }
-  for (let t = 0; t < T; t++) {
-    const ut = <usize>t;
-    memory.copy(C1 + (ut + 1) * sz1, C1 + ut * sz1, sz1);
-    memory.copy(H1 + (ut + 1) * sz1, H1 + ut * sz1, sz1);
-    lstmStepBatch(B, xs + ut * rowBytes, xStride, F, k1, r1, b1, U1, H1 + (ut + 1) * sz1, C1 + (ut + 1) * sz1,
-      Z1 + ut * (sz1 << 2), recAct, act);
-    if (layers > 1) {
-      memory.copy(C2 + (ut + 1) * sz2, C2 + ut * sz2, sz2);
-      memory.copy(H2 + (ut + 1) * sz2, H2 + ut * sz2, sz2);
-      lstmStepBatch(B, H1 + (ut + 1) * sz1, <usize>U1 << 2, U1, k2, r2, b2, U2, H2 + (ut + 1) * sz2,
-        C2 + (ut + 1) * sz2, Z2 + ut * (sz2 << 2), recAct, act);
-    }
-  }
+  forwardSteps(cfg, true, H1, C1, Z1, H2, C2, Z2);
   const Utop = layers > 1 ? U2 : U1;
   const Htop = layers > 1 ? H2 + <usize>T * sz2 : H1 + <usize>T * sz1;
   const dhTop = layers > 1 ? dh2 : dh1;
@@ -507,15 +755,7 @@ export function trainStep(cfg: usize): void {
     const out = outs + (<usize>(b * H) << 2);
     const hb = Htop + ((<usize>b * <usize>Utop) << 2);
     const x = xs + <usize>b * xStride;
-    memory.copy(out, headB, <usize>H << 2);
-    gemvAccScalar(hb, Utop, headW, H, out);
-    if (highway) {
-      for (let j = 0; j < H; j++) {
-        const o = out + (<usize>j << 2);
-        store<f32>(o, load<f32>(o) + load<f32>(hwB + (<usize>j << 2)));
-      }
-      gemvAccScalar(x, T * F, hwW, H, out);
-    }
+    headOut(cfg, b, hb, out);
     for (let j = 0; j < H; j++) {
       const o = out + (<usize>j << 2);
       const e = load<f32>(o) - load<f32>(ys + (<usize>(b * H + j) << 2));
@@ -554,32 +794,30 @@ export function trainStep(cfg: usize): void {
   }
   store<f32>(cfg + (36 << 2), <f32>(loss / <f64>(B * H)));
 
-  // backward through time: at each step the top layer first (it adds to the lower layer's dh)
+  // backward through time, all windows of a step together: the top layer first (it adds to the lower
+  // layer's dh of the same step); each layer's dh of this step and of the previous one swap buffers
+  let dh1c = dh1;
+  let dh1n = dh1p;
+  let dh2c = dh2;
+  let dh2n = dh2p;
   for (let t = T - 1; t >= 0; t--) {
     const ut = <usize>t;
-    for (let b = 0; b < B; b++) {
-      const ub = <usize>b;
-      if (layers > 1) {
-        const o2 = (ub * <usize>U2) << 2;
-        const o1 = (ub * <usize>U1) << 2;
-        // dh2 holds this step's gradient; the previous step's is summed into the same place afresh
-        memory.copy(dx, dh2 + o2, <usize>U2 << 2);
-        memory.fill(dh2 + o2, 0, <usize>U2 << 2);
-        stepBack(U2, Z2 + ut * (sz2 << 2) + (o2 << 2), C2 + (ut + 1) * sz2 + o2, C2 + ut * sz2 + o2,
-          dx, dc2 + o2, dz, H1 + (ut + 1) * sz1 + o1, U1, H2 + ut * sz2 + o2, k2, r2,
-          k2 + gd, r2 + gd, b2 + gd, dh2 + o2, dh1 + o1, recAct, act);
-      }
+    if (layers > 1) {
+      memory.fill(dh2n, 0, sz2);
+      stepBackBatch(B, U2, Z2 + ut * (sz2 << 2), C2 + (ut + 1) * sz2, C2 + ut * sz2, dh2c, dc2, dZ,
+        H1 + (ut + 1) * sz1, <usize>U1 << 2, U1, H2 + ut * sz2, k2, r2, k2 + gd, r2 + gd, b2 + gd,
+        t > 0 ? dh2n : 0, dh1c, recAct, act);
+      const s = dh2c;
+      dh2c = dh2n;
+      dh2n = s;
     }
-    for (let b = 0; b < B; b++) {
-      const ub = <usize>b;
-      const o1 = (ub * <usize>U1) << 2;
-      // dh1 here holds this step's gradient; stepBack adds the previous step's into a fresh buffer
-      memory.copy(dx, dh1 + o1, <usize>U1 << 2);
-      memory.fill(dh1 + o1, 0, <usize>U1 << 2);
-      stepBack(U1, Z1 + ut * (sz1 << 2) + (o1 << 2), C1 + (ut + 1) * sz1 + o1, C1 + ut * sz1 + o1,
-        dx, dc1 + o1, dz, xs + ub * xStride + ut * rowBytes, F, H1 + ut * sz1 + o1, k1, r1,
-        k1 + gd, r1 + gd, b1 + gd, dh1 + o1, 0, recAct, act);
-    }
+    memory.fill(dh1n, 0, sz1);
+    stepBackBatch(B, U1, Z1 + ut * (sz1 << 2), C1 + (ut + 1) * sz1, C1 + ut * sz1, dh1c, dc1, dZ,
+      xs + ut * rowBytes, xStride, F, H1 + ut * sz1, k1, r1, k1 + gd, r1 + gd, b1 + gd,
+      t > 0 ? dh1n : 0, 0, recAct, act);
+    const s = dh1c;
+    dh1c = dh1n;
+    dh1n = s;
   }
   if (flags & 1) adam(cfg);
 }

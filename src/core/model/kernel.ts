@@ -375,7 +375,8 @@ export class KernelTrainer {
     const scratch = at;
     const [U1, U2] = [units[0], units[1] ?? 0];
     at += 4 * T * B * 4 * (U1 + U2) + 2 * 4 * (T + 1) * B * (U1 + U2) + align(B * H * 4);
-    at += 2 * 4 * B * (U1 + U2) + 16 * Math.max(U1, U2) + 4 * Math.max(U1, U2) + 64;
+    // dh, dc and the previous step's dh of each layer, the gate gradients of a step's windows
+    at += 3 * 4 * B * (U1 + U2) + 16 * B * Math.max(U1, U2) + 64;
     if (at > KERNEL_MAX_BYTES) {
       throw new Error(`training this model in batches of ${B} needs more than ${KERNEL_MAX_BYTES / 2 ** 20} MiB`);
     }

@@ -86,6 +86,57 @@ describe('core/model/kernel: training steps in the kernel', function () {
     }
   });
 
+  it("gives a batch the mean of its windows' one-window gradients (blocks of four windows and the rest, wide and odd layers)", () => {
+    // The backward pass works on blocks of windows and of rows (four windows per weight load, 4 x 8 blocks of the
+    // weight gradients, 2-row blocks of d W^T); one window at a time takes the remainder paths only, so the two
+    // must agree. Two layers of 20 and 9 units leave row and column remainders in every blocked loop.
+    const rand = seededRandom(59);
+    const [T, F, H, U1, U2, B] = [7, 2, 5, 20, 9, 11];
+    const arr = (n, scale) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * scale);
+    const plan = {
+      window: T,
+      features: F,
+      horizon: H,
+      units: [U1, U2],
+      highway: true,
+      recurrentActivation: 3,
+      activation: 1,
+      arrays: [
+        arr(F * 4 * U1, 0.5),
+        arr(U1 * 4 * U1, 0.3),
+        arr(4 * U1, 0.3),
+        arr(U1 * 4 * U2, 0.3),
+        arr(U2 * 4 * U2, 0.3),
+        arr(4 * U2, 0.3),
+        arr(U2 * H, 0.3),
+        arr(H, 0.3),
+        arr(T * F * H, 0.1),
+        arr(H, 0.1),
+      ],
+    };
+    const x = arr(B * T * F, 2);
+    const y = arr(B * H, 1);
+    const batch = new KernelTrainer(plan, { batchSize: B, learningRate: 0.01, frozenHighway: false });
+    const loss = batch.step(x, y, B, false);
+    const got = batch.gradients();
+    const one = new KernelTrainer(plan, { batchSize: 1, learningRate: 0.01, frozenHighway: false });
+    const want = plan.arrays.map((a) => new Float64Array(a.length));
+    let meanLoss = 0;
+    for (let b = 0; b < B; b++) {
+      meanLoss += one.step(x.subarray(b * T * F, (b + 1) * T * F), y.subarray(b * H, (b + 1) * H), 1, false) / B;
+      one.gradients().forEach((g, i) => g.forEach((v, j) => (want[i][j] += v / B)));
+    }
+    assert.ok(Math.abs(loss - meanLoss) <= 1e-6 * meanLoss, `loss ${loss} vs the windows' mean ${meanLoss}`);
+    got.forEach((g, i) => {
+      assert.ok(
+        want[i].some((v) => v !== 0),
+        `weight ${i}: a gradient that is not all zeros`,
+      );
+      const d = relativeDiff(g, want[i]);
+      assert.ok(d <= 1e-5, `weight ${i}: batch against one-window gradients, relative difference ${d}`);
+    });
+  });
+
   it('takes the Adam steps tf.train.adam takes (bias correction, epsilon 1e-7), a frozen highway left alone', () => {
     const rand = seededRandom(47);
     for (let c = 0; c < 6; c++) {
