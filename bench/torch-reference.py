@@ -192,7 +192,8 @@ def main():
     try:
         with open('/proc/self/maps') as maps:
             libs = {line.split()[-1] for line in maps if re.search(r'lib(open)?blas[^/]*\.so', line)}
-        blas = ', '.join(sorted(libs)) or 'BLAS_INFO=' + re.search(r'BLAS_INFO=([^,\s]+)', torch.__config__.show()).group(1)
+        built = re.search(r'BLAS_INFO=([^,\s]+)', torch.__config__.show())
+        blas = ', '.join(sorted(libs)) or 'BLAS_INFO=' + built.group(1)
     except (OSError, AttributeError):
         pass  # not Linux, or an unusual build string: the GFLOPS figure still says how fast it is
     out = {
