@@ -20,6 +20,7 @@ Exit code 3 (and a JSON {"error": ...}) when torch cannot be imported.
 import argparse
 import json
 import math
+import os
 import re
 import resource
 import sys
@@ -193,7 +194,7 @@ def main():
         with open('/proc/self/maps') as maps:
             libs = {line.split()[-1] for line in maps if re.search(r'lib(open)?blas[^/]*\.so', line)}
         built = re.search(r'BLAS_INFO=([^,\s]+)', torch.__config__.show())
-        blas = ', '.join(sorted(libs)) or 'BLAS_INFO=' + built.group(1)
+        blas = ', '.join(sorted(os.path.basename(x) for x in libs)) or 'BLAS_INFO=' + built.group(1)
     except (OSError, AttributeError):
         pass  # not Linux, or an unusual build string: the GFLOPS figure still says how fast it is
     out = {
