@@ -205,7 +205,7 @@ def main():
         'blas': f'{blas}: matmul 128x128 {gflops:.1f} GFLOPS',
         'models': {},
     }
-    if gflops < 3:  # reference libblas: 1-2 GFLOPS even idle; OpenBLAS: 5-40 here, loaded or not
+    if gflops < 3:  # measured here under load: reference libblas 1-2 GFLOPS, OpenBLAS 5-40
         out['warning'] = (
             f'slow BLAS ({gflops:.1f} GFLOPS on a 128x128 matmul: the reference libblas?): PyTorch is far slower '
             'here than with OpenBLAS or MKL; bench/speed.js: set TORCH_BLAS_DIR to a directory holding an OpenBLAS '
