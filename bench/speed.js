@@ -17,13 +17,27 @@
  * - lstm-predict node throughput in a real Node-RED runtime: N windows sent in one tick, forecasts/s with
  *   batching on and off (maxBatch 1) side by side (--node-messages 0 skips it).
  * Reference model A: window 48, F = 1 and 3, LSTM 64 units, horizon 12, batch 64;
- * model B: attention (and GCA N=2) when those types exist.
+ * model B: the pack's 'attention' type (LSTM 64, all states, + additive temporal attention + Dense(12));
+ * GCA N=2 when asked for. The fused kernel serves the 'lstm' type only: B and GCA run through tfjs
+ * whatever LSTM_FORECAST_KERNEL says (the side-by-side table says so).
+ * Definitions: bench/anchors/speed-anchors.md (Adam 1e-3, noisy sine + trend windows).
  *
- *   node bench/speed.js [--rounds 2] [--backends wasm,cpu] [--windows 1024]
+ * Single-thread PyTorch on models A and B (bench/torch-reference.py, the same windows bit for bit) runs
+ * in the same rounds as a further "backend", and the side-by-side table gives every runtime's ratio
+ * to it. The interpreter: $TORCH_PYTHON, else the first of `python3`, `/usr/bin/python3` that imports
+ * torch (Debian: apt-get install python3-torch); none: a note, and the rest runs. Debian's torch links
+ * the system libblas.so.3, the reference BLAS unless OpenBLAS is installed (about 40x slower matrix
+ * products: the script warns); TORCH_BLAS_DIR=DIR puts DIR (an OpenBLAS libblas.so.3) first on the
+ * torch child's LD_LIBRARY_PATH. OPENBLAS/OMP/MKL_NUM_THREADS are 1 in that child.
+ * Rounds alternate the order of the runtimes (round 2 runs them last to first), so drift of a shared
+ * machine's load hits them alike; medians over rounds. On a shared machine compare ratios, not figures.
+ *
+ *   npm run bench:speed -- [--rounds 2] [--backends wasm,cpu] [--windows 1024]
  *     [--leak 10000] [--latency 300] [--models lstm,attention,gca]
- *     [--cpu-windows 320] [--node-messages 1024] [--out FILE]
- * The cpu backend trains on --cpu-windows windows (rates stay comparable).
- * Needs the compiled core (npm run build). Writes bench/results/speed.json.
+ *     [--cpu-windows 320] [--node-messages 1024] [--no-torch] [--out FILE]
+ *   (or node bench/speed.js ... after npm run build)
+ * The cpu backend trains on --cpu-windows windows (rates stay comparable); PyTorch on --windows.
+ * Writes bench/results/speed.json and speed.md.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -297,15 +311,139 @@ async function nodeThroughput(opts) {
   };
 }
 
+/** The first interpreter that imports torch ($TORCH_PYTHON, python3, /usr/bin/python3), or null + why. */
+function findTorchPython() {
+  const tried = [];
+  const candidates = [process.env.TORCH_PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean);
+  for (const py of [...new Set(candidates)]) {
+    const r = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60000 });
+    if (r.status === 0) return { python: py };
+    tried.push(`${py}: ${r.error ? r.error.code : (r.stderr || '').trim().split('\n').pop()}`);
+  }
+  return { python: null, why: `no python with torch (${tried.join('; ')})` };
+}
+
+/** One run of bench/torch-reference.py on the models it has (A, B), single-threaded; its JSON. */
+function runTorch(python, values) {
+  const kinds = (values.models || 'lstm,attention,gca').split(',').filter((k) => k === 'lstm' || k === 'attention');
+  if (!kinds.length) return { error: 'no PyTorch reference for the chosen --models (it has lstm and attention)' };
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  if (process.env.TORCH_BLAS_DIR) {
+    env.LD_LIBRARY_PATH = [process.env.TORCH_BLAS_DIR, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  }
+  const args = [
+    path.join(__dirname, 'torch-reference.py'),
+    '--models',
+    kinds.join(','),
+    '--windows',
+    String(values.windows || 1024),
+    '--latency',
+    String(values.latency || 300),
+  ];
+  const r = spawnSync(python, args, { encoding: 'utf8', env, timeout: 20 * 60 * 1000, maxBuffer: 1 << 24 });
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').pop());
+  } catch {
+    const why = r.error ? r.error.code : (r.stderr || '').split('\n').filter(Boolean).slice(-3).join(' | ');
+    return { error: `torch-reference.py failed (exit ${r.status}): ${why}` };
+  }
+}
+
+/**
+ * The side-by-side table: per model, PyTorch (1 thread) and each measured runtime of the pack with its ratio
+ * to PyTorch in the same run (train and batch: rate / PyTorch's; 1-window: PyTorch's p50 / its p50; > 1 = faster).
+ */
+function sideBySide(summary, torch, f) {
+  const lines = [
+    '| model | runtime | train windows/s | x PyTorch | 1-window predict ms p50 / p99 | x PyTorch | ' +
+      'batch-256 predict windows/s | x PyTorch | peak RSS MB (process) |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  const ids = [...new Set(Object.values(summary).flatMap((s) => Object.keys(s.models)))];
+  for (const id of ids) {
+    const p = torch && torch.models[id];
+    const ratio = (x, ref, inverse) =>
+      p && Number.isFinite(x) && Number.isFinite(ref) ? `${f(inverse ? ref / x : x / ref, 2)}x` : '-';
+    const row = (runtime, train, p50, p99, batch, rss) =>
+      lines.push(
+        `| ${id} | ${runtime} | ${f(train)} | ${ratio(train, p && p.trainWindowsPerSecond)} | ` +
+          `${f(p50, 2)} / ${f(p99, 2)} | ${ratio(p50, p && p.predict1P50ms, true)} | ${f(batch, 0)} | ` +
+          `${ratio(batch, p && p.batch256WindowsPerSecond)} | ${f(rss, 0)} |`,
+      );
+    if (p) {
+      row(
+        `${torch.runtime} (${torch.blas})`,
+        p.trainWindowsPerSecond,
+        p.predict1P50ms,
+        p.predict1P99ms,
+        p.batch256WindowsPerSecond,
+        torch.peakRssMB,
+      );
+    } else
+      lines.push(
+        `| ${id} | PyTorch | no reference for this model${torch ? '' : ' (PyTorch not measured)'} | | | | | | |`,
+      );
+    for (const [b, s] of Object.entries(summary)) {
+      const m = s.models[id];
+      if (!m) continue;
+      row(
+        `pack, tfjs-${b}`,
+        m.trainWindowsPerSecond,
+        m.predict1P50ms,
+        m.predict1P99ms,
+        m.batch256WindowsPerSecond,
+        s.peakRssMB,
+      );
+      if (m.kernelPredict1P50ms !== undefined) {
+        row(
+          `pack, fused kernel (${b} process)`,
+          m.kernelTrainWindowsPerSecond,
+          m.kernelPredict1P50ms,
+          m.kernelPredict1P99ms,
+          m.kernelBatch256WindowsPerSecond,
+          s.peakRssMB,
+        );
+      } else lines.push(`| ${id} | pack, fused kernel | not used: the kernel serves the lstm type only | | | | | | |`);
+      if (m.bareFitWindowsPerSecond !== undefined) {
+        row(`bare tfjs-${b} (fit, predict)`, m.bareFitWindowsPerSecond, m.barePredict1P50ms, NaN, NaN, NaN);
+      }
+    }
+  }
+  return lines;
+}
+
 async function parent(values) {
   const rounds = Number(values.rounds || 2);
   let backends = (values.backends || 'tensorflow,wasm,cpu').split(',');
   const results = {};
   const skipped = {};
   const nodeRuns = [];
+  const torchRuns = [];
+  let torchPython = null;
+  if (values['no-torch']) skipped.torch = 'PyTorch: --no-torch';
+  else {
+    const found = findTorchPython();
+    torchPython = found.python;
+    if (!torchPython) skipped.torch = `PyTorch: ${found.why}; skipped`;
+  }
   for (let round = 1; round <= rounds; round++) {
-    for (const b of backends.slice()) {
+    const order = [...backends, ...(torchPython ? ['torch'] : [])];
+    if (round % 2 === 0) order.reverse();
+    for (const b of order) {
+      if (b !== 'torch' && !backends.includes(b)) continue;
       process.stderr.write(`round ${round}: ${b} ...\n`);
+      if (b === 'torch') {
+        const j = runTorch(torchPython, values);
+        if (j.error) {
+          skipped.torch = `PyTorch: ${j.error}`;
+          torchPython = null;
+          process.stderr.write(`  torch: ${j.error}\n`);
+        } else {
+          if (j.warning) process.stderr.write(`  torch: ${j.warning}\n`);
+          torchRuns.push(j);
+        }
+        continue;
+      }
       const args = [
         __filename,
         '--child',
@@ -375,8 +513,28 @@ async function parent(values) {
       summary[b].models[id] = s;
     }
   }
+  let torch = null;
+  if (torchRuns.length) {
+    const last = torchRuns[torchRuns.length - 1];
+    torch = { ...last, rounds: torchRuns.length, peakRssMB: median(torchRuns.map((r) => r.peakRssMB)), models: {} };
+    for (const id of Object.keys(last.models)) {
+      torch.models[id] = {};
+      for (const k of Object.keys(last.models[id])) {
+        torch.models[id][k] = median(torchRuns.map((r) => r.models[id] && r.models[id][k]));
+      }
+    }
+  }
   const f = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   const lines = [];
+  const load = require('node:os').loadavg();
+  lines.push(
+    `Load average at the end (1 / 5 / 15 min): ${load.map((x) => x.toFixed(2)).join(' / ')} on ` +
+      `${require('node:os').availableParallelism()} cores; ${rounds} round(s), medians.`,
+    '',
+    ...sideBySide(summary, torch, f),
+  );
+  if (torch && torch.warning) lines.push('', `PyTorch: ${torch.warning}`);
+  lines.push('');
   lines.push(
     '| model | backend | train windows/s | 1-window predict ms p50 / p99 | batch-256 predict windows/s | tensors before / after | peak RSS MB (process) |',
     '|---|---|---|---|---|---|---|',
@@ -479,7 +637,9 @@ async function parent(values) {
         settings: { rounds, windows: Number(values.windows || 1024), leak: Number(values.leak ?? 10000) },
         summary,
         nodeThroughput: nodeRuns,
+        torch,
         raw: results,
+        rawTorch: torchRuns,
         skipped,
       },
       null,
@@ -500,6 +660,7 @@ const { values } = parseArgs({
     models: { type: 'string' },
     'cpu-windows': { type: 'string' },
     'node-messages': { type: 'string' },
+    'no-torch': { type: 'boolean' },
     out: { type: 'string' },
   },
 });
