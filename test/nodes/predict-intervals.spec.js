@@ -90,14 +90,25 @@ describe('lstm-predict: prediction intervals and anomaly output', function () {
     for (let h = 0; h < 3; h++) {
       const i80 = [p.intervals['80'].lower[h], p.intervals['80'].upper[h]];
       const i95 = [p.intervals['95'].lower[h], p.intervals['95'].upper[h]];
-      assert.ok(
-        i95[0] <= i80[0] && i80[0] < p.forecast[h] && p.forecast[h] < i80[1] && i80[1] <= i95[1],
-        `step ${h + 1}`,
-      );
-      // Symmetric around the forecast by the stored calibration's half-width.
-      assert.ok(Math.abs(p.forecast[h] - i95[0] - (i95[1] - p.forecast[h])) < 1e-6);
+      // Symmetric around forecast + the stored calibration's centre for that step, nested.
+      const mid = p.forecast[h] + artifact.calibration.center[h];
+      assert.ok(i95[0] <= i80[0] && i80[0] < mid && mid < i80[1] && i80[1] <= i95[1], `step ${h + 1}`);
+      assert.ok(Math.abs(mid - i95[0] - (i95[1] - mid)) < 1e-6);
+      assert.ok(Math.abs(mid - i80[0] - (i80[1] - mid)) < 1e-6);
     }
     assert.ok(numbers(p).every(Number.isFinite));
+  });
+
+  it('serves a calibration stored before centred bands around the forecast, as then', async function () {
+    const old = JSON.parse(JSON.stringify(artifact));
+    delete old.calibration.center;
+    const ctx = await start({ levels: '95' }, old);
+    await stream(ctx, 0, 13);
+    const p = ctx.fc[ctx.fc.length - 1].payload;
+    const c = old.calibration;
+    const half = c.residuals[0][c.ranks.findIndex((r) => r >= Math.min(c.n, Math.ceil((c.n + 1) * 0.95)))];
+    assert.ok(Math.abs(p.intervals['95'].upper[0] - p.forecast[0] - half) < 1e-9);
+    assert.ok(Math.abs(p.forecast[0] - p.intervals['95'].lower[0] - half) < 1e-9);
   });
 
   it('draws the band in chart output: two extra lines (messages) per level', async function () {

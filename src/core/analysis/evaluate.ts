@@ -36,6 +36,7 @@ import type { TrainData } from '../train/train-data';
 import { Forecaster } from '../serve/forecaster';
 import { StreamMonitor, levelKey } from '../serve/intervals';
 import {
+  conformalCenter,
   conformalHalfWidth,
   gaussianHalfWidth,
   scoreIntervals,
@@ -622,7 +623,8 @@ function adaptiveHalfWidths(
     const { intervals } = monitor.next('evaluate', '', cal, ti, w, times, pred[i], forecastTimes, 1);
     levels.forEach((p, k) => {
       const b = intervals[levelKey(p)];
-      out[k].push(b.upper.map((u, h) => u - pred[i][h]));
+      // half-widths around the band's centre (forecast + the calibrated centre)
+      out[k].push(b.upper.map((u, h) => u - pred[i][h] - conformalCenter(cal, h)));
     });
   });
   return out;
@@ -640,13 +642,15 @@ export function intervalScores(
   const halves = adaptive
     ? adaptiveHalfWidths(adaptive.inputs, adaptive.origins, pred, cal, adaptive.ti, levels, adaptive.rate)
     : null;
+  // the conformal bands are centred on forecast + the calibrated centre; the Gaussian one on the forecast
+  const centred = pred.map((row) => row.map((v, h) => v + conformalCenter(cal, h)));
   return levels.map((p, k) => {
     const scores: LevelScores = {
       level: p,
-      conformal: scoreIntervals(truth, pred, p, (h) => conformalHalfWidth(cal, h, p)),
+      conformal: scoreIntervals(truth, centred, p, (h) => conformalHalfWidth(cal, h, p)),
       gaussian: scoreIntervals(truth, pred, p, (h) => gaussianHalfWidth(cal, h, p)),
     };
-    if (halves) scores.adaptive = scoreIntervalsWith(truth, pred, p, halves[k]);
+    if (halves) scores.adaptive = scoreIntervalsWith(truth, centred, p, halves[k]);
     return scores;
   });
 }

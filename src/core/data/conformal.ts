@@ -1,9 +1,14 @@
 /**
  * Split-conformal prediction intervals: per horizon step, the absolute
- * validation residuals |truth - forecast| (real units of the target) are sorted
- * and kept as a bounded grid of order statistics; the half-width of a level-p
- * interval is the ceil((n + 1) p)-th smallest of the n residuals (the
- * finite-sample correction). Real units, not scaled ones, because the pack's
+ * validation residuals |truth - forecast - c| (real units of the target) are
+ * sorted and kept as a bounded grid of order statistics, c being the step's
+ * median signed residual (the centre; each residual measured from the median of
+ * the others); the interval is forecast + c +- the
+ * ceil((n + 1) p)-th smallest of the n residuals (the finite-sample correction).
+ * The centre because a forecaster's errors are often one-sided (a damped trend
+ * under a rising series, a level that lags): a band around the forecast itself
+ * must then be as wide as bias + spread on both sides. The median, not the
+ * mean: one outlying validation window does not move it. Real units, not scaled ones, because the pack's
  * scaler is one global mean/std per feature: a scaled residual is the real one
  * divided by a constant, so both give the same interval.
  *
@@ -29,9 +34,14 @@ export interface Calibration {
    * spaced geometrically in n - rank so the upper tail (the levels served) stays dense.
    */
   ranks: number[];
-  /** [H][ranks.length] the absolute residuals at those ranks per horizon step, real units. */
+  /** [H][ranks.length] |e - the median of the other residuals| at those ranks per horizon step, real units. */
   residuals: number[][];
-  /** [H] root mean square of the residuals per step (the Gaussian interval's sigma). */
+  /**
+   * [H] median signed residual truth - forecast per step, real units: the band's centre is forecast + center.
+   * Absent in calibrations stored before it (centre 0: the band around the forecast, as then).
+   */
+  center?: number[];
+  /** [H] root mean square of the signed residuals per step (the Gaussian interval's sigma, around the forecast). */
   rmse: number[];
 }
 
@@ -56,6 +66,13 @@ export function keptRanks(n: number, g: number): number[] {
   return [...tail].map((m) => n - m).sort((a, b) => a - b);
 }
 
+/** The median of the sorted values `e` without the one at index `skip` (-1: of all of them). */
+function median(e: number[], skip: number): number {
+  const n = skip < 0 ? e.length : e.length - 1;
+  const at = (k: number): number => e[skip >= 0 && k >= skip ? k + 1 : k];
+  return n % 2 ? at((n - 1) / 2) : (at(n / 2 - 1) + at(n / 2)) / 2;
+}
+
 /**
  * The calibration of a model from its validation forecasts.
  * @param truth [m][H] validation targets, real units.
@@ -73,24 +90,31 @@ export function calibrate(truth: number[][], pred: number[][]): Calibration | nu
   const ranks = keptRanks(m, G);
   const residuals: number[][] = [];
   const rmse: number[] = [];
+  const center: number[] = [];
   for (let h = 0; h < H; h++) {
-    const r: number[] = [];
+    const e: number[] = [];
     let ss = 0;
     for (let i = 0; i < m; i++) {
-      const e = truth[i][h] - pred[i][h];
-      if (!Number.isFinite(e)) return null;
-      r.push(Math.abs(e));
-      ss += e * e;
+      const v = truth[i][h] - pred[i][h];
+      if (!Number.isFinite(v)) return null;
+      e.push(v);
+      ss += v * v;
     }
-    r.sort((a, b) => a - b);
+    e.sort((a, b) => a - b);
+    // Stored as a float64 number: the centre is read as it was computed, so validation and serving agree exactly.
+    const c = median(e, -1);
+    // Each validation residual is measured from the median of the others (leave one out): measured from a centre
+    // it helped set, it would sit closer to it than a new error does, and the band would undercover by O(1 / n).
+    const r = e.map((v, j) => Math.abs(v - (m > 1 ? median(e, j) : c))).sort((a, b) => a - b);
     residuals.push(ranks.map((k) => roundUp6(r[k - 1])));
     rmse.push(roundUp6(Math.sqrt(ss / m)));
+    center.push(c);
   }
-  return { method: 'split-conformal', n: m, ranks, residuals, rmse };
+  return { method: 'split-conformal', n: m, ranks, residuals, rmse, center };
 }
 
 /**
- * Half-width of the level-p interval at horizon step h (0-based): the
+ * Half-width of the level-p interval at horizon step h (0-based), around forecast + {@link conformalCenter}: the
  * ceil((n + 1) p)-th smallest residual. A level beyond what n residuals can
  * promise (rank > n) takes the largest one, so the interval stays finite. A rank
  * not kept takes the next kept one up (wider, never narrower); below the
@@ -107,6 +131,11 @@ export function conformalHalfWidth(cal: Calibration, h: number, p: number): numb
     else lo = mid + 1;
   }
   return cal.residuals[h][lo];
+}
+
+/** The centre of the band at step h, as an offset from the forecast (0 for a calibration stored before centres). */
+export function conformalCenter(cal: Calibration, h: number): number {
+  return cal.center?.[h] ?? 0;
 }
 
 /** The standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9). */

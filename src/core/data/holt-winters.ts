@@ -230,32 +230,42 @@ function minimise(loss: (v: ArrayLike<number>) => number, evals: () => number): 
 }
 
 /**
- * The training history behind overlapping windows: each window's target column
- * followed by its targets is a stretch of the series; a window that repeats the
- * previous stretch shifted by s rows (1 <= s < L + H, the smallest s that
- * matches exactly) adds its last s values. A window that matches no shift (a
- * gap in the data) starts a new stretch; the last stretch is returned, since
- * the state at the end of the history is what is carried.
+ * The stretches of history behind overlapping windows: each window's target
+ * column followed by its targets is a stretch of the series; a window that
+ * repeats the previous stretch shifted by s rows (1 <= s < L + H, the smallest s
+ * that matches exactly) adds its last s values. A window that matches no shift
+ * (a gap in the data, or the next series of a multi-series dataset) starts a new
+ * stretch. Bounded by the windows: at most one stretch per window.
  * @param cols [N] target columns of the windows, oldest first, each of length L.
  * @param targets [N] their H future values.
  */
-export function historyFromWindows(cols: ArrayLike<number>[], targets: ArrayLike<number>[]): number[] {
-  let out: number[] = [];
+export function historyStretches(cols: ArrayLike<number>[], targets: ArrayLike<number>[]): number[][] {
+  const out: number[][] = [];
+  let cur: number[] = [];
   let prev: number[] = [];
   for (let i = 0; i < cols.length; i++) {
-    const cur = [...Array.from(cols[i]), ...Array.from(targets[i])];
-    const len = cur.length;
+    const win = [...Array.from(cols[i]), ...Array.from(targets[i])];
+    const len = win.length;
     let shift = 0;
     for (let s = 1; s < len && i > 0 && !shift; s++) {
       let same = true;
-      for (let j = 0; j + s < len && same; j++) same = prev[j + s] === cur[j];
+      for (let j = 0; j + s < len && same; j++) same = prev[j + s] === win[j];
       if (same) shift = s;
     }
-    if (shift) for (let j = len - shift; j < len; j++) out.push(cur[j]);
-    else out = cur.slice();
-    prev = cur;
+    if (shift) for (let j = len - shift; j < len; j++) cur.push(win[j]);
+    else {
+      cur = win.slice();
+      out.push(cur);
+    }
+    prev = win;
   }
   return out;
+}
+
+/** The last stretch of {@link historyStretches} (empty without windows). */
+export function historyFromWindows(cols: ArrayLike<number>[], targets: ArrayLike<number>[]): number[] {
+  const all = historyStretches(cols, targets);
+  return all.length ? all[all.length - 1] : [];
 }
 
 /**

@@ -272,6 +272,8 @@ const artifactSchema: SchemaObject = {
           items: { type: 'array', minItems: 1, items: { type: 'number', minimum: 0 } },
         },
         rmse: { type: 'array', items: { type: 'number', minimum: 0 } },
+        // Absent in calibrations stored before centred bands.
+        center: { type: 'array', items: { type: 'number' } },
       },
     },
   },
@@ -441,6 +443,8 @@ export function validateArtifact(x: unknown): ModelArtifact {
       problems.push(`calibration residuals must be finite, sorted and ${c.ranks.length} per step (one per rank)`);
     } else if (!c.rmse.every(Number.isFinite)) {
       problems.push('calibration rmse holds non-finite values');
+    } else if (c.center && (c.center.length !== H || !c.center.every(Number.isFinite))) {
+      problems.push(`calibration center must be ${H} finite numbers (one per horizon step)`);
     }
   }
   a.weights.forEach((w, i) => {

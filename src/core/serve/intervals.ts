@@ -4,8 +4,8 @@
  *
  * A stream (one model x one msg.topic) keeps its recent forecasts; when later
  * windows bring the actual readings for their times, each reading is scored
- * against every kept forecast that covered it: score = |actual - forecast| /
- * the calibrated 95 % half-width of that horizon step, the smallest over the
+ * against every kept forecast that covered it: score = |actual - (forecast +
+ * the calibrated centre)| / the calibrated 95 % half-width of that horizon step, the smallest over the
  * covering forecasts (a reading is anomalous only when every forecast made for
  * it calls it so). The same readings drive adaptive conformal inference (Gibbs
  * and Candes 2021) when a rate is set: per level, alpha_t+1 = alpha_t + gamma
@@ -14,7 +14,7 @@
  * and at most min(H, 256) forecasts per stream.
  */
 import { ForecastError, describe } from '../base/errors';
-import { conformalHalfWidth, normalQuantile, type Calibration } from '../data/conformal';
+import { conformalCenter, conformalHalfWidth, normalQuantile, type Calibration } from '../data/conformal';
 
 /** The level the anomaly score is measured in (score 1 = on the edge of the 95 % interval). */
 export const ANOMALY_LEVEL = 0.95;
@@ -61,14 +61,14 @@ export interface IntervalBounds {
 
 /** What lstm-predict attaches as msg.anomaly for a scored reading. */
 export interface AnomalyScore {
-  /** |actual - expected| / the calibrated 95 % half-width at that step (capped at 1e6). */
+  /** |actual - (expected + the calibrated centre)| / the calibrated 95 % half-width at that step (capped at 1e6). */
   score: number;
   anomalous: boolean;
   threshold: number;
   actual: number;
   /** The forecast for this reading that gave the smallest score. */
   expected: number;
-  /** expected -+ the 95 % half-width. */
+  /** expected + the calibrated centre -+ the 95 % half-width. */
   lower: number;
   upper: number;
   /** 1-based horizon step of that forecast. */
@@ -88,6 +88,8 @@ interface KeptForecast {
   half: number[][];
   /** [H] 95 % half-widths, the score's unit. */
   scale: number[];
+  /** [H] the bands' centres as offsets from the forecast (0 for a calibration without centres). */
+  center: number[];
 }
 
 interface Stream {
@@ -189,15 +191,16 @@ export class StreamMonitor {
     const width = this.opts.adaptRate > 0 ? adaptedHalfWidth : conformalHalfWidth;
     const half = s.alphas.map((a) => Array.from({ length: H }, (_, h) => width(cal, h, 1 - a)));
     const scale = Array.from({ length: H }, (_, h) => conformalHalfWidth(cal, h, ANOMALY_LEVEL));
+    const center = Array.from({ length: H }, (_, h) => conformalCenter(cal, h));
     const intervals: Record<string, IntervalBounds> = {};
     this.opts.levels.forEach((p, i) => {
       intervals[levelKey(p)] = {
-        lower: forecast.map((f, h) => f - half[i][h]),
-        upper: forecast.map((f, h) => f + half[i][h]),
+        lower: forecast.map((f, h) => f + center[h] - half[i][h]),
+        upper: forecast.map((f, h) => f + center[h] + half[i][h]),
       };
     });
     if (forecastTimes.every(Number.isFinite) && forecastTimes[0] > s.lastTime) {
-      s.kept.push({ times: forecastTimes, forecast, half, scale });
+      s.kept.push({ times: forecastTimes, forecast, half, scale, center });
       if (s.kept.length > Math.min(H, MAX_FORECASTS_PER_STREAM)) s.kept.shift();
     }
     return { intervals, scores };
@@ -213,7 +216,8 @@ export class StreamMonitor {
       if (h < 0) continue;
       covering++;
       const expected = k.forecast[h];
-      const dist = Math.abs(actual - expected);
+      const mid = expected + k.center[h];
+      const dist = Math.abs(actual - mid);
       // A zero-width calibration (constant validation data): any miss scores the cap, never Infinity.
       const score = Math.min(MAX_SCORE, k.scale[h] > 0 ? dist / k.scale[h] : dist > 0 ? MAX_SCORE : 0);
       if (this.opts.adaptRate > 0) {
@@ -229,8 +233,8 @@ export class StreamMonitor {
           threshold: this.opts.threshold,
           actual,
           expected,
-          lower: expected - k.scale[h],
-          upper: expected + k.scale[h],
+          lower: mid - k.scale[h],
+          upper: mid + k.scale[h],
           horizonStep: h + 1,
           time,
           forecasts: 0,

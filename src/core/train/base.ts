@@ -13,7 +13,7 @@
  * candidates.
  */
 import { chooseReference, fitScaler, prepare, restoreForecast, type ScalerState } from '../data/scaler';
-import { fitHoltWinters, fitHoltWintersHistory, historyFromWindows } from '../data/holt-winters';
+import { fitHoltWinters, fitHoltWintersHistory, historyStretches } from '../data/holt-winters';
 import { mae, targetsToMatrix } from '../data/metrics';
 import { seasonsThatFit } from '../data/scaler';
 import type { BaseReport, BaseCandidateScore } from '../model/artifact';
@@ -74,12 +74,15 @@ export function candidateScalers(req: CheckedRequest, train: Windows): ScalerSta
     season,
   );
   out.push({ ...z, reference: 'holt-winters', season, hw });
-  // The same model with its trend and seasonal profile carried across the training history.
-  const y = historyFromWindows(
+  // The same model with its trend and seasonal profile carried across the training history. Only for one unbroken
+  // history: windows of several series (or with a gap) make several stretches, and one carried trend and profile
+  // would be applied to every series' windows (the last series' state to all of them); the window-only
+  // Holt-Winters above serves those.
+  const stretches = historyStretches(
     train.inputs.map((w) => w.map((r) => r[ti])),
     train.targets.map((t) => t.map((r) => r[0])),
   );
-  const carried = fitHoltWintersHistory(y, L, H, season);
+  const carried = stretches.length === 1 ? fitHoltWintersHistory(stretches[0], L, H, season) : null;
   if (carried) out.push({ ...z, reference: 'holt-winters', season: carried.profile.length, hw: carried });
   return out;
 }

@@ -7,6 +7,7 @@ const assert = require('assert');
 const { seededRandom } = require('../../../nodes/core/base/random');
 const {
   calibrate,
+  conformalCenter,
   conformalHalfWidth,
   gaussianHalfWidth,
   normalQuantile,
@@ -64,17 +65,57 @@ describe('core/data: split-conformal intervals', function () {
     assert.ok(conformalHalfWidth(cal, 0, 0.8) < gaussianHalfWidth(cal, 0, 0.8));
   });
 
+  it('centres the band on the median validation residual: a biased forecaster gets a band as narrow as its spread', function () {
+    // Forecasts 1 too low (a damped trend on a rising series) with +-0.1 of spread (step 2: 2 and +-0.2): a band around
+    // the forecast needs a half-width of ~1.1 (2.2) to cover; one around forecast + 1 (+ 2) about 0.1 (0.2).
+    const rand = seededRandom(5);
+    const draw = () => 1 + 0.2 * (rand() - 0.5);
+    const truth = Array.from({ length: 99 }, () => [draw(), 2 * draw()]);
+    const cal = calibrate(
+      truth,
+      truth.map(() => [0, 0]),
+    );
+    for (const p of [0.8, 0.95]) {
+      for (const h of [0, 1]) {
+        const c = conformalCenter(cal, h);
+        const q = conformalHalfWidth(cal, h, p);
+        assert.ok(q < 0.13 * (h + 1), `step ${h + 1}, ${p}: half-width ${q}, centre ${c}`);
+      }
+      // coverage over many calibrations (one calibration's coverage varies by ~4 points at n = 99)
+      let covered = 0;
+      for (let r = 0; r < 200; r++) {
+        const t = Array.from({ length: 99 }, () => [draw()]);
+        const k = calibrate(
+          t,
+          t.map(() => [0]),
+        );
+        const [c, q] = [conformalCenter(k, 0), conformalHalfWidth(k, 0, p)];
+        for (let i = 0; i < 100; i++) if (Math.abs(draw() - c) <= q) covered++;
+      }
+      assert.ok(covered / 20000 >= p - 0.01, `${p}: coverage ${covered / 20000}`);
+    }
+    // the Gaussian interval stays around the forecast, from the raw residuals (what evaluate compares with)
+    assert.ok(gaussianHalfWidth(cal, 0, 0.8) > 1);
+    // a calibration stored before the centre (none) is centred on the forecast
+    const { center, ...old } = cal;
+    assert.ok(center.length === 2);
+    assert.strictEqual(conformalCenter(old, 0), 0);
+  });
+
   it('uses the (n + 1) rank and stays finite beyond what n residuals can promise', function () {
-    const truth = [[3], [-1], [2], [-4]]; // |r| sorted: 1 2 3 4, n = 4
+    // sorted -2 -1 0 3 4, median 0; each from the median of the other four (1.5, 1.5, 1, -0.5, -0.5):
+    // 3.5 2.5 1 3.5 4.5, sorted 1 2.5 3.5 3.5 4.5, n = 5
+    const truth = [[4], [-2], [3], [-1], [0]];
     const cal = calibrate(
       truth,
       truth.map(() => [0]),
     );
-    assert.deepStrictEqual(cal.residuals, [[1, 2, 3, 4]]);
-    assert.strictEqual(conformalHalfWidth(cal, 0, 0.6), 3); // ceil(5 x 0.6) = 3rd
-    assert.strictEqual(conformalHalfWidth(cal, 0, 0.5), 3); // ceil(2.5) = 3rd, not the plain median
-    assert.strictEqual(conformalHalfWidth(cal, 0, 0.95), 4); // rank 5 > n: the largest, finite
-    assert.strictEqual(cal.rmse[0], 2.73862); // sqrt(30 / 4) = 2.7386128, rounded up to 6 digits
+    assert.deepStrictEqual(cal.center, [0]);
+    assert.deepStrictEqual(cal.residuals, [[1, 2.5, 3.5, 3.5, 4.5]]);
+    assert.strictEqual(conformalHalfWidth(cal, 0, 0.3), 2.5); // ceil(6 x 0.3) = 2nd
+    assert.strictEqual(conformalHalfWidth(cal, 0, 0.4), 3.5); // ceil(2.4) = 3rd, not the plain median
+    assert.strictEqual(conformalHalfWidth(cal, 0, 0.95), 4.5); // rank 6 > n: the largest, finite
+    assert.strictEqual(cal.rmse[0], 2.44949); // sqrt(30 / 5) = 2.4494897, rounded up to 6 digits
   });
 
   it('keeps a bounded grid and never rounds a half-width down on it', function () {

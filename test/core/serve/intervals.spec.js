@@ -40,6 +40,23 @@ describe('core/serve: intervals and anomaly scores', function () {
     assert.deepStrictEqual(scores, []);
   });
 
+  it('centres the bands and the anomaly score on forecast + the calibrated centre (none: on the forecast)', function () {
+    const centred = { ...cal, center: [0.5, -1] };
+    const m = new StreamMonitor(opts);
+    const { intervals } = feed(m, 100, 10, [10, 20], 'a', centred);
+    assert.deepStrictEqual(
+      intervals['80'].lower.map((x) => +x.toFixed(6)),
+      [9.6, 18.1],
+    );
+    assert.deepStrictEqual(intervals['95'].upper, [11.5, 20]);
+    // 10.5 is the centre of step 1's band: score 0; the same reading from an uncentred calibration scores 0.5
+    const hit = feed(m, 101, 10.5, [10, 20], 'a', centred).scores[0];
+    assert.deepStrictEqual([hit.score, hit.expected, hit.lower, hit.upper], [0, 10, 9.5, 11.5]);
+    const plain = new StreamMonitor(opts);
+    feed(plain, 100, 10);
+    assert.strictEqual(feed(plain, 101, 10.5).scores[0].score, 0.5);
+  });
+
   it('scores a reading against the forecasts made for it and flags a spike only', function () {
     const m = new StreamMonitor(opts);
     feed(m, 100, 10);

@@ -224,3 +224,52 @@ describe('core/train base: the one-standard-error rule', function () {
     assert.strictEqual(oneStandardError([null], all), -1);
   });
 });
+
+describe('core/train base: Holt-Winters history over several series', function () {
+  const { candidateScalers } = require('../../../nodes/core/train/base');
+  const { hwForecast, hwHistoryForecast } = require('../../../nodes/core/data/holt-winters');
+
+  /** Windows (stride 1) of a series, and its values. */
+  const windowsOf = (y) => {
+    const inputs = [];
+    const targets = [];
+    for (let o = L; o + H <= y.length; o++) {
+      inputs.push(y.slice(o - L, o).map((v) => [v]));
+      targets.push(y.slice(o, o + H).map((v) => [v]));
+    }
+    return { inputs, targets };
+  };
+  const req = { options: { reference: 'auto', season: 12 }, targetIndex: 0 };
+  const errorOn = (hw, season, w) => {
+    let e = 0;
+    w.inputs.forEach((x, i) => {
+      const y = x.map((r) => r[0]);
+      const f = 'profile' in hw ? hwHistoryForecast(y, H, hw) : hwForecast(y, H, hw, season);
+      f.forEach((v, h) => (e += Math.abs(v - w.targets[i][h][0])));
+    });
+    return e / (w.inputs.length * H);
+  };
+
+  it("carries no one series' state into another's windows: every Holt-Winters candidate serves each series", function () {
+    // A climbs steeply with a wide cycle; B is flat with a narrow cycle in another phase: a state carried from B alone
+    // brings no trend and a small profile into A's windows (mean error ~18 there before).
+    const a = Array.from({ length: 240 }, (_, t) => 500 + 2 * t + 20 * Math.sin((2 * Math.PI * t) / 12));
+    const b = Array.from({ length: 240 }, (_, t) => 10 + Math.sin((2 * Math.PI * (t + 4)) / 12));
+    const wa = windowsOf(a);
+    const wb = windowsOf(b);
+    for (const train of [
+      { inputs: [...wa.inputs, ...wb.inputs], targets: [...wa.targets, ...wb.targets] },
+      { inputs: [...wb.inputs, ...wa.inputs], targets: [...wb.targets, ...wa.targets] },
+    ]) {
+      const hws = candidateScalers(req, train).filter((s) => s.reference === 'holt-winters');
+      assert.ok(hws.length >= 1, 'the window-only Holt-Winters competes');
+      for (const s of hws) {
+        // both series are exact seasonal + linear lines: a fitting Holt-Winters forecasts them to rounding
+        assert.ok(errorOn(s.hw, s.season, wa) < 0.01, `A: ${errorOn(s.hw, s.season, wa)} (${JSON.stringify(s.hw)})`);
+        assert.ok(errorOn(s.hw, s.season, wb) < 0.01, `B: ${errorOn(s.hw, s.season, wb)}`);
+      }
+    }
+    // one series alone still gets the carried candidate
+    assert.ok(candidateScalers(req, wa).some((s) => s.hw && 'profile' in s.hw));
+  });
+});
