@@ -620,7 +620,7 @@ describe('lstm-train and lstm-predict nodes', function () {
         /expected msg.payload to be a window message from the sequence windower .*got 415.2/,
         'not a window',
       ],
-      ['an object that is not a window', () => ({ type: 'reading', value: 3 }), /payload/, 'not a window|invalid'],
+      ['an object that is not a window', () => ({ type: 'reading', value: 3 }), /payload/, 'not a window|bad window'],
     ];
     for (const [what, payload, text, status] of bad) {
       it(`rejects ${what}`, async function () {
