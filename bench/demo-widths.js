@@ -28,7 +28,19 @@ const root = path.join(__dirname, '..');
 const { helper, startRuntime, stopRuntime, lastStatus } = require('../test/helpers/runtime');
 const pkg = require(path.join(root, 'package.json'));
 const coreDir = path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core');
-const core = { inject: 'common/20-inject.js', function: 'function/10-function.js', delay: 'function/89-delay.js' };
+// Node-RED's core nodes the demo uses (as test/nodes/examples.spec.js loads them); other packs' widgets are stand-ins.
+const core = {
+  inject: 'common/20-inject.js',
+  comment: 'common/90-comment.js',
+  catch: 'common/25-catch.js',
+  function: 'function/10-function.js',
+  change: 'function/15-change.js',
+  switch: 'function/10-switch.js',
+  delay: 'function/89-delay.js',
+  template: 'function/80-template.js',
+  csv: 'parsers/70-CSV.js',
+  json: 'parsers/70-JSON.js',
+};
 
 async function main() {
   const ours = Object.entries(pkg['node-red'].nodes).map(([type, file]) => ({
@@ -53,11 +65,19 @@ async function main() {
   }
   flow.push({ id: 'widths', type: 'helper', z: 'demo' });
   const started = Date.now();
+  const tick = setInterval(() => {
+    const t = flow.find((n) => n.type === 'lstm-train');
+    const s = t && helper.getNode(t.id) && lastStatus(helper.getNode(t.id));
+    console.error(`[${((Date.now() - started) / 1000).toFixed(0)} s] train: ${s && s.text}`);
+  }, 20000);
+  tick.unref();
   await startRuntime([...modules], flow);
   const train = flow.find((n) => n.type === 'lstm-train');
   const seen = [];
   const out = helper.getNode('widths');
   out.on('input', (msg) => seen.push(msg.payload));
+  // The demo's only trigger is its start inject (once): the test runtime does not fire it by itself.
+  for (const n of flow.filter((x) => x.type === 'inject' && x.once)) helper.getNode(n.id).receive({});
   const deadline = Date.now() + 15 * 60000;
   while (seen.length < FORECASTS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
   const st = lastStatus(helper.getNode(train.id));
