@@ -1,10 +1,11 @@
 /**
- * attention-inspector: what a forecast attended to, from lstm-predict's output.
+ * attention-inspector: what a forecast attended to, and where its value came from (its attribution), from
+ * lstm-predict's output; a forecast without attention (a plain lstm) is shown by its attribution alone.
  * Output 1: the numbers; output 2: Dashboard 2 chart points; output 3: an SVG heat map.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { ForecastError, describe } from './core/base/errors';
-import { inspectAttention } from './core/analysis/attention-report';
+import { inspectAttention, inspectAttribution } from './core/analysis/attention-report';
 import { MAX_TIME, type ForecastPayload } from './core/serve/forecast-message';
 import { parseTime } from './core/base/time';
 import { clip, onInput, refuse, statusText } from './glue/node-util';
@@ -17,27 +18,36 @@ type InspectorNodeDef = NodeDef & Record<string, unknown>;
 
 const parseSettings = groupParser(INSPECTOR_NODE_SETTINGS, 'attention-inspector setting');
 
-/** The forecast with attention in msg.payload (or msg.forecast, as chart mode puts it). */
-function forecastOf(
-  msg: Record<string, unknown>,
-): ForecastPayload & { attention: NonNullable<ForecastPayload['attention']> } {
-  const candidates = [msg.payload, msg.forecast];
-  for (const c of candidates) {
-    const f = c as ForecastPayload | undefined;
-    if (f && typeof f === 'object' && !Array.isArray(f) && f.attention && typeof f.attention === 'object')
-      return f as never;
-  }
+type WithAttention = ForecastPayload & { attention: NonNullable<ForecastPayload['attention']> };
+type WithAttribution = ForecastPayload & { attribution: NonNullable<ForecastPayload['attribution']> };
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The forecast in msg.payload (or msg.forecast, as chart mode puts it): one with attention, else (a model without
+ * attention, e.g. a plain lstm) one with an attribution when the node shows attributions.
+ */
+function forecastOf(msg: Record<string, unknown>, attribution: boolean): WithAttention | WithAttribution {
+  const candidates = [msg.payload, msg.forecast].filter(isObject) as unknown as ForecastPayload[];
+  const attended = candidates.find((f) => isObject(f.attention));
+  if (attended) return attended as WithAttention;
+  const attributed = candidates.find((f) => isObject(f.attribution));
+  if (attributed && attribution) return attributed as WithAttribution;
   const p = msg.payload as ForecastPayload | undefined;
-  if (p && typeof p === 'object' && !Array.isArray(p) && Array.isArray(p.forecast)) {
+  if (attributed || (isObject(p) && Array.isArray(p.forecast))) {
+    const f = attributed ?? (p as ForecastPayload);
     throw new ForecastError(
       'BAD_INPUT',
-      `expected a forecast with attention weights (train the model with type 'attention' or 'gca'), got a forecast of model '${p.model}' without attention`,
+      attributed
+        ? `expected a forecast with attention weights, or this node's 'show attribution' setting on to inspect a forecast by its attribution; got a forecast of model '${f.model}' with an attribution and the setting off`
+        : "expected a forecast with attention weights or an attribution (turn on lstm-predict's 'attribution' setting " +
+            `for any model, or train the model with type 'attention' or 'gca'), got a forecast of model '${f.model}' without either`,
       'no attention',
     );
   }
   throw new ForecastError(
     'BAD_INPUT',
-    `expected msg.payload to be one forecast from lstm-predict with payload.attention ({weights: [N][L], timestamps, values}), got ${describe(msg.payload)}`,
+    `expected msg.payload to be one forecast from lstm-predict with payload.attention ({weights: [N][L], timestamps, values}) or payload.attribution ({values: [L][F], ...}), got ${describe(msg.payload)}`,
     'not a forecast',
   );
 }
@@ -57,7 +67,7 @@ const limit = (message: string) => new ForecastError('LIMIT', message, 'attentio
  * Checks what the inspector copies from the forecast into its output (numbers
  * must be finite, names texts) and the size of the attention, before any work.
  */
-function checkForecast(f: ForecastPayload & { attention: NonNullable<ForecastPayload['attention']> }): void {
+function checkForecast(f: WithAttention | WithAttribution): void {
   const p = f as unknown as Record<string, unknown>;
   for (const k of ['model', 'series', 'target']) {
     if (p[k] !== undefined && typeof p[k] !== 'string') {
@@ -77,8 +87,19 @@ function checkForecast(f: ForecastPayload & { attention: NonNullable<ForecastPay
       );
     }
   }
-  const { weights, featureWeights, timestamps, features } = f.attention;
   const at = (f as { attribution?: unknown }).attribution;
+  // Without attention the attribution carries the window's times and the feature names.
+  const { weights, featureWeights, timestamps, features } = isObject(f.attention)
+    ? f.attention
+    : {
+        weights: undefined,
+        featureWeights: undefined,
+        timestamps: (at as { timestamps?: unknown }).timestamps as unknown[] | undefined,
+        features: (at as { features?: unknown }).features as string[] | undefined,
+      };
+  const named = isObject(f.attention) ? featureWeights !== undefined : features !== undefined;
+  if (Array.isArray(timestamps) && timestamps.length > MAX_STEPS)
+    throw limit(`expected at most ${MAX_STEPS} timestamps (window steps), got ${timestamps.length}`);
   if (at !== undefined) {
     const { values, linear } = (at ?? {}) as { values?: unknown; linear?: unknown };
     for (const m of [values, linear]) {
@@ -101,7 +122,7 @@ function checkForecast(f: ForecastPayload & { attention: NonNullable<ForecastPay
     }
   }
   if (
-    featureWeights !== undefined &&
+    named &&
     !(
       Array.isArray(features) &&
       features.length <= MAX_FEATURES &&
@@ -110,7 +131,7 @@ function checkForecast(f: ForecastPayload & { attention: NonNullable<ForecastPay
   ) {
     throw new ForecastError(
       'BAD_INPUT',
-      `expected attention.features to be the feature names (at most ${MAX_FEATURES} texts of at most ${MAX_NAME} characters) beside featureWeights, got ${describe(features)}`,
+      `expected ${isObject(f.attention) ? 'attention' : 'attribution'}.features to be the feature names (at most ${MAX_FEATURES} texts of at most ${MAX_NAME} characters)${isObject(f.attention) ? ' beside featureWeights' : ''}, got ${describe(features)}`,
       'bad attention',
     );
   }
@@ -156,9 +177,72 @@ export = function (RED: NodeAPI): void {
     const k = settings.topK;
     node.status({});
 
+    /** A forecast without attention (e.g. a plain lstm): its attribution alone, on the same three outputs. */
+    function explainByAttribution(
+      f: WithAttribution,
+      msg: NodeMessage,
+      send: (msgs: Array<NodeMessage | null>) => void,
+    ): void {
+      const at = f.attribution;
+      const report = inspectAttribution(
+        {
+          attribution: { values: at.values, linear: at.linear },
+          timestamps: at.timestamps,
+          values: at.windowValues,
+          featureNames: at.features,
+        },
+        k,
+        {
+          title:
+            settings.title ||
+            clip(
+              `Attribution of '${f.model}' v${f.version}${f.series ? ` (${f.series})` : ''}`,
+              INSPECTOR_NODE_SETTINGS.title.maxLength,
+            ),
+        },
+      );
+      const summary = {
+        model: f.model,
+        version: f.version,
+        series: f.series,
+        target: f.target,
+        origin: f.origin,
+        attention: null,
+        top: report.top,
+        effectiveWidth: report.attribution.effectiveWidth,
+        features: at.features,
+        attribution: {
+          ...report.attribution,
+          values: at.values,
+          linear: at.linear,
+          baselineForecast: finiteList(at.baselineForecast),
+          completenessError: finiteOrNull(at.completenessError),
+          method: at.method,
+          baseline: at.baseline,
+        },
+      };
+      send([
+        { ...msg, payload: summary } as NodeMessage,
+        { ...msg, topic: 'attribution', payload: report.chart } as NodeMessage,
+        { ...msg, payload: report.svg, format: 'svg' } as NodeMessage,
+      ]);
+      node.status({
+        fill: 'green',
+        shape: 'dot',
+        // From the catalogue and under 20 characters: the attribution's peak lag; its width and the rest are output.
+        text: statusText(RED._('attention-inspector.status.attribution', { lag: report.attribution.peakLag })),
+      });
+    }
+
     onInput(node, RED._, (msg, send, done) => {
-      const f = forecastOf(msg);
-      checkForecast(f);
+      const found = forecastOf(msg, settings.attribution);
+      checkForecast(found);
+      if (!isObject(found.attention)) {
+        explainByAttribution(found as WithAttribution, msg, send);
+        done();
+        return;
+      }
+      const f = found as WithAttention;
       const a = f.attention;
       const report = inspectAttention(
         {

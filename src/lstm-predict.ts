@@ -316,7 +316,11 @@ export = function (RED: NodeAPI): void {
             windows[0],
             settings.attributionSteps,
           );
-          one.attribution = payloadAttribution(a, spec.features);
+          const w = windows[0];
+          one.attribution = payloadAttribution(a, spec.features, {
+            timestamps: times[0] ?? w.map((_, j) => one.origin - (w.length - 1 - j) * one.step),
+            values: w.map((r) => r[spec.targetIndex]),
+          });
         } catch (err) {
           // Too large a model for an attribution still forecasts; say so once.
           if (!(err instanceof ForecastError && err.code === 'LIMIT')) throw err;

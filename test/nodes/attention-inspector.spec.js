@@ -21,7 +21,10 @@ const flow = [
     features: 'co2',
     target: 'co2',
     timeField: 'date',
-    wires: [['pred'], ['train']],
+    wires: [
+      ['pred', 'pred2'],
+      ['train', 'train2'],
+    ],
   },
   {
     id: 'train',
@@ -44,6 +47,27 @@ const flow = [
   { id: 'nums', type: 'helper' },
   { id: 'chart', type: 'helper' },
   { id: 'svg', type: 'helper' },
+  // A plain lstm (no attention: the default type) whose forecasts carry an attribution.
+  {
+    id: 'train2',
+    type: 'lstm-train',
+    model: 'co2lstm',
+    modelType: 'lstm',
+    units: 6,
+    epochs: 2,
+    patience: 2,
+    batchSize: 32,
+    learningRate: 0.01,
+    season: 12,
+    wires: [['report2'], []],
+  },
+  { id: 'report2', type: 'helper' },
+  { id: 'pred2', type: 'lstm-predict', model: 'co2lstm', attribution: true, attributionSteps: 8, wires: [['insp2']] },
+  { id: 'insp2', type: 'attention-inspector', topK: 4, wires: [['nums2'], ['chart2'], ['svg2']] },
+  { id: 'nums2', type: 'helper' },
+  { id: 'chart2', type: 'helper' },
+  { id: 'svg2', type: 'helper' },
+  { id: 'insp3', type: 'attention-inspector', attribution: false, wires: [[], [], []] },
 ].map((n) => (n.type === 'tab' ? n : { z: 'tab', ...n }));
 
 describe('attention-inspector node', function () {
@@ -53,9 +77,11 @@ describe('attention-inspector node', function () {
     // Train once; the latest-window output reaches predict before a model exists (an error we ignore here).
     const rows = co2Series().slice(0, 300);
     const report = nextMessage(helper.getNode('report'), 110000);
+    const report2 = nextMessage(helper.getNode('report2'), 110000);
     helper.getNode('hist').receive({ payload: rows, topic: 'co2' });
     const r = (await report).payload;
     assert.strictEqual(r.type, 'gca');
+    assert.strictEqual((await report2).payload.type, 'lstm');
   });
   after(async function () {
     await stopRuntime();
@@ -119,14 +145,70 @@ describe('attention-inspector node', function () {
     assert.ok(st.length <= 20, st);
   });
 
+  it('explains a plain lstm forecast (no attention) by its attribution alone: numbers, chart, SVG', async function () {
+    const rows = co2Series().slice(0, 320);
+    const nums = nextMessage(helper.getNode('nums2'));
+    const chart = nextMessage(helper.getNode('chart2'));
+    const svg = nextMessage(helper.getNode('svg2'));
+    helper.getNode('hist').receive({ payload: rows, topic: 'co2', site: 'mauna loa' });
+    const n = (await nums).payload;
+    assert.strictEqual(n.model, 'co2lstm');
+    assert.strictEqual(n.attention, null, 'no attention to show');
+    const at = n.attribution;
+    assert.strictEqual(at.method, 'integrated-gradients');
+    assert.strictEqual(at.perLag.length, L);
+    assert.strictEqual(at.perFeature.length, 1);
+    assert.strictEqual(at.linearPerLag.length, L);
+    assert.strictEqual(at.networkPerLag.length, L);
+    assert.ok(at.completenessError < 0.05, `completeness error ${at.completenessError} ppm`);
+    assert.ok(at.effectiveWidth >= 1 && at.effectiveWidth <= L);
+    assert.strictEqual(at.peakLag, L - 1 - at.peakIndex);
+    const abs = at.perLag.map(Math.abs);
+    assert.strictEqual(abs[at.peakIndex], Math.max(...abs));
+    const total = abs.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(at.effectiveWidth - 1 / abs.reduce((a, v) => a + (v / total) ** 2, 0)) < 1e-9);
+    // The top steps by |attribution|, largest first, with the window's time and value.
+    assert.strictEqual(n.top.length, 4);
+    assert.strictEqual(n.top[0].index, at.peakIndex);
+    for (let i = 1; i < n.top.length; i++)
+      assert.ok(Math.abs(n.top[i - 1].attribution) >= Math.abs(n.top[i].attribution));
+    const windowRows = rows.slice(rows.length - L);
+    assert.strictEqual(n.top[0].value, windowRows[n.top[0].index].co2);
+    assert.strictEqual(n.top[0].timestamp, Date.parse(windowRows[n.top[0].index].date));
+    assert.strictEqual(n.top[0].attribution, at.perLag[at.peakIndex]);
+    assert.ok(Math.abs(n.effectiveWidth - at.effectiveWidth) < 1e-12, "the width shown is the attribution's");
+    const c = (await chart).payload;
+    assert.strictEqual(c.length, L);
+    assert.deepStrictEqual([...new Set(c.map((p) => p.series))], ['attribution']);
+    assert.ok(Math.abs(c.reduce((a, p) => a + Math.abs(p.y), 0) - 1) < 1e-9);
+    assert.strictEqual(c[0].x, Date.parse(windowRows[0].date));
+    const s = (await svg).payload;
+    assert.match(s, /^<svg[^>]+xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.match(s, /Attribution of the forecast/);
+    assert.doesNotMatch(s, /Steps x iterations/);
+    assert.match(s, /<title>Attribution of &apos;co2lstm&apos; v1 \(co2\)<\/title>/);
+    const st = lastStatus(helper.getNode('insp2'));
+    assert.strictEqual(st.fill, 'green');
+    assert.strictEqual(st.text, `attr lag ${at.peakLag}`);
+    assert.ok(st.text.length <= 20, st.text);
+  });
+
   it('rejects a forecast without attention and a payload that is not a forecast', async function () {
     const insp = helper.getNode('insp');
     let err = await expectError(insp, { payload: { model: 'plain', forecast: [1, 2], timestamps: [1, 2] } });
     assert.match(
       String(err),
-      /expected a forecast with attention weights .*got a forecast of model 'plain' without attention/,
+      /expected a forecast with attention weights or an attribution .*turn on lstm-predict's 'attribution' setting .*got a forecast of model 'plain' without either/,
     );
     assert.strictEqual(lastStatus(insp).fill, 'red');
+    assert.strictEqual(lastStatus(insp).text, 'no attention');
+    // An attribution but the inspector's 'show attribution' off: says which setting to turn on.
+    const attributed = { model: 'plain', forecast: [1], attribution: { values: [[0.5], [0]], linear: [[0.5], [0]] } };
+    err = await expectError(helper.getNode('insp3'), { payload: attributed });
+    assert.match(String(err), /this node's 'show attribution' setting on .*model 'plain' with an attribution/);
+    // Bad attributions are refused like bad attention: done(err), nothing sent.
+    err = await expectError(insp, { payload: { model: 'plain', attribution: { values: [[1], [NaN]] } } });
+    assert.match(String(err), /expected attribution.values\[1\]\[0\] to be a finite number, got NaN/);
     err = await expectError(insp, { payload: 42 });
     assert.match(String(err), /expected msg.payload to be one forecast from lstm-predict .*got 42/);
     err = await expectError(insp, { payload: { attention: { weights: [[0.5, 0.6]] } } });

@@ -183,6 +183,20 @@ describe('example flows', function () {
           const st = lastStatus(node);
           assert.ok(!st || st.fill !== 'red', `${node.type} ${node.id} has a red status: ${st && st.text}`);
         }
+        // Every inspector explained forecasts: attention ('lag A, w W' / 'lag A/B') or, for a model without attention
+        // whose predict attaches an attribution, the attribution alone ('attr lag P').
+        for (const n of flow.filter((x) => x.type === 'attention-inspector')) {
+          const st = lastStatus(helper.getNode(n.id));
+          const feeds = flow.filter((p) => p.type === 'lstm-predict' && p.wires.flat().includes(n.id));
+          const plain = feeds.some((p) =>
+            flow.some((t) => t.type === 'lstm-train' && t.model === p.model && t.modelType === 'lstm'),
+          );
+          const re = plain ? /^attr lag \d+$/ : /^lag \d+/;
+          assert.ok(
+            st && st.fill === 'green' && re.test(st.text),
+            `inspector ${n.id} explains (${re}): ${st && st.text}`,
+          );
+        }
         const predict = flow.find((n) => n.type === 'lstm-predict');
         if (predict) {
           // With a live stream, the forecasts after the retrain come from the new version.

@@ -58,6 +58,46 @@ export interface AttributionSummary {
   effectiveWidth: number;
 }
 
+/** A forecast's attribution with its window, for a model without attention. */
+export interface AttributionOnlyInput {
+  /** The attribution [L][F] (and its linear part). */
+  attribution: AttributionInput;
+  /** Timestamps of the window's steps [L] (oldest first). Optional. */
+  timestamps?: TimeLike[];
+  /** The target's values over the window [L], real units. Optional. */
+  values?: number[];
+  /** Feature names [F]. Optional. */
+  featureNames?: string[];
+}
+
+/** One of the steps that moved the forecast most. */
+export interface AttributionTopStep {
+  /** Step index in the window, 0 = oldest. */
+  index: number;
+  /** Steps before the newest: L - 1 - index. */
+  lag: number;
+  /** The step's time in epoch ms, or null without timestamps. */
+  timestamp: number | null;
+  /** The target's value at the step (real units), or null without values. */
+  value: number | null;
+  /** The step's attribution summed over the features (real units, signed). */
+  attribution: number;
+  /** Its signed share of the total |attribution| (-1 to 1). */
+  share: number;
+}
+
+/** Everything the inspector derives from a forecast that has an attribution but no attention. */
+export interface AttributionReport {
+  /** Top-k steps by |attribution|, largest first. */
+  top: AttributionTopStep[];
+  /** The attribution's summary. */
+  attribution: AttributionSummary;
+  /** Chart points of the series 'attribution'. */
+  chart: ChartPoint[];
+  /** The attribution heat map (no attention panel). */
+  svg: string;
+}
+
 /** One of the most attended steps. */
 export interface TopStep {
   /** Step index in the window, 0 = oldest. */
@@ -382,23 +422,47 @@ export function heatmapSvg(input: AttentionInput, options: HeatmapOptions = {}):
       values: names.map((_, j) => last.map((row) => row[j])),
     });
   }
-  if (input.attribution !== undefined) {
-    const values = checkMatrix(input.attribution.values, 'attribution.values', l);
-    const f = values[0].length;
-    const names =
-      input.featureNames && input.featureNames.length === f
-        ? input.featureNames.map(String)
-        : Array.from({ length: f }, (_, j) => `feature ${j + 1}`);
-    panels.push({
-      title: 'Attribution of the forecast (real units, mean over the horizon; red raises, blue lowers)',
-      rows: ['all features', ...names],
-      values: [
-        values.map((row) => row.reduce((s, v) => s + v, 0)),
-        ...names.map((_, j) => values.map((row) => row[j])),
-      ],
-      signed: true,
-    });
-  }
+  if (input.attribution !== undefined) panels.push(attributionPanel(input.attribution, l, input.featureNames));
+  return renderSvg(panels, l, times, options.title ?? 'Attention over the window', options);
+}
+
+/** The signed panel of an attribution: all features summed, then one row per feature. */
+function attributionPanel(a: AttributionInput, l: number, featureNames: string[] | undefined): Panel {
+  const values = checkMatrix(a.values, 'attribution.values', l);
+  const f = values[0].length;
+  const names =
+    featureNames && featureNames.length === f
+      ? featureNames.map(String)
+      : Array.from({ length: f }, (_, j) => `feature ${j + 1}`);
+  return {
+    title: 'Attribution of the forecast (real units, mean over the horizon; red raises, blue lowers)',
+    rows: ['all features', ...names],
+    values: [values.map((row) => row.reduce((s, v) => s + v, 0)), ...names.map((_, j) => values.map((row) => row[j]))],
+    signed: true,
+  };
+}
+
+/** Window length L of an attribution ([L][F], at least one step). */
+function attributionLength(a: AttributionInput): number {
+  if (a === null || typeof a !== 'object' || !Array.isArray(a.values) || a.values.length === 0)
+    throw bad(
+      `expected an attribution {values: [L][F]} with at least one step, got ${describe(a !== null && typeof a === 'object' ? a.values : a)}`,
+    );
+  return a.values.length;
+}
+
+/**
+ * The heat map of an attribution alone (a model without attention): one signed
+ * panel, steps (x) x all features and each feature (y). Same layout as {@link heatmapSvg}.
+ */
+export function attributionSvg(input: AttributionOnlyInput, options: HeatmapOptions = {}): string {
+  const l = attributionLength(input.attribution);
+  const times = timesOf(input.timestamps, l);
+  const panel = attributionPanel(input.attribution, l, input.featureNames);
+  return renderSvg([panel], l, times, options.title ?? 'Attribution over the window', options);
+}
+
+function renderSvg(panels: Panel[], l: number, times: number[] | null, title: string, options: HeatmapOptions): string {
   const prefix = (options.idPrefix ?? 'attn').replace(/[^A-Za-z0-9_-]/g, '') || 'attn';
   const plotWidth = Math.max(120, Math.min(2000, Math.floor(options.width ?? 640)));
   const cell = Math.max(2, Math.min(32, plotWidth / l));
@@ -455,7 +519,6 @@ export function heatmapSvg(input: AttentionInput, options: HeatmapOptions = {}):
   const stops = STOPS.map(
     (_, i) => `<stop offset="${i / (STOPS.length - 1)}" stop-color="${colourOf(i / (STOPS.length - 1))}"/>`,
   ).reverse();
-  const title = options.title ?? 'Attention over the window';
   const axis = times ? 'time (UTC)' : 'steps before the newest';
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" role="img">`,
@@ -490,11 +553,53 @@ export function inspectAttention(input: AttentionInput, k = 3, options: HeatmapO
   };
   if (input.attribution !== undefined) {
     const a = summarizeAttribution(input.attribution, l);
-    const times = timesOf(input.timestamps, l);
-    // Signed shares of the total |attribution|: on the attention's 0-1 scale, one chart for both.
-    const total = a.perLag.reduce((s, v) => s + Math.abs(v), 0) || 1;
-    a.perLag.forEach((v, i) => chart.push({ x: times ? times[i] : i, y: v / total, series: 'attribution' }));
+    chart.push(...attributionChart(a, timesOf(input.timestamps, l)));
     report.attribution = a;
   }
   return report;
+}
+
+/** Signed shares of the total |attribution| per step: on the attention's 0-1 scale, one chart for both. */
+function attributionShares(a: AttributionSummary): number[] {
+  const total = a.perLag.reduce((s, v) => s + Math.abs(v), 0) || 1;
+  return a.perLag.map((v) => v / total);
+}
+
+function attributionChart(a: AttributionSummary, times: number[] | null): ChartPoint[] {
+  return attributionShares(a).map((y, i) => ({ x: times ? times[i] : i, y, series: 'attribution' }));
+}
+
+/**
+ * What the inspector shows for a forecast with an attribution but no attention
+ * (e.g. a plain lstm): the summary, the top-k steps by |attribution| (ties: the
+ * newer step first), chart points of the series 'attribution' and the heat map.
+ * @param k number of top steps. Default 3.
+ */
+export function inspectAttribution(
+  input: AttributionOnlyInput,
+  k = 3,
+  options: HeatmapOptions = {},
+): AttributionReport {
+  const l = attributionLength(input.attribution);
+  const a = summarizeAttribution(input.attribution, l);
+  const times = timesOf(input.timestamps, l);
+  const values = input.values;
+  if (values !== undefined && (!Array.isArray(values) || values.length !== l))
+    throw bad(`expected ${l} values (one per step), got ${describe(values)}`);
+  const shares = attributionShares(a);
+  const order = a.perLag.map((_, i) => i).sort((x, y) => Math.abs(a.perLag[y]) - Math.abs(a.perLag[x]) || y - x);
+  const top = order.slice(0, Math.max(0, Math.min(l, Math.floor(k)))).map((index) => ({
+    index,
+    lag: l - 1 - index,
+    timestamp: times ? times[index] : null,
+    value: values && typeof values[index] === 'number' && Number.isFinite(values[index]) ? values[index] : null,
+    attribution: a.perLag[index],
+    share: shares[index],
+  }));
+  return {
+    top,
+    attribution: a,
+    chart: attributionChart(a, times),
+    svg: attributionSvg(input, options),
+  };
 }

@@ -237,8 +237,13 @@ export function attributeForecast(
 /**
  * The attribution as lstm-predict's payload carries it: means over the horizon
  * steps per step and feature, and per horizon step summed over the features.
+ * With the window's times and target values, so a forecast without attention can be inspected by its attribution.
  */
-export function payloadAttribution(a: ForecastAttribution, features: string[]): PayloadAttribution {
+export function payloadAttribution(
+  a: ForecastAttribution,
+  features: string[],
+  window?: { timestamps: number[]; values: number[] },
+): PayloadAttribution {
   const H = a.values.length;
   const meanOver = (cube: number[][][]): number[][] =>
     cube[0].map((row, j) => row.map((_, f) => cube.reduce((s, m) => s + m[j][f], 0) / H));
@@ -252,5 +257,6 @@ export function payloadAttribution(a: ForecastAttribution, features: string[]): 
     byHorizon: a.values.map((m) => m.map((row) => row.reduce((s, v) => s + v, 0))),
     baselineForecast: a.baselineForecast.slice(),
     completenessError: a.completenessError,
+    ...(window ? { timestamps: window.timestamps.slice(), windowValues: window.values.slice() } : {}),
   };
 }

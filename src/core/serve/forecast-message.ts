@@ -136,6 +136,10 @@ export interface PayloadAttribution {
   baselineForecast: number[];
   /** Largest |sum of a step's attributions - (forecast - baseline forecast)|. */
   completenessError: number;
+  /** [L] epoch ms of the window's steps (as attention.timestamps): the inspector's axis without attention. */
+  timestamps?: number[];
+  /** [L] the target's values in the window, real units (as attention.values). */
+  windowValues?: number[];
 }
 
 /** Builds the forecast payload of window `i`. */

@@ -14,7 +14,8 @@ export const INSPECTOR_NODE_SETTINGS = {
     default: true,
     help:
       "Show the forecast's attribution to the window when the forecast carries one (lstm-predict's attribution " +
-      'setting): numbers, a chart series and a heat map panel beside the attention.',
+      'setting): numbers, a chart series and a heat map panel beside the attention, or alone for a model without ' +
+      'attention.',
   },
 } as const satisfies SettingsGroup;
 

@@ -10,6 +10,7 @@ const {
   escapeXml,
   inspectAttention,
   colourOf,
+  inspectAttribution,
 } = require('../../../nodes/core/analysis/attention-report');
 
 /** Well-formedness: one <svg> root with xmlns, balanced tags, no raw '<' or '&' in text. */
@@ -171,5 +172,60 @@ describe('core/analysis/attention-report (attention inspector)', () => {
     assert.strictEqual(report.iterations.length, 1);
     assert.strictEqual(report.chart.length, 3);
     assertWellFormedSvg(report.svg);
+  });
+
+  it('inspectAttribution: a forecast without attention by its attribution alone (top by |value|, chart, SVG)', () => {
+    // 5 steps x 2 features; per step sums (exact in binary): 0.125, -0.75, 0.375, 0.75, 0 (a tie at |0.75|: the
+    // newer step first).
+    const values = [
+      [0.125, 0],
+      [-0.5, -0.25],
+      [0.25, 0.125],
+      [0.5, 0.25],
+      [0, 0],
+    ];
+    const linear = values.map((r) => r.map((v) => v / 2));
+    const t0 = Date.UTC(2024, 0, 1);
+    const timestamps = values.map((_, i) => t0 + i * 3600000);
+    const r = inspectAttribution(
+      { attribution: { values, linear }, timestamps, values: [1, 2, 3, 4, 5], featureNames: ['temp', 'wind'] },
+      3,
+    );
+    assert.deepStrictEqual(
+      r.top.map((s) => [s.index, s.lag, s.value]),
+      [
+        [3, 1, 4],
+        [1, 3, 2],
+        [2, 2, 3],
+      ],
+    );
+    assert.strictEqual(r.top[0].timestamp, t0 + 3 * 3600000);
+    assert.strictEqual(r.top[1].attribution, -0.75);
+    assert.strictEqual(r.top[1].share, -0.375);
+    assert.strictEqual(r.attribution.peakLag, 3, 'the peak is the first largest |sum| (index 1)');
+    assert.ok(
+      Math.abs(r.attribution.effectiveWidth - 1 / [0.125, 0.75, 0.375, 0.75, 0].reduce((a, v) => a + (v / 2) ** 2, 0)) <
+        1e-9,
+    );
+    assert.strictEqual(r.attribution.perFeature[0], 0.375);
+    assert.strictEqual(r.attribution.networkPerLag[3], 0.375);
+    assert.deepStrictEqual(
+      r.chart.map((p) => p.series),
+      new Array(5).fill('attribution'),
+    );
+    assert.strictEqual(r.chart[4].x, t0 + 4 * 3600000);
+    assertWellFormedSvg(r.svg);
+    assert.match(r.svg, /<title>Attribution over the window<\/title>/);
+    assert.match(r.svg, />temp</);
+    assert.doesNotMatch(r.svg, /Steps x iterations/);
+    assert.throws(
+      () => inspectAttribution({ attribution: { values: [] } }),
+      /with at least one step, got an array of 0/,
+    );
+    assert.throws(
+      () => inspectAttribution({ attribution: { values: [[1], [NaN]] } }),
+      /attribution.values\[1\]\[0\] to be a finite number, got NaN/,
+    );
+    assert.throws(() => inspectAttribution({ attribution: { values: [[1]] }, values: [1, 2] }), /expected 1 values/);
   });
 });
