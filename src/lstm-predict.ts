@@ -37,6 +37,7 @@ import {
 import { startBackend } from './glue/backend-status';
 import { StreamMonitor, parseLevels, type AnomalyScore } from './core/serve/intervals';
 import { attributeForecast, payloadAttribution } from './core/analysis/attribution';
+import { calibrationFor } from './core/data/conformal';
 import { MODEL_NAME_EXPECT, MODEL_NAME_PATTERN } from './core/settings/model-name';
 
 type PredictNodeDef = NodeDef & Record<string, unknown>;
@@ -272,8 +273,9 @@ export = function (RED: NodeAPI): void {
         forecastPayload(forecaster.artifact, prediction, i, w, times[i], input.step, input.series),
       );
       const { artifact } = forecaster;
-      const cal = artifact.calibration;
       const topic = typeof msg.topic === 'string' && msg.topic ? msg.topic : (input.series ?? '');
+      // A model trained on several series keeps a calibration per series: this stream's, else the pooled one.
+      const cal = artifact.calibration && calibrationFor(artifact.calibration, topic);
       const scores: AnomalyScore[] = [];
       if (cal) {
         payloads.forEach((p, i) => {

@@ -9,7 +9,7 @@
  */
 import { ForecastError } from '../base/errors';
 import { seededRandom } from '../base/random';
-import type { Calibration } from '../data/conformal';
+import type { BaseCalibration } from '../data/conformal';
 import { StreamMonitor } from '../serve/intervals';
 
 /** 1.96: the naive score is in the same unit as the pack's (1 = edge of a 95 % range). */
@@ -208,7 +208,7 @@ export function streamAnomalyScores(
   inputs: number[][][],
   origins: number[],
   forecasts: number[][],
-  cal: Calibration,
+  cal: BaseCalibration,
   targetIndex: number,
 ): Map<number, number> {
   // levels only shape the served bands; the score is always in 95 % half-widths

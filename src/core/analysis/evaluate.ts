@@ -39,7 +39,9 @@ import {
   conformalCenter,
   conformalHalfWidth,
   gaussianHalfWidth,
+  calibrationFor,
   scoreIntervals,
+  type BaseCalibration,
   type Calibration,
   type IntervalScores,
 } from '../data/conformal';
@@ -422,6 +424,10 @@ export interface LevelScores {
 export interface SeriesRun {
   id: string;
   test: TestScores;
+  /** Per level, this series' test intervals as lstm-predict serves them (its own calibration, else the pooled). */
+  intervals?: LevelScores[];
+  /** The same with the pooled calibration only (what a model without per-series calibration serves it). */
+  pooledIntervals?: LevelScores[];
   /** The pack's anomaly score on this series' labelled test rows. */
   anomaly?: DetectionScores;
 }
@@ -434,8 +440,10 @@ export interface RunResult {
   perSeries?: SeriesRun[];
   /** The pack's anomaly score on the labelled test rows of every series (see anomaly.ts combineDetection). */
   anomaly?: DetectionScores;
-  /** Per level; empty when the model has no calibration. */
+  /** Per level; empty when the model has no calibration. Several series: each with the calibration it is served. */
   intervals: LevelScores[];
+  /** Several series with per-series calibrations: every series with the pooled calibration only. */
+  pooledIntervals?: LevelScores[];
   /** Wall time of training, seconds. */
   trainSeconds: number;
   epochs: number;
@@ -609,7 +617,7 @@ function adaptiveHalfWidths(
   inputs: number[][][],
   origins: number[],
   pred: number[][],
-  cal: Calibration,
+  cal: BaseCalibration,
   ti: number,
   levels: number[],
   adaptRate: number,
@@ -634,7 +642,7 @@ function adaptiveHalfWidths(
 export function intervalScores(
   truth: number[][],
   pred: number[][],
-  cal: Calibration | undefined,
+  cal: BaseCalibration | undefined,
   levels: number[],
   adaptive?: { inputs: number[][][]; origins: number[]; ti: number; rate: number },
 ): LevelScores[] {
@@ -797,7 +805,37 @@ function trainDataOf(ps: Prepared[], opts: EvaluateOptions): TrainData {
     horizon: opts.horizon,
     step: ps[0].step,
     series: '',
+    ...(ps.length > 1 ? { seriesIds: ps.flatMap((p) => p.parts.train.inputs.map(() => p.id)) } : {}),
   };
+}
+
+/** A series' test intervals with the calibration lstm-predict serves it (its own, else the pooled one). */
+function seriesIntervals(p: Prepared, pred: number[][], cal: Calibration | undefined, levels: number[]): LevelScores[] {
+  return cal ? intervalScores(p.truth, pred, calibrationFor(cal, p.id), levels) : [];
+}
+
+/** Interval scores of several parts as one: each part's means weighted by its number of origins. */
+function combineLevels(parts: LevelScores[][], weights: number[]): LevelScores[] {
+  const first = parts.find((l) => l.length);
+  if (!first) return [];
+  const total = weights.reduce((a, w, i) => a + (parts[i].length ? w : 0), 0);
+  const mix = (pick: (l: LevelScores[]) => IntervalScores, level: number): IntervalScores => {
+    const out = { level, coverage: 0, width: 0, winkler: 0 };
+    parts.forEach((l, i) => {
+      if (!l.length) return;
+      const s = pick(l);
+      const w = weights[i] / total;
+      out.coverage += w * s.coverage;
+      out.width += w * s.width;
+      out.winkler += w * s.winkler;
+    });
+    return out;
+  };
+  return first.map((l, k) => ({
+    level: l.level,
+    conformal: mix((x) => x[k].conformal, l.level),
+    gaussian: mix((x) => x[k].gaussian, l.level),
+  }));
 }
 
 /** The windows at origins first-1 .. n-1 of a series (the last ones reach past its end: scoring only). */
@@ -828,7 +866,7 @@ function packAnomaly(
   if (!p.series.labels || !artifact.calibration) return undefined;
   const { inputs, origins } = streamWindows(p, opts.window);
   const pred = forecastAll(artifact, inputs, opts.predictBatch ?? 512);
-  const byRow = streamAnomalyScores(inputs, origins, pred, artifact.calibration, p.ti);
+  const byRow = streamAnomalyScores(inputs, origins, pred, calibrationFor(artifact.calibration, p.id), p.ti);
   const { from, labels } = testRows(p);
   // every test row t is covered by the forecast from origin t - 1 at least
   const scores = labels.map((_, i) => byRow.get(from + i) ?? 0);
@@ -844,6 +882,7 @@ async function runOnce(ps: Prepared[], opts: EvaluateOptions, variant: ModelVari
     validation: {
       inputs: ps.flatMap((p) => p.parts.val.inputs),
       targets: ps.flatMap((p) => p.parts.val.targets),
+      ...(ps.length > 1 ? { seriesIds: ps.flatMap((p) => p.parts.val.inputs.map(() => p.id)) } : {}),
     },
     onEpoch: onProgress ? (progress) => onProgress({ model: variant.label, seed, progress }) : undefined,
   };
@@ -865,12 +904,11 @@ async function runOnce(ps: Prepared[], opts: EvaluateOptions, variant: ModelVari
             ? { inputs: p0.parts.test.inputs, origins: p0.parts.test.origins, ti: p0.ti, rate: opts.adaptRate ?? 0.005 }
             : undefined,
         )
-      : intervalScores(
-          ps.flatMap((p) => p.truth),
-          preds.flat(),
-          artifact.calibration,
-          levels,
+      : combineLevels(
+          ps.map((p, i) => seriesIntervals(p, preds[i], artifact.calibration, levels)),
+          ps.map((p) => p.truth.length),
         );
+  const pooledOnly = ps.length > 1 && artifact.calibration?.perSeries?.length ? artifact.calibration : undefined;
   const threshold = opts.threshold ?? DEFAULT_PREDICT_NODE_SETTINGS.threshold;
   const anomalies = ps.map((p) => packAnomaly(p, artifact, opts, threshold));
   const labelled = anomalies.filter((a) => a !== undefined);
@@ -886,9 +924,18 @@ async function runOnce(ps: Prepared[], opts: EvaluateOptions, variant: ModelVari
     ...(report.base ? { base: report.base } : {}),
   };
   if (ps.length > 1) {
+    if (pooledOnly)
+      run.pooledIntervals = intervalScores(
+        ps.flatMap((p) => p.truth),
+        preds.flat(),
+        pooledOnly,
+        levels,
+      );
     run.perSeries = ps.map((p, i) => ({
       id: p.id,
       test: tests[i],
+      ...(artifact.calibration ? { intervals: seriesIntervals(p, preds[i], artifact.calibration, levels) } : {}),
+      ...(pooledOnly ? { pooledIntervals: intervalScores(p.truth, preds[i], pooledOnly, levels) } : {}),
       ...(anomalies[i] ? { anomaly: anomalies[i]?.scores } : {}),
     }));
   }

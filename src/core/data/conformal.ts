@@ -22,9 +22,22 @@ export const CALIBRATION_MAX_PER_STEP = 200;
 export const CALIBRATION_MAX_TOTAL = 20000;
 /** Fewest kept per step when the horizon is long (thinner grids lose the high levels). */
 const CALIBRATION_MIN_PER_STEP = 20;
+/**
+ * Fewest validation windows a series needs for a calibration of its own. With n residuals the highest level
+ * the (n + 1) rank can promise is n / (n + 1): 20 is the first n past the default 95 % level, so a series'
+ * own band serves both default levels; a series with fewer takes the pooled band, whose many residuals
+ * promise more than its own few could.
+ */
+export const SERIES_CALIBRATION_MIN_WINDOWS = 20;
+/** Most series calibrated on their own in one artifact; beyond, the series with fewest validation windows pool. */
+export const MAX_SERIES_CALIBRATIONS = 1000;
+/** Most residuals kept over every series' grid together (the artifact stays bounded: ~2 MB of JSON at most). */
+export const SERIES_CALIBRATION_BUDGET = 200000;
+/** Longest series id calibrated on its own (a longer msg.topic pools): the artifact holds the ids. */
+export const SERIES_ID_MAX = 256;
 
-/** What the artifact stores. JSON-safe. */
-export interface Calibration {
+/** One calibration from one set of validation residuals (see {@link Calibration}). */
+export interface BaseCalibration {
   method: 'split-conformal';
   /** Validation windows the residuals came from (n of the (n + 1) correction). */
   n: number;
@@ -43,6 +56,22 @@ export interface Calibration {
   center?: number[];
   /** [H] root mean square of the signed residuals per step (the Gaussian interval's sigma, around the forecast). */
   rmse: number[];
+}
+
+/** One series' own calibration, from its validation windows only. */
+export interface SeriesCalibration extends BaseCalibration {
+  series: string;
+}
+
+/** What the artifact stores. JSON-safe. */
+export interface Calibration extends BaseCalibration {
+  /**
+   * With several series: the calibrations of the series with at least {@link SERIES_CALIBRATION_MIN_WINDOWS}
+   * validation windows, each from its own residuals (series differ in scale and noise, a pooled band is too
+   * wide for a quiet one and too narrow for a loud one). The fields above are the pooled calibration, served
+   * to every other series. Absent for one series and in artifacts stored before.
+   */
+  perSeries?: SeriesCalibration[];
 }
 
 /**
@@ -79,13 +108,17 @@ function median(e: number[], skip: number): number {
  * @param pred [m][H] the model's validation forecasts, real units.
  * @returns null when there is nothing finite to calibrate on.
  */
-export function calibrate(truth: number[][], pred: number[][]): Calibration | null {
+export function calibrate(
+  truth: number[][],
+  pred: number[][],
+  maxPerStep = CALIBRATION_MAX_PER_STEP,
+): Calibration | null {
   const m = Math.min(truth.length, pred.length);
   if (m === 0) return null;
   const H = truth[0].length;
   const G = Math.max(
     CALIBRATION_MIN_PER_STEP,
-    Math.min(CALIBRATION_MAX_PER_STEP, Math.floor(CALIBRATION_MAX_TOTAL / Math.max(1, H))),
+    Math.min(maxPerStep, Math.floor(CALIBRATION_MAX_TOTAL / Math.max(1, H))),
   );
   const ranks = keptRanks(m, G);
   const residuals: number[][] = [];
@@ -114,13 +147,67 @@ export function calibrate(truth: number[][], pred: number[][]): Calibration | nu
 }
 
 /**
+ * The pooled calibration of every validation window and, with several series, each series' own (see
+ * {@link Calibration.perSeries}); bounded: at most {@link MAX_SERIES_CALIBRATIONS} series (those with most
+ * windows), their grids thinned to stay within {@link SERIES_CALIBRATION_BUDGET} residuals together.
+ * @param ids [m] the series of each validation window; without them, the pooled calibration only.
+ */
+export function calibrateBySeries(truth: number[][], pred: number[][], ids?: string[]): Calibration | null {
+  const pooled = calibrate(truth, pred);
+  if (!pooled || !ids || ids.length !== truth.length) return pooled;
+  const rows = new Map<string, number[]>();
+  ids.forEach((id, i) => {
+    if (id.length > SERIES_ID_MAX) return;
+    const r = rows.get(id);
+    if (r) r.push(i);
+    else rows.set(id, [i]);
+  });
+  if (rows.size < 2 && rows.get(ids[0])?.length === ids.length) return pooled;
+  const H = pooled.residuals.length;
+  const most = Math.min(
+    MAX_SERIES_CALIBRATIONS,
+    Math.floor(SERIES_CALIBRATION_BUDGET / (Math.max(1, H) * CALIBRATION_MIN_PER_STEP)),
+  );
+  const own = [...rows]
+    .filter(([, r]) => r.length >= SERIES_CALIBRATION_MIN_WINDOWS)
+    // the series with most windows first (stable: ties in order of appearance); the rest pool
+    .sort((a, b) => b[1].length - a[1].length)
+    .slice(0, most);
+  if (!own.length) return pooled;
+  const grid = Math.floor(SERIES_CALIBRATION_BUDGET / (Math.max(1, H) * own.length));
+  const perSeries: SeriesCalibration[] = [];
+  for (const [series, r] of own) {
+    const c = calibrate(
+      r.map((i) => truth[i]),
+      r.map((i) => pred[i]),
+      Math.min(CALIBRATION_MAX_PER_STEP, grid),
+    );
+    if (c) perSeries.push({ series, ...c });
+  }
+  return { ...pooled, perSeries };
+}
+
+const byId = new WeakMap<Calibration, Map<string, BaseCalibration>>();
+
+/** The calibration lstm-predict serves a series: its own when the artifact has one, else the pooled one. */
+export function calibrationFor(cal: Calibration, series: string): BaseCalibration {
+  if (!cal.perSeries?.length) return cal;
+  let m = byId.get(cal);
+  if (!m) {
+    m = new Map(cal.perSeries.map((c) => [c.series, c]));
+    byId.set(cal, m);
+  }
+  return m.get(series) ?? cal;
+}
+
+/**
  * Half-width of the level-p interval at horizon step h (0-based), around forecast + {@link conformalCenter}: the
  * ceil((n + 1) p)-th smallest residual. A level beyond what n residuals can
  * promise (rank > n) takes the largest one, so the interval stays finite. A rank
  * not kept takes the next kept one up (wider, never narrower); below the
  * smallest kept (levels under about 50 % on a thinned grid) the smallest kept.
  */
-export function conformalHalfWidth(cal: Calibration, h: number, p: number): number {
+export function conformalHalfWidth(cal: BaseCalibration, h: number, p: number): number {
   const { n, ranks } = cal;
   const k = Math.min(n, Math.max(1, Math.ceil((n + 1) * p)));
   let lo = 0;
@@ -134,7 +221,7 @@ export function conformalHalfWidth(cal: Calibration, h: number, p: number): numb
 }
 
 /** The centre of the band at step h, as an offset from the forecast (0 for a calibration stored before centres). */
-export function conformalCenter(cal: Calibration, h: number): number {
+export function conformalCenter(cal: BaseCalibration, h: number): number {
   return cal.center?.[h] ?? 0;
 }
 
@@ -168,7 +255,7 @@ export function normalQuantile(p: number): number {
 }
 
 /** Half-width of the Gaussian level-p interval at step h: z_{(1+p)/2} x the validation RMSE of that step. */
-export function gaussianHalfWidth(cal: Calibration, h: number, p: number): number {
+export function gaussianHalfWidth(cal: BaseCalibration, h: number, p: number): number {
   return normalQuantile((1 + p) / 2) * cal.rmse[h];
 }
 

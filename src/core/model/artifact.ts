@@ -23,7 +23,13 @@ import { MODEL_CONFIG_SCHEMA, type ModelConfig } from '../settings/model';
 import { buildGraph } from './graph';
 import { seasonsThatFit, type ScalerState } from '../data/scaler';
 import type { ValidationScores } from '../data/metrics';
-import type { Calibration } from '../data/conformal';
+import {
+  MAX_SERIES_CALIBRATIONS,
+  SERIES_CALIBRATION_BUDGET,
+  SERIES_ID_MAX,
+  type BaseCalibration,
+  type Calibration,
+} from '../data/conformal';
 
 export const ARTIFACT_FORMAT = 'lstm-forecast-model';
 export const ARTIFACT_FORMAT_VERSION = 1;
@@ -168,6 +174,23 @@ export interface ModelArtifact {
 const positiveInt = { type: 'integer', minimum: 1 };
 const finiteNumberArray = { type: 'array', items: { type: 'number' } };
 
+/** One calibration's fields (the pooled one, and each series' own). */
+const calibrationSchema = {
+  required: ['method', 'n', 'ranks', 'residuals', 'rmse'],
+  properties: {
+    method: { const: 'split-conformal' },
+    n: positiveInt,
+    ranks: { type: 'array', minItems: 1, items: positiveInt },
+    residuals: {
+      type: 'array',
+      items: { type: 'array', minItems: 1, items: { type: 'number', minimum: 0 } },
+    },
+    rmse: { type: 'array', items: { type: 'number', minimum: 0 } },
+    // Absent in calibrations stored before centred bands.
+    center: { type: 'array', items: { type: 'number' } },
+  },
+};
+
 const artifactSchema: SchemaObject = {
   type: 'object',
   required: [
@@ -262,18 +285,19 @@ const artifactSchema: SchemaObject = {
     packageVersion: { type: 'string' },
     calibration: {
       type: 'object',
-      required: ['method', 'n', 'ranks', 'residuals', 'rmse'],
+      required: calibrationSchema.required,
       properties: {
-        method: { const: 'split-conformal' },
-        n: positiveInt,
-        ranks: { type: 'array', minItems: 1, items: positiveInt },
-        residuals: {
+        ...calibrationSchema.properties,
+        // Absent for one series and in artifacts stored before per-series calibration.
+        perSeries: {
           type: 'array',
-          items: { type: 'array', minItems: 1, items: { type: 'number', minimum: 0 } },
+          maxItems: MAX_SERIES_CALIBRATIONS,
+          items: {
+            type: 'object',
+            required: [...calibrationSchema.required, 'series'],
+            properties: { ...calibrationSchema.properties, series: { type: 'string', maxLength: SERIES_ID_MAX } },
+          },
         },
-        rmse: { type: 'array', items: { type: 'number', minimum: 0 } },
-        // Absent in calibrations stored before centred bands.
-        center: { type: 'array', items: { type: 'number' } },
       },
     },
   },
@@ -376,6 +400,25 @@ export function serializeModel(input: SerializeInput): ModelArtifact {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/** The consistency checks of one calibration the schema cannot make (shapes against H, order, finiteness). */
+function checkCalibration(c: BaseCalibration, H: number, what: string, problems: string[]): void {
+  if (c.residuals.length !== H || c.rmse.length !== H) {
+    problems.push(`${what} has ${c.residuals.length} residual grids and ${c.rmse.length} RMSEs for horizon ${H}`);
+  } else if (c.ranks.some((r, k) => r > c.n || (k > 0 && r <= c.ranks[k - 1]))) {
+    problems.push(`${what} ranks must increase and be at most n = ${c.n}`);
+  } else if (
+    c.residuals.some(
+      (g) => g.length !== c.ranks.length || g.some((v, k) => !Number.isFinite(v) || (k > 0 && v < g[k - 1])),
+    )
+  ) {
+    problems.push(`${what} residuals must be finite, sorted and ${c.ranks.length} per step (one per rank)`);
+  } else if (!c.rmse.every(Number.isFinite)) {
+    problems.push(`${what} rmse holds non-finite values`);
+  } else if (c.center && (c.center.length !== H || !c.center.every(Number.isFinite))) {
+    problems.push(`${what} center must be ${H} finite numbers (one per horizon step)`);
+  }
+}
+
 /**
  * Checks that `x` is a usable artifact (schema, then consistency: target index,
  * scaler length, weight byte counts). Returns it typed; throws
@@ -431,21 +474,13 @@ export function validateArtifact(x: unknown): ModelArtifact {
   if (a.calibration) {
     const c = a.calibration;
     const H = a.spec.horizon;
-    if (c.residuals.length !== H || c.rmse.length !== H) {
-      problems.push(`calibration has ${c.residuals.length} residual grids and ${c.rmse.length} RMSEs for horizon ${H}`);
-    } else if (c.ranks.some((r, k) => r > c.n || (k > 0 && r <= c.ranks[k - 1]))) {
-      problems.push(`calibration ranks must increase and be at most n = ${c.n}`);
-    } else if (
-      c.residuals.some(
-        (g) => g.length !== c.ranks.length || g.some((v, k) => !Number.isFinite(v) || (k > 0 && v < g[k - 1])),
-      )
-    ) {
-      problems.push(`calibration residuals must be finite, sorted and ${c.ranks.length} per step (one per rank)`);
-    } else if (!c.rmse.every(Number.isFinite)) {
-      problems.push('calibration rmse holds non-finite values');
-    } else if (c.center && (c.center.length !== H || !c.center.every(Number.isFinite))) {
-      problems.push(`calibration center must be ${H} finite numbers (one per horizon step)`);
-    }
+    checkCalibration(c, H, 'calibration', problems);
+    const own = c.perSeries ?? [];
+    own.forEach((s) => checkCalibration(s, H, `calibration of series ${JSON.stringify(s.series)}`, problems));
+    const kept = own.reduce((n, s) => n + s.ranks.length * H, 0);
+    if (kept > SERIES_CALIBRATION_BUDGET)
+      problems.push(`per-series calibrations hold ${kept} residuals, expected at most ${SERIES_CALIBRATION_BUDGET}`);
+    if (new Set(own.map((s) => s.series)).size !== own.length) problems.push('per-series calibrations repeat a series');
   }
   a.weights.forEach((w, i) => {
     if (!BASE64.test(w.data)) {

@@ -14,7 +14,7 @@
  * and at most min(H, 256) forecasts per stream.
  */
 import { ForecastError, describe } from '../base/errors';
-import { conformalCenter, conformalHalfWidth, normalQuantile, type Calibration } from '../data/conformal';
+import { conformalCenter, conformalHalfWidth, normalQuantile, type BaseCalibration } from '../data/conformal';
 
 /** The level the anomaly score is measured in (score 1 = on the edge of the 95 % interval). */
 export const ANOMALY_LEVEL = 0.95;
@@ -128,7 +128,7 @@ const MAX_ADAPTED_LEVEL = 1 - 1e-6;
  * quantile ratio z((1 + p) / 2) / z((1 + n/(n+1)) / 2) (at most 1.7x for n = 200, 2.9x for n = 10), so ACI
  * can widen past the calibration when errors grow, and the band stays finite.
  */
-function adaptedHalfWidth(cal: Calibration, h: number, p: number): number {
+function adaptedHalfWidth(cal: BaseCalibration, h: number, p: number): number {
   const top = cal.n / (cal.n + 1);
   if (p <= top) return conformalHalfWidth(cal, h, p);
   const level = Math.min(p, MAX_ADAPTED_LEVEL);
@@ -167,7 +167,7 @@ export class StreamMonitor {
   next(
     artifactId: string,
     topic: string,
-    cal: Calibration,
+    cal: BaseCalibration,
     targetIndex: number,
     window: number[][],
     times: number[] | undefined,

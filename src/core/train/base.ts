@@ -19,7 +19,7 @@ import { seasonsThatFit } from '../data/scaler';
 import type { BaseReport, BaseCandidateScore } from '../model/artifact';
 import type { CheckedRequest } from './request';
 import { predictRidge, RIDGE_ALPHAS, selectRidge, type RidgeModel } from './ridge';
-import type { Prepared, Windows } from './split';
+import type { Prepared, Split, Windows } from './split';
 
 /** The chosen base: its scaler, prepared windows, the ridge to start from (null: zeros) and the report entry. */
 export interface ChosenBase {
@@ -125,12 +125,8 @@ export function oneStandardError(errors: (number[] | null)[], eligible: (i: numb
  * best ({@link oneStandardError}).
  * @param withRidge the model has a highway to hold a ridge fit.
  */
-export function chooseBase(
-  req: CheckedRequest,
-  split: { train: Windows; val: Windows },
-  withRidge: boolean,
-): ChosenBase {
-  const { train, val } = split;
+export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean): ChosenBase {
+  const { train, val, valIds } = split;
   const ti = req.targetIndex;
   const H = req.data.horizon;
   const truth = targetsToMatrix(val.targets);
@@ -140,6 +136,7 @@ export function chooseBase(
     const prepared: Prepared = {
       trainWindows: train,
       valWindows: val,
+      ...(valIds ? { valIds } : {}),
       scaler,
       train: prepare(train.inputs, train.targets, scaler, ti),
       val: prepare(val.inputs, val.targets, scaler, ti),

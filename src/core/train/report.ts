@@ -8,7 +8,7 @@ import type * as TF from '../base/tfjs';
 import { backendInfo, tf } from '../base/backend';
 import { targetsToMatrix, validationScores } from '../data/metrics';
 import { restoreForecast } from '../data/scaler';
-import { calibrate, type Calibration } from '../data/conformal';
+import { calibrateBySeries, type Calibration } from '../data/conformal';
 import { serializeModel, type ModelArtifact, type TrainReport } from '../model/artifact';
 import type { ForecastGraph } from '../model/graph';
 import type { EpochRun } from './epochs';
@@ -76,7 +76,7 @@ export function validationCalibration(
   const { val, valWindows, scaler } = prepared;
   const H = req.data.horizon;
   const valPred = restoreForecast(predictScaled(graph.serve, xVal), val.levels, scaler, req.targetIndex, H, val.refs);
-  return calibrate(targetsToMatrix(valWindows.targets), valPred);
+  return calibrateBySeries(targetsToMatrix(valWindows.targets), valPred, prepared.valIds);
 }
 
 /**

@@ -10,7 +10,7 @@ import { fail } from '../base/messages';
 import { validateArtifact, type ModelArtifact } from '../model/artifact';
 import { resolveModelConfig, type ModelConfig } from '../settings/model';
 import { resolveTrainOptions, type TrainOptions } from '../settings/training';
-import { checkWindows, type TrainData, type ValidationData } from './train-data';
+import { checkSeriesIds, checkWindows, type TrainData, type ValidationData } from './train-data';
 
 /** What a request may bring besides the data (the trainer's hooks carry these). */
 export interface RequestSources {
@@ -92,8 +92,12 @@ export function checkTrainRequest(
     throw fail('BAD_INPUT', 'trainRequest.badHorizon', { got: describe(H) });
   }
   checkWindows('training data', data.inputs, data.targets, L, F, H);
+  checkSeriesIds('training data', data.seriesIds, data.inputs.length);
   const { validation } = sources;
-  if (validation) checkWindows('validation data', validation.inputs, validation.targets, L, F, H);
+  if (validation) {
+    checkWindows('validation data', validation.inputs, validation.targets, L, F, H);
+    checkSeriesIds('validation data', validation.seriesIds, validation.inputs.length);
+  }
   if (previous) {
     const diff = sameSpec(previous, data);
     if (diff) {

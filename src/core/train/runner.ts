@@ -123,6 +123,8 @@ export function startTraining(request: TrainRequest, runner: RunnerOptions = {})
     valCount: validation ? validation.inputs.length : 0,
     valInputs,
     valTargets,
+    ...(data.seriesIds ? { seriesIds: data.seriesIds } : {}),
+    ...(validation?.seriesIds ? { valSeriesIds: validation.seriesIds } : {}),
     model: checked.model,
     options: checked.options,
     previous: checked.previous,

@@ -25,20 +25,61 @@ export interface Prepared {
   scaler: ScalerState;
   train: PreparedData;
   val: PreparedData;
+  /** [valWindows] the series of each validation window, when the data names them (else undefined). */
+  valIds?: string[];
+}
+
+/** A request's windows split into training and validation, with the validation windows' series ids. */
+export interface Split {
+  train: Windows;
+  val: Windows;
+  valIds?: string[];
+}
+
+/**
+ * Per series, the newest `fraction` of its windows (rounded) for validation; at least one window when
+ * every series rounds to none. Per series because the windows of several series are concatenated: the
+ * newest fraction of the whole would be the last series only, and its errors would stand for all of them.
+ */
+function splitBySeries(data: Windows, ids: string[], fraction: number): Split {
+  const count = new Map<string, number>();
+  for (const id of ids) count.set(id, (count.get(id) ?? 0) + 1);
+  const nVal = new Map<string, number>();
+  for (const [id, n] of count) nVal.set(id, Math.round(n * fraction));
+  if ([...nVal.values()].every((v) => v === 0)) nVal.set(ids[ids.length - 1], 1);
+  const seen = new Map<string, number>();
+  const train: Windows = { inputs: [], targets: [] };
+  const val: Windows = { inputs: [], targets: [] };
+  const valIds: string[] = [];
+  ids.forEach((id, i) => {
+    const k = seen.get(id) ?? 0;
+    seen.set(id, k + 1);
+    // A series' windows are oldest first: its last nVal are its newest.
+    const part = k >= (count.get(id) as number) - (nVal.get(id) as number) ? val : train;
+    part.inputs.push(data.inputs[i]);
+    part.targets.push(data.targets[i]);
+    if (part === val) valIds.push(id);
+  });
+  return { train, val, valIds };
 }
 
 /**
  * The training and validation windows: the explicit validation windows, else
- * the last `validationFraction` of the data (at least one window).
+ * the last `validationFraction` of the data (at least one window), of each
+ * series when the windows carry series ids.
  * @throws ForecastError BAD_INPUT when fewer than `minWindows` are left to train or none to validate.
  */
-export function splitWindows(req: CheckedRequest): { train: Windows; val: Windows } {
+export function splitWindows(req: CheckedRequest): Split {
   const { data, validation, options: o } = req;
   let train: Windows;
   let val: Windows;
+  let valIds: string[] | undefined;
   if (validation) {
     train = { inputs: data.inputs, targets: data.targets };
     val = { inputs: validation.inputs, targets: validation.targets };
+    valIds = validation.seriesIds;
+  } else if (data.seriesIds) {
+    ({ train, val, valIds } = splitBySeries(data, data.seriesIds, o.validationFraction));
   } else {
     const N = data.inputs.length;
     const nVal = Math.max(1, Math.round(N * o.validationFraction));
@@ -54,7 +95,7 @@ export function splitWindows(req: CheckedRequest): { train: Windows; val: Window
       'too few windows',
     );
   }
-  return { train, val };
+  return valIds ? { train, val, valIds } : { train, val };
 }
 
 /**
@@ -76,11 +117,12 @@ export function scalerFor(req: CheckedRequest, train: Windows): ScalerState {
 
 /** Splits the request's windows, gets the scaler and prepares both parts with it. */
 export function prepareSplit(req: CheckedRequest): Prepared {
-  const { train, val } = splitWindows(req);
+  const { train, val, valIds } = splitWindows(req);
   const scaler = scalerFor(req, train);
   return {
     trainWindows: train,
     valWindows: val,
+    ...(valIds ? { valIds } : {}),
     scaler,
     train: prepare(train.inputs, train.targets, scaler, req.targetIndex),
     val: prepare(val.inputs, val.targets, scaler, req.targetIndex),

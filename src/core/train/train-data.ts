@@ -20,10 +20,15 @@ export interface TrainData {
   /** Interval between readings, ms (0 = unknown). */
   step: number;
   series: string;
+  /**
+   * [N] the series each window comes from, when the windows are of several series (one model across them):
+   * the split then validates on the newest windows of each series and the calibration is kept per series.
+   */
+  seriesIds?: string[];
 }
 
 /** The fields of {@link TrainData} besides the windows. */
-export type TrainDataMeta = Omit<TrainData, 'inputs' | 'targets'>;
+export type TrainDataMeta = Omit<TrainData, 'inputs' | 'targets' | 'seriesIds'>;
 
 /** The meta fields of a dataset or TrainData, `step` and `series` defaulted (0, ''). */
 export function trainDataMeta(d: {
@@ -48,6 +53,24 @@ export function trainDataMeta(d: {
 export interface ValidationData {
   inputs: number[][][];
   targets: number[][][];
+  /** [N] the series of each window (see {@link TrainData.seriesIds}). */
+  seriesIds?: string[];
+}
+
+/**
+ * Checks optional per-window series ids: one text per window.
+ * @throws ForecastError BAD_INPUT saying which id is wrong.
+ */
+export function checkSeriesIds(what: string, ids: unknown, n: number): void {
+  if (ids === undefined) return;
+  if (!Array.isArray(ids) || ids.length !== n) {
+    const got = Array.isArray(ids) ? ids.length : describe(ids);
+    throw new ForecastError('BAD_INPUT', `${what}: expected one series id per window (${n}), got ${got}`);
+  }
+  ids.forEach((id: unknown, i) => {
+    if (typeof id !== 'string')
+      throw new ForecastError('BAD_INPUT', `${what}: series id of window ${i}: expected a text, got ${describe(id)}`);
+  });
 }
 
 /**
@@ -188,7 +211,9 @@ function checkStreamedWindow(w: WindowPayload): { inputs: number[][]; targets: n
 export class WindowAccumulator {
   private inputs: number[][][] = [];
   private targets: number[][][] = [];
-  private meta: Omit<TrainData, 'inputs' | 'targets'> | undefined;
+  /** The series of each window (the windower's msg.topic): one lstm-train may collect several series. */
+  private ids: string[] = [];
+  private meta: TrainDataMeta | undefined;
   /** Windows added since the last take(). */
   fresh = 0;
   dropped = 0;
@@ -234,10 +259,12 @@ export class WindowAccumulator {
     }
     this.inputs.push(inputs);
     this.targets.push(targets);
+    this.ids.push(w.series ?? '');
     this.fresh++;
     if (this.inputs.length > this.max) {
       this.inputs.shift();
       this.targets.shift();
+      this.ids.shift();
       this.dropped++;
     }
   }
@@ -251,12 +278,16 @@ export class WindowAccumulator {
         'no windows',
       );
     this.fresh = 0;
-    return { ...this.meta, inputs: this.inputs.slice(), targets: this.targets.slice() };
+    const data: TrainData = { ...this.meta, inputs: this.inputs.slice(), targets: this.targets.slice() };
+    // Ids only when there are several series: one series splits and calibrates as before.
+    if (this.ids.some((id) => id !== this.ids[0])) data.seriesIds = this.ids.slice();
+    return data;
   }
 
   clear(): void {
     this.inputs = [];
     this.targets = [];
+    this.ids = [];
     this.meta = undefined;
     this.fresh = 0;
   }

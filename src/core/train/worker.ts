@@ -28,6 +28,9 @@ export interface WorkerRequest extends TrainDataMeta {
   valCount: number;
   valInputs?: Float32Array;
   valTargets?: Float32Array;
+  /** [count] / [valCount] the series of each window, when the data names them. */
+  seriesIds?: string[];
+  valSeriesIds?: string[];
   model: ModelConfig;
   options: TrainOptions;
   /** Validated by the runner. */
@@ -59,12 +62,14 @@ export function checkedFromWorkerData(req: WorkerRequest): CheckedRequest {
     series: req.series,
     inputs: unflatten3(req.inputs, req.count, req.window, F),
     targets: unflatten3(req.targets, req.count, req.horizon, 1),
+    ...(req.seriesIds ? { seriesIds: req.seriesIds } : {}),
   };
   const validation =
     req.valCount > 0 && req.valInputs && req.valTargets
       ? {
           inputs: unflatten3(req.valInputs, req.valCount, req.window, F),
           targets: unflatten3(req.valTargets, req.valCount, req.horizon, 1),
+          ...(req.valSeriesIds ? { seriesIds: req.valSeriesIds } : {}),
         }
       : undefined;
   const { previous, options, model, targetIndex } = req;

@@ -13,6 +13,10 @@ const {
   normalQuantile,
   scoreIntervals,
   CALIBRATION_MAX_TOTAL,
+  calibrateBySeries,
+  calibrationFor,
+  MAX_SERIES_CALIBRATIONS,
+  SERIES_CALIBRATION_BUDGET,
 } = require('../../../nodes/core/data/conformal');
 
 function gaussian(rand) {
@@ -100,6 +104,78 @@ describe('core/data: split-conformal intervals', function () {
     const { center, ...old } = cal;
     assert.ok(center.length === 2);
     assert.strictEqual(conformalCenter(old, 0), 0);
+  });
+
+  it('calibrates each series with enough validation windows on its own; others and unknown ones pooled', function () {
+    // One model across a quiet series (sd 1) and a loud one (sd 10): a pooled band is too wide for the
+    // quiet one and too narrow for the loud one.
+    const rand = seededRandom(7);
+    const sd = { quiet: 1, loud: 10, short: 5 };
+    const n = { quiet: 1000, loud: 1000, short: 10 };
+    const truth = [];
+    const pred = [];
+    const ids = [];
+    for (const id of ['quiet', 'loud', 'short'])
+      for (let i = 0; i < n[id]; i++) {
+        truth.push([sd[id] * gaussian(rand), 2 * sd[id] * gaussian(rand)]);
+        pred.push([0, 0]);
+        ids.push(id);
+      }
+    const cal = calibrateBySeries(truth, pred, ids);
+    const forSeries = calibrationFor;
+    for (const id of ['quiet', 'loud']) {
+      const c = forSeries(cal, id);
+      for (const p of [0.8, 0.95]) {
+        let inside = 0;
+        const m = 4000;
+        for (let i = 0; i < m; i++) {
+          const e = sd[id] * gaussian(rand);
+          if (Math.abs(e - conformalCenter(c, 0)) <= conformalHalfWidth(c, 0, p)) inside++;
+        }
+        assert.ok(Math.abs(inside / m - p) < 0.03, `${id} at ${p}: coverage ${inside / m}`);
+      }
+    }
+    assert.deepStrictEqual(
+      cal.perSeries.map((c) => [c.series, c.n]),
+      [
+        ['quiet', 1000],
+        ['loud', 1000],
+      ],
+      'the short series (10 windows) has no calibration of its own',
+    );
+    assert.strictEqual(calibrationFor(cal, 'short'), cal, 'pooled for a series without its own');
+    assert.strictEqual(calibrationFor(cal, 'unknown'), cal);
+    assert.strictEqual(cal.n, 2010, 'the pooled one has every window');
+    assert.strictEqual(calibrationFor(cal, 'loud').residuals.length, 2, 'every horizon step');
+    assert.strictEqual(
+      calibrateBySeries(
+        truth,
+        pred,
+        ids.map(() => 'one'),
+      ).perSeries,
+      undefined,
+      'one series',
+    );
+  });
+
+  it('keeps at most 1000 series calibrations and a bounded number of residuals over all of them', function () {
+    const truth = [];
+    const pred = [];
+    const ids = [];
+    for (let s = 0; s < 1200; s++)
+      for (let i = 0; i < 20 + (s % 7); i++) {
+        truth.push(Array.from({ length: 24 }, (_, h) => Math.sin(s + i + h)));
+        pred.push(Array.from({ length: 24 }, () => 0));
+        ids.push(`s${s}`);
+      }
+    const cal = calibrateBySeries(truth, pred, ids);
+    const kept = (c) => c.residuals.reduce((a, g) => a + g.length, 0);
+    assert.ok(cal.perSeries.length <= MAX_SERIES_CALIBRATIONS, `${cal.perSeries.length} series calibrations`);
+    assert.ok(cal.perSeries.length >= 400, 'as many as the budget allows');
+    const total = cal.perSeries.reduce((a, c) => a + kept(c), 0);
+    assert.ok(total <= SERIES_CALIBRATION_BUDGET, `${total} residuals`);
+    // the series with most windows are the ones kept
+    assert.ok(cal.perSeries.every((c) => c.n >= 24));
   });
 
   it('uses the (n + 1) rank and stays finite beyond what n residuals can promise', function () {

@@ -144,6 +144,41 @@ describe('core/artifact and core/forecaster', function () {
     assert.throws(() => validateArtifact(short), isBad(/calibration has 3 residual grids and 2 RMSEs for horizon 3/));
   });
 
+  it('keeps a calibration per series for windows of several series; checks each one', async () => {
+    // co2 twice, the second series ten times larger: one model across both
+    const big = (w) => w.map((r) => r.map((v) => v * 10));
+    const two = {
+      ...data,
+      inputs: [...data.inputs, ...data.inputs.map(big)],
+      targets: [...data.targets, ...data.targets.map(big)],
+      seriesIds: [...data.inputs.map(() => 'small'), ...data.inputs.map(() => 'large')],
+    };
+    const { artifact: a } = await trainForecaster(
+      two,
+      { units: 8, seed: 3 },
+      { epochs: 1, batchSize: 32, name: 'co2x2', validationFraction: 0.25 },
+    );
+    const own = a.calibration.perSeries;
+    assert.deepStrictEqual(
+      own.map((c) => [c.series, c.n]),
+      [
+        ['small', 27],
+        ['large', 27],
+      ],
+    );
+    assert.strictEqual(a.calibration.n, 54);
+    const width = (c) => c.residuals[0][c.residuals[0].length - 1];
+    assert.ok(width(own[1]) > 3 * width(own[0]), 'the larger series gets the wider band');
+    const back = validateArtifact(JSON.parse(JSON.stringify(a)));
+    assert.deepStrictEqual(back.calibration.perSeries, own);
+    const bad = clone(a);
+    bad.calibration.perSeries[1].rmse.pop();
+    assert.throws(() => validateArtifact(bad), isBad(/calibration of series "large" has 3 residual grids and 2 RMSEs/));
+    const twice = clone(a);
+    twice.calibration.perSeries[1].series = 'small';
+    assert.throws(() => validateArtifact(twice), isBad(/per-series calibrations repeat a series/));
+  });
+
   it('refuses windows that do not match the spec', () => {
     const f = Forecaster.fromArtifact(artifact);
     try {

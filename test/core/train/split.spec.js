@@ -17,6 +17,37 @@ describe('core/train/split', function () {
     assert.deepStrictEqual(tiny.val.inputs, [data.inputs[20]]);
   });
 
+  it('validates on the newest windows of each series when the windows carry series ids', () => {
+    // Two series concatenated (a's windows, then b's), as one model across several series is trained.
+    const a = co2Dataset(12, 3, 35); // 21 windows
+    const b = co2Dataset(12, 3, 35);
+    const data = {
+      ...a,
+      inputs: [...a.inputs, ...b.inputs],
+      targets: [...a.targets, ...b.targets],
+      seriesIds: [...a.inputs.map(() => 'a'), ...b.inputs.map(() => 'b')],
+    };
+    const { train, val, valIds } = splitWindows(checkTrainRequest(data, {}, { validationFraction: 0.2 }));
+    // the newest 20 % of the concatenation would be series b's only: each series gives its newest 4 of 21
+    assert.strictEqual(val.inputs.filter((w) => a.inputs.slice(17).includes(w)).length, 4);
+    assert.deepStrictEqual(val.inputs, [...a.inputs.slice(17), ...b.inputs.slice(17)]);
+    assert.deepStrictEqual(valIds, ['a', 'a', 'a', 'a', 'b', 'b', 'b', 'b']);
+    assert.deepStrictEqual(train.inputs, [...a.inputs.slice(0, 17), ...b.inputs.slice(0, 17)]);
+    assert.deepStrictEqual(train.targets, [...a.targets.slice(0, 17), ...b.targets.slice(0, 17)]);
+  });
+
+  it('refuses series ids that do not match the windows', () => {
+    const data = co2Dataset(12, 3, 35);
+    assert.throws(
+      () => checkTrainRequest({ ...data, seriesIds: ['a'] }, {}, {}),
+      (e) => e.code === 'BAD_INPUT' && /expected one series id per window \(21\), got 1/.test(e.message),
+    );
+    assert.throws(
+      () => checkTrainRequest({ ...data, seriesIds: data.inputs.map((_, i) => (i ? 'a' : 7)) }, {}, {}),
+      (e) => e.code === 'BAD_INPUT' && /series id of window 0: expected a text/.test(e.message),
+    );
+  });
+
   it('trains on all the data when validation windows are given', () => {
     const data = co2Dataset(12, 3, 35);
     const validation = { inputs: data.inputs.slice(0, 2), targets: data.targets.slice(0, 2) };

@@ -3,6 +3,35 @@ const assert = require('assert');
 const { WindowAccumulator } = require('../../../nodes/core/train/train-data');
 
 describe('core: streamed training windows', function () {
+  it('keeps the series of each window when several series are collected, bounded with the windows', function () {
+    const acc = new WindowAccumulator(4);
+    const w = (v, series) => ({
+      type: 'window',
+      series,
+      features: ['a'],
+      target: 'a',
+      window: 2,
+      horizon: 1,
+      step: 1,
+      inputs: [[v], [v + 1]],
+      timestamps: [0, 1],
+      targets: [[v + 2]],
+    });
+    acc.add(w(0, 's'));
+    acc.add(w(1, 's'));
+    assert.strictEqual(acc.take().seriesIds, undefined, 'one series: no ids');
+    for (let i = 2; i < 6; i++) acc.add(w(i, i % 2 ? 'u' : 't'));
+    const d = acc.take();
+    assert.deepStrictEqual(d.seriesIds, ['t', 'u', 't', 'u'], 'the ids of the kept (newest) windows');
+    assert.deepStrictEqual(
+      d.inputs.map((x) => x[0][0]),
+      [2, 3, 4, 5],
+    );
+    acc.clear();
+    acc.add(w(0, 'v'));
+    assert.strictEqual(acc.take().seriesIds, undefined, 'cleared with the windows');
+  });
+
   it('keeps at most max streamed windows and refuses windows of another spec', function () {
     const acc = new WindowAccumulator(10);
     const w = (v, extra = {}) => ({
