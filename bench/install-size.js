@@ -9,8 +9,10 @@
  *
  * Variants, installed in the same rounds, alternating, so all see the same npm
  * cache and machine load:
- *   as-is           the palette install (npm also tries the optional tfjs-node,
- *                   whose install script downloads libtensorflow)
+ *   as-is           the palette install (npm also tries any optional dependency; the
+ *                   pack had tfjs-node there, whose install script downloads
+ *                   libtensorflow, until it became an opt-in: `--against` a tarball
+ *                   of an earlier commit measures that attempt)
  *   omit-optional   the same plus `--omit=optional` (the CLI way to skip it)
  *   npmrc           `omit=optional` in the user directory's .npmrc (what `npm config
  *                   set omit optional --location=project` writes), palette flags
