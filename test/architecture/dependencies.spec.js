@@ -44,7 +44,7 @@ describe('architecture: dependencies point one way', function () {
   });
 
   it("imports TensorFlow.js only as the packages it depends on, never the umbrella '@tensorflow/tfjs'", function () {
-    // The umbrella may sit in node_modules (tfjs-node, optional, brings it), so a stray import would compile
+    // The umbrella may sit in node_modules (tfjs-node, an opt-in, brings it), so a stray import would compile
     // and pass here, then fail after a palette install, which has only tfjs-core, tfjs-layers and the backends.
     const deps = Object.keys(require('../../package.json').dependencies);
     const tfImports = Object.entries(graph).flatMap(([id, n]) =>

@@ -2,9 +2,10 @@
  * The one place where TensorFlow.js is loaded and its backend chosen.
  *
  * Order of preference: the native `tensorflow` backend of `@tensorflow/tfjs-node`
- * (an optional dependency: its install downloads libtensorflow, which fails on
- * machines without internet and on many ARM/Windows hosts; it brings its own
- * umbrella `@tensorflow/tfjs`, which the pack itself does not need), then WebAssembly
+ * (not a dependency: the user installs it beside the pack when wanted, README
+ * "Install"; its install downloads libtensorflow, which fails on machines without
+ * internet and on many ARM/Windows hosts, and it brings its own umbrella
+ * `@tensorflow/tfjs`, which the pack itself does not need), then WebAssembly
  * (`@tensorflow/tfjs-backend-wasm`, SIMD, its .wasm files ship inside the npm
  * package), then the pure-JavaScript `cpu` backend, which always works.
  *
@@ -64,7 +65,7 @@ async function tryBackend(name: BackendName): Promise<void> {
   const t = loadTf();
   if (name === 'tensorflow') {
     // Registers the 'tensorflow' backend on the shared tfjs-core instance.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional package: loaded only when tried
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- opt-in package: loaded only when tried
     require('@tensorflow/tfjs-node');
   } else if (name === 'wasm') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when tried, after tfjs
