@@ -84,6 +84,25 @@ describe('example flows', function () {
     for (const { type } of ours) assert.ok(used.has(type), `${type} is in no example flow`);
   });
 
+  it('no two nodes of an example lie on top of each other in the editor (one hides the other, a double-click opens the wrong one)', function () {
+    const close = [];
+    for (const f of examples) {
+      const placed = JSON.parse(fs.readFileSync(path.join(root, 'examples', f), 'utf8')).filter(
+        (n) => typeof n.x === 'number' && typeof n.y === 'number',
+      );
+      placed.forEach((a, i) =>
+        placed.slice(i + 1).forEach((b) => {
+          // Node-RED draws a node about 30 px high and at least 100 px wide, centred on (x, y).
+          if (a.z === b.z && Math.abs(a.x - b.x) < 60 && Math.abs(a.y - b.y) < 30)
+            close.push(
+              `${f}: ${a.type} '${a.name || a.id}' (${a.x}, ${a.y}) and ${b.type} '${b.name || b.id}' (${b.x}, ${b.y})`,
+            );
+        }),
+      );
+    }
+    assert.deepStrictEqual(close, []);
+  });
+
   for (const file of examples) {
     it(`${file} loads and its pack nodes start cleanly`, async function () {
       const { raw, flow, modules, ourTypes } = imported(file);
