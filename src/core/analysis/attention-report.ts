@@ -11,6 +11,7 @@
  * (0 = the last step of the window).
  */
 import { ForecastError, describe } from '../base/errors';
+import { fail } from '../base/messages';
 import { parseTime } from '../base/time';
 
 /** A timestamp: epoch milliseconds, an ISO 8601 string (UTC unless it has an offset) or a Date. */
@@ -202,10 +203,7 @@ export function checkWeights(weights: unknown): number {
 function toEpochMs(value: TimeLike): number {
   const ms = parseTime(value);
   if (ms === undefined) {
-    throw new ForecastError(
-      'BAD_TIMESTAMP',
-      `expected a timestamp (epoch ms, ISO 8601 or Date), got ${describe(value)}`,
-    );
+    throw fail('BAD_TIMESTAMP', 'attentionReport.badTimestamp', { got: describe(value) });
   }
   return ms;
 }

@@ -18,6 +18,7 @@
  * registered (load this pack's model code) before `tf.loadLayersModel`.
  */
 import { ForecastError, describe } from '../base/errors';
+import { fail } from '../base/messages';
 import { decodeFloat32, encodeFloat32, validateArtifact, type ModelArtifact } from './artifact';
 
 export const EXPORT_SETTINGS_FORMAT = 'lstm-forecast-export';
@@ -101,7 +102,7 @@ export function exportArtifact(artifact: unknown): ExportedModel {
 }
 
 function bad(message: string): ForecastError {
-  return new ForecastError('BAD_ARTIFACT', `import: ${message}`, 'bad import');
+  return fail('BAD_ARTIFACT', 'export.import', { reason: message }, 'bad import');
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {

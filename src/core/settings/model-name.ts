@@ -4,6 +4,7 @@
  * so one train node and one predict node can serve a fleet (`pump-{topic}`: one model per pump).
  */
 import { ForecastError, describe } from '../base/errors';
+import { fail } from '../base/messages';
 
 /** Longest model name, and its characters: a context key that every store takes as it is. */
 export const MODEL_NAME_MAX = 80;
@@ -71,11 +72,7 @@ export function modelNameFor(template: string, topic: unknown): string {
   const room = MODEL_NAME_MAX - template.split(TOPIC).join('').length;
   const count = template.split(TOPIC).length - 1;
   const badTopic = (why: string, status: string) =>
-    new ForecastError(
-      'BAD_INPUT',
-      `expected msg.topic to name the model (model name '${template}'): ${why}, got ${describe(topic)}`,
-      status,
-    );
+    fail('BAD_INPUT', 'modelName.badTopic', { template, why, got: describe(topic) }, status);
   if (topic === undefined || topic === null || topic === '') {
     throw badTopic('a text or number, as the model name contains {topic}', 'no msg.topic');
   }

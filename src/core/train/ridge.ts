@@ -14,6 +14,7 @@
  * arithmetic in float64. Sizes in this pack: D = L*F up to a few hundred.
  */
 import { ForecastError } from '../base/errors';
+import { fail } from '../base/messages';
 
 /** The protocol's alpha grid (accuracy-protocol.json, methods.ridge). */
 export const RIDGE_ALPHAS: readonly number[] = [1e-4, 1e-3, 0.01, 0.1, 1, 10, 100, 1000];
@@ -75,7 +76,7 @@ export interface RidgeSelection {
 }
 
 function bad(message: string): ForecastError {
-  return new ForecastError('BAD_INPUT', `ridge: ${message}`);
+  return fail('BAD_INPUT', 'ridge.ridge', { reason: message });
 }
 
 /** Normalises nested or flat input into a {@link Matrix}, checking its shape. */

@@ -3,6 +3,7 @@
  * bounded buffer of streamed training windows lstm-train collects.
  */
 import { ForecastError, describe } from '../base/errors';
+import { fail } from '../base/messages';
 import type { DatasetPayload, WindowPayload } from '../data/window-message';
 
 /** The training data: windows of one series in real units (a DatasetPayload's fields). */
@@ -56,28 +57,21 @@ export interface ValidationData {
  * @throws ForecastError BAD_INPUT saying which window is wrong and how.
  */
 export function checkWindows(what: string, inputs: unknown, targets: unknown, L: number, F: number, H: number): void {
-  if (!Array.isArray(inputs))
-    throw new ForecastError('BAD_INPUT', `${what}: expected inputs as an array of windows, got ${describe(inputs)}`);
+  if (!Array.isArray(inputs)) throw fail('BAD_INPUT', 'trainData.inputsNotArray', { what, got: describe(inputs) });
   if (!Array.isArray(targets))
-    throw new ForecastError('BAD_INPUT', `${what}: expected targets ([N][${H}][1]), got ${describe(targets)}`);
+    throw fail('BAD_INPUT', 'trainData.targetsNotArray', { what, h: H, got: describe(targets) });
   if (targets.length !== inputs.length)
-    throw new ForecastError(
-      'BAD_INPUT',
-      `${what}: expected one target block per window, got ${targets.length} for ${inputs.length} windows`,
-    );
+    throw fail('BAD_INPUT', 'trainData.targetCount', { what, got: targets.length, inputsCount: inputs.length });
   inputs.forEach((w: unknown, i: number) => {
     if (!Array.isArray(w) || w.length !== L || !w.every((r) => Array.isArray(r) && r.length === F)) {
       const rows = Array.isArray(w) ? w.length : describe(w);
       const cols = Array.isArray(w) && Array.isArray(w[0]) ? w[0].length : '?';
-      throw new ForecastError(
-        'BAD_INPUT',
-        `${what}: expected window ${i} to be ${L} rows x ${F} features, got ${rows} x ${cols}`,
-      );
+      throw fail('BAD_INPUT', 'trainData.windowShape', { what, i, l: L, f: F, got: rows, cols });
     }
     for (const r of w as number[][]) {
       for (const v of r)
         if (typeof v !== 'number' || !Number.isFinite(v))
-          throw new ForecastError('BAD_INPUT', `${what}: window ${i} holds ${describe(v)}; expected finite numbers`);
+          throw fail('BAD_INPUT', 'trainData.notFinite', { what, i, v: describe(v) });
     }
     const t = targets[i];
     if (
@@ -85,10 +79,7 @@ export function checkWindows(what: string, inputs: unknown, targets: unknown, L:
       t.length !== H ||
       !t.every((r) => Array.isArray(r) && r.length === 1 && typeof r[0] === 'number' && Number.isFinite(r[0]))
     ) {
-      throw new ForecastError(
-        'BAD_INPUT',
-        `${what}: expected the targets of window ${i} as ${H} rows of one finite number, got ${describe(t)}`,
-      );
+      throw fail('BAD_INPUT', 'trainData.badTargets', { what, i, h: H, got: describe(t) });
     }
   });
 }
@@ -99,11 +90,7 @@ export function checkWindows(what: string, inputs: unknown, targets: unknown, L:
  */
 export function datasetToTrainData(d: DatasetPayload, max = Infinity): { data: TrainData; dropped: number } {
   if (!Array.isArray(d.inputs) || !Array.isArray(d.targets) || !d.targets.length) {
-    throw new ForecastError(
-      'BAD_INPUT',
-      `expected a dataset with targets (set a horizon on the windower), got ${d.count ?? describe(d.inputs)} windows without targets`,
-      'no targets',
-    );
+    throw fail('BAD_INPUT', 'trainData.noTargets', { got: d.count ?? describe(d.inputs) }, 'no targets');
   }
   const dropped = Math.max(0, d.inputs.length - max);
   const data: TrainData = {
@@ -118,7 +105,7 @@ export function datasetToTrainData(d: DatasetPayload, max = Infinity): { data: T
 const isFinite32 = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(Math.fround(v));
 
 function badWindow(text: string, status = 'bad window'): ForecastError {
-  return new ForecastError('BAD_INPUT', `window: ${text}`, status);
+  return fail('BAD_INPUT', 'trainData.window', { text }, status);
 }
 
 /**
@@ -205,11 +192,7 @@ export class WindowAccumulator {
    */
   add(w: WindowPayload): void {
     if (!Array.isArray(w.targets) || !w.targets.length) {
-      throw new ForecastError(
-        'BAD_INPUT',
-        "expected a training window with targets (the windower's second output, horizon > 0), got a window without targets",
-        'no targets',
-      );
+      throw fail('BAD_INPUT', 'trainData.windowNoTargets', {}, 'no targets');
     }
     const { inputs, targets } = checkStreamedWindow(w);
     const spec = trainDataMeta(w);
@@ -223,9 +206,20 @@ export class WindowAccumulator {
         m.features.length !== spec.features.length ||
         m.features.some((f, i) => f !== spec.features[i])
       ) {
-        throw new ForecastError(
+        throw fail(
           'SPEC_MISMATCH',
-          `expected windows like the ${this.size} collected (L ${m.window}, H ${m.horizon}, features ${m.features.join(', ')}, target ${m.target}), got L ${spec.window}, H ${spec.horizon}, features ${spec.features.join(', ')}, target ${spec.target}; send msg.reset to start over`,
+          'trainData.unlikeCollected',
+          {
+            size: this.size,
+            mWindow: m.window,
+            mHorizon: m.horizon,
+            mFeatures: m.features.join(', '),
+            mTarget: m.target,
+            window: spec.window,
+            horizon: spec.horizon,
+            features: spec.features.join(', '),
+            target: spec.target,
+          },
           'window spec changed',
         );
       }
@@ -244,12 +238,7 @@ export class WindowAccumulator {
 
   /** The collected windows as training data (they stay collected for later runs). */
   take(): TrainData {
-    if (!this.meta || !this.size)
-      throw new ForecastError(
-        'BAD_INPUT',
-        'expected collected training windows or a dataset, got none yet',
-        'no windows',
-      );
+    if (!this.meta || !this.size) throw fail('BAD_INPUT', 'trainData.nothingCollected', {}, 'no windows');
     this.fresh = 0;
     return { ...this.meta, inputs: this.inputs.slice(), targets: this.targets.slice() };
   }
