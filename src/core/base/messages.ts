@@ -96,7 +96,6 @@ export const MESSAGES = {
   'gca.noLinearTerm': 'GCA builder: the highway path did not produce a linear term',
 
   // core/model/export.ts
-  'export.import': 'import: __reason__',
 
   // core/serve/forecaster.ts
   'forecaster.notWindows':
@@ -136,7 +135,6 @@ export const MESSAGES = {
     '__what__: expected the targets of window __i__ as __h__ rows of one finite number, got __got__',
   'trainData.noTargets':
     'expected a dataset with targets (set a horizon on the windower), got __got__ windows without targets',
-  'trainData.window': 'window: __text__',
   'trainData.windowNoTargets':
     "expected a training window with targets (the windower's second output, horizon > 0), got a window without targets",
   'trainData.unlikeCollected':
@@ -156,7 +154,6 @@ export const MESSAGES = {
     "cannot start from the linear model: the __serveName__ model has no layer '__name__' (layers: __names__)",
 
   // core/train/ridge.ts
-  'ridge.ridge': 'ridge: __reason__',
 
   // core/train/epochs.ts
   'training.cancelled': 'training was cancelled',
@@ -317,6 +314,62 @@ export const MESSAGES = {
   'inspectorNode.rowTooLong': 'expected at most __max__ attention weights per row (window steps)',
   'inspectorNode.featureStepsTooMany': 'expected at most __max__ steps of feature attention',
   'inspectorNode.featureCellsTooMany': 'expected at most __max__ feature attention weights',
+  // core/train/ridge.ts
+  'ridge.rowLength': 'ridge: expected __what__ row __i__ to have __cols__ values, got __got__',
+  'ridge.matrixSize': 'ridge: expected __what__ as __mRows__ x __mCols__ = __value__ values, got __got__',
+  'ridge.targetRows': 'ridge: expected one target row per input row, got __got__ for __n__',
+  'ridge.empty': 'ridge: expected at least 1 row, 1 input and 1 output, got __got__ x __d__ -> __h__',
+  'ridge.badAlpha': 'ridge: expected alpha to be a finite number >= 0, got __got__',
+  'ridge.singular': 'ridge: X^T X + __alpha__ I is singular (collinear inputs?); use a larger alpha',
+  'ridge.inputCount': 'ridge: expected __d__ inputs per row, got __got__',
+  'ridge.noAlpha': 'ridge: expected at least one alpha',
+  'ridge.validationRows':
+    'ridge: expected validation X and Y with the same number of rows (>= 1), got __got__ and __yvRows__',
+  'ridge.validationOutputs': 'ridge: expected __momentsOutputs__ validation outputs per row, got __got__',
+  'ridge.noFiniteAlpha': 'ridge: no alpha of __alphas__ gave a finite validation error',
+
+  // core/model/export.ts
+  'export.noManifest': 'import: expected model.json to have a weightsManifest array, got __got__',
+  'export.noWeightsArray': 'import: expected every weightsManifest entry to have a weights array, got __got__',
+  'export.badWeightSpec': 'import: expected a weight spec {name, shape, dtype}, got __got__',
+  'export.badDtype': "import: weight '__wName__': expected dtype float32, got __got__",
+  'export.modelJsonNotObject': 'import: expected model.json to be an object, got __got__',
+  'export.noTopology': 'import: expected model.json to have a modelTopology object, got __got__',
+  'export.badFormat': "import: expected __file__ with format '__format__', got __got__",
+  'export.weightBytes':
+    'import: the weights manifest needs __needed__ bytes, the weights file has __weightsBinByteCount__',
+
+  // core/analysis/attention-report.ts
+  'attentionReport.emptyRow': 'expected __what__ to be a non-empty array of numbers, got __got__',
+  'attentionReport.rowLength': 'expected __what__ to have __count__ entries, got __got__',
+  'attentionReport.badWeight': 'expected __what__[__i__] to be a finite number >= 0, got __got__',
+  'attentionReport.notSumOne': 'expected __what__ to sum to 1, got __got__',
+  'attentionReport.badWeights': 'expected attention weights [iterations][steps], got __got__',
+  'attentionReport.timestampCount': 'expected __l__ timestamps (one per step of the window), got __got__',
+  'attentionReport.valueCount': 'expected __l__ values (one per step), got __got__',
+  'attentionReport.stepCount': 'expected __what__ to have __l__ steps (one per step of the window), got __got__',
+  'attentionReport.notFiniteCell': 'expected __what__[__j__][__i__] to be a finite number, got __got__',
+  'attentionReport.stepWidth': 'expected __what__ step __j__ to hold __f__ numbers, got __got__',
+  'attentionReport.stepEmpty': 'expected __what__ step __j__ to hold one or more numbers, got __got__',
+  'attentionReport.noSteps': 'expected an attribution {values: [L][F]} with at least one step, got __got__',
+  'attentionReport.notAttribution': 'expected an attribution {values: [L][F]}, got __got__',
+  'attentionReport.linearFeatures': 'expected attribution.linear to have __count__ features, got __got__',
+  'attentionReport.featureMapCount': 'expected a feature map of __n__ iterations, got __got__',
+  'attentionReport.featureMapSteps': 'expected the feature map to have __l__ steps, got __got__',
+
+  // core/train/train-data.ts
+  'trainData.windowNotCount': 'window: expected __what__ as a positive integer, got __got__',
+  'trainData.windowFeatures': 'window: expected features as a list of names, got __got__',
+  'trainData.windowTarget': 'window: target __wTarget__ is not one of the features (__features__)',
+  'trainData.windowStep': 'window: expected step as a number of ms >= 0, got __got__',
+  'trainData.windowSeries': 'window: expected series as a text, got __got__',
+  'trainData.windowInputs': 'window: expected __rows__ rows x __featureCount__ features (__features__), got __got__',
+  'trainData.windowInputRow':
+    'window: expected __rows__ rows x __featureCount__ features (__features__), got row __row__ of __length__',
+  'trainData.windowNotFinite':
+    'window: got __got__ at row __r__, feature __features__; expected finite numbers within float32 range',
+  'trainData.windowTargets': 'window: expected __h__ targets of one finite number, got __got__',
+  'trainData.windowTargetValue': 'window: target __h__ is __v__; expected a finite float32 number',
 } as const;
 
 export type MessageId = keyof typeof MESSAGES;

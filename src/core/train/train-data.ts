@@ -2,7 +2,7 @@
  * Training data: windows of one series in real units, their checks, and the
  * bounded buffer of streamed training windows lstm-train collects.
  */
-import { ForecastError, describe } from '../base/errors';
+import { describe } from '../base/errors';
 import { fail } from '../base/messages';
 import type { DatasetPayload, WindowPayload } from '../data/window-message';
 
@@ -104,10 +104,6 @@ export function datasetToTrainData(d: DatasetPayload, max = Infinity): { data: T
 /** Largest finite float32: the worker trains on float32 copies, where anything beyond is Infinity. */
 const isFinite32 = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(Math.fround(v));
 
-function badWindow(text: string, status = 'bad window'): ForecastError {
-  return fail('BAD_INPUT', 'trainData.window', { text }, status);
-}
-
 /**
  * Checks a streamed training window completely (spec fields, [L][F] finite float32 inputs, [H][1]
  * finite float32 targets) and returns copies of its rows, so a later change to the message cannot
@@ -116,7 +112,7 @@ function badWindow(text: string, status = 'bad window'): ForecastError {
 function checkStreamedWindow(w: WindowPayload): { inputs: number[][]; targets: number[][] } {
   const positive = (v: unknown, what: string): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-      throw badWindow(`expected ${what} as a positive integer, got ${describe(v)}`);
+      throw fail('BAD_INPUT', 'trainData.windowNotCount', { what, got: describe(v) }, 'bad window');
     }
     return v;
   };
@@ -124,32 +120,49 @@ function checkStreamedWindow(w: WindowPayload): { inputs: number[][]; targets: n
   const H = positive(w.horizon, 'horizon (H)');
   const features: unknown = w.features;
   if (!Array.isArray(features) || !features.length || !features.every((f) => typeof f === 'string')) {
-    throw badWindow(`expected features as a list of names, got ${describe(features)}`);
+    throw fail('BAD_INPUT', 'trainData.windowFeatures', { got: describe(features) }, 'bad window');
   }
   if (!features.includes(w.target)) {
-    throw badWindow(`target ${describe(w.target)} is not one of the features (${features.join(', ')})`);
+    throw fail(
+      'BAD_INPUT',
+      'trainData.windowTarget',
+      { wTarget: describe(w.target), features: features.join(', ') },
+      'bad window',
+    );
   }
   if (w.step !== undefined && (typeof w.step !== 'number' || !Number.isFinite(w.step) || w.step < 0)) {
-    throw badWindow(`expected step as a number of ms >= 0, got ${describe(w.step)}`);
+    throw fail('BAD_INPUT', 'trainData.windowStep', { got: describe(w.step) }, 'bad window');
   }
   if (w.series !== undefined && typeof w.series !== 'string') {
-    throw badWindow(`expected series as a text, got ${describe(w.series)}`);
+    throw fail('BAD_INPUT', 'trainData.windowSeries', { got: describe(w.series) }, 'bad window');
   }
   const F = features.length;
-  const expected = `expected ${L} rows x ${F} features (${features.join(', ')})`;
+  const shape = { rows: L, featureCount: F, features: features.join(', ') };
   const rows: unknown = w.inputs;
   if (!Array.isArray(rows) || rows.length !== L) {
     const cols = Array.isArray(rows) && Array.isArray(rows[0]) ? rows[0].length : '?';
-    throw badWindow(`${expected}, got ${Array.isArray(rows) ? `${rows.length} x ${cols}` : describe(rows)}`);
+    throw fail(
+      'BAD_INPUT',
+      'trainData.windowInputs',
+      { ...shape, got: Array.isArray(rows) ? `${rows.length} x ${cols}` : describe(rows) },
+      'bad window',
+    );
   }
   const inputs = rows.map((row: unknown, r) => {
     if (!Array.isArray(row) || row.length !== F) {
-      throw badWindow(`${expected}, got row ${r} of ${Array.isArray(row) ? row.length : describe(row)}`);
+      throw fail(
+        'BAD_INPUT',
+        'trainData.windowInputRow',
+        { ...shape, row: r, length: Array.isArray(row) ? row.length : describe(row) },
+        'bad window',
+      );
     }
     row.forEach((v: unknown, f) => {
       if (!isFinite32(v)) {
-        throw badWindow(
-          `got ${describe(v)} at row ${r}, feature ${features[f]}; expected finite numbers within float32 range`,
+        throw fail(
+          'BAD_INPUT',
+          'trainData.windowNotFinite',
+          { got: describe(v), r, features: features[f] },
           'bad value',
         );
       }
@@ -158,10 +171,10 @@ function checkStreamedWindow(w: WindowPayload): { inputs: number[][]; targets: n
   });
   const t: unknown = w.targets;
   if (!Array.isArray(t) || t.length !== H || !t.every((r) => Array.isArray(r) && r.length === 1)) {
-    throw badWindow(`expected ${H} targets of one finite number, got ${describe(t)}`);
+    throw fail('BAD_INPUT', 'trainData.windowTargets', { h: H, got: describe(t) }, 'bad window');
   }
   const targets = (t as unknown[][]).map(([v], h) => {
-    if (!isFinite32(v)) throw badWindow(`target ${h} is ${describe(v)}; expected a finite float32 number`, 'bad value');
+    if (!isFinite32(v)) throw fail('BAD_INPUT', 'trainData.windowTargetValue', { h, v: describe(v) }, 'bad value');
     return [v];
   });
   return { inputs, targets };

@@ -91,8 +91,7 @@ describe('error texts: no English-only error left in the node pack', function ()
     // copies of an error that keep its id and values (a bounded text; the worker's error across the thread)
     'sequence-windower.ts': 1,
     'core/train/runner.ts': 1,
-    // not converted yet: the per-setting problems (declare), the model-name checks and the attention checks
-    'core/analysis/attention-report.ts': 1,
+    // not converted yet: the per-setting problems (declare) and the model-name checks
     'core/settings/declare.ts': 1,
     'core/settings/model-name.ts': 1,
   };
