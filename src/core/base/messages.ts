@@ -120,7 +120,18 @@ export const MESSAGES = {
   'intervals.badLevels': 'levels must be interval levels in % from 50 to 99.9, got __got__',
 
   // core/settings/model-name.ts
-  'modelName.badTopic': "expected msg.topic to name the model (model name '__template__'): __why__, got __got__",
+  'modelName.noTopic':
+    "expected msg.topic to name the model (model name '__template__'): a text or number, as the model name contains {topic}, got __got__",
+  'modelName.topicNotText':
+    "expected msg.topic to name the model (model name '__template__'): a text or a finite number, got __got__",
+  'modelName.topicTooLong':
+    "expected msg.topic to name the model (model name '__template__'): at most __max__ characters, so that the model name stays within __nameMax__, got __got__",
+  'modelName.topicNoLetter':
+    "expected msg.topic to name the model (model name '__template__'): at least one letter or digit, got __got__",
+  'modelName.envNotSet':
+    "environment variable __name__ is not set (or empty): the model name '__setting__' needs it (set it in the flow, group or global environment, or in the environment of Node-RED)",
+  'modelName.badTemplate': 'expected __expected__, optionally with __topic__, got __got__',
+  'modelName.badTemplateFrom': "expected __expected__, optionally with __topic__, got __got__ (from '__setting__')",
 
   // core/settings/training.ts
   'training.badVersion': 'version must be an integer >= 1, got __got__',
