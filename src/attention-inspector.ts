@@ -4,7 +4,8 @@
  * Output 1: the numbers; output 2: Dashboard 2 chart points; output 3: an SVG heat map.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { ForecastError, describe } from './core/base/errors';
+import { describe } from './core/base/errors';
+import { fail } from './core/base/messages';
 import { inspectAttention, inspectAttribution } from './core/analysis/attention-report';
 import { MAX_TIME, type ForecastPayload } from './core/serve/forecast-message';
 import { parseTime } from './core/base/time';
@@ -36,20 +37,11 @@ function forecastOf(msg: Record<string, unknown>, attribution: boolean): WithAtt
   const p = msg.payload as ForecastPayload | undefined;
   if (attributed || (isObject(p) && Array.isArray(p.forecast))) {
     const f = attributed ?? (p as ForecastPayload);
-    throw new ForecastError(
-      'BAD_INPUT',
-      attributed
-        ? `expected a forecast with attention weights, or this node's 'show attribution' setting on to inspect a forecast by its attribution; got a forecast of model '${f.model}' with an attribution and the setting off`
-        : "expected a forecast with attention weights or an attribution (turn on lstm-predict's 'attribution' setting " +
-            `for any model, or train the model with type 'attention' or 'gca'), got a forecast of model '${f.model}' without either`,
-      'no attention',
-    );
+    throw attributed
+      ? fail('BAD_INPUT', 'inspectorNode.attributionOff', { model: String(f.model) }, 'no attention')
+      : fail('BAD_INPUT', 'inspectorNode.noAttention', { model: String(f.model) }, 'no attention');
   }
-  throw new ForecastError(
-    'BAD_INPUT',
-    `expected msg.payload to be one forecast from lstm-predict with payload.attention ({weights: [N][L], timestamps, values}) or payload.attribution ({values: [L][F], ...}), got ${describe(msg.payload)}`,
-    'not a forecast',
-  );
+  throw fail('BAD_INPUT', 'inspectorNode.notForecast', { got: describe(msg.payload) }, 'not a forecast');
 }
 
 /** The most iterations and steps a forecast's attention can have (the declared model and window bounds). */
@@ -60,8 +52,8 @@ const MAX_CELLS = 1e6;
 /** Feature names copied to the output: bounded in count and length. */
 const MAX_FEATURES = 1000;
 const MAX_NAME = 200;
-
-const limit = (message: string) => new ForecastError('LIMIT', message, 'attention too large');
+/** The status of every size limit below. */
+const TOO_LARGE = 'attention too large';
 
 /**
  * Checks what the inspector copies from the forecast into its output (numbers
@@ -71,20 +63,12 @@ function checkForecast(f: WithAttention | WithAttribution): void {
   const p = f as unknown as Record<string, unknown>;
   for (const k of ['model', 'series', 'target']) {
     if (p[k] !== undefined && typeof p[k] !== 'string') {
-      throw new ForecastError(
-        'BAD_INPUT',
-        `expected payload.${k} to be a text, got ${describe(p[k])}`,
-        'not a forecast',
-      );
+      throw fail('BAD_INPUT', 'inspectorNode.notText', { k, got: describe(p[k]) }, 'not a forecast');
     }
   }
   for (const k of ['version', 'origin']) {
     if (p[k] !== undefined && !(typeof p[k] === 'number' && Number.isFinite(p[k]))) {
-      throw new ForecastError(
-        'BAD_INPUT',
-        `expected payload.${k} to be a finite number, got ${describe(p[k])}`,
-        'not a forecast',
-      );
+      throw fail('BAD_INPUT', 'inspectorNode.notNumber', { k, got: describe(p[k]) }, 'not a forecast');
     }
   }
   const at = (f as { attribution?: unknown }).attribution;
@@ -99,12 +83,17 @@ function checkForecast(f: WithAttention | WithAttribution): void {
       };
   const named = isObject(f.attention) ? featureWeights !== undefined : features !== undefined;
   if (Array.isArray(timestamps) && timestamps.length > MAX_STEPS)
-    throw limit(`expected at most ${MAX_STEPS} timestamps (window steps), got ${timestamps.length}`);
+    throw fail('LIMIT', 'inspectorNode.tooManySteps', { max: MAX_STEPS, got: timestamps.length }, TOO_LARGE);
   if (at !== undefined) {
     const { values, linear } = (at ?? {}) as { values?: unknown; linear?: unknown };
     for (const m of [values, linear]) {
       if (Array.isArray(m) && (m.length > MAX_STEPS || m.some((r) => Array.isArray(r) && r.length > MAX_FEATURES)))
-        throw limit(`expected an attribution of at most ${MAX_STEPS} steps x ${MAX_FEATURES} features`);
+        throw fail(
+          'LIMIT',
+          'inspectorNode.attributionTooLarge',
+          { steps: MAX_STEPS, features: MAX_FEATURES },
+          TOO_LARGE,
+        );
     }
   }
   if (Array.isArray(timestamps)) {
@@ -114,9 +103,10 @@ function checkForecast(f: WithAttention | WithAttribution): void {
       return ms !== undefined && !(Math.abs(ms) <= MAX_TIME);
     });
     if (i >= 0) {
-      throw new ForecastError(
+      throw fail(
         'BAD_TIMESTAMP',
-        `expected attention timestamps within the Date range (|t| <= ${MAX_TIME} ms), got ${describe(timestamps[i])} at step ${i}`,
+        'inspectorNode.badTimestamp',
+        { max: MAX_TIME, got: describe(timestamps[i]), i },
         'bad timestamp',
       );
     }
@@ -129,25 +119,24 @@ function checkForecast(f: WithAttention | WithAttribution): void {
       features.every((n) => typeof n === 'string' && n.length <= MAX_NAME)
     )
   ) {
-    throw new ForecastError(
-      'BAD_INPUT',
-      `expected ${isObject(f.attention) ? 'attention' : 'attribution'}.features to be the feature names (at most ${MAX_FEATURES} texts of at most ${MAX_NAME} characters)${isObject(f.attention) ? ' beside featureWeights' : ''}, got ${describe(features)}`,
-      'bad attention',
-    );
+    const names = { max: MAX_FEATURES, chars: MAX_NAME, got: describe(features) };
+    throw isObject(f.attention)
+      ? fail('BAD_INPUT', 'inspectorNode.badAttentionNames', names, 'bad attention')
+      : fail('BAD_INPUT', 'inspectorNode.badAttributionNames', names, 'bad attention');
   }
   if (Array.isArray(weights) && weights.length > MAX_ITERATIONS) {
-    throw limit(`expected at most ${MAX_ITERATIONS} attention rows (iterations), got ${weights.length}`);
+    throw fail('LIMIT', 'inspectorNode.tooManyRows', { max: MAX_ITERATIONS, got: weights.length }, TOO_LARGE);
   }
   if (Array.isArray(weights) && weights.some((r) => Array.isArray(r) && r.length > MAX_STEPS)) {
-    throw limit(`expected at most ${MAX_STEPS} attention weights per row (window steps)`);
+    throw fail('LIMIT', 'inspectorNode.rowTooLong', { max: MAX_STEPS }, TOO_LARGE);
   }
   if (Array.isArray(featureWeights)) {
     let cells = 0;
     for (const n of featureWeights) {
       if (!Array.isArray(n)) continue;
-      if (n.length > MAX_STEPS) throw limit(`expected at most ${MAX_STEPS} steps of feature attention`);
+      if (n.length > MAX_STEPS) throw fail('LIMIT', 'inspectorNode.featureStepsTooMany', { max: MAX_STEPS }, TOO_LARGE);
       for (const step of n) cells += Array.isArray(step) ? step.length : 1;
-      if (cells > MAX_CELLS) throw limit(`expected at most ${MAX_CELLS} feature attention weights`);
+      if (cells > MAX_CELLS) throw fail('LIMIT', 'inspectorNode.featureCellsTooMany', { max: MAX_CELLS }, TOO_LARGE);
     }
   }
 }

@@ -107,12 +107,7 @@ export = function (RED: NodeAPI): void {
     const batcher = new PredictBatcher({ wait: settings.batchWait, maxWindows: settings.maxBatch });
     /** Messages between arrival and their forecast (waiting for the backend, a model or a batch). */
     let waiting = 0;
-    const closedError = (): ForecastError =>
-      new ForecastError(
-        'CANCELLED',
-        'the node was closed (redeploy or stop) before this message was forecast',
-        'closed',
-      );
+    const closedError = (): ForecastError => fail('CANCELLED', 'predictNode.closedBeforeForecast', {}, 'closed');
     let attributionWarned = false;
     let backend = '';
     // Statuses from the catalogue (nodes/locales/<lang>/lstm-predict.json), under 20 characters as core nodes' are;
@@ -232,12 +227,7 @@ export = function (RED: NodeAPI): void {
           : { ...base, perTopic: false, name: checkModelName(override) };
       // Messages that wait for a model (load or re-read) or a batch: bounded, whatever a flow sends at once.
       if (waiting >= WAITING_MAX) {
-        throw new ForecastError(
-          'LIMIT',
-          `${WAITING_MAX} messages are already waiting for model '${loc.name}' or a batch; this one was not ` +
-            'forecast (send fewer at once, or check the store answers)',
-          'too many waiting',
-        );
+        throw fail('LIMIT', 'predictNode.tooManyWaiting', { max: WAITING_MAX, name: loc.name }, 'too many waiting');
       }
       waiting++;
       let served: Served;

@@ -8,7 +8,7 @@
  * others' through the one worker (never two trainings at once).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { ForecastError } from './core/base/errors';
+import { fail } from './core/base/messages';
 import { ARTIFACT_FORMAT, validateArtifact } from './core/model/artifact';
 import { MODEL_FILE, SETTINGS_FILE, WEIGHTS_FILE, exportArtifact } from './core/model/export';
 import { startTraining } from './core/train/runner';
@@ -133,14 +133,10 @@ export = function (RED: NodeAPI): void {
       if (found) return found;
       if (slots.size >= settings.maxModels) {
         const names = [...slots.keys()];
-        throw new ForecastError(
+        throw fail(
           'LIMIT',
-          clip(
-            `expected at most ${settings.maxModels} models per node (maxModels setting), got a message for a new ` +
-              `model '${at.name}' while ${names.length} are in use (${names.join(', ')}); the message is refused ` +
-              'and their windows are kept (msg.reset with a topic frees an idle model)',
-            1000,
-          ),
+          'trainNode.tooManyModels',
+          { max: settings.maxModels, name: at.name, count: names.length, names: clip(names.join(', '), 700) },
           `max ${settings.maxModels} models`,
         );
       }
@@ -183,16 +179,17 @@ export = function (RED: NodeAPI): void {
       }
       if (train) return windows.take();
       const got = p === null ? 'null' : Array.isArray(p) ? 'an array' : typeof p;
-      const expected = 'a dataset or a training window from the sequence windower (type "dataset" / "window")';
-      const message = `expected msg.payload to be ${expected}, or msg.train / msg.stop / msg.reset, got ${got}`;
-      throw new ForecastError('BAD_INPUT', message, 'not a window');
+      throw fail('BAD_INPUT', 'trainNode.notWindow', { got }, 'not a window');
     };
 
     /** msg.export: the stored model as the three files of a TensorFlow.js layers model, one message each. */
     const exportStored = async (send: Send, msg: Record<string, unknown>, at: ModelLocation): Promise<void> => {
       const stored = await readArtifact(this, at);
       if (stored === undefined) {
-        throw new ForecastError('NO_MODEL', `no model '${at.name}' stored in ${describeLocation(at)} to export`);
+        throw fail('NO_MODEL', 'trainNode.noModelToExport', {
+          atName: at.name,
+          describeLocation: describeLocation(at),
+        });
       }
       const { modelJson, weightsBin, settings: exported } = exportArtifact(stored);
       const files: [string, unknown][] = [

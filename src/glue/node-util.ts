@@ -134,7 +134,9 @@ export function onInput(node: Node, t: Translate | undefined, handler: Handler):
       done(boundedError(translateError(err, node.type, t)));
     };
     try {
-      const r = handler(msg as NodeMessageInFlow & Record<string, unknown>, send as Send, done as Done);
+      // A handler that finishes later (a queued training run) reports through this done: translated the same way.
+      const finish = (err?: unknown): void => (err ? done(boundedError(translateError(err, node.type, t))) : done());
+      const r = handler(msg as NodeMessageInFlow & Record<string, unknown>, send as Send, finish as Done);
       if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).catch(fail);
     } catch (err) {
       fail(err);

@@ -7,6 +7,8 @@ const { i18n } = require('@node-red/util');
 const { helper, startRuntime, stopRuntime, expectError, lastStatus } = require('../helpers/runtime');
 const windowerNode = require('../../nodes/sequence-windower.js');
 const predictNode = require('../../nodes/lstm-predict.js');
+const trainNode = require('../../nodes/lstm-train.js');
+const { co2Dataset } = require('../helpers/co2-fixture');
 
 const DE = {
   'sequence-windower': {
@@ -89,5 +91,22 @@ describe('error texts from the catalogues (RED._ by message id)', function () {
     await german();
     const de = await expectError(p, { payload: 5 });
     assert.strictEqual(de.message, "kein Modell 'm' in flow context (store 'default')");
+  });
+
+  it('lstm-train: an error of the training worker (done after the queue) is translated too', async function () {
+    await startRuntime(trainNode, flow('lstm-train', { model: 'm', epochs: 1, wires: [[], [], []] }));
+    const t = helper.getNode(`n${run}`);
+    const data = co2Dataset(3, 1, 8); // 5 windows: too few to split
+    const payload = { type: 'dataset', count: data.inputs.length, timestamps: [], ...data };
+    i18n.i.addResourceBundle(
+      'de',
+      'pack/lstm-train',
+      { 'lstm-train': { errors: { split: { tooFewWindowsSplit: 'zu wenige Fenster: __windows__' } } } },
+      true,
+      true,
+    );
+    await german();
+    const err = await expectError(t, { payload });
+    assert.strictEqual(err.message, 'zu wenige Fenster: 5');
   });
 });

@@ -7,7 +7,8 @@
  *
  * Pure core: no Node-RED, no console.
  */
-import { ForecastError } from '../base/errors';
+
+import { fail } from '../base/messages';
 import { seededRandom } from '../base/random';
 import type { BaseCalibration } from '../data/conformal';
 import { StreamMonitor } from '../serve/intervals';
@@ -184,7 +185,7 @@ function median(xs: number[]): number {
 export function naiveResidualScores(y: number[], nTrain: number, from: number): number[] {
   const d: number[] = [];
   for (let t = 1; t < nTrain; t++) d.push(y[t] - y[t - 1]);
-  if (!d.length) throw new ForecastError('BAD_INPUT', 'the naive detector needs at least 2 train rows');
+  if (!d.length) throw fail('BAD_INPUT', 'anomaly.tooFewTrainRows', {});
   const med = median(d);
   const scale = Z95 * MAD_TO_SD * median(d.map((x) => Math.abs(x - med)));
   const out: number[] = [];
@@ -278,7 +279,7 @@ export function injectFaults(y: number[], opts: InjectOptions): { y: number[]; l
   // a fault sits inside its own slot, clear of the slot edges, so faults never touch
   if (slot < MAX_FAULT_ROWS + 9) {
     const need = kinds.length * (MAX_FAULT_ROWS + 9);
-    throw new ForecastError('BAD_INPUT', `${kinds.length} faults do not fit in ${n - from} rows (need ${need})`);
+    throw fail('BAD_INPUT', 'anomaly.faultsDoNotFit', { kindsCount: kinds.length, value: n - from, need });
   }
   const lengthOf = (kind: FaultKind): number => (kind === 'spike' ? 1 : 12 + Math.floor(rand() * 13));
   const out = y.slice();

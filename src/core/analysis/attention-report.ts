@@ -10,7 +10,8 @@
  * Step index i runs from 0 (oldest) to L - 1 (newest); its lag is L - 1 - i
  * (0 = the last step of the window).
  */
-import { ForecastError, describe } from '../base/errors';
+import { describe } from '../base/errors';
+import { fail } from '../base/messages';
 import { parseTime } from '../base/time';
 
 /** A timestamp: epoch milliseconds, an ISO 8601 string (UTC unless it has an offset) or a Date. */
@@ -170,29 +171,26 @@ export interface AttentionReport {
 
 const SUM_TOLERANCE = 1e-3;
 
-function bad(message: string): ForecastError {
-  return new ForecastError('BAD_INPUT', message, 'bad attention');
-}
-
 function checkRow(row: unknown, what: string, length?: number): number[] {
   if (!Array.isArray(row) || row.length === 0)
-    throw bad(`expected ${what} to be a non-empty array of numbers, got ${describe(row)}`);
+    throw fail('BAD_INPUT', 'attentionReport.emptyRow', { what, got: describe(row) }, 'bad attention');
   if (length !== undefined && row.length !== length)
-    throw bad(`expected ${what} to have ${length} entries, got ${row.length}`);
+    throw fail('BAD_INPUT', 'attentionReport.rowLength', { what, count: length, got: row.length }, 'bad attention');
   for (let i = 0; i < row.length; i++) {
     const v = row[i];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-      throw bad(`expected ${what}[${i}] to be a finite number >= 0, got ${describe(v)}`);
+      throw fail('BAD_INPUT', 'attentionReport.badWeight', { what, i, got: describe(v) }, 'bad attention');
   }
   const sum = row.reduce((a: number, b: number) => a + b, 0);
-  if (Math.abs(sum - 1) > SUM_TOLERANCE) throw bad(`expected ${what} to sum to 1, got ${sum.toFixed(4)}`);
+  if (Math.abs(sum - 1) > SUM_TOLERANCE)
+    throw fail('BAD_INPUT', 'attentionReport.notSumOne', { what, got: String(sum.toFixed(4)) }, 'bad attention');
   return row as number[];
 }
 
 /** Validates weights [N][L] (rows of equal length, non-negative, summing to 1); returns L. */
 export function checkWeights(weights: unknown): number {
   if (!Array.isArray(weights) || weights.length === 0)
-    throw bad(`expected attention weights [iterations][steps], got ${describe(weights)}`);
+    throw fail('BAD_INPUT', 'attentionReport.badWeights', { got: describe(weights) }, 'bad attention');
   const l = Array.isArray(weights[0]) ? weights[0].length : 0;
   weights.forEach((row, n) => checkRow(row, `attention row ${n + 1}`, l || undefined));
   return l;
@@ -202,10 +200,7 @@ export function checkWeights(weights: unknown): number {
 function toEpochMs(value: TimeLike): number {
   const ms = parseTime(value);
   if (ms === undefined) {
-    throw new ForecastError(
-      'BAD_TIMESTAMP',
-      `expected a timestamp (epoch ms, ISO 8601 or Date), got ${describe(value)}`,
-    );
+    throw fail('BAD_TIMESTAMP', 'attentionReport.badTimestamp', { got: describe(value) });
   }
   return ms;
 }
@@ -213,7 +208,7 @@ function toEpochMs(value: TimeLike): number {
 function timesOf(timestamps: TimeLike[] | undefined, l: number): number[] | null {
   if (timestamps === undefined || timestamps === null) return null;
   if (!Array.isArray(timestamps) || timestamps.length !== l) {
-    throw bad(`expected ${l} timestamps (one per step of the window), got ${describe(timestamps)}`);
+    throw fail('BAD_INPUT', 'attentionReport.timestampCount', { l, got: describe(timestamps) }, 'bad attention');
   }
   return timestamps.map(toEpochMs);
 }
@@ -229,7 +224,7 @@ export function topSteps(weights: number[], k = 3, timestamps?: TimeLike[], valu
   const l = weights.length;
   const times = timesOf(timestamps, l);
   if (values !== undefined && (!Array.isArray(values) || values.length !== l))
-    throw bad(`expected ${l} values (one per step), got ${describe(values)}`);
+    throw fail('BAD_INPUT', 'attentionReport.valueCount', { l, got: describe(values) }, 'bad attention');
   const order = weights.map((w, i) => i).sort((a, b) => weights[b] - weights[a] || b - a);
   return order.slice(0, Math.max(0, Math.min(l, Math.floor(k)))).map((index) => ({
     index,
@@ -296,13 +291,16 @@ export function chartData(weights: number[][], timestamps?: TimeLike[]): ChartPo
 
 function checkMatrix(m: unknown, what: string, l: number): number[][] {
   if (!Array.isArray(m) || m.length !== l)
-    throw bad(`expected ${what} to have ${l} steps (one per step of the window), got ${describe(m)}`);
+    throw fail('BAD_INPUT', 'attentionReport.stepCount', { what, l, got: describe(m) }, 'bad attention');
   const f = Array.isArray(m[0]) ? m[0].length : 0;
   m.forEach((row: unknown, j) => {
     if (!Array.isArray(row) || row.length !== f || f === 0)
-      throw bad(`expected ${what} step ${j} to hold ${f || 'one or more'} numbers, got ${describe(row)}`);
+      throw f
+        ? fail('BAD_INPUT', 'attentionReport.stepWidth', { what, j, f, got: describe(row) }, 'bad attention')
+        : fail('BAD_INPUT', 'attentionReport.stepEmpty', { what, j, got: describe(row) }, 'bad attention');
     const i = row.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
-    if (i >= 0) throw bad(`expected ${what}[${j}][${i}] to be a finite number, got ${describe(row[i])}`);
+    if (i >= 0)
+      throw fail('BAD_INPUT', 'attentionReport.notFiniteCell', { what, j, i, got: describe(row[i]) }, 'bad attention');
   });
   return m as number[][];
 }
@@ -313,11 +311,17 @@ function checkMatrix(m: unknown, what: string, l: number): number[][] {
  * @param l window length L (the attention's).
  */
 export function summarizeAttribution(a: AttributionInput, l: number): AttributionSummary {
-  if (a === null || typeof a !== 'object') throw bad(`expected an attribution {values: [L][F]}, got ${describe(a)}`);
+  if (a === null || typeof a !== 'object')
+    throw fail('BAD_INPUT', 'attentionReport.notAttribution', { got: describe(a) }, 'bad attention');
   const values = checkMatrix(a.values, 'attribution.values', l);
   const linear = a.linear === undefined ? null : checkMatrix(a.linear, 'attribution.linear', l);
   if (linear && linear[0].length !== values[0].length)
-    throw bad(`expected attribution.linear to have ${values[0].length} features, got ${linear[0].length}`);
+    throw fail(
+      'BAD_INPUT',
+      'attentionReport.linearFeatures',
+      { count: values[0].length, got: linear[0].length },
+      'bad attention',
+    );
   const perLag = values.map((row) => row.reduce((s, v) => s + v, 0));
   const perFeature = values[0].map((_, f) => values.reduce((s, row) => s + row[f], 0));
   const linearPerLag = linear ? linear.map((row) => row.reduce((s, v) => s + v, 0)) : null;
@@ -406,10 +410,10 @@ export function heatmapSvg(input: AttentionInput, options: HeatmapOptions = {}):
   if (input.featureMap !== undefined) {
     const fm = input.featureMap;
     if (!Array.isArray(fm) || fm.length !== n)
-      throw bad(`expected a feature map of ${n} iterations, got ${describe(fm)}`);
+      throw fail('BAD_INPUT', 'attentionReport.featureMapCount', { n, got: describe(fm) }, 'bad attention');
     const last = fm[n - 1];
     if (!Array.isArray(last) || last.length !== l)
-      throw bad(`expected the feature map to have ${l} steps, got ${describe(last)}`);
+      throw fail('BAD_INPUT', 'attentionReport.featureMapSteps', { l, got: describe(last) }, 'bad attention');
     const f = Array.isArray(last[0]) ? last[0].length : 0;
     last.forEach((row, i) => checkRow(row, `feature map step ${i}`, f || undefined));
     const names =
@@ -445,8 +449,11 @@ function attributionPanel(a: AttributionInput, l: number, featureNames: string[]
 /** Window length L of an attribution ([L][F], at least one step). */
 function attributionLength(a: AttributionInput): number {
   if (a === null || typeof a !== 'object' || !Array.isArray(a.values) || a.values.length === 0)
-    throw bad(
-      `expected an attribution {values: [L][F]} with at least one step, got ${describe(a !== null && typeof a === 'object' ? a.values : a)}`,
+    throw fail(
+      'BAD_INPUT',
+      'attentionReport.noSteps',
+      { got: describe(a !== null && typeof a === 'object' ? a.values : a) },
+      'bad attention',
     );
   return a.values.length;
 }
@@ -585,7 +592,7 @@ export function inspectAttribution(
   const times = timesOf(input.timestamps, l);
   const values = input.values;
   if (values !== undefined && (!Array.isArray(values) || values.length !== l))
-    throw bad(`expected ${l} values (one per step), got ${describe(values)}`);
+    throw fail('BAD_INPUT', 'attentionReport.valueCount', { l, got: describe(values) }, 'bad attention');
   const shares = attributionShares(a);
   const order = a.perLag.map((_, i) => i).sort((x, y) => Math.abs(a.perLag[y]) - Math.abs(a.perLag[x]) || y - x);
   const top = order.slice(0, Math.max(0, Math.min(l, Math.floor(k)))).map((index) => ({

@@ -25,7 +25,8 @@
  */
 import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
-import { ForecastError } from '../base/errors';
+
+import { fail } from '../base/messages';
 import { referenceAffine, type ScalerState } from '../data/scaler';
 import type { PayloadAttribution } from '../serve/forecast-message';
 
@@ -92,9 +93,10 @@ export function attributeForecast(
   const H = frame.horizon;
   const m = Math.max(1, Math.floor(steps));
   if (H * m * L * F > MAX_ATTRIBUTION_CELLS) {
-    throw new ForecastError(
+    throw fail(
       'LIMIT',
-      `expected horizon x steps x window x features <= ${MAX_ATTRIBUTION_CELLS} for an attribution, got ${H} x ${m} x ${L} x ${F}`,
+      'attribution.tooLarge',
+      { max: MAX_ATTRIBUTION_CELLS, got: H, m, l: L, f: F },
       'attribution too large',
     );
   }
@@ -214,11 +216,7 @@ export function attributeForecast(
       !lin.every((r) => r.every((s) => s.every(Number.isFinite))) ||
       !baselineForecast.every(Number.isFinite)
     ) {
-      throw new ForecastError(
-        'NOT_FINITE',
-        'the attribution of this forecast is not finite (the gradients overflowed); check the inputs are in the range the model was trained on',
-        'non-finite attribution',
-      );
+      throw fail('NOT_FINITE', 'attribution.notFinite', {}, 'non-finite attribution');
     }
     result = {
       method: 'integrated-gradients',

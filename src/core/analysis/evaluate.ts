@@ -18,6 +18,7 @@
  */
 import { initBackend } from '../base/backend';
 import { ForecastError, describe } from '../base/errors';
+import { fail } from '../base/messages';
 import { iso } from '../base/time';
 import { slidingWindows, medianStep } from '../data/windowing';
 import { columnIndex, numericColumn, timeColumn, type CsvTable } from '../data/csv';
@@ -105,7 +106,7 @@ export function seriesListFromTable(table: CsvTable, opts: LoadSeriesOptions): S
     let g = groups.get(id);
     if (!g) {
       if (groups.size >= MAX_SERIES) {
-        throw new ForecastError('BAD_INPUT', `more than ${MAX_SERIES} series in column '${opts.series}'`);
+        throw fail('BAD_INPUT', 'evaluate.tooManySeries', { max: MAX_SERIES, series: String(opts.series) });
       }
       g = [];
       groups.set(id, g);
@@ -116,7 +117,7 @@ export function seriesListFromTable(table: CsvTable, opts: LoadSeriesOptions): S
     try {
       return { ...seriesFromTable(table, opts, rows), id };
     } catch (e) {
-      if (e instanceof ForecastError) throw new ForecastError(e.code, `series '${id}': ${e.message}`, e.status);
+      if (e instanceof ForecastError) throw fail(e.code, 'evaluate.seriesFailed', { id, reason: e.message }, e.status);
       throw e;
     }
   });
@@ -128,9 +129,10 @@ function labelColumn(table: CsvTable, name: string, keep: number[]): number[] {
   return keep.map((k) => {
     const cell = table.rows[k][j].trim();
     if (cell !== '0' && cell !== '1') {
-      throw new ForecastError(
+      throw fail(
         'BAD_INPUT',
-        `row ${k + 1}, column '${name}': expected an anomaly label 0 or 1, got ${describe(table.rows[k][j])}`,
+        'evaluate.badLabel',
+        { value: k + 1, name, got: describe(table.rows[k][j]) },
         'bad label',
       );
     }
@@ -158,16 +160,16 @@ export function seriesFromTable(table: CsvTable, opts: LoadSeriesOptions, subset
     timestamps = keep.map((k) => all[k]);
     for (let i = 1; i < timestamps.length; i++) {
       if (!(timestamps[i] > timestamps[i - 1])) {
-        throw new ForecastError(
+        throw fail(
           'BAD_TIMESTAMP',
-          `row ${keep[i] + 1}, column '${opts.time}': expected times in increasing order, ` +
-            `got ${iso(timestamps[i])} after ${iso(timestamps[i - 1])}`,
+          'evaluate.timeOrder',
+          { row: keep[i] + 1, column: opts.time, got: iso(timestamps[i]), prev: iso(timestamps[i - 1]) },
           'bad time order',
         );
       }
     }
   } else if (opts.from !== undefined || opts.to !== undefined) {
-    throw new ForecastError('BAD_CONFIG', 'a time range (from/to) needs a time column');
+    throw fail('BAD_CONFIG', 'evaluate.rangeNeedsTime', {});
   }
   const cols = features.map((f) => numericColumn(table, f, keep));
   const rows = keep.map((_, i) => cols.map((c) => c[i]));
@@ -197,10 +199,7 @@ export interface SplitSizes {
 export function splitSizes(n: number, testSize = 0.2, valSize = 0.1): SplitSizes {
   const rowsOf = (what: string, s: number): number => {
     if (typeof s !== 'number' || !Number.isFinite(s) || s <= 0 || (s >= 1 && !Number.isInteger(s))) {
-      throw new ForecastError(
-        'BAD_CONFIG',
-        `${what} size must be a fraction between 0 and 1 or a whole number of rows, got ${describe(s)}`,
-      );
+      throw fail('BAD_CONFIG', 'evaluate.badSize', { what, got: describe(s) });
     }
     return s < 1 ? roundHalfEven(s * n) : s;
   };
@@ -236,11 +235,7 @@ export function checkSplit(sizes: SplitSizes, window: number, horizon: number): 
   const n = sizes.train + sizes.val + sizes.test;
   const need = (part: string, rows: number, min: number, why: string): void => {
     if (rows < min) {
-      throw new ForecastError(
-        'BAD_INPUT',
-        `too few rows: the ${part} part has ${rows} of ${n} rows, needs at least ${min} (${why}); use a longer series, a smaller window/horizon or other split sizes`,
-        'too few rows',
-      );
+      throw fail('BAD_INPUT', 'evaluate.tooFewRows', { part, rows, n, min, why }, 'too few rows');
     }
   };
   need('train', sizes.train, window + horizon, `window ${window} + horizon ${horizon}`);
@@ -324,13 +319,10 @@ export function parseModels(spec: string): ModelVariant[] {
       const type = m[1] as ModelType;
       out.push({ label: raw, config: m[2] ? { type, iterations: Number(m[2]) } : { type } });
     } else {
-      throw new ForecastError(
-        'BAD_CONFIG',
-        `unknown model ${describe(raw)}; expected lstm, attention, gca, gca1, gca2, gca3 or all`,
-      );
+      throw fail('BAD_CONFIG', 'evaluate.unknownModel', { raw: describe(raw) });
     }
   }
-  if (!out.length) throw new ForecastError('BAD_CONFIG', 'no model given; expected lstm, attention, gca or all');
+  if (!out.length) throw fail('BAD_CONFIG', 'evaluate.noModel', {});
   return out;
 }
 
@@ -342,7 +334,7 @@ export function parseSeeds(spec: string): number[] {
   const v = spec.trim();
   if (/^\d+$/.test(v) && Number(v) >= 1) return Array.from({ length: Number(v) }, (_, i) => i);
   if (/^\d+(,\d+)+$/.test(v)) return v.split(',').map(Number);
-  throw new ForecastError('BAD_CONFIG', `seeds must be a count (3) or a list (0,1,2), got ${describe(spec)}`);
+  throw fail('BAD_CONFIG', 'evaluate.badSeeds', { got: describe(spec) });
 }
 
 /** Mean and (population) standard deviation. */
@@ -678,7 +670,7 @@ function scoreIntervalsWith(truth: number[][], pred: number[][], p: number, half
 
 function checkPositiveInt(name: string, v: unknown, min = 1): void {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new ForecastError('BAD_CONFIG', `${name} must be a whole number >= ${min}, got ${describe(v)}`);
+    throw fail('BAD_CONFIG', 'evaluate.notWholeNumber', { name, min, got: describe(v) });
   }
 }
 
@@ -724,7 +716,7 @@ function checkOptions(series: Series, opts: EvaluateOptions): { ti: number; stri
   const ti = series.features.indexOf(series.target);
   if (ti < 0) {
     const features = series.features.join(', ');
-    throw new ForecastError('BAD_CONFIG', `target '${series.target}' is not one of the features (${features})`);
+    throw fail('BAD_CONFIG', 'evaluate.targetNotFeature', { seriesTarget: series.target, features });
   }
   return { ti, stride };
 }
@@ -735,7 +727,7 @@ function prepare(series: Series, opts: EvaluateOptions): Prepared {
   } catch (e) {
     // name the series of a long CSV whose split does not fit
     if (e instanceof ForecastError && series.id !== undefined && e.code !== 'BAD_CONFIG') {
-      throw new ForecastError(e.code, `series '${series.id}': ${e.message}`, e.status);
+      throw fail(e.code, 'evaluate.seriesFailedCheck', { seriesId: series.id, reason: e.message }, e.status);
     }
     throw e;
   }
@@ -1029,16 +1021,13 @@ function summary(ps: Prepared[], opts: EvaluateOptions, backend: string, scores:
 
 /** @throws ForecastError BAD_CONFIG for a bad threshold, labels with stride > 1 or series with other columns. */
 function checkMany(list: Series[], opts: EvaluateOptions): void {
-  if (!list.length) throw new ForecastError('BAD_INPUT', 'no series to evaluate: the CSV has no data rows');
+  if (!list.length) throw fail('BAD_INPUT', 'evaluate.noSeries', {});
   const t = opts.threshold;
   if (t !== undefined && !(typeof t === 'number' && t > 0 && t <= 1000)) {
-    throw new ForecastError('BAD_CONFIG', `threshold must be a number above 0 and at most 1000, got ${describe(t)}`);
+    throw fail('BAD_CONFIG', 'evaluate.badThreshold', { got: describe(t) });
   }
   if (list.some((s) => s.labels) && (opts.stride ?? 1) !== 1) {
-    throw new ForecastError(
-      'BAD_CONFIG',
-      `labels score every test row: stride must be 1, got ${describe(opts.stride)}`,
-    );
+    throw fail('BAD_CONFIG', 'evaluate.labelsNeedStride', { got: describe(opts.stride) });
   }
 }
 

@@ -1,5 +1,5 @@
 /** Nested number arrays <-> flat typed arrays (row-major), for tensors and worker transfer. */
-import { ForecastError } from './errors';
+import { fail } from './messages';
 
 /** Flattens [N][A][B] nested arrays row-major into a Float32Array of N*A*B. */
 export function flatten3(data: number[][][]): Float32Array {
@@ -21,7 +21,7 @@ export function flatten3(data: number[][][]): Float32Array {
 /** Inverse of {@link flatten3}: a flat row-major array to [N][A][B] numbers. */
 export function unflatten3(flat: ArrayLike<number>, n: number, a: number, b: number): number[][][] {
   if (flat.length !== n * a * b) {
-    throw new ForecastError('BAD_INPUT', `expected ${n * a * b} values for ${n} x ${a} x ${b}, got ${flat.length}`);
+    throw fail('BAD_INPUT', 'arrays.badLength', { value: n * a * b, n, a, b, got: flat.length });
   }
   const out: number[][][] = new Array(n);
   let k = 0;

@@ -15,7 +15,8 @@
  * Also the interval scores (coverage, Winkler) and the Gaussian interval from
  * the same residuals that `lstm-forecast evaluate` reports beside it.
  */
-import { ForecastError } from '../base/errors';
+
+import { fail } from '../base/messages';
 
 /** Most residuals kept per horizon step, and most kept over all steps (the grid thins beyond). */
 export const CALIBRATION_MAX_PER_STEP = 200;
@@ -227,7 +228,7 @@ export function conformalCenter(cal: BaseCalibration, h: number): number {
 
 /** The standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9). */
 export function normalQuantile(p: number): number {
-  if (!(p > 0 && p < 1)) throw new ForecastError('BAD_INPUT', `expected a probability in (0, 1), got ${p}`);
+  if (!(p > 0 && p < 1)) throw fail('BAD_INPUT', 'conformal.badProbability', { got: p });
   const a = [
     -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
   ];

@@ -5,7 +5,8 @@
  * column is asked for as numbers or times, so one bad cell is reported with
  * its row and column instead of silently becoming NaN.
  */
-import { ForecastError, describe } from '../base/errors';
+import { describe } from '../base/errors';
+import { fail } from '../base/messages';
 import { parseTime } from '../base/time';
 
 export interface CsvTable {
@@ -28,10 +29,7 @@ export interface CsvOptions {
 export function parseCsv(text: string, opts: CsvOptions = {}): CsvTable {
   const sep = opts.delimiter ?? ',';
   if (sep.length !== 1 || sep === '"' || sep === '\n' || sep === '\r') {
-    throw new ForecastError(
-      'BAD_CONFIG',
-      `CSV delimiter must be one character other than a quote or line break, got ${describe(sep)}`,
-    );
+    throw fail('BAD_CONFIG', 'csv.badDelimiter', { got: describe(sep) });
   }
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const records: string[][] = [];
@@ -72,10 +70,7 @@ export function parseCsv(text: string, opts: CsvOptions = {}): CsvTable {
     }
     if (c === '"') {
       if (field.trim() !== '' || wasQuoted) {
-        throw new ForecastError(
-          'BAD_INPUT',
-          `CSV line ${line}: a quote inside an unquoted field (quote the whole field and double inner quotes)`,
-        );
+        throw fail('BAD_INPUT', 'csv.strayQuote', { line });
       }
       field = '';
       quoted = true;
@@ -90,29 +85,26 @@ export function parseCsv(text: string, opts: CsvOptions = {}): CsvTable {
       line++;
     } else if (wasQuoted) {
       if (c !== ' ' && c !== '\t') {
-        throw new ForecastError('BAD_INPUT', `CSV line ${line}: unexpected ${describe(c)} after a closing quote`);
+        throw fail('BAD_INPUT', 'csv.afterClosingQuote', { line, c: describe(c) });
       }
     } else {
       field += c;
     }
   }
-  if (quoted) throw new ForecastError('BAD_INPUT', `CSV line ${quoteLine}: a quoted field is never closed`);
+  if (quoted) throw fail('BAD_INPUT', 'csv.unclosedQuote', { quoteLine });
   if (field !== '' || record.length || wasQuoted) endRecord();
-  if (!records.length) throw new ForecastError('BAD_INPUT', 'CSV is empty: expected a header row and data rows');
+  if (!records.length) throw fail('BAD_INPUT', 'csv.empty', {});
   const header = records[0].map((h) => h.trim());
   const seen = new Set<string>();
   header.forEach((h, j) => {
-    if (h === '') throw new ForecastError('BAD_INPUT', `CSV header: column ${j + 1} has no name`);
-    if (seen.has(h)) throw new ForecastError('BAD_INPUT', `CSV header: column '${h}' appears twice`);
+    if (h === '') throw fail('BAD_INPUT', 'csv.headerNoName', { value: j + 1 });
+    if (seen.has(h)) throw fail('BAD_INPUT', 'csv.headerTwice', { h });
     seen.add(h);
   });
   const rows = records.slice(1);
   rows.forEach((r, k) => {
     if (r.length !== header.length) {
-      throw new ForecastError(
-        'BAD_INPUT',
-        `CSV row ${k + 1}: expected ${header.length} fields like the header, got ${r.length}`,
-      );
+      throw fail('BAD_INPUT', 'csv.rowFieldCount', { value: k + 1, headerCount: header.length, got: r.length });
     }
   });
   return { header, rows };
@@ -122,9 +114,10 @@ export function parseCsv(text: string, opts: CsvOptions = {}): CsvTable {
 export function columnIndex(table: CsvTable, name: string): number {
   const j = table.header.indexOf(name);
   if (j < 0) {
-    throw new ForecastError(
+    throw fail(
       'BAD_CONFIG',
-      `column '${name}' not found; available columns: ${table.header.map((h) => `'${h}'`).join(', ')}`,
+      'csv.noColumn',
+      { name, tableHeader: table.header.map((h) => `'${h}'`).join(', ') },
       'missing column',
     );
   }
@@ -153,11 +146,7 @@ export function numericColumn(table: CsvTable, name: string, rowIndices?: number
     const r = table.rows[k];
     const v = parseNumber(r[j]);
     if (v === undefined) {
-      throw new ForecastError(
-        'BAD_INPUT',
-        `row ${k + 1}, column '${name}': expected a number, got ${describe(r[j])}`,
-        'non-numeric cell',
-      );
+      throw fail('BAD_INPUT', 'csv.notNumber', { value: k + 1, name, got: describe(r[j]) }, 'non-numeric cell');
     }
     return v;
   });
@@ -172,11 +161,7 @@ export function timeColumn(table: CsvTable, name: string): number[] {
   return table.rows.map((r, k) => {
     const t = parseTime(r[j]);
     if (t === undefined) {
-      throw new ForecastError(
-        'BAD_TIMESTAMP',
-        `row ${k + 1}, column '${name}': expected an ISO date (2020-04-01 or 2020-04-01T13:00:00Z) or epoch ms, got ${describe(r[j])}`,
-        'bad time',
-      );
+      throw fail('BAD_TIMESTAMP', 'csv.notTime', { value: k + 1, name, got: describe(r[j]) }, 'bad time');
     }
     return t;
   });

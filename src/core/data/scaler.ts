@@ -31,7 +31,8 @@
  * Prepared data is flat and row-major: inputs Float32Array [N*L*F], targets
  * [N*H], ready to become tensors [N, L, F] and [N, H].
  */
-import { ForecastError } from '../base/errors';
+
+import { fail } from '../base/messages';
 import { hwForecast, hwHistoryForecast, type HoltWintersParams, type HoltWintersState } from './holt-winters';
 
 /** Per-feature z-score parameters, in real units, in feature column order. JSON-safe. */
@@ -118,10 +119,13 @@ function activeSeasons(scaler: ScalerState, window: number, horizon: number): nu
   if (scaler.reference !== 'seasonal' || !scaler.season || !scaler.seasons) return 0;
   const fit = seasonsThatFit(window, horizon, scaler.season);
   if (fit < scaler.seasons) {
-    throw new ForecastError(
-      'SPEC_MISMATCH',
-      `the seasonal reference needs ${scaler.seasons} seasons of ${scaler.season} steps back in a window of ${window} rows with horizon ${horizon}, only ${fit} fit`,
-    );
+    throw fail('SPEC_MISMATCH', 'scaler.seasonsDoNotFit', {
+      scalerSeasons: scaler.seasons,
+      scalerSeason: scaler.season,
+      window,
+      horizon,
+      fit,
+    });
   }
   return scaler.seasons;
 }
@@ -131,10 +135,7 @@ function seasonalNaiveLag(scaler: ScalerState, window: number): number {
   if (scaler.reference !== 'seasonal-naive') return 0;
   const m = scaler.season ?? 0;
   if (!Number.isInteger(m) || m < 1 || m > window) {
-    throw new ForecastError(
-      'SPEC_MISMATCH',
-      `the seasonal naive reference needs a season of 1 .. ${window} steps (the window), got ${m}`,
-    );
+    throw fail('SPEC_MISMATCH', 'scaler.badSeason', { window, got: m });
   }
   return m;
 }
@@ -212,10 +213,7 @@ export interface PreparedData extends DatasetShape {
  */
 export function fitScaler(inputs: number[][][]): ScalerState {
   if (!inputs.length || !inputs[0].length || !inputs[0][0].length) {
-    throw new ForecastError(
-      'BAD_INPUT',
-      `cannot fit a scaler: expected at least one window with rows and features, got ${inputs.length} windows`,
-    );
+    throw fail('BAD_INPUT', 'scaler.nothingToFit', { got: inputs.length });
   }
   const F = inputs[0][0].length;
   const sum = new Float64Array(F);
@@ -257,10 +255,10 @@ export function prepare(
   const H = targets && targets.length ? targets[0].length : 0;
   const RH = H || horizon || 0;
   if (scaler.mean.length !== F || scaler.std.length !== F) {
-    throw new ForecastError('SPEC_MISMATCH', `the scaler has ${scaler.mean.length} features, the windows have ${F}`);
+    throw fail('SPEC_MISMATCH', 'scaler.featureCount', { meanCount: scaler.mean.length, f: F });
   }
   if (targetIndex < 0 || targetIndex >= F) {
-    throw new ForecastError('BAD_CONFIG', `target index ${targetIndex} is outside the ${F} features`);
+    throw fail('BAD_CONFIG', 'scaler.badTargetIndex', { targetIndex, f: F });
   }
   const x = new Float32Array(N * L * F);
   const y = new Float32Array(N * H);
@@ -274,7 +272,7 @@ export function prepare(
   const naive = N && RH ? seasonalNaiveLag(scaler, L) : 0;
   const hw = scaler.reference === 'holt-winters' ? scaler.hw : undefined;
   if (scaler.reference === 'holt-winters' && !hw) {
-    throw new ForecastError('SPEC_MISMATCH', 'the holt-winters reference needs its parameters (scaler.hw), none given');
+    throw fail('SPEC_MISMATCH', 'scaler.noHoltWinters', {});
   }
   const col = new Float64Array(L);
   const hwOut = new Float64Array(RH);
@@ -337,10 +335,10 @@ export function restoreForecast(
     Array.isArray(scaled) && Array.isArray(scaled[0]) ? (scaled as number[][]).flat() : (scaled as ArrayLike<number>);
   const N = levels.length;
   if (flat.length !== N * horizon) {
-    throw new ForecastError('BAD_INPUT', `expected ${N} x ${horizon} scaled forecasts, got ${flat.length} values`);
+    throw fail('BAD_INPUT', 'scaler.forecastCount', { n: N, horizon, got: flat.length });
   }
   if (refs && refs.length !== N * horizon) {
-    throw new ForecastError('BAD_INPUT', `expected ${N} x ${horizon} references, got ${refs.length} values`);
+    throw fail('BAD_INPUT', 'scaler.referenceCount', { n: N, horizon, got: refs.length });
   }
   const tm = scaler.mean[targetIndex];
   const ts = scaler.std[targetIndex];

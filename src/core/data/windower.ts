@@ -4,6 +4,7 @@
  * Never imports Node-RED; the node glue (src/sequence-windower.ts) feeds it.
  */
 import { ForecastError, describe } from '../base/errors';
+import { fail } from '../base/messages';
 import { iso, parseTime } from '../base/time';
 import { isFiniteFloat32 } from '../base/arrays';
 import { coerce, resolver } from '../settings/declare';
@@ -33,7 +34,7 @@ export function parseWindowerConfig(raw: Partial<Record<keyof WindowerConfig, un
     cfg = resolveWindowerConfig(coerce(WINDOWER_SETTINGS, raw));
   } catch (e) {
     if (e instanceof ForecastError)
-      throw new ForecastError(e.code, `invalid windower config: ${e.message}`, 'invalid config');
+      throw fail(e.code, 'windower.invalidConfig', { reason: e.message }, 'invalid config');
     throw e;
   }
   const sel = splitList(cfg.features);
@@ -43,9 +44,10 @@ export function parseWindowerConfig(raw: Partial<Record<keyof WindowerConfig, un
     !sel.includes(cfg.target) &&
     !sel.some((s) => isIndex(s) && isIndex(cfg.target) && Number(s) === Number(cfg.target))
   ) {
-    throw new ForecastError(
+    throw fail(
       'BAD_CONFIG',
-      `invalid windower config: target '${cfg.target}' must be one of the input features (${sel.join(', ')})`,
+      'windower.targetNotFeature',
+      { target: cfg.target, sel: sel.join(', ') },
       'invalid config',
     );
   }
@@ -361,9 +363,10 @@ export class Windower {
   push(seriesKey: string, value: unknown, time: number, options: PushOptions = {}): StreamResult {
     const warnings: string[] = [];
     if (!Number.isFinite(time)) {
-      throw new ForecastError(
+      throw fail(
         'BAD_TIMESTAMP',
-        `series ${quoteName(seriesKey)}: expected msg.timestamp as epoch ms or an ISO 8601 string, got ${describe(time)}`,
+        'windower.badTimestamp',
+        { seriesKey: quoteName(seriesKey), got: describe(time) },
         'bad timestamp',
       );
     }
@@ -390,14 +393,10 @@ export class Windower {
         return { buffered: state.rows.length, warnings };
       }
       if (time <= prev) {
-        throw new ForecastError(
-          'BAD_TIMESTAMP',
-          time === prev
-            ? `series ${quoteName(seriesKey)}: expected a timestamp after ${iso(prev)}, got ${iso(time)} again: ` +
-                'equal timestamps are rejected (Duplicates); choose keep-last or keep-first to accept them'
-            : `series ${quoteName(seriesKey)}: expected a timestamp after ${iso(prev)}, got ${iso(time)} (timestamps must increase)`,
-          time === prev ? 'same time twice' : 'time went backwards',
-        );
+        const at = { series: quoteName(seriesKey), prev: iso(prev), got: iso(time) };
+        throw time === prev
+          ? fail('BAD_TIMESTAMP', 'windower.sameTime', at, 'same time twice')
+          : fail('BAD_TIMESTAMP', 'windower.timeBackwards', at, 'time went backwards');
       }
     }
     this.record(seriesKey, true);
@@ -464,26 +463,24 @@ export class Windower {
    */
   batch(seriesKey: string, readings: unknown, start: number): BatchResult {
     if (!Array.isArray(readings)) {
-      throw new ForecastError(
+      throw fail(
         'BAD_INPUT',
-        `batch mode: expected msg.${this.config.property} as an array of readings (numbers, arrays or objects), got ${describe(readings)}`,
+        'windower.batchNotArray',
+        { property: this.config.property, got: describe(readings) },
         'not a batch',
       );
     }
     if (readings.length === 0) {
-      throw new ForecastError(
-        'BAD_INPUT',
-        'batch mode: expected at least one reading, got an empty array',
-        'empty batch',
-      );
+      throw fail('BAD_INPUT', 'windower.batchEmpty', {}, 'empty batch');
     }
     const warnings: string[] = [];
     let list = readings as unknown[];
     if (list.length > this.config.maxBatch) {
       if (this.config.overflow === 'error') {
-        throw new ForecastError(
+        throw fail(
           'LIMIT',
-          `batch mode: expected at most ${this.config.maxBatch} readings (maxBatch), got ${list.length}`,
+          'windower.batchTooLong',
+          { maxBatch: this.config.maxBatch, got: list.length },
           'batch too long',
         );
       }
@@ -508,11 +505,7 @@ export class Windower {
         const raw = (item as Record<string, unknown>)[timeField];
         const parsed = parseTime(raw);
         if (parsed === undefined) {
-          throw new ForecastError(
-            'BAD_TIMESTAMP',
-            `batch mode, reading ${i}: expected '${timeField}' as epoch ms or an ISO 8601 string, got ${describe(raw)}`,
-            'bad timestamp',
-          );
+          throw fail('BAD_TIMESTAMP', 'windower.batchBadTime', { i, timeField, got: describe(raw) }, 'bad timestamp');
         }
         t = parsed;
       } else {
@@ -524,11 +517,10 @@ export class Windower {
         continue;
       }
       if (times.length && t <= times[times.length - 1]) {
-        throw new ForecastError(
-          'BAD_TIMESTAMP',
-          `batch mode, reading ${i}: expected a time after ${iso(times[times.length - 1])}, got ${iso(t)} (readings must be in increasing time order${t === times[times.length - 1] ? '; equal times are rejected (Duplicates)' : ''})`,
-          'time went backwards',
-        );
+        const at = { index: i, prev: iso(times[times.length - 1]), got: iso(t) };
+        throw t === times[times.length - 1]
+          ? fail('BAD_TIMESTAMP', 'windower.batchSameTime', at, 'time went backwards')
+          : fail('BAD_TIMESTAMP', 'windower.batchBackwards', at, 'time went backwards');
       }
       rows.push(row);
       times.push(t);
@@ -544,11 +536,7 @@ export class Windower {
       );
     }
     if (!rows.length) {
-      throw new ForecastError(
-        'BAD_INPUT',
-        `batch mode: expected at least one valid reading, got none of ${list.length}`,
-        'no valid readings',
-      );
+      throw fail('BAD_INPUT', 'windower.batchNoneValid', { listCount: list.length }, 'no valid readings');
     }
     const meta = this.meta(seriesKey, schema, times);
     const { window: L, horizon: H, stride } = this.config;
@@ -594,12 +582,10 @@ export class Windower {
     if (windows * per <= cap) return undefined;
     const keep = Math.floor(cap / per);
     if (this.config.overflow === 'error' || keep < 1) {
-      throw new ForecastError(
-        'LIMIT',
-        `batch mode: expected at most ${cap} numbers in a dataset (maxDatasetValues), got ${windows} windows x ${L} x ${F} = ${windows * per}` +
-          (keep < 1 ? ' (one window alone is larger)' : ''),
-        'dataset too large',
-      );
+      const size = { max: cap, windows, window: L, features: F, got: windows * per };
+      throw keep < 1
+        ? fail('LIMIT', 'windower.windowTooLarge', size, 'dataset too large')
+        : fail('LIMIT', 'windower.datasetTooLarge', size, 'dataset too large');
     }
     warnings.push(`batch mode: kept the newest ${keep} of ${windows} windows (maxDatasetValues ${cap})`);
     return hi - (keep - 1) * stride;
@@ -619,9 +605,10 @@ export class Windower {
   private timeFieldOf(first: Record<string, unknown>): string | undefined {
     if (this.config.timeField) {
       if (!(this.config.timeField in first)) {
-        throw new ForecastError(
+        throw fail(
           'BAD_INPUT',
-          `batch mode: expected a time field '${this.config.timeField}' in each reading, got ${describe(first)}`,
+          'windower.batchNoTimeField',
+          { timeField: this.config.timeField, got: describe(first) },
           'no time field',
         );
       }
@@ -633,9 +620,10 @@ export class Windower {
   private makeRoom(newSeries: string): void {
     if (this.series.size < this.config.maxSeries) return;
     if (this.config.overflow === 'error') {
-      throw new ForecastError(
+      throw fail(
         'LIMIT',
-        `expected at most ${this.config.maxSeries} series (maxSeries), got a new series ${quoteName(newSeries)}`,
+        'windower.tooManySeries',
+        { maxSeries: this.config.maxSeries, newSeries: quoteName(newSeries) },
         'too many series',
       );
     }
@@ -659,9 +647,10 @@ export class Windower {
 
   private checkFeatureCount(n: number, where: string): void {
     if (n > this.config.maxFeatures)
-      throw new ForecastError(
+      throw fail(
         'LIMIT',
-        `${where}expected at most ${this.config.maxFeatures} features per reading (maxFeatures), got ${n}`,
+        'windower.tooManyFeatures',
+        { where, maxFeatures: this.config.maxFeatures, got: n },
         'too many features',
       );
   }
@@ -677,9 +666,10 @@ export class Windower {
     if (typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean') {
       kind = 'number';
       if (sel.length > 1)
-        throw new ForecastError(
+        throw fail(
           'BAD_INPUT',
-          `${where}expected ${sel.length} features (${sel.join(', ')}) per reading, got a single value`,
+          'windower.singleValue',
+          { where, selCount: sel.length, sel: sel.join(', ') },
           'wrong number of values',
         );
       features = [sel[0] && !isIndex(sel[0]) ? sel[0] : 'value'];
@@ -687,29 +677,26 @@ export class Windower {
     } else if (Array.isArray(value)) {
       kind = 'array';
       arity = value.length;
-      if (arity === 0)
-        throw new ForecastError(
-          'BAD_INPUT',
-          `${where}expected a reading with at least one value, got an empty array`,
-          'empty reading',
-        );
+      if (arity === 0) throw fail('BAD_INPUT', 'windower.emptyReading', { where }, 'empty reading');
       if (!(sel.length && sel.every(isIndex))) this.checkFeatureCount(sel.length || arity, where);
       if (sel.length && sel.every(isIndex)) {
         keys = sel.map(Number);
         const bad = keys.find((k) => (k as number) >= arity);
         if (bad !== undefined)
-          throw new ForecastError(
+          throw fail(
             'BAD_INPUT',
-            `${where}expected a reading with at least ${(bad as number) + 1} values (feature index ${bad}), got ${arity}`,
+            'windower.featureIndexMissing',
+            { where, value: (bad as number) + 1, bad, got: arity },
             'wrong number of values',
           );
         features = keys.map(String);
       } else if (sel.length) {
         // Names for array positions, in order.
         if (sel.length !== arity)
-          throw new ForecastError(
+          throw fail(
             'BAD_INPUT',
-            `${where}expected ${sel.length} values (${sel.join(', ')}) per reading, got ${arity}`,
+            'windower.tooFewValues',
+            { where, selCount: sel.length, sel: sel.join(', '), got: arity },
             'wrong number of values',
           );
         keys = sel.map((_, i) => i);
@@ -727,28 +714,21 @@ export class Windower {
         keys = sel.map((s) => (isIndex(s) && !(s in obj) ? (names[Number(s)] ?? s) : s));
         const missing = keys.filter((k) => !(k in obj));
         if (missing.length)
-          throw new ForecastError(
+          throw fail(
             'BAD_INPUT',
-            `${where}expected features ${keys.join(', ')} in each reading, got ${describe(obj)} (missing ${missing.join(', ')})`,
+            'windower.featuresMissing',
+            { where, keys: keys.join(', '), got: describe(obj), missing: missing.join(', ') },
             'missing feature',
           );
       } else {
         keys = names.filter((k) => k !== timeField && toNumber(obj[k]) !== undefined);
         if (!keys.length)
-          throw new ForecastError(
-            'BAD_INPUT',
-            `${where}expected an object with at least one numeric field, got ${describe(obj)}`,
-            'no numeric fields',
-          );
+          throw fail('BAD_INPUT', 'windower.noNumericField', { where, got: describe(obj) }, 'no numeric fields');
       }
       this.checkFeatureCount(keys.length, where);
       features = keys.map(String);
     } else {
-      throw new ForecastError(
-        'BAD_INPUT',
-        `${where}expected a reading as a number, an array of numbers or an object of named numbers, got ${describe(value)}`,
-        'bad reading',
-      );
+      throw fail('BAD_INPUT', 'windower.badReading', { where, got: describe(value) }, 'bad reading');
     }
     let targetIndex = 0;
     const t = this.config.target;
@@ -760,11 +740,7 @@ export class Windower {
         targetIndex = byKey >= 0 ? byKey : Number(t) < features.length && sel.length === 0 ? Number(t) : -1;
       }
       if (targetIndex < 0) {
-        throw new ForecastError(
-          'BAD_INPUT',
-          `${where}expected the target '${t}' among the features (${features.join(', ')}), got readings without it`,
-          'no target',
-        );
+        throw fail('BAD_INPUT', 'windower.targetMissing', { where, t, features: features.join(', ') }, 'no target');
       }
     }
     return { kind, features, keys, arity, targetIndex };
@@ -788,32 +764,31 @@ export class Windower {
     let raw: unknown[];
     if (schema.kind === 'number') {
       if (Array.isArray(value) || (value !== null && typeof value === 'object')) {
-        throw new ForecastError(
-          'BAD_INPUT',
-          `${ctx}expected a single number like the earlier readings, got ${describe(value)}`,
-          'wrong reading shape',
-        );
+        throw fail('BAD_INPUT', 'windower.notSingleNumber', { ctx, got: describe(value) }, 'wrong reading shape');
       }
       raw = [value];
     } else if (schema.kind === 'array') {
       if (!Array.isArray(value))
-        throw new ForecastError(
+        throw fail(
           'BAD_INPUT',
-          `${ctx}expected an array of ${schema.arity} numbers like the earlier readings, got ${describe(value)}`,
+          'windower.notArrayLikeBefore',
+          { ctx, arity: schema.arity, got: describe(value) },
           'wrong reading shape',
         );
       if (value.length !== schema.arity)
-        throw new ForecastError(
+        throw fail(
           'BAD_INPUT',
-          `${ctx}expected ${schema.arity} values per reading, got ${value.length}`,
+          'windower.arityChanged',
+          { ctx, arity: schema.arity, got: value.length },
           'wrong number of values',
         );
       raw = schema.keys.map((k) => value[k as number]);
     } else {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw new ForecastError(
+        throw fail(
           'BAD_INPUT',
-          `${ctx}expected an object with ${schema.features.join(', ')} like the earlier readings, got ${describe(value)}`,
+          'windower.notObjectLikeBefore',
+          { ctx, features: schema.features.join(', '), got: describe(value) },
           'wrong reading shape',
         );
       }
@@ -833,9 +808,10 @@ export class Windower {
     if (!bad.length) return row;
     const policy = this.config.invalid;
     if (policy === 'error') {
-      throw new ForecastError(
+      throw fail(
         'BAD_INPUT',
-        `${ctx}expected numbers for ${schema.features.join(', ')} (finite, |x| <= 3.4e+38), got ${bad.join(', ')}`,
+        'windower.notFinite',
+        { ctx, features: schema.features.join(', '), got: bad.join(', ') },
         'non-numeric value',
       );
     }

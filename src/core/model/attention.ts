@@ -13,7 +13,8 @@
  */
 import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
-import { ForecastError } from '../base/errors';
+
+import { fail } from '../base/messages';
 import { directHead, windowEncoder } from './blocks';
 import { checkInt, dot3, oneTensor, type BaseLayerArgs } from './layer-math';
 import type { GraphBuilder } from './types';
@@ -50,8 +51,7 @@ export class AdditiveAttention extends t.layers.Layer {
 
   constructor(args: AdditiveAttentionArgs) {
     super(args);
-    if (args == null || typeof args !== 'object')
-      throw new ForecastError('BAD_CONFIG', 'AdditiveAttention: expected an object of arguments');
+    if (args == null || typeof args !== 'object') throw fail('BAD_CONFIG', 'attention.noArguments', {});
     this.units = checkInt('AdditiveAttention', 'units', args.units, MODEL_SETTINGS.attentionUnits);
     this.seed = args.seed === undefined ? 0 : checkInt('AdditiveAttention', 'seed', args.seed, MODEL_SETTINGS.seed);
     this.supportsMasking = false;
@@ -60,10 +60,7 @@ export class AdditiveAttention extends t.layers.Layer {
   override build(inputShape: Shape | Shape[]): void {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
     if (shape.length !== 3 || shape[1] == null || shape[2] == null) {
-      throw new ForecastError(
-        'BAD_CONFIG',
-        `AdditiveAttention: expected input [batch, steps, units] with fixed steps and units, got [${shape.join(', ')}]`,
-      );
+      throw fail('BAD_CONFIG', 'attention.badInputShape', { shape: shape.join(', ') });
     }
     const d = shape[2] as number;
     const da = this.units;

@@ -17,7 +17,8 @@
  * attention and GCA types use the pack's own layer classes, which must be
  * registered (load this pack's model code) before `tf.loadLayersModel`.
  */
-import { ForecastError, describe } from '../base/errors';
+import { describe } from '../base/errors';
+import { fail } from '../base/messages';
 import { decodeFloat32, encodeFloat32, validateArtifact, type ModelArtifact } from './artifact';
 
 export const EXPORT_SETTINGS_FORMAT = 'lstm-forecast-export';
@@ -100,10 +101,6 @@ export function exportArtifact(artifact: unknown): ExportedModel {
   return { modelJson, weightsBin, settings };
 }
 
-function bad(message: string): ForecastError {
-  return new ForecastError('BAD_ARTIFACT', `import: ${message}`, 'bad import');
-}
-
 function isObject(x: unknown): x is Record<string, unknown> {
   return x !== null && typeof x === 'object' && !Array.isArray(x);
 }
@@ -112,12 +109,12 @@ function isObject(x: unknown): x is Record<string, unknown> {
 function manifestOf(modelJson: Record<string, unknown>): WeightSpec[] {
   const manifest = modelJson.weightsManifest;
   if (!Array.isArray(manifest) || manifest.length === 0) {
-    throw bad(`expected model.json to have a weightsManifest array, got ${describe(manifest)}`);
+    throw fail('BAD_ARTIFACT', 'export.noManifest', { got: describe(manifest) }, 'bad import');
   }
   const specs: WeightSpec[] = [];
   for (const group of manifest) {
     if (!isObject(group) || !Array.isArray(group.weights)) {
-      throw bad(`expected every weightsManifest entry to have a weights array, got ${describe(group)}`);
+      throw fail('BAD_ARTIFACT', 'export.noWeightsArray', { got: describe(group) }, 'bad import');
     }
     for (const w of group.weights) {
       const ok =
@@ -125,8 +122,9 @@ function manifestOf(modelJson: Record<string, unknown>): WeightSpec[] {
         typeof w.name === 'string' &&
         Array.isArray(w.shape) &&
         w.shape.every((d) => Number.isInteger(d) && (d as number) >= 0);
-      if (!ok) throw bad(`expected a weight spec {name, shape, dtype}, got ${describe(w)}`);
-      if (w.dtype !== 'float32') throw bad(`weight '${w.name}': expected dtype float32, got ${describe(w.dtype)}`);
+      if (!ok) throw fail('BAD_ARTIFACT', 'export.badWeightSpec', { got: describe(w) }, 'bad import');
+      if (w.dtype !== 'float32')
+        throw fail('BAD_ARTIFACT', 'export.badDtype', { wName: String(w.name), got: describe(w.dtype) }, 'bad import');
       specs.push({ name: w.name as string, shape: (w.shape as number[]).slice(), dtype: 'float32' });
     }
   }
@@ -139,18 +137,29 @@ function manifestOf(modelJson: Record<string, unknown>): WeightSpec[] {
  * order by the caller). Throws BAD_ARTIFACT naming what does not fit.
  */
 export function importExported(modelJson: unknown, weightsBin: Uint8Array, settings: unknown): ModelArtifact {
-  if (!isObject(modelJson)) throw bad(`expected model.json to be an object, got ${describe(modelJson)}`);
+  if (!isObject(modelJson))
+    throw fail('BAD_ARTIFACT', 'export.modelJsonNotObject', { got: describe(modelJson) }, 'bad import');
   if (!isObject(modelJson.modelTopology)) {
-    throw bad(`expected model.json to have a modelTopology object, got ${describe(modelJson.modelTopology)}`);
+    throw fail('BAD_ARTIFACT', 'export.noTopology', { got: describe(modelJson.modelTopology) }, 'bad import');
   }
   if (!isObject(settings) || settings.format !== EXPORT_SETTINGS_FORMAT) {
     const got = isObject(settings) ? `format ${describe(settings.format)}` : describe(settings);
-    throw bad(`expected ${SETTINGS_FILE} with format '${EXPORT_SETTINGS_FORMAT}', got ${got}`);
+    throw fail(
+      'BAD_ARTIFACT',
+      'export.badFormat',
+      { file: SETTINGS_FILE, format: EXPORT_SETTINGS_FORMAT, got },
+      'bad import',
+    );
   }
   const specs = manifestOf(modelJson);
   const needed = specs.reduce((n, s) => n + 4 * s.shape.reduce((a, b) => a * b, 1), 0);
   if (needed !== weightsBin.byteLength) {
-    throw bad(`the weights manifest needs ${needed} bytes, the weights file has ${weightsBin.byteLength}`);
+    throw fail(
+      'BAD_ARTIFACT',
+      'export.weightBytes',
+      { needed, weightsBinByteCount: weightsBin.byteLength },
+      'bad import',
+    );
   }
   let at = 0;
   const weights = specs.map((s) => {

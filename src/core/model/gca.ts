@@ -47,7 +47,7 @@
  */
 import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
-import { ForecastError } from '../base/errors';
+import { fail } from '../base/messages';
 import { glorot, windowEncoder, withHighway } from './blocks';
 import { checkInt, dot3, timeSteps, type BaseLayerArgs } from './layer-math';
 import type { GraphBuilder } from './types';
@@ -117,8 +117,7 @@ export class GcaAttention extends t.layers.Layer {
 
   constructor(args: GcaAttentionArgs) {
     super(args);
-    if (args == null || typeof args !== 'object')
-      throw new ForecastError('BAD_CONFIG', 'GcaAttention: expected an object of arguments');
+    if (args == null || typeof args !== 'object') throw fail('BAD_CONFIG', 'gca.noArguments', {});
     this.units = checkInt('GcaAttention', 'units', args.units, MODEL_SETTINGS.units);
     this.attentionUnits = checkInt(
       'GcaAttention',
@@ -134,24 +133,18 @@ export class GcaAttention extends t.layers.Layer {
     );
     const gate = args.gate ?? 'softmax';
     if (!GATES.includes(gate))
-      throw new ForecastError(
-        'BAD_CONFIG',
-        `GcaAttention: expected gate to be one of ${GATES.join(', ')}, got ${JSON.stringify(gate)}`,
-      );
+      throw fail('BAD_CONFIG', 'gca.badGate', { gates: GATES.join(', '), got: JSON.stringify(gate) });
     this.gate = gate;
     const memory = args.initialMemory ?? 'mean';
     if (!MEMORIES.includes(memory)) {
-      throw new ForecastError(
-        'BAD_CONFIG',
-        `GcaAttention: expected initialMemory to be one of ${MEMORIES.join(', ')}, got ${JSON.stringify(memory)}`,
-      );
+      throw fail('BAD_CONFIG', 'gca.badInitialMemory', {
+        memories: MEMORIES.join(', '),
+        got: JSON.stringify(memory),
+      });
     }
     this.initialMemory = memory;
     if (args.featureAttention !== undefined && typeof args.featureAttention !== 'boolean') {
-      throw new ForecastError(
-        'BAD_CONFIG',
-        `GcaAttention: expected featureAttention to be true or false, got ${JSON.stringify(args.featureAttention)}`,
-      );
+      throw fail('BAD_CONFIG', 'gca.badFeatureAttention', { got: JSON.stringify(args.featureAttention) });
     }
     this.featureAttention = args.featureAttention ?? false;
     this.seed = args.seed === undefined ? 0 : checkInt('GcaAttention', 'seed', args.seed, MODEL_SETTINGS.seed);
@@ -161,23 +154,16 @@ export class GcaAttention extends t.layers.Layer {
     const list = (Array.isArray(inputShape[0]) ? inputShape : [inputShape]) as Shape[];
     const expected = this.featureAttention ? 2 : 1;
     if (list.length !== expected) {
-      throw new ForecastError(
-        'BAD_CONFIG',
-        `GcaAttention: expected ${expected === 2 ? 'two inputs [states, window]' : 'one input (the states)'}, got ${list.length}`,
-      );
+      throw expected === 2
+        ? fail('BAD_CONFIG', 'gca.needsTwoInputs', { got: list.length })
+        : fail('BAD_CONFIG', 'gca.needsOneInput', { got: list.length });
     }
     const [h, x] = list;
     if (h.length !== 3 || h[1] == null || h[2] == null) {
-      throw new ForecastError(
-        'BAD_CONFIG',
-        `GcaAttention: expected states [batch, steps, units] with fixed steps and units, got [${h.join(', ')}]`,
-      );
+      throw fail('BAD_CONFIG', 'gca.badStatesShape', { h: h.join(', ') });
     }
     if (x && (x.length !== 3 || x[1] !== h[1] || x[2] == null)) {
-      throw new ForecastError(
-        'BAD_CONFIG',
-        `GcaAttention: expected window [batch, ${h[1]}, features], got [${x.join(', ')}]`,
-      );
+      throw fail('BAD_CONFIG', 'gca.badWindowShape', { h: h[1], x: x.join(', ') });
     }
     return { h, x };
   }
@@ -239,8 +225,7 @@ export class GcaAttention extends t.layers.Layer {
       const list = Array.isArray(inputs) ? inputs : [inputs];
       const h1 = list[0];
       const x = this.featureAttention ? list[1] : undefined;
-      if (this.featureAttention && !x)
-        throw new ForecastError('BAD_INPUT', 'GcaAttention: feature attention needs the inputs [states, window]');
+      if (this.featureAttention && !x) throw fail('BAD_INPUT', 'gca.featureAttentionInputs', {});
       const [b, l, d1] = h1.shape as number[];
       const u = this.units;
       const r = (name: string) => this.w[name].read();
@@ -354,7 +339,7 @@ export const buildGcaGraph: GraphBuilder = (spec, cfg) => {
   if (cfg.highway) {
     // Reuse the highway's output (one set of weights) for every iteration.
     const linear = forecast.inputs?.[1];
-    if (!linear) throw new ForecastError('BAD_CONFIG', 'GCA builder: the highway path did not produce a linear term');
+    if (!linear) throw fail('BAD_CONFIG', 'gca.noLinearTerm', {});
     const tiled = t.layers
       .repeatVector({ n: cfg.iterations, name: 'highway_iterations' })
       .apply(linear) as TF.SymbolicTensor;

@@ -4,7 +4,8 @@
  */
 import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
-import { ForecastError } from '../base/errors';
+
+import { fail } from '../base/messages';
 
 const t = tf();
 
@@ -41,10 +42,7 @@ export function checkInt(
 ): number {
   const { minimum: min, maximum: max } = bounds;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ForecastError(
-      'BAD_CONFIG',
-      `${layer}: expected ${key} to be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
-    );
+    throw fail('BAD_CONFIG', 'layerMath.badInteger', { layer, key, min, max, got: JSON.stringify(value) });
   }
   return value;
 }
@@ -81,7 +79,7 @@ export function timeSteps(x: Tensor): Tensor[] {
 /** The single tensor of a layer input (tfjs may wrap one input in an array). */
 export function oneTensor(inputs: Tensor | Tensor[]): Tensor {
   if (Array.isArray(inputs)) {
-    if (inputs.length !== 1) throw new ForecastError('BAD_INPUT', `expected one input tensor, got ${inputs.length}`);
+    if (inputs.length !== 1) throw fail('BAD_INPUT', 'layerMath.oneInput', { got: inputs.length });
     return inputs[0];
   }
   return inputs;

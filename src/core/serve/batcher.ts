@@ -5,7 +5,8 @@
  * batch instead of once per message. Each submitter gets its own slice of the
  * prediction or its own error, in submission order.
  */
-import { ForecastError } from '../base/errors';
+
+import { fail } from '../base/messages';
 import type { Forecaster, Prediction } from './forecaster';
 
 /** What a submitter gets back: its windows' prediction and how the batch it rode in went. */
@@ -124,7 +125,7 @@ export class PredictBatcher {
     const good: Item[] = [];
     for (const item of batch.items) {
       try {
-        if (forecaster.disposed) throw new ForecastError('NO_MODEL', 'this forecaster was disposed', 'no model');
+        if (forecaster.disposed) throw fail('NO_MODEL', 'forecaster.disposed', {}, 'no model');
         forecaster.checkWindows(item.windows);
         good.push(item);
       } catch (err) {

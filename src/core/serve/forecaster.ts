@@ -7,7 +7,8 @@
  */
 import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
-import { ForecastError, describe } from '../base/errors';
+import { describe } from '../base/errors';
+import { fail } from '../base/messages';
 import { firstNonFinite, isFiniteFloat32 } from '../base/arrays';
 import {
   buildServeModel,
@@ -89,39 +90,42 @@ export class Forecaster {
   checkWindows(windows: unknown): asserts windows is number[][][] {
     const { window: L, features } = this.artifact.spec;
     const F = features.length;
-    const expected = `a window of ${L} rows x ${F} features (${features.join(', ')})`;
+    const shape = { window: L, featureCount: F, features: features.join(', ') };
     if (!Array.isArray(windows) || windows.length === 0) {
-      throw new ForecastError(
-        'SPEC_MISMATCH',
-        `expected an array of windows, each ${expected}, got ${describe(windows)}`,
-        'wrong shape',
-      );
+      throw fail('SPEC_MISMATCH', 'forecaster.notWindows', { ...shape, got: describe(windows) }, 'wrong shape');
     }
     if (Array.isArray(windows[0]) && typeof windows[0][0] === 'number') {
-      throw new ForecastError(
+      throw fail(
         'SPEC_MISMATCH',
-        `expected an array of windows ([B][${L}][${F}]), got a single ${windows.length} x ${windows[0].length} window; wrap it in an array`,
+        'forecaster.singleWindow',
+        { window: L, featureCount: F, rows: windows.length, cols: windows[0].length },
         'wrong shape',
       );
     }
-    windows.forEach((w: unknown, i: number) => {
-      const at = windows.length > 1 ? ` (window ${i})` : '';
-      if (!Array.isArray(w))
-        throw new ForecastError('SPEC_MISMATCH', `expected ${expected}, got ${describe(w)}${at}`, 'wrong shape');
+    // One window needs no index in the text; of several, the text names the wrong one (an id per variant).
+    const several = windows.length > 1;
+    windows.forEach((w: unknown, index: number) => {
+      if (!Array.isArray(w)) {
+        const got = describe(w);
+        throw several
+          ? fail('SPEC_MISMATCH', 'forecaster.notWindowAt', { ...shape, got, index }, 'wrong shape')
+          : fail('SPEC_MISMATCH', 'forecaster.notWindow', { ...shape, got }, 'wrong shape');
+      }
       const badRow = w.findIndex((r) => !Array.isArray(r) || r.length !== F);
       if (w.length !== L || badRow >= 0) {
         const cols = badRow >= 0 ? (Array.isArray(w[badRow]) ? w[badRow].length : describe(w[badRow])) : F;
-        throw new ForecastError('SPEC_MISMATCH', `expected ${expected}, got ${w.length} x ${cols}${at}`, 'wrong shape');
+        throw several
+          ? fail('SPEC_MISMATCH', 'forecaster.wrongShapeAt', { ...shape, rows: w.length, cols, index }, 'wrong shape')
+          : fail('SPEC_MISMATCH', 'forecaster.wrongShape', { ...shape, rows: w.length, cols }, 'wrong shape');
       }
-      for (let j = 0; j < L; j++) {
+      for (let row = 0; row < L; row++) {
         for (let f = 0; f < F; f++) {
-          const v = (w[j] as unknown[])[f];
+          const v = (w[row] as unknown[])[f];
           if (!isFiniteFloat32(v)) {
-            throw new ForecastError(
-              'BAD_INPUT',
-              `got ${describe(v)} at row ${j}, feature ${features[f]}${at}; expected finite numbers within float32 range (|x| <= 3.4e+38)`,
-              'bad value',
-            );
+            const bad = { got: describe(v), row, feature: features[f] };
+            throw several
+              ? fail('BAD_INPUT', 'forecaster.notFiniteAt', { ...bad, index }, 'bad value')
+              : fail('BAD_INPUT', 'forecaster.notFinite', bad, 'bad value');
           }
         }
       }
@@ -134,7 +138,7 @@ export class Forecaster {
    * @throws ForecastError SPEC_MISMATCH (shape), BAD_INPUT (non-finite values), NO_MODEL (disposed)
    */
   predict(windows: number[][][]): Prediction {
-    if (!this.model) throw new ForecastError('NO_MODEL', 'this forecaster was disposed', 'no model');
+    if (!this.model) throw fail('NO_MODEL', 'forecaster.disposed', {}, 'no model');
     this.checkWindows(windows);
     const t = tf();
     const { spec, scaler } = this.artifact;
@@ -152,13 +156,13 @@ export class Forecaster {
     const result: Prediction = {
       forecast: restoreForecast(outputs[0].data, p.levels, scaler, spec.targetIndex, spec.horizon, p.refs),
     };
-    this.checkFinite('forecast', result.forecast.flat(), spec.horizon, 'step');
+    this.checkFinite('forecast', result.forecast.flat(), spec.horizon);
     if (this.artifact.hasAttention && outputs[1]) {
-      this.checkFinite('attention', outputs[1].data, outputs[1].data.length / p.count, 'weight');
+      this.checkFinite('attention', outputs[1].data, outputs[1].data.length / p.count);
       result.attention = toNested(outputs[1].data, outputs[1].shape) as number[][][];
     }
     if (outputs[2]) {
-      this.checkFinite('feature attention', outputs[2].data, outputs[2].data.length / p.count, 'weight');
+      this.checkFinite('feature attention', outputs[2].data, outputs[2].data.length / p.count);
       result.featureAttention = toNested(outputs[2].data, outputs[2].shape) as number[][][][];
     }
     return result;
@@ -169,16 +173,20 @@ export class Forecaster {
    * scales): a result that is not finite is an error, never a forecast.
    * @param perWindow values per window in `values` (to name the window and the position).
    */
-  private checkFinite(what: string, values: ArrayLike<number>, perWindow: number, unit: string): void {
+  private checkFinite(
+    what: 'forecast' | 'attention' | 'feature attention',
+    values: ArrayLike<number>,
+    perWindow: number,
+  ): void {
     const i = firstNonFinite(values);
     if (i < 0) return;
     const window = Math.floor(i / perWindow);
-    throw new ForecastError(
-      'NOT_FINITE',
-      `model '${this.artifact.name}' produced a non-finite ${what} (${describe(values[i])} at ${unit} ${(i % perWindow) + 1} of window ${window}); ` +
-        'check the inputs are in the range the model was trained on, or retrain it',
-      'non-finite output',
-    );
+    const at = { name: this.artifact.name, got: describe(values[i]), index: (i % perWindow) + 1, window };
+    throw what === 'forecast'
+      ? fail('NOT_FINITE', 'forecaster.forecastNotFinite', at, 'non-finite output')
+      : what === 'attention'
+        ? fail('NOT_FINITE', 'forecaster.attentionNotFinite', at, 'non-finite output')
+        : fail('NOT_FINITE', 'forecaster.featureAttentionNotFinite', at, 'non-finite output');
   }
 
   /**

@@ -13,7 +13,8 @@
  * Memory is bounded: at most `maxStreams` streams (least recently seen dropped)
  * and at most min(H, 256) forecasts per stream.
  */
-import { ForecastError, describe } from '../base/errors';
+import { describe } from '../base/errors';
+import { fail } from '../base/messages';
 import { conformalCenter, conformalHalfWidth, normalQuantile, type BaseCalibration } from '../data/conformal';
 
 /** The level the anomaly score is measured in (score 1 = on the edge of the 95 % interval). */
@@ -37,11 +38,7 @@ export function parseLevels(text: string): number[] {
   for (const p of parts) {
     const v = Number(p);
     if (!(v >= 50 && v <= 99.9)) {
-      throw new ForecastError(
-        'BAD_CONFIG',
-        `levels must be interval levels in % from 50 to 99.9, got ${describe(p)}`,
-        'bad config',
-      );
+      throw fail('BAD_CONFIG', 'intervals.badLevels', { got: describe(p) }, 'bad config');
     }
     if (!out.includes(v / 100)) out.push(v / 100);
   }

@@ -3,7 +3,8 @@
  * node starts, from its environment) and one or more `{topic}` placeholders (resolved per message from msg.topic),
  * so one train node and one predict node can serve a fleet (`pump-{topic}`: one model per pump).
  */
-import { ForecastError, describe } from '../base/errors';
+import { describe } from '../base/errors';
+import { fail } from '../base/messages';
 
 /** Longest model name, and its characters: a context key that every store takes as it is. */
 export const MODEL_NAME_MAX = 80;
@@ -28,8 +29,6 @@ export interface ModelNameTemplate {
   perTopic: boolean;
 }
 
-const bad = (message: string, status: string) => new ForecastError('BAD_CONFIG', message, status);
-
 /**
  * Resolves the `${ENV_VAR}` parts of a model name setting.
  * @param env a variable's value ('' or undefined when it is not set).
@@ -41,11 +40,7 @@ export function resolveModelTemplate(setting: string, env: (name: string) => unk
     text = setting.replace(ENV_PART, (_all, name: string) => {
       const value = env(name);
       if (value === undefined || value === null || value === '') {
-        throw bad(
-          `environment variable ${name} is not set (or empty): the model name '${setting}' needs it ` +
-            '(set it in the flow, group or global environment, or in the environment of Node-RED)',
-          `env ${name} not set`,
-        );
+        throw fail('BAD_CONFIG', 'modelName.envNotSet', { name, setting }, `env ${name} not set`);
       }
       return String(value);
     });
@@ -53,11 +48,10 @@ export function resolveModelTemplate(setting: string, env: (name: string) => unk
   const perTopic = text.includes(TOPIC);
   const fixed = text.split(TOPIC).join('');
   if (!RESOLVED.test(text) || fixed.length > MODEL_NAME_MAX - (perTopic ? 1 : 0) || (!perTopic && !NAME.test(text))) {
-    const from = text === setting ? '' : ` (from '${setting}')`;
-    throw bad(
-      `expected ${MODEL_NAME_EXPECT}, optionally with ${TOPIC}, got ${describe(text)}${from}`,
-      'bad model name',
-    );
+    const values = { expected: MODEL_NAME_EXPECT, topic: TOPIC, got: describe(text) };
+    throw text === setting
+      ? fail('BAD_CONFIG', 'modelName.badTemplate', values, 'bad model name')
+      : fail('BAD_CONFIG', 'modelName.badTemplateFrom', { ...values, setting }, 'bad model name');
   }
   return { text, perTopic };
 }
@@ -70,25 +64,18 @@ export function resolveModelTemplate(setting: string, env: (name: string) => unk
 export function modelNameFor(template: string, topic: unknown): string {
   const room = MODEL_NAME_MAX - template.split(TOPIC).join('').length;
   const count = template.split(TOPIC).length - 1;
-  const badTopic = (why: string, status: string) =>
-    new ForecastError(
-      'BAD_INPUT',
-      `expected msg.topic to name the model (model name '${template}'): ${why}, got ${describe(topic)}`,
-      status,
-    );
+  const got = describe(topic);
   if (topic === undefined || topic === null || topic === '') {
-    throw badTopic('a text or number, as the model name contains {topic}', 'no msg.topic');
+    throw fail('BAD_INPUT', 'modelName.noTopic', { template, got }, 'no msg.topic');
   }
   if (typeof topic !== 'string' && !(typeof topic === 'number' && Number.isFinite(topic))) {
-    throw badTopic('a text or a finite number', 'bad msg.topic');
+    throw fail('BAD_INPUT', 'modelName.topicNotText', { template, got }, 'bad msg.topic');
   }
   const text = String(topic);
   if (text.length * count > room) {
-    throw badTopic(
-      `at most ${Math.floor(room / count)} characters, so that the model name stays within ${MODEL_NAME_MAX}`,
-      'msg.topic too long',
-    );
+    const limit = { template, max: Math.floor(room / count), nameMax: MODEL_NAME_MAX, got };
+    throw fail('BAD_INPUT', 'modelName.topicTooLong', limit, 'msg.topic too long');
   }
-  if (!/[A-Za-z0-9]/.test(text)) throw badTopic('at least one letter or digit', 'bad msg.topic');
+  if (!/[A-Za-z0-9]/.test(text)) throw fail('BAD_INPUT', 'modelName.topicNoLetter', { template, got }, 'bad msg.topic');
   return template.split(TOPIC).join(text.replace(DISALLOWED, '_'));
 }

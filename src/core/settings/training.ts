@@ -3,7 +3,8 @@
  * add a training option: declare it here; the type, the checks, the defaults,
  * the lstm-train editor (when `editor` is not false) and the README table follow.
  */
-import { ForecastError, describe } from '../base/errors';
+import { describe } from '../base/errors';
+import { fail } from '../base/messages';
 import { defaultsOf, resolver, type SettingsGroup, type Values } from './declare';
 
 export const TRAINING_SETTINGS = {
@@ -98,7 +99,7 @@ export function resolveTrainOptions(opts: Partial<TrainOptions> = {}): TrainOpti
   const o: TrainOptions = resolveDeclared(rest);
   if (version !== undefined) {
     if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
-      throw new ForecastError('BAD_CONFIG', `version must be an integer >= 1, got ${describe(version)}`, 'bad config');
+      throw fail('BAD_CONFIG', 'training.badVersion', { got: describe(version) }, 'bad config');
     }
     o.version = version;
   }

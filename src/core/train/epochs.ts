@@ -10,7 +10,7 @@
  */
 import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
-import { ForecastError } from '../base/errors';
+import { fail } from '../base/messages';
 import { permutation, seededRandom } from '../base/random';
 import type { EpochLoss } from '../model/artifact';
 import type { ForecastGraph } from '../model/graph';
@@ -152,7 +152,7 @@ export async function runEpochs(s: EpochSetup, o: TrainOptions, hooks: EpochHook
     const perm = permutation(nTrain, rand);
     let lossSum = 0;
     for (let b = 0; b < nTrain; b += B) {
-      if (hooks.shouldStop?.()) throw new ForecastError('CANCELLED', 'training was cancelled', 'cancelled');
+      if (hooks.shouldStop?.()) throw fail('CANCELLED', 'training.cancelled', {}, 'cancelled');
       if (kernel) {
         const rows = perm.subarray(b, Math.min(b + B, nTrain));
         lossSum += kernel.step(rows) * rows.length;
@@ -175,12 +175,7 @@ export async function runEpochs(s: EpochSetup, o: TrainOptions, hooks: EpochHook
     const lossMean = lossSum / nTrain;
     const valLoss = mseOf(kernel ? kernel.validate() : predictScaled(graph.serve, xVal), valY);
     if (!Number.isFinite(lossMean) || !Number.isFinite(valLoss)) {
-      throw new ForecastError(
-        'TRAINING_FAILED',
-        `training diverged at epoch ${epoch} (loss ${lossMean}, validation loss ${valLoss}); ` +
-          'try a lower learning rate',
-        'diverged',
-      );
+      throw fail('TRAINING_FAILED', 'epochs.diverged', { epoch, loss: lossMean, valLoss }, 'diverged');
     }
     history.push({ epoch, loss: lossMean, valLoss });
     if (valLoss < bestValLoss) {

@@ -12,7 +12,7 @@
  */
 import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
-import { ForecastError } from '../base/errors';
+import { fail } from '../base/messages';
 import type { TrainOptions } from '../settings/training';
 import { RIDGE_ALPHAS, selectRidge, type RidgeModel } from './ridge';
 import type { Prepared } from './split';
@@ -33,10 +33,7 @@ function layerNamed(serve: TF.LayersModel, name: string): TF.layers.Layer {
   const layer = serve.layers.find((l) => l.name === name);
   if (!layer) {
     const names = serve.layers.map((l) => l.name).join(', ');
-    throw new ForecastError(
-      'TRAINING_FAILED',
-      `cannot start from the linear model: the ${serve.name} model has no layer '${name}' (layers: ${names})`,
-    );
+    throw fail('TRAINING_FAILED', 'linearStart.noLayer', { serveName: serve.name, name, names });
   }
   return layer;
 }
@@ -54,11 +51,11 @@ export function loadLinearStart(serve: TF.LayersModel, ridge: RidgeModel): void 
   const head = layerNamed(serve, HEAD_LAYER);
   const [kernel] = highway.getWeights();
   if (kernel.shape.length !== 2 || kernel.shape[0] !== ridge.inputs || kernel.shape[1] !== ridge.outputs) {
-    throw new ForecastError(
-      'TRAINING_FAILED',
-      `cannot start from the linear model: highway kernel [${kernel.shape.join(', ')}], ` +
-        `ridge [${ridge.inputs}, ${ridge.outputs}]`,
-    );
+    throw fail('TRAINING_FAILED', 'linearStart.shapeDiffers', {
+      kernel: kernel.shape.join(', '),
+      inputs: ridge.inputs,
+      outputs: ridge.outputs,
+    });
   }
   t.tidy(() => {
     highway.setWeights([

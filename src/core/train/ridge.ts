@@ -13,7 +13,7 @@
  * ({@link selectRidge}). Cost: N D^2 / 2 for the Gram matrix, D^3 / 6 per alpha;
  * arithmetic in float64. Sizes in this pack: D = L*F up to a few hundred.
  */
-import { ForecastError } from '../base/errors';
+import { fail } from '../base/messages';
 
 /** The protocol's alpha grid (accuracy-protocol.json, methods.ridge). */
 export const RIDGE_ALPHAS: readonly number[] = [1e-4, 1e-3, 0.01, 0.1, 1, 10, 100, 1000];
@@ -74,10 +74,6 @@ export interface RidgeSelection {
   scores: RidgeScore[];
 }
 
-function bad(message: string): ForecastError {
-  return new ForecastError('BAD_INPUT', `ridge: ${message}`);
-}
-
 /** Normalises nested or flat input into a {@link Matrix}, checking its shape. */
 export function asMatrix(m: MatrixLike, what: string): Matrix {
   if (Array.isArray(m)) {
@@ -86,7 +82,7 @@ export function asMatrix(m: MatrixLike, what: string): Matrix {
     const data = new Float64Array(rows * cols);
     m.forEach((r, i) => {
       if (!Array.isArray(r) || r.length !== cols)
-        throw bad(`expected ${what} row ${i} to have ${cols} values, got ${Array.isArray(r) ? r.length : typeof r}`);
+        throw fail('BAD_INPUT', 'ridge.rowLength', { what, i, cols, got: Array.isArray(r) ? r.length : typeof r });
       for (let j = 0; j < cols; j++) data[i * cols + j] = r[j];
     });
     return { data, rows, cols };
@@ -99,9 +95,13 @@ export function asMatrix(m: MatrixLike, what: string): Matrix {
     m.cols < 0 ||
     m.data.length !== m.rows * m.cols
   ) {
-    throw bad(
-      `expected ${what} as ${m?.rows} x ${m?.cols} = ${(m?.rows ?? 0) * (m?.cols ?? 0)} values, got ${m?.data?.length}`,
-    );
+    throw fail('BAD_INPUT', 'ridge.matrixSize', {
+      what,
+      mRows: m?.rows,
+      mCols: m?.cols,
+      value: (m?.rows ?? 0) * (m?.cols ?? 0),
+      got: m?.data?.length,
+    });
   }
   return m;
 }
@@ -116,8 +116,8 @@ export function ridgeMoments(x: MatrixLike, y: MatrixLike): RidgeMoments {
   const N = X.rows;
   const D = X.cols;
   const H = Y.cols;
-  if (Y.rows !== N) throw bad(`expected one target row per input row, got ${Y.rows} for ${N}`);
-  if (N < 1 || D < 1 || H < 1) throw bad(`expected at least 1 row, 1 input and 1 output, got ${N} x ${D} -> ${H}`);
+  if (Y.rows !== N) throw fail('BAD_INPUT', 'ridge.targetRows', { got: Y.rows, n: N });
+  if (N < 1 || D < 1 || H < 1) throw fail('BAD_INPUT', 'ridge.empty', { got: N, d: D, h: H });
   const xMean = new Float64Array(D);
   const yMean = new Float64Array(H);
   for (let i = 0; i < N; i++) {
@@ -203,7 +203,7 @@ function modelFromMoments(m: RidgeMoments, alpha: number): RidgeModel | null {
 
 function checkAlpha(alpha: unknown): asserts alpha is number {
   if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0)
-    throw bad(`expected alpha to be a finite number >= 0, got ${String(alpha)}`);
+    throw fail('BAD_INPUT', 'ridge.badAlpha', { got: String(alpha) });
 }
 
 /**
@@ -217,7 +217,7 @@ function checkAlpha(alpha: unknown): asserts alpha is number {
 export function fitRidge(x: MatrixLike, y: MatrixLike, alpha: number): RidgeModel {
   checkAlpha(alpha);
   const model = modelFromMoments(ridgeMoments(x, y), alpha);
-  if (!model) throw bad(`X^T X + ${alpha} I is singular (collinear inputs?); use a larger alpha`);
+  if (!model) throw fail('BAD_INPUT', 'ridge.singular', { alpha });
   return model;
 }
 
@@ -225,7 +225,7 @@ export function fitRidge(x: MatrixLike, y: MatrixLike, alpha: number): RidgeMode
 export function predictRidge(model: RidgeModel, x: MatrixLike): Float64Array {
   const X = asMatrix(x, 'X');
   const { inputs: D, outputs: H, weights, intercept } = model;
-  if (X.cols !== D) throw bad(`expected ${D} inputs per row, got ${X.cols}`);
+  if (X.cols !== D) throw fail('BAD_INPUT', 'ridge.inputCount', { d: D, got: X.cols });
   const out = new Float64Array(X.rows * H);
   for (let i = 0; i < X.rows; i++) {
     const o = i * H;
@@ -261,14 +261,15 @@ export function selectRidge(
   yVal: MatrixLike,
   alphas: readonly number[] = RIDGE_ALPHAS,
 ): RidgeSelection {
-  if (!alphas.length) throw bad('expected at least one alpha');
+  if (!alphas.length) throw fail('BAD_INPUT', 'ridge.noAlpha', {});
   alphas.forEach(checkAlpha);
   const moments = ridgeMoments(xTrain, yTrain);
   const Xv = asMatrix(xVal, 'validation X');
   const Yv = asMatrix(yVal, 'validation Y');
   if (Xv.rows !== Yv.rows || Xv.rows < 1)
-    throw bad(`expected validation X and Y with the same number of rows (>= 1), got ${Xv.rows} and ${Yv.rows}`);
-  if (Yv.cols !== moments.outputs) throw bad(`expected ${moments.outputs} validation outputs per row, got ${Yv.cols}`);
+    throw fail('BAD_INPUT', 'ridge.validationRows', { got: Xv.rows, yvRows: Yv.rows });
+  if (Yv.cols !== moments.outputs)
+    throw fail('BAD_INPUT', 'ridge.validationOutputs', { momentsOutputs: moments.outputs, got: Yv.cols });
   let best: { model: RidgeModel; mse: number } | null = null;
   const scores: RidgeScore[] = [];
   for (const alpha of alphas) {
@@ -277,6 +278,6 @@ export function selectRidge(
     scores.push({ alpha, mse: score });
     if (model && Number.isFinite(score) && (!best || score < best.mse)) best = { model, mse: score };
   }
-  if (!best) throw bad(`no alpha of ${alphas.join(', ')} gave a finite validation error`);
+  if (!best) throw fail('BAD_INPUT', 'ridge.noFiniteAlpha', { alphas: alphas.join(', ') });
   return { model: best.model, mse: best.mse, scores };
 }

@@ -13,6 +13,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { BackendName } from '../base/backend';
 import { ForecastError, type ErrorCode } from '../base/errors';
+import { fail } from '../base/messages';
 import type { ModelArtifact } from '../model/artifact';
 import { flatten3 } from '../base/arrays';
 import type { ModelConfig } from '../settings/model';
@@ -89,11 +90,7 @@ function flattenForWorker(what: string, part: 'inputs' | 'targets', windows: num
   const i = flat.findIndex((v) => !Number.isFinite(v));
   if (i >= 0) {
     const w = Math.floor(i / (flat.length / windows.length));
-    throw new ForecastError(
-      'BAD_INPUT',
-      `${what}: the ${part} of window ${w} hold a number beyond the float32 range (about ±3.4e38); ` +
-        'expected finite float32 numbers',
-    );
+    throw fail('BAD_INPUT', 'runner.beyondFloatRange', { what, part, window: w });
   }
   return flat;
 }
@@ -173,7 +170,7 @@ export function startTraining(request: TrainRequest, runner: RunnerOptions = {})
           }
         }
       } else if (m.type === 'done') {
-        if (cancelled) finish(() => reject(new ForecastError('CANCELLED', 'training was cancelled', 'cancelled')));
+        if (cancelled) finish(() => reject(fail('CANCELLED', 'training.cancelled', {}, 'cancelled')));
         else finish(() => resolve({ artifact: m.artifact, report: m.report }));
       } else if (m.type === 'error') {
         const code = cancelled
@@ -181,41 +178,42 @@ export function startTraining(request: TrainRequest, runner: RunnerOptions = {})
           : PASSED_CODES.includes(m.code as ErrorCode)
             ? (m.code as ErrorCode)
             : 'TRAINING_FAILED';
-        finish(() => reject(new ForecastError(code, code === 'CANCELLED' ? 'training was cancelled' : m.message)));
+        // The worker's error keeps its id and values across the thread, so the node can translate it.
+        const text = m.id ? { id: m.id, params: m.params ?? {} } : undefined;
+        finish(() =>
+          reject(
+            code === 'CANCELLED'
+              ? fail('CANCELLED', 'training.cancelled', {})
+              : new ForecastError(code, m.message, undefined, text),
+          ),
+        );
       }
     });
     if (timeoutMs > 0) {
       limitTimer = setTimeout(() => {
         const minutes = Number((timeoutMs / 60000).toPrecision(6));
-        const text =
-          `training stopped after the time limit of ${minutes} min (${timeoutMs / 1000} s, ${names.timeout}); ` +
-          'the stored model is unchanged. Train on fewer windows or epochs, or raise the limit';
+        const limit = { minutes, seconds: timeoutMs / 1000, setting: names.timeout };
         // terminate() stops even a thread spinning in one batch, which the stop flag cannot reach.
-        finish(() => reject(new ForecastError('LIMIT', text, 'time limit')));
+        finish(() => reject(fail('LIMIT', 'runner.timeLimit', limit, 'time limit')));
       }, timeoutMs);
     }
     worker.on('error', (e: Error & { code?: string }) => {
       let err: ForecastError;
-      if (cancelled) err = new ForecastError('CANCELLED', 'training was cancelled');
+      if (cancelled) err = fail('CANCELLED', 'training.cancelled', {});
       else if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-        const limit = memoryMb > 0 ? `limit ${memoryMb} MB, ${names.memory}` : "Node's default heap limit";
-        const text =
-          `training worker ran out of memory (${limit}); the stored model is unchanged. ` +
-          'Train on fewer windows (Keep windows) or a smaller model, or raise the limit';
-        err = new ForecastError('LIMIT', text, 'out of memory');
-      } else err = new ForecastError('TRAINING_FAILED', `training worker failed: ${e.message}`, 'training failed');
+        err =
+          memoryMb > 0
+            ? fail('LIMIT', 'runner.outOfMemory', { mb: memoryMb, setting: names.memory }, 'out of memory')
+            : fail('LIMIT', 'runner.outOfHeap', {}, 'out of memory');
+      } else err = fail('TRAINING_FAILED', 'runner.workerFailed', { reason: e.message }, 'training failed');
       finish(() => reject(err));
     });
     worker.on('exit', (exitCode) => {
       finish(() =>
         reject(
           cancelled
-            ? new ForecastError('CANCELLED', 'training was cancelled (worker terminated)')
-            : new ForecastError(
-                'TRAINING_FAILED',
-                `training worker exited with code ${exitCode} before it reported a result`,
-                'training failed',
-              ),
+            ? fail('CANCELLED', 'runner.cancelledTerminated', {})
+            : fail('TRAINING_FAILED', 'runner.workerExited', { exitCode }, 'training failed'),
         ),
       );
     });

@@ -7,7 +7,7 @@
  * on validation rows would leak their level), or kept from the previous artifact
  * when training continues, so the artifact's units do not change under it.
  */
-import { ForecastError } from '../base/errors';
+import { fail } from '../base/messages';
 import { chooseReference, fitScaler, prepare, type PreparedData, type ScalerState } from '../data/scaler';
 import type { CheckedRequest } from './request';
 
@@ -87,13 +87,15 @@ export function splitWindows(req: CheckedRequest): Split {
     val = { inputs: data.inputs.slice(N - nVal), targets: data.targets.slice(N - nVal) };
   }
   if (train.inputs.length < o.minWindows || val.inputs.length < 1) {
-    throw new ForecastError(
-      'BAD_INPUT',
-      `not enough windows: need at least ${o.minWindows} for training and 1 for validation, ` +
-        `got ${train.inputs.length} + ${val.inputs.length}` +
-        (validation ? '' : ` (${data.inputs.length} windows split by validationFraction ${o.validationFraction})`),
-      'too few windows',
-    );
+    const counts = { min: o.minWindows, train: train.inputs.length, validation: val.inputs.length };
+    throw validation
+      ? fail('BAD_INPUT', 'split.tooFewWindows', counts, 'too few windows')
+      : fail(
+          'BAD_INPUT',
+          'split.tooFewWindowsSplit',
+          { ...counts, windows: data.inputs.length, fraction: o.validationFraction },
+          'too few windows',
+        );
   }
   return valIds ? { train, val, valIds } : { train, val };
 }

@@ -2,7 +2,8 @@
  * Training data: windows of one series in real units, their checks, and the
  * bounded buffer of streamed training windows lstm-train collects.
  */
-import { ForecastError, describe } from '../base/errors';
+import { describe } from '../base/errors';
+import { fail } from '../base/messages';
 import type { DatasetPayload, WindowPayload } from '../data/window-message';
 
 /** The training data: windows of one series in real units (a DatasetPayload's fields). */
@@ -65,11 +66,10 @@ export function checkSeriesIds(what: string, ids: unknown, n: number): void {
   if (ids === undefined) return;
   if (!Array.isArray(ids) || ids.length !== n) {
     const got = Array.isArray(ids) ? ids.length : describe(ids);
-    throw new ForecastError('BAD_INPUT', `${what}: expected one series id per window (${n}), got ${got}`);
+    throw fail('BAD_INPUT', 'trainData.seriesIdCount', { what, n, got });
   }
   ids.forEach((id: unknown, i) => {
-    if (typeof id !== 'string')
-      throw new ForecastError('BAD_INPUT', `${what}: series id of window ${i}: expected a text, got ${describe(id)}`);
+    if (typeof id !== 'string') throw fail('BAD_INPUT', 'trainData.seriesIdNotText', { what, i, got: describe(id) });
   });
 }
 
@@ -79,28 +79,21 @@ export function checkSeriesIds(what: string, ids: unknown, n: number): void {
  * @throws ForecastError BAD_INPUT saying which window is wrong and how.
  */
 export function checkWindows(what: string, inputs: unknown, targets: unknown, L: number, F: number, H: number): void {
-  if (!Array.isArray(inputs))
-    throw new ForecastError('BAD_INPUT', `${what}: expected inputs as an array of windows, got ${describe(inputs)}`);
+  if (!Array.isArray(inputs)) throw fail('BAD_INPUT', 'trainData.inputsNotArray', { what, got: describe(inputs) });
   if (!Array.isArray(targets))
-    throw new ForecastError('BAD_INPUT', `${what}: expected targets ([N][${H}][1]), got ${describe(targets)}`);
+    throw fail('BAD_INPUT', 'trainData.targetsNotArray', { what, h: H, got: describe(targets) });
   if (targets.length !== inputs.length)
-    throw new ForecastError(
-      'BAD_INPUT',
-      `${what}: expected one target block per window, got ${targets.length} for ${inputs.length} windows`,
-    );
+    throw fail('BAD_INPUT', 'trainData.targetCount', { what, got: targets.length, inputsCount: inputs.length });
   inputs.forEach((w: unknown, i: number) => {
     if (!Array.isArray(w) || w.length !== L || !w.every((r) => Array.isArray(r) && r.length === F)) {
       const rows = Array.isArray(w) ? w.length : describe(w);
       const cols = Array.isArray(w) && Array.isArray(w[0]) ? w[0].length : '?';
-      throw new ForecastError(
-        'BAD_INPUT',
-        `${what}: expected window ${i} to be ${L} rows x ${F} features, got ${rows} x ${cols}`,
-      );
+      throw fail('BAD_INPUT', 'trainData.windowShape', { what, i, l: L, f: F, got: rows, cols });
     }
     for (const r of w as number[][]) {
       for (const v of r)
         if (typeof v !== 'number' || !Number.isFinite(v))
-          throw new ForecastError('BAD_INPUT', `${what}: window ${i} holds ${describe(v)}; expected finite numbers`);
+          throw fail('BAD_INPUT', 'trainData.notFinite', { what, i, v: describe(v) });
     }
     const t = targets[i];
     if (
@@ -108,10 +101,7 @@ export function checkWindows(what: string, inputs: unknown, targets: unknown, L:
       t.length !== H ||
       !t.every((r) => Array.isArray(r) && r.length === 1 && typeof r[0] === 'number' && Number.isFinite(r[0]))
     ) {
-      throw new ForecastError(
-        'BAD_INPUT',
-        `${what}: expected the targets of window ${i} as ${H} rows of one finite number, got ${describe(t)}`,
-      );
+      throw fail('BAD_INPUT', 'trainData.badTargets', { what, i, h: H, got: describe(t) });
     }
   });
 }
@@ -122,11 +112,7 @@ export function checkWindows(what: string, inputs: unknown, targets: unknown, L:
  */
 export function datasetToTrainData(d: DatasetPayload, max = Infinity): { data: TrainData; dropped: number } {
   if (!Array.isArray(d.inputs) || !Array.isArray(d.targets) || !d.targets.length) {
-    throw new ForecastError(
-      'BAD_INPUT',
-      `expected a dataset with targets (set a horizon on the windower), got ${d.count ?? describe(d.inputs)} windows without targets`,
-      'no targets',
-    );
+    throw fail('BAD_INPUT', 'trainData.noTargets', { got: d.count ?? describe(d.inputs) }, 'no targets');
   }
   const dropped = Math.max(0, d.inputs.length - max);
   const data: TrainData = {
@@ -140,10 +126,6 @@ export function datasetToTrainData(d: DatasetPayload, max = Infinity): { data: T
 /** Largest finite float32: the worker trains on float32 copies, where anything beyond is Infinity. */
 const isFinite32 = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(Math.fround(v));
 
-function badWindow(text: string, status = 'bad window'): ForecastError {
-  return new ForecastError('BAD_INPUT', `window: ${text}`, status);
-}
-
 /**
  * Checks a streamed training window completely (spec fields, [L][F] finite float32 inputs, [H][1]
  * finite float32 targets) and returns copies of its rows, so a later change to the message cannot
@@ -152,7 +134,7 @@ function badWindow(text: string, status = 'bad window'): ForecastError {
 function checkStreamedWindow(w: WindowPayload): { inputs: number[][]; targets: number[][] } {
   const positive = (v: unknown, what: string): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
-      throw badWindow(`expected ${what} as a positive integer, got ${describe(v)}`);
+      throw fail('BAD_INPUT', 'trainData.windowNotCount', { what, got: describe(v) }, 'bad window');
     }
     return v;
   };
@@ -160,32 +142,49 @@ function checkStreamedWindow(w: WindowPayload): { inputs: number[][]; targets: n
   const H = positive(w.horizon, 'horizon (H)');
   const features: unknown = w.features;
   if (!Array.isArray(features) || !features.length || !features.every((f) => typeof f === 'string')) {
-    throw badWindow(`expected features as a list of names, got ${describe(features)}`);
+    throw fail('BAD_INPUT', 'trainData.windowFeatures', { got: describe(features) }, 'bad window');
   }
   if (!features.includes(w.target)) {
-    throw badWindow(`target ${describe(w.target)} is not one of the features (${features.join(', ')})`);
+    throw fail(
+      'BAD_INPUT',
+      'trainData.windowTarget',
+      { wTarget: describe(w.target), features: features.join(', ') },
+      'bad window',
+    );
   }
   if (w.step !== undefined && (typeof w.step !== 'number' || !Number.isFinite(w.step) || w.step < 0)) {
-    throw badWindow(`expected step as a number of ms >= 0, got ${describe(w.step)}`);
+    throw fail('BAD_INPUT', 'trainData.windowStep', { got: describe(w.step) }, 'bad window');
   }
   if (w.series !== undefined && typeof w.series !== 'string') {
-    throw badWindow(`expected series as a text, got ${describe(w.series)}`);
+    throw fail('BAD_INPUT', 'trainData.windowSeries', { got: describe(w.series) }, 'bad window');
   }
   const F = features.length;
-  const expected = `expected ${L} rows x ${F} features (${features.join(', ')})`;
+  const shape = { rows: L, featureCount: F, features: features.join(', ') };
   const rows: unknown = w.inputs;
   if (!Array.isArray(rows) || rows.length !== L) {
     const cols = Array.isArray(rows) && Array.isArray(rows[0]) ? rows[0].length : '?';
-    throw badWindow(`${expected}, got ${Array.isArray(rows) ? `${rows.length} x ${cols}` : describe(rows)}`);
+    throw fail(
+      'BAD_INPUT',
+      'trainData.windowInputs',
+      { ...shape, got: Array.isArray(rows) ? `${rows.length} x ${cols}` : describe(rows) },
+      'bad window',
+    );
   }
   const inputs = rows.map((row: unknown, r) => {
     if (!Array.isArray(row) || row.length !== F) {
-      throw badWindow(`${expected}, got row ${r} of ${Array.isArray(row) ? row.length : describe(row)}`);
+      throw fail(
+        'BAD_INPUT',
+        'trainData.windowInputRow',
+        { ...shape, row: r, length: Array.isArray(row) ? row.length : describe(row) },
+        'bad window',
+      );
     }
     row.forEach((v: unknown, f) => {
       if (!isFinite32(v)) {
-        throw badWindow(
-          `got ${describe(v)} at row ${r}, feature ${features[f]}; expected finite numbers within float32 range`,
+        throw fail(
+          'BAD_INPUT',
+          'trainData.windowNotFinite',
+          { got: describe(v), r, features: features[f] },
           'bad value',
         );
       }
@@ -194,10 +193,10 @@ function checkStreamedWindow(w: WindowPayload): { inputs: number[][]; targets: n
   });
   const t: unknown = w.targets;
   if (!Array.isArray(t) || t.length !== H || !t.every((r) => Array.isArray(r) && r.length === 1)) {
-    throw badWindow(`expected ${H} targets of one finite number, got ${describe(t)}`);
+    throw fail('BAD_INPUT', 'trainData.windowTargets', { h: H, got: describe(t) }, 'bad window');
   }
   const targets = (t as unknown[][]).map(([v], h) => {
-    if (!isFinite32(v)) throw badWindow(`target ${h} is ${describe(v)}; expected a finite float32 number`, 'bad value');
+    if (!isFinite32(v)) throw fail('BAD_INPUT', 'trainData.windowTargetValue', { h, v: describe(v) }, 'bad value');
     return [v];
   });
   return { inputs, targets };
@@ -230,11 +229,7 @@ export class WindowAccumulator {
    */
   add(w: WindowPayload): void {
     if (!Array.isArray(w.targets) || !w.targets.length) {
-      throw new ForecastError(
-        'BAD_INPUT',
-        "expected a training window with targets (the windower's second output, horizon > 0), got a window without targets",
-        'no targets',
-      );
+      throw fail('BAD_INPUT', 'trainData.windowNoTargets', {}, 'no targets');
     }
     const { inputs, targets } = checkStreamedWindow(w);
     const spec = trainDataMeta(w);
@@ -248,9 +243,20 @@ export class WindowAccumulator {
         m.features.length !== spec.features.length ||
         m.features.some((f, i) => f !== spec.features[i])
       ) {
-        throw new ForecastError(
+        throw fail(
           'SPEC_MISMATCH',
-          `expected windows like the ${this.size} collected (L ${m.window}, H ${m.horizon}, features ${m.features.join(', ')}, target ${m.target}), got L ${spec.window}, H ${spec.horizon}, features ${spec.features.join(', ')}, target ${spec.target}; send msg.reset to start over`,
+          'trainData.unlikeCollected',
+          {
+            size: this.size,
+            mWindow: m.window,
+            mHorizon: m.horizon,
+            mFeatures: m.features.join(', '),
+            mTarget: m.target,
+            window: spec.window,
+            horizon: spec.horizon,
+            features: spec.features.join(', '),
+            target: spec.target,
+          },
           'window spec changed',
         );
       }
@@ -271,12 +277,7 @@ export class WindowAccumulator {
 
   /** The collected windows as training data (they stay collected for later runs). */
   take(): TrainData {
-    if (!this.meta || !this.size)
-      throw new ForecastError(
-        'BAD_INPUT',
-        'expected collected training windows or a dataset, got none yet',
-        'no windows',
-      );
+    if (!this.meta || !this.size) throw fail('BAD_INPUT', 'trainData.nothingCollected', {}, 'no windows');
     this.fresh = 0;
     const data: TrainData = { ...this.meta, inputs: this.inputs.slice(), targets: this.targets.slice() };
     // Ids only when there are several series: one series splits and calibrates as before.

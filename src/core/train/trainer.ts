@@ -12,6 +12,7 @@
  */
 import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
+import { fail } from '../base/messages';
 import { ForecastError } from '../base/errors';
 import { applyWeights, disposeModels } from '../model/artifact';
 import { buildGraph, type ForecastGraph } from '../model/graph';
@@ -211,8 +212,12 @@ export async function trainChecked(req: CheckedRequest, hooks: EpochHooks = {}):
     return { artifact: buildArtifact(req, prepared, graph, report, calibration), report };
   } catch (e) {
     if (e instanceof ForecastError) throw e;
-    const message = `training failed: ${e instanceof Error ? e.message : String(e)}`;
-    throw new ForecastError('TRAINING_FAILED', message, 'training failed');
+    throw fail(
+      'TRAINING_FAILED',
+      'trainer.failed',
+      { reason: e instanceof Error ? e.message : String(e) },
+      'training failed',
+    );
   } finally {
     best.dispose();
     baseWeights.dispose();

@@ -11,7 +11,7 @@
  */
 import { parentPort, workerData } from 'worker_threads';
 import { initBackend, type BackendName } from '../base/backend';
-import { ForecastError } from '../base/errors';
+import { ForecastError, type MessageParams } from '../base/errors';
 import type { ModelArtifact, TrainReport } from '../model/artifact';
 import type { ModelConfig } from '../settings/model';
 import { unflatten3 } from '../base/arrays';
@@ -44,7 +44,14 @@ export interface WorkerRequest extends TrainDataMeta {
 export type WorkerMessage =
   | { type: 'epoch'; progress: EpochProgress }
   | { type: 'done'; artifact: ModelArtifact; report: TrainReport; backend: string }
-  | { type: 'error'; code: string; message: string };
+  | {
+      type: 'error';
+      code: string;
+      message: string;
+      /** The declared text's id and values (core/base/messages.ts), so the node can translate the error. */
+      id?: string;
+      params?: MessageParams;
+    };
 
 /**
  * The checked request the runner flattened, rebuilt. The cast is the point: the
@@ -89,7 +96,8 @@ export async function runWorkerRequest(req: WorkerRequest, post: (m: WorkerMessa
   } catch (e) {
     const code = e instanceof ForecastError ? e.code : 'TRAINING_FAILED';
     const message = e instanceof Error ? e.message : String(e);
-    post({ type: 'error', code, message });
+    const text = e instanceof ForecastError && e.id ? { id: e.id, params: { ...e.params } } : {};
+    post({ type: 'error', code, message, ...text });
   }
 }
 

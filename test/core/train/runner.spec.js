@@ -82,6 +82,20 @@ describe('core/train-runner', function () {
     assert.ok(Date.now() - t0 < 2000);
   });
 
+  it("keeps the message id and values of a worker's error (the node translates it by them)", async () => {
+    const data = co2Dataset(12, 3, 20); // 8 windows: too few
+    const job = startTraining({ data, model: { units: 8 }, options: { epochs: 1 } });
+    await assert.rejects(job.promise, (e) => {
+      assert.strictEqual(e.id, 'split.tooFewWindowsSplit');
+      assert.ok(e.message.includes(`(${e.params.windows} windows split by validationFraction`), e.message);
+      assert.match(
+        e.message,
+        /^not enough windows: need at least \d+ for training and 1 for validation, got \d+ \+ \d+/,
+      );
+      return true;
+    });
+  });
+
   it("passes the worker's errors on, and refuses a malformed request before starting a worker", async () => {
     const data = co2Dataset(12, 3, 20); // 8 windows: too few
     const job = startTraining({ data, model: { units: 8 }, options: { epochs: 1 } });

@@ -94,6 +94,9 @@ describe('core/train/worker', function () {
     new Int32Array(req.stop)[0] = 1;
     const messages = [];
     await runWorkerRequest(req, (m) => messages.push(m));
-    assert.deepStrictEqual(messages, [{ type: 'error', code: 'CANCELLED', message: 'training was cancelled' }]);
+    // The id and values travel with the text, so the node can translate the error.
+    assert.deepStrictEqual(messages, [
+      { type: 'error', code: 'CANCELLED', message: 'training was cancelled', id: 'training.cancelled', params: {} },
+    ]);
   });
 });
