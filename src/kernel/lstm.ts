@@ -375,6 +375,21 @@ export function forward(cfg: usize): void {
   for (let b = 0; b < B; b++) headOut(cfg, b, top + <usize>b * topBytes, outs + (<usize>(b * H) << 2));
 }
 
+/**
+ * The states of every step of cfg[0] windows through the first LSTM layer only (the encoder the attention
+ * type attends over; cfg as forward, layers and the head ignored): H [T + 1, B, U1] from the zero state at
+ * scratch, then C [T + 1, B, U1] and Z [T, B, 4 U1]. Scratch holds B * (6 T + 2) U1 floats.
+ */
+export function encode(cfg: usize): void {
+  const B = cfgAt(cfg, 0);
+  const T = cfgAt(cfg, 1);
+  const sz1 = (<usize>B * <usize>cfgAt(cfg, 4)) << 2;
+  const H1 = <usize>cfgAt(cfg, 22);
+  const C1 = H1 + <usize>(T + 1) * sz1;
+  const Z1 = C1 + <usize>(T + 1) * sz1;
+  forwardSteps(cfg, true, H1, C1, Z1, 0, 0, 0);
+}
+
 // ---- Training: forward with every step kept, backward through time, Adam ----
 // The backward pass works on all windows of a step at once: the gate gradients of every window first,
 // then the weight gradients (a block of dW kept in registers over all windows) and the products with W^T
