@@ -670,6 +670,11 @@ export function predictAttention(
   ints[22] = scratch;
   const forecast = new Float32Array(count * H);
   const alpha = new Float32Array(count * T);
+  // W_h transposed [da, d]: each score's product with h_t is then one contiguous dot product
+  const DA = plan.attentionUnits;
+  const wH = plan.arrays[3];
+  const wHT = new Float32Array(DA * U);
+  for (let j = 0; j < U; j++) for (let q = 0; q < DA; q++) wHT[q * U + j] = wH[j * DA + q];
   for (let s = 0; s < count; s += chunk) {
     const n = Math.min(chunk, count - s);
     ints[0] = n;
@@ -677,9 +682,7 @@ export function predictAttention(
     k.encode(base);
     // H [T + 1, n, U]: step t's state of window b at ((t * n) + b) * U; step 0 is the zero state.
     const states = new Float32Array(mem.buffer, scratch, (T + 1) * n * U);
-    for (let b = 0; b < n; b++) {
-      attendAndHead(plan, states, n, b, x, s + b, forecast, alpha);
-    }
+    for (let b = 0; b < n; b++) attendAndHead(plan, wHT, states, n, b, x, s + b, forecast, alpha);
   }
   return { forecast, alpha };
 }
@@ -687,6 +690,7 @@ export function predictAttention(
 /** Window w's (chunk row b) attention weights and forecast, from its LSTM states, into the outputs. */
 function attendAndHead(
   plan: AttentionPlan,
+  wHT: Float32Array,
   states: Float32Array,
   n: number,
   b: number,
@@ -696,7 +700,7 @@ function attendAndHead(
   alpha: Float32Array,
 ): void {
   const { window: T, features: F, horizon: H, units: U, attentionUnits: DA } = plan;
-  const [, , , wH, wQ, bias, v, headW, headB, hwW, hwB] = plan.arrays;
+  const [, , , , wQ, bias, v, headW, headB, hwW, hwB] = plan.arrays;
   const qAt = (T * n + b) * U;
   // W_q q + b, shared by every step's score
   const query = new Float64Array(DA);
@@ -706,17 +710,15 @@ function attendAndHead(
     for (let k = 0, r = j * DA; k < DA; k++) query[k] += qj * wQ[r + k];
   }
   const e = new Float64Array(T);
-  const acc = new Float64Array(DA);
   let top = -Infinity;
   for (let t = 0; t < T; t++) {
     const hAt = ((t + 1) * n + b) * U;
-    acc.set(query);
-    for (let j = 0; j < U; j++) {
-      const hj = states[hAt + j];
-      for (let k = 0, r = j * DA; k < DA; k++) acc[k] += hj * wH[r + k];
-    }
     let score = 0;
-    for (let k = 0; k < DA; k++) score += v[k] * Math.tanh(acc[k]);
+    for (let k = 0; k < DA; k++) {
+      let a = query[k];
+      for (let j = 0, r = k * U; j < U; j++) a += states[hAt + j] * wHT[r + j];
+      score += v[k] * Math.tanh(a);
+    }
     e[t] = score;
     if (score > top) top = score;
   }
