@@ -57,6 +57,7 @@ interface KernelExports {
   heapBase(): number;
   forward(cfg: number): void;
   encode(cfg: number): void;
+  project(cfg: number): void;
   trainStep(cfg: number): void;
 }
 
@@ -621,8 +622,8 @@ export function attentionPlan(topology: unknown, weights: PlanWeight[]): Attenti
 
 /**
  * Forecasts `count` windows (x: [count, window, features] scaled, window-relative) of an 'attention' model:
- * the kernel computes the LSTM states of a chunk of windows in one call, the additive attention and the
- * head follow here in float64 over those float32 states. Returns the forecast [count, horizon] and the
+ * the kernel computes the LSTM states of a chunk of windows and their products with W_h (two calls), the
+ * rest of the additive attention and the head follow here in float64 over those float32 values. Returns the forecast [count, horizon] and the
  * attention weights alpha [count, 1, window], what the tfjs serve model returns.
  * @throws Error when the kernel is not available or the plan does not fit its memory bound.
  */
@@ -633,28 +634,40 @@ export function predictAttention(
 ): { forecast: Float32Array; alpha: Float32Array } {
   const k = kernelExports();
   if (!k) throw new Error(`the lstm kernel is not available: ${loadError ?? 'not loaded'}`);
-  const { window: T, features: F, horizon: H, units: U } = plan;
+  const { window: T, features: F, horizon: H, units: U, attentionUnits: DA } = plan;
   if (x.length !== count * T * F) throw new Error(`expected ${count} x ${T} x ${F} values, got ${x.length}`);
+  // the projection's columns padded to a multiple of 4 (SIMD), with zero weights
+  const DA4 = Math.ceil(DA / 4) * 4;
   const base = align(k.heapBase());
+  const projectCfg = base + align(CFG_INTS * 4);
+  let at = projectCfg + align(7 * 4);
   const offsets: number[] = [];
-  let at = base + align(CFG_INTS * 4);
   for (const a of plan.arrays.slice(0, 3)) {
     offsets.push(at);
     at += align(a.byteLength);
   }
-  // per window: its input and its states H, C [T + 1, U] and gate pre-activations Z [T, 4U] (scratch)
-  const perWindow = align(T * F * 4) + 4 * U * (6 * T + 2);
+  const wHAt = at;
+  at += align(U * DA4 * 4);
+  const zerosAt = at;
+  at += align(DA4 * 4);
+  // per window: its input, its states H, C [T + 1, U], gate pre-activations Z [T, 4U] and projections [T, DA4]
+  const perWindow = align(T * F * 4) + 4 * U * (6 * T + 2) + 4 * T * DA4 + 48;
   const room = Math.floor((KERNEL_MAX_BYTES - at - 64) / perWindow);
   if (room < 1) throw new Error(`the model needs more than the kernel's ${KERNEL_MAX_BYTES / 2 ** 20} MiB`);
   const chunk = Math.min(KERNEL_CHUNK, room, Math.max(1, count));
   const scratch = at;
   at += align(chunk * 4 * U * (6 * T + 2));
+  const projAt = at;
+  at += align(chunk * T * DA4 * 4);
   const xAt = at;
   const end = xAt + align(chunk * T * F * 4);
   const mem = k.memory;
   if (end > mem.buffer.byteLength) mem.grow(Math.ceil((end - mem.buffer.byteLength) / PAGE));
   if (resident !== plan) {
     plan.arrays.slice(0, 3).forEach((a, i) => new Float32Array(mem.buffer, offsets[i], a.length).set(a));
+    const wH = plan.arrays[3];
+    const padded = new Float32Array(mem.buffer, wHAt, U * DA4 + DA4).fill(0);
+    for (let j = 0; j < U; j++) padded.set(wH.subarray(j * DA, (j + 1) * DA), j * DA4);
     resident = plan;
   }
   const ints = new Int32Array(mem.buffer, base, CFG_INTS);
@@ -668,21 +681,21 @@ export function predictAttention(
   ints[10] = xAt;
   [ints[12], ints[13], ints[14]] = offsets;
   ints[22] = scratch;
+  const pInts = new Int32Array(mem.buffer, projectCfg, 7);
   const forecast = new Float32Array(count * H);
   const alpha = new Float32Array(count * T);
-  // W_h transposed [da, d]: each score's product with h_t is then one contiguous dot product
-  const DA = plan.attentionUnits;
-  const wH = plan.arrays[3];
-  const wHT = new Float32Array(DA * U);
-  for (let j = 0; j < U; j++) for (let q = 0; q < DA; q++) wHT[q * U + j] = wH[j * DA + q];
   for (let s = 0; s < count; s += chunk) {
     const n = Math.min(chunk, count - s);
     ints[0] = n;
     new Float32Array(mem.buffer, xAt, n * T * F).set(x.subarray(s * T * F, (s + n) * T * F));
     k.encode(base);
-    // H [T + 1, n, U]: step t's state of window b at ((t * n) + b) * U; step 0 is the zero state.
+    // W_h h_t of steps 1..T of every window ([T, n, DA4]), from H [T + 1, n, U] past its zero state
+    pInts.set([T * n, U, DA4, scratch + n * U * 4, wHAt, zerosAt, projAt]);
+    k.project(projectCfg);
+    // H: step t's state of window b at ((t * n) + b) * U; step 0 is the zero state.
     const states = new Float32Array(mem.buffer, scratch, (T + 1) * n * U);
-    for (let b = 0; b < n; b++) attendAndHead(plan, wHT, states, n, b, x, s + b, forecast, alpha);
+    const projected = new Float32Array(mem.buffer, projAt, T * n * DA4);
+    for (let b = 0; b < n; b++) attendAndHead(plan, states, projected, n, b, x, s + b, forecast, alpha);
   }
   return { forecast, alpha };
 }
@@ -690,8 +703,8 @@ export function predictAttention(
 /** Window w's (chunk row b) attention weights and forecast, from its LSTM states, into the outputs. */
 function attendAndHead(
   plan: AttentionPlan,
-  wHT: Float32Array,
   states: Float32Array,
+  projected: Float32Array,
   n: number,
   b: number,
   x: Float32Array,
@@ -700,6 +713,7 @@ function attendAndHead(
   alpha: Float32Array,
 ): void {
   const { window: T, features: F, horizon: H, units: U, attentionUnits: DA } = plan;
+  const DA4 = Math.ceil(DA / 4) * 4;
   const [, , , , wQ, bias, v, headW, headB, hwW, hwB] = plan.arrays;
   const qAt = (T * n + b) * U;
   // W_q q + b, shared by every step's score
@@ -712,13 +726,9 @@ function attendAndHead(
   const e = new Float64Array(T);
   let top = -Infinity;
   for (let t = 0; t < T; t++) {
-    const hAt = ((t + 1) * n + b) * U;
+    const pAt = (t * n + b) * DA4;
     let score = 0;
-    for (let k = 0; k < DA; k++) {
-      let a = query[k];
-      for (let j = 0, r = k * U; j < U; j++) a += states[hAt + j] * wHT[r + j];
-      score += v[k] * Math.tanh(a);
-    }
+    for (let k = 0; k < DA; k++) score += v[k] * Math.tanh(projected[pAt + k] + query[k]);
     e[t] = score;
     if (score > top) top = score;
   }
