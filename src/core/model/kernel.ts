@@ -623,8 +623,8 @@ export function attentionPlan(topology: unknown, weights: PlanWeight[]): Attenti
 /**
  * Forecasts `count` windows (x: [count, window, features] scaled, window-relative) of an 'attention' model:
  * the kernel computes the LSTM states of a chunk of windows and their products with W_h (two calls), the
- * rest of the additive attention and the head follow here in float64 over those float32 values. Returns the forecast [count, horizon] and the
- * attention weights alpha [count, 1, window], what the tfjs serve model returns.
+ * rest of the additive attention and the head follow here in float64 over those float32 values. Returns the
+ * forecast [count, horizon] and the attention weights alpha [count, 1, window], what the tfjs serve model returns.
  * @throws Error when the kernel is not available or the plan does not fit its memory bound.
  */
 export function predictAttention(
