@@ -375,6 +375,47 @@ export function forward(cfg: usize): void {
   for (let b = 0; b < B; b++) headOut(cfg, b, top + <usize>b * topBytes, outs + (<usize>(b * H) << 2));
 }
 
+/**
+ * The states of every step of cfg[0] windows through the first LSTM layer only (the encoder the attention
+ * type attends over; cfg as forward, layers and the head ignored): H [T + 1, B, U1] from the zero state at
+ * scratch, then C [T + 1, B, U1] and Z [T, B, 4 U1]. Scratch holds B * (6 T + 2) U1 floats.
+ */
+export function encode(cfg: usize): void {
+  const B = cfgAt(cfg, 0);
+  const T = cfgAt(cfg, 1);
+  const sz1 = (<usize>B * <usize>cfgAt(cfg, 4)) << 2;
+  const H1 = <usize>cfgAt(cfg, 22);
+  const C1 = H1 + <usize>(T + 1) * sz1;
+  const Z1 = C1 + <usize>(T + 1) * sz1;
+  forwardSteps(cfg, true, H1, C1, Z1, 0, 0, 0);
+}
+
+/**
+ * P[r, 0..n) = bias + a[r, 0..rows) W for the R rows of a (row stride rows floats; P row stride n floats):
+ * the attention's W_h h_t for every step and window at once. n a multiple of 4 (W, bias zero-padded).
+ * cfg (i32): R, rows, n, a, W, bias, P (byte offsets).
+ */
+export function project(cfg: usize): void {
+  const R = cfgAt(cfg, 0);
+  const rows = cfgAt(cfg, 1);
+  const n = cfgAt(cfg, 2);
+  const a = <usize>cfgAt(cfg, 3);
+  const W = <usize>cfgAt(cfg, 4);
+  const bias = <usize>cfgAt(cfg, 5);
+  const P = <usize>cfgAt(cfg, 6);
+  const aStride = <usize>rows << 2;
+  const pStride = <usize>n << 2;
+  let r = 0;
+  for (; r + 4 <= R; r += 4) {
+    gemm4(a + <usize>r * aStride, aStride, rows, W, 0, 0, 0, 0, n, P + <usize>r * pStride, pStride, bias);
+  }
+  for (; r < R; r++) {
+    const out = P + <usize>r * pStride;
+    memory.copy(out, bias, pStride);
+    gemvAcc(a + <usize>r * aStride, rows, W, n, out);
+  }
+}
+
 // ---- Training: forward with every step kept, backward through time, Adam ----
 // The backward pass works on all windows of a step at once: the gate gradients of every window first,
 // then the weight gradients (a block of dW kept in registers over all windows) and the products with W^T

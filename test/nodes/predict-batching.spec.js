@@ -120,51 +120,65 @@ describe('lstm-predict: batching', function () {
 
   for (const [type, exact] of [
     ['lstm', true],
+    ['attention', true],
     ['attention', false],
   ]) {
     it(`${type} (${exact ? 'kernel' : 'tfjs'}): 32 windows in one tick go in one call, each output as if sent alone`, async function () {
-      const ctx = await start({ maxBatch: 1, adaptRate: 0.005 }, { adaptRate: 0.005 }, artifacts[type]);
-      const msgs = fleet();
-      await burst(ctx.a, msgs, ctx.fa);
-      await burst(ctx.b, msgs, ctx.fb);
-      assert.deepStrictEqual(ctx.ea, []);
-      assert.deepStrictEqual(ctx.eb, []);
-      // Batched: one call for all 32 (the status a user sees says so); alone: no count.
-      assert.match(lastStatus(ctx.b).text, /^v1 · [\d.]+ ms ×32$/);
-      assert.ok(lastStatus(ctx.b).text.length < 20, lastStatus(ctx.b).text);
-      assert.match(lastStatus(ctx.a).text, /^v1 · [\d.]+ ms$/);
-      // The 32 messages of the batch share one status: set once, not once per message (each is an editor event).
-      const batchStatuses = helper._NodePrototype.status
-        .getCalls()
-        .filter((c) => c.thisValue === ctx.b && / ×32$/.test(c.args[0] && c.args[0].text));
-      assert.strictEqual(batchStatuses.length, 1, batchStatuses.map((c) => c.args[0].text).join(', '));
-      assert.strictEqual(ctx.fb.length, 32);
-      assert.ok(ctx.fb.filter((m) => m.anomaly).length >= 20, 'later windows are scored');
-      assert.ok(ctx.xb.length >= 1, 'the spike is anomalous');
-      assert.strictEqual(ctx.xb.length, ctx.xa.length);
-      if (exact) {
-        // Same kernel computation per window: bitwise the same messages, scores and adapted bands included.
-        assert.deepStrictEqual(ctx.fb.map(strip), ctx.fa.map(strip));
-        assert.deepStrictEqual(ctx.xb.map(strip), ctx.xa.map(strip));
-      } else {
-        // One model.predict for 32 windows vs 32 of one: float32 sums may round differently.
-        const close = (x, y, at) => {
-          if (typeof x === 'number') {
-            assert.ok(Math.abs(x - y) <= 1e-6 * Math.max(1, Math.abs(y)), `${at}: ${x} vs ${y}`);
-          } else if (x && typeof x === 'object') {
-            assert.deepStrictEqual(Object.keys(x).sort(), Object.keys(y).sort(), at);
-            for (const k of Object.keys(x)) close(x[k], y[k], `${at}.${k}`);
-          } else assert.strictEqual(x, y, at);
-        };
-        ctx.fb.forEach((m, i) => close(strip(m), strip(ctx.fa[i]), `message ${i}`));
-        assert.ok(ctx.fb[0].payload.attention, 'attention comes along');
+      // the tfjs case: LSTM_FORECAST_KERNEL=tfjs, read at each forecast, restored after
+      const env = process.env.LSTM_FORECAST_KERNEL;
+      if (!exact) process.env.LSTM_FORECAST_KERNEL = 'tfjs';
+      try {
+        await batchedAsAlone(type, exact);
+      } finally {
+        if (env === undefined) delete process.env.LSTM_FORECAST_KERNEL;
+        else process.env.LSTM_FORECAST_KERNEL = env;
       }
-      // Arrival order kept per stream and overall.
-      assert.deepStrictEqual(
-        ctx.fb.map((m) => `${m.topic} ${m.payload.origin}`),
-        msgs.map((m) => `${m.topic} ${m.payload.timestamps[L - 1]}`),
-      );
     });
+  }
+
+  /** 32 windows through a batching node (b) and one at a time (a): the same messages. */
+  async function batchedAsAlone(type, exact) {
+    const ctx = await start({ maxBatch: 1, adaptRate: 0.005 }, { adaptRate: 0.005 }, artifacts[type]);
+    const msgs = fleet();
+    await burst(ctx.a, msgs, ctx.fa);
+    await burst(ctx.b, msgs, ctx.fb);
+    assert.deepStrictEqual(ctx.ea, []);
+    assert.deepStrictEqual(ctx.eb, []);
+    // Batched: one call for all 32 (the status a user sees says so); alone: no count.
+    assert.match(lastStatus(ctx.b).text, /^v1 · [\d.]+ ms ×32$/);
+    assert.ok(lastStatus(ctx.b).text.length < 20, lastStatus(ctx.b).text);
+    assert.match(lastStatus(ctx.a).text, /^v1 · [\d.]+ ms$/);
+    // The 32 messages of the batch share one status: set once, not once per message (each is an editor event).
+    const batchStatuses = helper._NodePrototype.status
+      .getCalls()
+      .filter((c) => c.thisValue === ctx.b && / ×32$/.test(c.args[0] && c.args[0].text));
+    assert.strictEqual(batchStatuses.length, 1, batchStatuses.map((c) => c.args[0].text).join(', '));
+    assert.strictEqual(ctx.fb.length, 32);
+    assert.ok(ctx.fb.filter((m) => m.anomaly).length >= 20, 'later windows are scored');
+    assert.ok(ctx.xb.length >= 1, 'the spike is anomalous');
+    assert.strictEqual(ctx.xb.length, ctx.xa.length);
+    if (exact) {
+      // Same kernel computation per window: bitwise the same messages, scores and adapted bands included.
+      assert.deepStrictEqual(ctx.fb.map(strip), ctx.fa.map(strip));
+      assert.deepStrictEqual(ctx.xb.map(strip), ctx.xa.map(strip));
+    } else {
+      // One model.predict for 32 windows vs 32 of one: float32 sums may round differently.
+      const close = (x, y, at) => {
+        if (typeof x === 'number') {
+          assert.ok(Math.abs(x - y) <= 1e-6 * Math.max(1, Math.abs(y)), `${at}: ${x} vs ${y}`);
+        } else if (x && typeof x === 'object') {
+          assert.deepStrictEqual(Object.keys(x).sort(), Object.keys(y).sort(), at);
+          for (const k of Object.keys(x)) close(x[k], y[k], `${at}.${k}`);
+        } else assert.strictEqual(x, y, at);
+      };
+      ctx.fb.forEach((m, i) => close(strip(m), strip(ctx.fa[i]), `message ${i}`));
+    }
+    if (type === 'attention') assert.ok(ctx.fb[0].payload.attention, 'attention comes along');
+    // Arrival order kept per stream and overall.
+    assert.deepStrictEqual(
+      ctx.fb.map((m) => `${m.topic} ${m.payload.origin}`),
+      msgs.map((m) => `${m.topic} ${m.payload.timestamps[L - 1]}`),
+    );
   }
 
   it('a bad window fails its own message only (done(err), red status); the rest of the batch is forecast', async function () {

@@ -9,6 +9,8 @@
  * 'lstm' type builds (1-2 LSTM layers -> Dense head, optional highway), with the
  * activations it names; anything else returns null and the caller uses tfjs,
  * which stays the reference. `LSTM_FORECAST_KERNEL=tfjs` forces tfjs.
+ * {@link attentionPlan} does the same for the 'attention' type's forecasts: the kernel
+ * computes its LSTM encoder's states, the additive attention and the head follow here.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -54,6 +56,8 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   forward(cfg: number): void;
+  encode(cfg: number): void;
+  project(cfg: number): void;
   trainStep(cfg: number): void;
 }
 
@@ -220,7 +224,8 @@ export function kernelPlan(topology: unknown, weights: PlanWeight[]): KernelPlan
 /** Bytes rounded up to 16 (SIMD loads stay aligned). */
 const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
-let resident: KernelPlan | null = null;
+/** The plan whose weights are in the kernel's memory now (a forecast of another plan writes its own). */
+let resident: unknown = null;
 
 /**
  * Forecasts `count` windows (x: [count, window, features] scaled, window-relative)
@@ -476,4 +481,283 @@ export class KernelTrainer {
   gradients(): Float32Array[] {
     return this.read(this.paramsBytes);
   }
+}
+
+/** What the kernel path of an 'attention' type forecast computes, from the stored topology and weights. */
+export interface AttentionPlan {
+  window: number;
+  features: number;
+  horizon: number;
+  /** LSTM units d. */
+  units: number;
+  /** Attention units da. */
+  attentionUnits: number;
+  highway: boolean;
+  recurrentActivation: number;
+  activation: number;
+  /**
+   * LSTM kernel, recurrent kernel, bias; attention w_h [d, da], w_q [d, da], b [da], v [da, 1];
+   * head kernel [2d, H], bias; highway kernel [L F, H], bias.
+   */
+  arrays: Float32Array[];
+}
+
+/** The tensor a layer's single inbound connection names: [layer, tensor index], or null. */
+function inboundTensor(layer: Json): [string, number] | null {
+  const nodes = layer.inbound_nodes;
+  if (!Array.isArray(nodes) || nodes.length !== 1 || !Array.isArray(nodes[0]) || nodes[0].length !== 1) return null;
+  const first = nodes[0][0];
+  return Array.isArray(first) && typeof first[0] === 'string' && first[1] === 0 && Number.isInteger(first[2])
+    ? [first[0], first[2] as number]
+    : null;
+}
+
+/**
+ * The plan of the 'attention' type's serve graph (window -> LSTM, every state -> AdditiveAttention ->
+ * Dense head on [context ; q], plus the optional highway; outputs [forecast, alpha]), or null when the
+ * topology is anything else: tfjs forecasts those.
+ * @param weights the artifact's weights, decoded, in order.
+ */
+export function attentionPlan(topology: unknown, weights: PlanWeight[]): AttentionPlan | null {
+  if (!isObj(topology) || !isObj(topology.config)) return null;
+  const cfg = topology.config;
+  const layers = Array.isArray(cfg.layers) ? (cfg.layers as unknown[]).filter(isObj) : [];
+  if (!Array.isArray(cfg.layers) || layers.length !== cfg.layers.length) return null;
+  const byName = new Map(layers.map((l) => [String(l.name), l]));
+  if (byName.size !== layers.length) return null;
+  const input = layers[0];
+  if (input?.class_name !== 'InputLayer' || !isObj(input.config)) return null;
+  const shape = input.config.batch_input_shape;
+  if (!Array.isArray(shape) || shape.length !== 3) return null;
+  const [T, F] = [shape[1], shape[2]];
+  if (!Number.isInteger(T) || !Number.isInteger(F) || T < 1 || F < 1) return null;
+  const outputs = cfg.output_layers;
+  if (!Array.isArray(outputs) || outputs.length !== 2 || !outputs.every(Array.isArray)) return null;
+  const [outF, outA] = outputs as unknown[][];
+  const att = byName.get(String(outA[0]));
+  if (att?.class_name !== 'AdditiveAttention' || outA[1] !== 0 || outA[2] !== 1) return null;
+  if (outF[1] !== 0 || outF[2] !== 0) return null;
+  const used = new Set<string>([String(input.name), String(att.name)]);
+
+  let head = byName.get(String(outF[0]));
+  let highwayDense: Json | undefined;
+  if (head?.class_name === 'Add') {
+    const ins = inboundsOf(head);
+    if (ins.length !== 2) return null;
+    const a = byName.get(ins[0]);
+    const b = byName.get(ins[1]);
+    if (!a || !b) return null;
+    const [h, d] = byName.get(inboundOf(b) ?? '')?.class_name === 'Flatten' ? [a, b] : [b, a];
+    const flat = byName.get(inboundOf(d) ?? '');
+    if (flat?.class_name !== 'Flatten' || inboundOf(flat) !== input.name) return null;
+    used.add(String(head.name));
+    head = h;
+    highwayDense = d;
+    for (const l of [d, flat]) used.add(String(l.name));
+  }
+  if (!head || head.class_name !== 'Dense') return null;
+  used.add(String(head.name));
+  const headIn = inboundTensor(head);
+  if (!headIn || headIn[0] !== att.name || headIn[1] !== 0) return null;
+  const attIn = inboundTensor(att);
+  const lstm = byName.get(attIn?.[0] ?? '');
+  if (!lstm || lstm.class_name !== 'LSTM' || attIn?.[1] !== 0) return null;
+  used.add(String(lstm.name));
+  const lstmIn = inboundTensor(lstm);
+  if (!lstmIn || lstmIn[0] !== input.name || lstmIn[1] !== 0) return null;
+  if (used.size !== layers.length) return null;
+
+  const denseOk = (l: Json): boolean =>
+    isObj(l.config) && (l.config.activation ?? 'linear') === 'linear' && l.config.use_bias !== false;
+  if (!denseOk(head) || (highwayDense && !denseOk(highwayDense))) return null;
+  const c = lstm.config;
+  if (!isObj(c) || c.use_bias === false || c.return_state || c.go_backwards || c.stateful) return null;
+  if (c.return_sequences !== true) return null;
+  const act = ACTIVATIONS[String(c.activation ?? 'tanh')];
+  const rec = ACTIVATIONS[String(c.recurrent_activation ?? 'hard_sigmoid')];
+  if (act === undefined || rec === undefined) return null;
+  const d = Number(c.units);
+  const da = isObj(att.config) ? Number(att.config.units) : NaN;
+  const H = isObj(head.config) ? Number(head.config.units) : NaN;
+  if (!(Number.isInteger(d) && d >= 1 && d <= 4096) || !(Number.isInteger(da) && da >= 1 && da <= 4096)) return null;
+  if (!(Number.isInteger(H) && H >= 1)) return null;
+  if (highwayDense && (!isObj(highwayDense.config) || highwayDense.config.units !== H)) return null;
+
+  // Weights follow the topology's layer order (the serve model's weights order).
+  const expected: number[][] = [];
+  const order: number[] = [];
+  for (const l of layers) {
+    if (l === lstm) {
+      expected.push([F, 4 * d], [d, 4 * d], [4 * d]);
+      order.push(0, 1, 2);
+    } else if (l === att) {
+      expected.push([d, da], [d, da], [da], [da, 1]);
+      order.push(3, 4, 5, 6);
+    } else if (l === head) {
+      expected.push([2 * d, H], [H]);
+      order.push(7, 8);
+    } else if (l === highwayDense) {
+      expected.push([T * F, H], [H]);
+      order.push(9, 10);
+    }
+  }
+  if (weights.length !== expected.length) return null;
+  const arrays: Float32Array[] = new Array(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!sameShape(weights[i].shape, expected[i])) return null;
+    arrays[order[i]] = weights[i].values;
+  }
+  return {
+    window: T,
+    features: F,
+    horizon: H,
+    units: d,
+    attentionUnits: da,
+    highway: !!highwayDense,
+    recurrentActivation: rec,
+    activation: act,
+    arrays,
+  };
+}
+
+/**
+ * Forecasts `count` windows (x: [count, window, features] scaled, window-relative) of an 'attention' model:
+ * the kernel computes the LSTM states of a chunk of windows and their products with W_h (two calls), the
+ * rest of the additive attention and the head follow here in float64 over those float32 values. Returns the
+ * forecast [count, horizon] and the attention weights alpha [count, 1, window], what the tfjs serve model returns.
+ * @throws Error when the kernel is not available or the plan does not fit its memory bound.
+ */
+export function predictAttention(
+  plan: AttentionPlan,
+  x: Float32Array,
+  count: number,
+): { forecast: Float32Array; alpha: Float32Array } {
+  const k = kernelExports();
+  if (!k) throw new Error(`the lstm kernel is not available: ${loadError ?? 'not loaded'}`);
+  const { window: T, features: F, horizon: H, units: U, attentionUnits: DA } = plan;
+  if (x.length !== count * T * F) throw new Error(`expected ${count} x ${T} x ${F} values, got ${x.length}`);
+  // the projection's columns padded to a multiple of 4 (SIMD), with zero weights
+  const DA4 = Math.ceil(DA / 4) * 4;
+  const base = align(k.heapBase());
+  const projectCfg = base + align(CFG_INTS * 4);
+  let at = projectCfg + align(7 * 4);
+  const offsets: number[] = [];
+  for (const a of plan.arrays.slice(0, 3)) {
+    offsets.push(at);
+    at += align(a.byteLength);
+  }
+  const wHAt = at;
+  at += align(U * DA4 * 4);
+  const zerosAt = at;
+  at += align(DA4 * 4);
+  // per window: its input, its states H, C [T + 1, U], gate pre-activations Z [T, 4U] and projections [T, DA4]
+  const perWindow = align(T * F * 4) + 4 * U * (6 * T + 2) + 4 * T * DA4 + 48;
+  const room = Math.floor((KERNEL_MAX_BYTES - at - 64) / perWindow);
+  if (room < 1) throw new Error(`the model needs more than the kernel's ${KERNEL_MAX_BYTES / 2 ** 20} MiB`);
+  const chunk = Math.min(KERNEL_CHUNK, room, Math.max(1, count));
+  const scratch = at;
+  at += align(chunk * 4 * U * (6 * T + 2));
+  const projAt = at;
+  at += align(chunk * T * DA4 * 4);
+  const xAt = at;
+  const end = xAt + align(chunk * T * F * 4);
+  const mem = k.memory;
+  if (end > mem.buffer.byteLength) mem.grow(Math.ceil((end - mem.buffer.byteLength) / PAGE));
+  if (resident !== plan) {
+    plan.arrays.slice(0, 3).forEach((a, i) => new Float32Array(mem.buffer, offsets[i], a.length).set(a));
+    const wH = plan.arrays[3];
+    const padded = new Float32Array(mem.buffer, wHAt, U * DA4 + DA4).fill(0);
+    for (let j = 0; j < U; j++) padded.set(wH.subarray(j * DA, (j + 1) * DA), j * DA4);
+    resident = plan;
+  }
+  const ints = new Int32Array(mem.buffer, base, CFG_INTS);
+  ints.fill(0);
+  ints[1] = T;
+  ints[2] = F;
+  ints[3] = 1;
+  ints[4] = U;
+  ints[8] = plan.recurrentActivation;
+  ints[9] = plan.activation;
+  ints[10] = xAt;
+  [ints[12], ints[13], ints[14]] = offsets;
+  ints[22] = scratch;
+  const pInts = new Int32Array(mem.buffer, projectCfg, 7);
+  const forecast = new Float32Array(count * H);
+  const alpha = new Float32Array(count * T);
+  for (let s = 0; s < count; s += chunk) {
+    const n = Math.min(chunk, count - s);
+    ints[0] = n;
+    new Float32Array(mem.buffer, xAt, n * T * F).set(x.subarray(s * T * F, (s + n) * T * F));
+    k.encode(base);
+    // W_h h_t of steps 1..T of every window ([T, n, DA4]), from H [T + 1, n, U] past its zero state
+    pInts.set([T * n, U, DA4, scratch + n * U * 4, wHAt, zerosAt, projAt]);
+    k.project(projectCfg);
+    // H: step t's state of window b at ((t * n) + b) * U; step 0 is the zero state.
+    const states = new Float32Array(mem.buffer, scratch, (T + 1) * n * U);
+    const projected = new Float32Array(mem.buffer, projAt, T * n * DA4);
+    for (let b = 0; b < n; b++) attendAndHead(plan, states, projected, n, b, x, s + b, forecast, alpha);
+  }
+  return { forecast, alpha };
+}
+
+/** Window w's (chunk row b) attention weights and forecast, from its LSTM states, into the outputs. */
+function attendAndHead(
+  plan: AttentionPlan,
+  states: Float32Array,
+  projected: Float32Array,
+  n: number,
+  b: number,
+  x: Float32Array,
+  w: number,
+  forecast: Float32Array,
+  alpha: Float32Array,
+): void {
+  const { window: T, features: F, horizon: H, units: U, attentionUnits: DA } = plan;
+  const DA4 = Math.ceil(DA / 4) * 4;
+  const [, , , , wQ, bias, v, headW, headB, hwW, hwB] = plan.arrays;
+  const qAt = (T * n + b) * U;
+  // W_q q + b, shared by every step's score
+  const query = new Float64Array(DA);
+  for (let k = 0; k < DA; k++) query[k] = bias[k];
+  for (let j = 0; j < U; j++) {
+    const qj = states[qAt + j];
+    for (let k = 0, r = j * DA; k < DA; k++) query[k] += qj * wQ[r + k];
+  }
+  const e = new Float64Array(T);
+  let top = -Infinity;
+  for (let t = 0; t < T; t++) {
+    const pAt = (t * n + b) * DA4;
+    let score = 0;
+    for (let k = 0; k < DA; k++) score += v[k] * Math.tanh(projected[pAt + k] + query[k]);
+    e[t] = score;
+    if (score > top) top = score;
+  }
+  let sum = 0;
+  for (let t = 0; t < T; t++) {
+    e[t] = Math.exp(e[t] - top);
+    sum += e[t];
+  }
+  const context = new Float64Array(U);
+  for (let t = 0; t < T; t++) {
+    const a = e[t] / sum;
+    alpha[w * T + t] = a;
+    const hAt = ((t + 1) * n + b) * U;
+    for (let j = 0; j < U; j++) context[j] += a * states[hAt + j];
+  }
+  // head on [context ; q], plus the highway on the flattened window
+  const out = new Float64Array(H);
+  for (let o = 0; o < H; o++) out[o] = headB[o] + (plan.highway ? hwB[o] : 0);
+  for (let j = 0; j < U; j++) {
+    const cj = context[j];
+    const qj = states[qAt + j];
+    for (let o = 0, r = j * H, r2 = (U + j) * H; o < H; o++) out[o] += cj * headW[r + o] + qj * headW[r2 + o];
+  }
+  if (plan.highway) {
+    const xAt = w * T * F;
+    for (let i = 0; i < T * F; i++) {
+      const xi = x[xAt + i];
+      for (let o = 0, r = i * H; o < H; o++) out[o] += xi * hwW[r + o];
+    }
+  }
+  forecast.set(out, w * H);
 }

@@ -2,8 +2,9 @@
  * A live model for prediction, rebuilt from an artifact. Holds one serve model;
  * every prediction runs inside `tf.tidy`, so the tensor count stays flat however
  * many predictions are made. Call `dispose()` when the artifact changes.
- * The 'lstm' type forecasts through the fused wasm kernel (model/kernel.ts) when
- * the stored topology is one it computes, tfjs otherwise or with `LSTM_FORECAST_KERNEL=tfjs`.
+ * The 'lstm' type forecasts through the fused wasm kernel (model/kernel.ts), and the
+ * 'attention' type through its LSTM encoder, when the stored topology is one it
+ * computes; tfjs otherwise or with `LSTM_FORECAST_KERNEL=tfjs`.
  */
 import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
@@ -18,7 +19,16 @@ import {
   validateArtifact,
   type ModelArtifact,
 } from '../model/artifact';
-import { kernelEnabled, kernelExports, kernelPlan, predictBatch, type KernelPlan } from '../model/kernel';
+import {
+  attentionPlan,
+  kernelEnabled,
+  kernelExports,
+  kernelPlan,
+  predictAttention,
+  predictBatch,
+  type AttentionPlan,
+  type KernelPlan,
+} from '../model/kernel';
 import { prepare, restoreForecast } from '../data/scaler';
 
 /** What {@link Forecaster.predict} returns. */
@@ -46,24 +56,23 @@ export class Forecaster {
   readonly artifact: ModelArtifact;
   private model: TF.LayersModel | null;
   private plan: KernelPlan | null;
+  private attentionPlan: AttentionPlan | null;
 
   /** Use {@link Forecaster.fromArtifact} or {@link Forecaster.load}. */
   constructor(artifact: ModelArtifact, model: TF.LayersModel) {
     this.artifact = artifact;
     this.model = model;
     // Read from the artifact, not the live model: what the kernel computes is what was stored.
-    this.plan =
-      artifact.model.type === 'lstm'
-        ? kernelPlan(
-            artifact.topology,
-            artifact.weights.map((w) => ({ shape: w.shape, values: decodeFloat32(w.data) })),
-          )
-        : null;
+    const { type } = artifact.model;
+    const stored = (): { shape: number[]; values: Float32Array }[] =>
+      artifact.weights.map((w) => ({ shape: w.shape, values: decodeFloat32(w.data) }));
+    this.plan = type === 'lstm' ? kernelPlan(artifact.topology, stored()) : null;
+    this.attentionPlan = type === 'attention' ? attentionPlan(artifact.topology, stored()) : null;
   }
 
   /** Which path {@link predict} takes now: 'kernel' (fused wasm) or 'tfjs'. */
   get path(): 'kernel' | 'tfjs' {
-    return this.plan && kernelEnabled() && kernelExports() ? 'kernel' : 'tfjs';
+    return (this.plan || this.attentionPlan) && kernelEnabled() && kernelExports() ? 'kernel' : 'tfjs';
   }
 
   /**
@@ -144,28 +153,39 @@ export class Forecaster {
     const { spec, scaler } = this.artifact;
     const p = prepare(windows, undefined, scaler, spec.targetIndex, spec.horizon);
     const model = this.model;
-    const plan = this.path === 'kernel' ? this.plan : null;
-    const outputs = plan
-      ? [{ data: predictBatch(plan, p.x, p.count), shape: [p.count, spec.horizon] }]
-      : t.tidy(() => {
-          const x = t.tensor3d(p.x, [p.count, p.window, p.features]);
-          const out = model.predict(x) as TF.Tensor | TF.Tensor[];
-          const list = Array.isArray(out) ? out : [out];
-          return list.map((o) => ({ data: o.dataSync(), shape: o.shape.slice() }));
-        });
+    const list =
+      this.path === 'kernel'
+        ? this.kernelOutputs(p.x, p.count)
+        : t.tidy(() => {
+            const x = t.tensor3d(p.x, [p.count, p.window, p.features]);
+            const out = model.predict(x) as TF.Tensor | TF.Tensor[];
+            const list = Array.isArray(out) ? out : [out];
+            return list.map((o) => ({ data: o.dataSync(), shape: o.shape.slice() }));
+          });
     const result: Prediction = {
-      forecast: restoreForecast(outputs[0].data, p.levels, scaler, spec.targetIndex, spec.horizon, p.refs),
+      forecast: restoreForecast(list[0].data, p.levels, scaler, spec.targetIndex, spec.horizon, p.refs),
     };
     this.checkFinite('forecast', result.forecast.flat(), spec.horizon);
-    if (this.artifact.hasAttention && outputs[1]) {
-      this.checkFinite('attention', outputs[1].data, outputs[1].data.length / p.count);
-      result.attention = toNested(outputs[1].data, outputs[1].shape) as number[][][];
+    if (this.artifact.hasAttention && list[1]) {
+      this.checkFinite('attention', list[1].data, list[1].data.length / p.count);
+      result.attention = toNested(list[1].data, list[1].shape) as number[][][];
     }
-    if (outputs[2]) {
-      this.checkFinite('feature attention', outputs[2].data, outputs[2].data.length / p.count);
-      result.featureAttention = toNested(outputs[2].data, outputs[2].shape) as number[][][][];
+    if (list[2]) {
+      this.checkFinite('feature attention', list[2].data, list[2].data.length / p.count);
+      result.featureAttention = toNested(list[2].data, list[2].shape) as number[][][][];
     }
     return result;
+  }
+
+  /** The serve model's outputs for the scaled windows x, through the kernel (the path is 'kernel'). */
+  private kernelOutputs(x: Float32Array, count: number): { data: Float32Array; shape: number[] }[] {
+    const { horizon, window } = this.artifact.spec;
+    if (this.plan) return [{ data: predictBatch(this.plan, x, count), shape: [count, horizon] }];
+    const { forecast, alpha } = predictAttention(this.attentionPlan as AttentionPlan, x, count);
+    return [
+      { data: forecast, shape: [count, horizon] },
+      { data: alpha, shape: [count, 1, window] },
+    ];
   }
 
   /**
@@ -207,5 +227,6 @@ export class Forecaster {
     if (this.model) disposeModels(this.model);
     this.model = null;
     this.plan = null;
+    this.attentionPlan = null;
   }
 }

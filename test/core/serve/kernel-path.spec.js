@@ -1,6 +1,6 @@
 'use strict';
-// Forecaster.predict takes the fused wasm kernel for stored 'lstm' artifacts and tfjs otherwise;
-// both paths give the same forecasts on the same artifact.
+// Forecaster.predict takes the fused wasm kernel for stored 'lstm' and 'attention' artifacts and tfjs
+// otherwise; both paths give the same forecasts (and attention weights) on the same artifact.
 const assert = require('assert');
 const { initBackend, tf } = require('../../../nodes/core/base/backend');
 const { trainForecaster } = require('../../../nodes/core/train/trainer');
@@ -66,13 +66,39 @@ describe('core/serve/forecaster: the kernel path', function () {
     });
   }
 
-  it('forecasts attention artifacts with tfjs (the kernel covers the lstm type only)', () => {
+  it('forecasts a stored attention artifact through the kernel encoder, forecasts and attention as tfjs does', () => {
     const fc = Forecaster.fromArtifact(artifacts.attention);
     try {
-      assert.strictEqual(fc.path, 'tfjs');
-      const p = fc.predict(data.inputs.slice(-2));
-      assert.strictEqual(p.forecast.length, 2);
-      assert.ok(p.attention);
+      const windows = data.inputs.slice(-20);
+      const tensors = tf().memory().numTensors;
+      const kernel = withKernelEnv(undefined, () => {
+        assert.strictEqual(fc.path, 'kernel');
+        return fc.predict(windows);
+      });
+      assert.strictEqual(tf().memory().numTensors, tensors, 'the kernel path makes no tensors');
+      const tfjs = withKernelEnv('tfjs', () => {
+        assert.strictEqual(fc.path, 'tfjs');
+        return fc.predict(windows);
+      });
+      assert.strictEqual(kernel.forecast.length, 20);
+      const tol = 1e-5 * artifacts.attention.scaler.std[0] + 1e-9;
+      kernel.forecast.forEach((row, i) =>
+        row.forEach((v, j) =>
+          assert.ok(Math.abs(v - tfjs.forecast[i][j]) <= tol, `window ${i} step ${j}: ${v} vs ${tfjs.forecast[i][j]}`),
+        ),
+      );
+      const L = artifacts.attention.spec.window;
+      assert.strictEqual(kernel.attention.length, 20);
+      kernel.attention.forEach((w, i) => {
+        assert.strictEqual(w.length, 1);
+        assert.strictEqual(w[0].length, L);
+        w[0].forEach((a, t) =>
+          assert.ok(
+            Math.abs(a - tfjs.attention[i][0][t]) <= 1e-5,
+            `window ${i} step ${t}: ${a} vs ${tfjs.attention[i][0][t]}`,
+          ),
+        );
+      });
     } finally {
       fc.dispose();
     }

@@ -189,10 +189,31 @@ describe('core/train chosen base', function () {
     for (const fx of fixtures) {
       assert.strictEqual(fx.artifact.report.base, undefined);
       const f = Forecaster.fromArtifact(fx.artifact);
+      const type = fx.artifact.model.type;
       try {
-        const p = f.predict(fx.windows);
-        assert.deepStrictEqual(p.forecast, fx.forecast, fx.artifact.model.type);
+        // attention was recorded through tfjs: bitwise there; through the kernel's encoder within 1e-5 scaled
+        const env = process.env.LSTM_FORECAST_KERNEL;
+        if (type === 'attention') process.env.LSTM_FORECAST_KERNEL = 'tfjs';
+        let p;
+        try {
+          p = f.predict(fx.windows);
+        } finally {
+          if (env === undefined) delete process.env.LSTM_FORECAST_KERNEL;
+          else process.env.LSTM_FORECAST_KERNEL = env;
+        }
+        assert.deepStrictEqual(p.forecast, fx.forecast, type);
         if (fx.attention) assert.deepStrictEqual(p.attention, fx.attention);
+        if (type === 'attention' && env === undefined) {
+          assert.strictEqual(f.path, 'kernel');
+          const k = f.predict(fx.windows);
+          const tol = 1e-5 * fx.artifact.scaler.std[fx.artifact.spec.targetIndex];
+          k.forecast.forEach((row, i) =>
+            row.forEach((v, j) => assert.ok(Math.abs(v - fx.forecast[i][j]) <= tol, `${i}, ${j}: ${v}`)),
+          );
+          k.attention.forEach((w, i) =>
+            w[0].forEach((a, t) => assert.ok(Math.abs(a - fx.attention[i][0][t]) <= 1e-5, `${i}, ${t}: ${a}`)),
+          );
+        }
       } finally {
         f.dispose();
       }
