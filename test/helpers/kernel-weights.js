@@ -1,4 +1,5 @@
 'use strict';
+const assert = require('assert');
 // Shared by the kernel specs: a model's weights as the artifact holds them, and seeded random weights.
 const { tf } = require('../../nodes/core/base/backend');
 
@@ -23,4 +24,12 @@ function randomizeWeights(model, rand, s = 0.5) {
   values.forEach((v) => v.dispose());
 }
 
-module.exports = { stored, randomizeWeights };
+/** The largest absolute difference of two equally long arrays. */
+function maxAbsDiff(a, b) {
+  assert.strictEqual(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+module.exports = { stored, randomizeWeights, maxAbsDiff };

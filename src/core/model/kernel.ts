@@ -110,6 +110,29 @@ function inboundsOf(layer: Json): string[] {
   return (nodes[0] as unknown[]).map((n) => (Array.isArray(n) && typeof n[0] === 'string' ? n[0] : ''));
 }
 
+/**
+ * The model's output layer `out` as head and highway: `Add(head, Dense(Flatten(input)))` gives both (their layers
+ * and the Add noted in `used`), any other layer is the head alone; null for an Add of another shape.
+ */
+function splitHighway(
+  out: Json | undefined,
+  byName: Map<string, Json>,
+  inputName: string,
+  used: Set<string>,
+): { head: Json | undefined; highwayDense?: Json } | null {
+  if (out?.class_name !== 'Add') return { head: out };
+  const ins = inboundsOf(out);
+  if (ins.length !== 2) return null;
+  const a = byName.get(ins[0]);
+  const b = byName.get(ins[1]);
+  if (!a || !b) return null;
+  const [h, d] = byName.get(inboundOf(b) ?? '')?.class_name === 'Flatten' ? [a, b] : [b, a];
+  const flat = byName.get(inboundOf(d) ?? '');
+  if (flat?.class_name !== 'Flatten' || inboundOf(flat) !== inputName) return null;
+  for (const l of [out, h, d, flat]) used.add(String(l.name));
+  return { head: h, highwayDense: d };
+}
+
 const sameShape = (a: number[], b: number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
 /**
@@ -134,22 +157,10 @@ export function kernelPlan(topology: unknown, weights: PlanWeight[]): KernelPlan
   const outName = String(outputs[0][0]);
 
   // Walk back from the output: [Add(head, highway_dense(Flatten(input)))] or head; head <- LSTM chain <- input.
-  let head = byName.get(outName);
-  let highwayDense: Json | undefined;
   const used = new Set<string>([String(input.name), outName]);
-  if (head?.class_name === 'Add') {
-    const ins = inboundsOf(head);
-    if (ins.length !== 2) return null;
-    const a = byName.get(ins[0]);
-    const b = byName.get(ins[1]);
-    if (!a || !b) return null;
-    const [h, d] = byName.get(inboundOf(b) ?? '')?.class_name === 'Flatten' ? [a, b] : [b, a];
-    const flat = byName.get(inboundOf(d) ?? '');
-    if (flat?.class_name !== 'Flatten' || inboundOf(flat) !== input.name) return null;
-    head = h;
-    highwayDense = d;
-    for (const l of [h, d, flat]) used.add(String(l.name));
-  }
+  const split = splitHighway(byName.get(outName), byName, String(input.name), used);
+  if (!split) return null;
+  const { head, highwayDense } = split;
   if (!head || head.class_name !== 'Dense') return null;
   used.add(String(head.name));
   const chain: Json[] = [];
@@ -539,22 +550,9 @@ export function attentionPlan(topology: unknown, weights: PlanWeight[]): Attenti
   if (outF[1] !== 0 || outF[2] !== 0) return null;
   const used = new Set<string>([String(input.name), String(att.name)]);
 
-  let head = byName.get(String(outF[0]));
-  let highwayDense: Json | undefined;
-  if (head?.class_name === 'Add') {
-    const ins = inboundsOf(head);
-    if (ins.length !== 2) return null;
-    const a = byName.get(ins[0]);
-    const b = byName.get(ins[1]);
-    if (!a || !b) return null;
-    const [h, d] = byName.get(inboundOf(b) ?? '')?.class_name === 'Flatten' ? [a, b] : [b, a];
-    const flat = byName.get(inboundOf(d) ?? '');
-    if (flat?.class_name !== 'Flatten' || inboundOf(flat) !== input.name) return null;
-    used.add(String(head.name));
-    head = h;
-    highwayDense = d;
-    for (const l of [d, flat]) used.add(String(l.name));
-  }
+  const split = splitHighway(byName.get(String(outF[0])), byName, String(input.name), used);
+  if (!split) return null;
+  const { head, highwayDense } = split;
   if (!head || head.class_name !== 'Dense') return null;
   used.add(String(head.name));
   const headIn = inboundTensor(head);

@@ -8,17 +8,10 @@ const { resolveModelConfig } = require('../../../nodes/core/settings/model');
 const { seededRandom } = require('../../../nodes/core/base/random');
 const { kernelPlan, predictBatch, kernelExports } = require('../../../nodes/core/model/kernel');
 
-const { stored, randomizeWeights } = require('../../helpers/kernel-weights');
+const { stored, randomizeWeights, maxAbsDiff } = require('../../helpers/kernel-weights');
 
 function tfjsForecast(model, x, shape) {
   return tf().tidy(() => model.predict(tf().tensor3d(x, shape)).dataSync().slice());
-}
-
-function maxAbsDiff(a, b) {
-  assert.strictEqual(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 describe('core/model/kernel: the fused wasm LSTM kernel', function () {
