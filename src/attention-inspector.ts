@@ -6,7 +6,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { describe } from './core/base/errors';
 import { fail } from './core/base/messages';
-import { inspectAttention, inspectAttribution } from './core/analysis/attention-report';
+import { inspectAttention, inspectAttribution, type AttributionSummary } from './core/analysis/attention-report';
 import { MAX_TIME, type ForecastPayload } from './core/serve/forecast-message';
 import { parseTime } from './core/base/time';
 import { clip, onInput, refuse, statusText } from './glue/node-util';
@@ -150,6 +150,22 @@ function finiteList(v: unknown): number[] | null {
 
 const finiteOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
+/** Output 1's attribution: the inspector's summary beside what the forecast carried (only finite numbers copied). */
+function attributionOutput(
+  summary: AttributionSummary,
+  at: NonNullable<ForecastPayload['attribution']>,
+): AttributionSummary & Record<string, unknown> {
+  return {
+    ...summary,
+    values: at.values,
+    linear: at.linear,
+    baselineForecast: finiteList(at.baselineForecast),
+    completenessError: finiteOrNull(at.completenessError),
+    method: at.method,
+    baseline: at.baseline,
+  };
+}
+
 export = function (RED: NodeAPI): void {
   function AttentionInspectorNode(this: Node, def: InspectorNodeDef): void {
     RED.nodes.createNode(this, def);
@@ -200,15 +216,7 @@ export = function (RED: NodeAPI): void {
         top: report.top,
         effectiveWidth: report.attribution.effectiveWidth,
         features: at.features,
-        attribution: {
-          ...report.attribution,
-          values: at.values,
-          linear: at.linear,
-          baselineForecast: finiteList(at.baselineForecast),
-          completenessError: finiteOrNull(at.completenessError),
-          method: at.method,
-          baseline: at.baseline,
-        },
+        attribution: attributionOutput(report.attribution, at),
       };
       send([
         { ...msg, payload: summary } as NodeMessage,
@@ -270,15 +278,7 @@ export = function (RED: NodeAPI): void {
         ...(a.featureWeights ? { features: a.features, featureWeights: a.featureWeights } : {}),
         ...(report.attribution && f.attribution
           ? {
-              attribution: {
-                ...report.attribution,
-                values: f.attribution.values,
-                linear: f.attribution.linear,
-                baselineForecast: finiteList(f.attribution.baselineForecast),
-                completenessError: finiteOrNull(f.attribution.completenessError),
-                method: f.attribution.method,
-                baseline: f.attribution.baseline,
-              },
+              attribution: attributionOutput(report.attribution, f.attribution),
             }
           : {}),
       };
