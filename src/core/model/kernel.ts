@@ -214,12 +214,9 @@ export function kernelPlan(topology: unknown, weights: PlanWeight[]): KernelPlan
       order.push(at, at + 1);
     }
   }
-  if (weights.length !== expected.length || units.some((u) => !(u >= 1 && u <= 4096))) return null;
-  const arrays: Float32Array[] = new Array(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!sameShape(weights[i].shape, expected[i])) return null;
-    arrays[order[i]] = weights[i].values;
-  }
+  if (units.some((u) => !(u >= 1 && u <= 4096))) return null;
+  const arrays = orderedWeights(weights, expected, order);
+  if (!arrays) return null;
   return {
     window: T,
     features: F,
@@ -230,6 +227,20 @@ export function kernelPlan(topology: unknown, weights: PlanWeight[]): KernelPlan
     activation: act,
     arrays,
   };
+}
+
+/**
+ * The stored weights in the kernel's order (`order[i]`: the kernel's slot of stored weight i), each checked
+ * against the shape the topology implies; null when the count or a shape differs.
+ */
+function orderedWeights(weights: PlanWeight[], expected: number[][], order: number[]): Float32Array[] | null {
+  if (weights.length !== expected.length) return null;
+  const arrays: Float32Array[] = new Array(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    if (!sameShape(weights[i].shape, expected[i])) return null;
+    arrays[order[i]] = weights[i].values;
+  }
+  return arrays;
 }
 
 /** Bytes rounded up to 16 (SIMD loads stay aligned). */
@@ -599,12 +610,8 @@ export function attentionPlan(topology: unknown, weights: PlanWeight[]): Attenti
       order.push(9, 10);
     }
   }
-  if (weights.length !== expected.length) return null;
-  const arrays: Float32Array[] = new Array(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    if (!sameShape(weights[i].shape, expected[i])) return null;
-    arrays[order[i]] = weights[i].values;
-  }
+  const arrays = orderedWeights(weights, expected, order);
+  if (!arrays) return null;
   return {
     window: T,
     features: F,

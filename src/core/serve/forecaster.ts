@@ -149,6 +149,16 @@ export class Forecaster {
   predict(windows: number[][][]): Prediction {
     if (!this.model) throw fail('NO_MODEL', 'forecaster.disposed', {}, 'no model');
     this.checkWindows(windows);
+    return this.predictChecked(windows);
+  }
+
+  /**
+   * {@link predict} for windows that already passed {@link checkWindows} (the batcher checks each message's
+   * windows on their own, so one bad window fails only its message, and then forecasts them together).
+   * @throws ForecastError NO_MODEL (disposed), NOT_FINITE (the model's output)
+   */
+  predictChecked(windows: number[][][]): Prediction {
+    if (!this.model) throw fail('NO_MODEL', 'forecaster.disposed', {}, 'no model');
     const t = tf();
     const { spec, scaler } = this.artifact;
     const p = prepare(windows, undefined, scaler, spec.targetIndex, spec.horizon);
