@@ -218,17 +218,32 @@ export = function (RED: NodeAPI): void {
         features: at.features,
         attribution: attributionOutput(report.attribution, at),
       };
+      // Status from the catalogue, under 20 characters: the attribution's peak lag; its width and the rest are output.
+      emit(
+        msg,
+        send,
+        summary,
+        'attribution',
+        report,
+        RED._('attention-inspector.status.attribution', { lag: report.attribution.peakLag }),
+      );
+    }
+
+    /** The three outputs (numbers, chart points under `topic`, the SVG) and the green status `text`. */
+    function emit(
+      msg: NodeMessage,
+      send: (msgs: Array<NodeMessage | null>) => void,
+      summary: Record<string, unknown>,
+      topic: string,
+      report: { chart: unknown; svg: string },
+      text: string,
+    ): void {
       send([
         { ...msg, payload: summary } as NodeMessage,
-        { ...msg, topic: 'attribution', payload: report.chart } as NodeMessage,
+        { ...msg, topic, payload: report.chart } as NodeMessage,
         { ...msg, payload: report.svg, format: 'svg' } as NodeMessage,
       ]);
-      node.status({
-        fill: 'green',
-        shape: 'dot',
-        // From the catalogue and under 20 characters: the attribution's peak lag; its width and the rest are output.
-        text: statusText(RED._('attention-inspector.status.attribution', { lag: report.attribution.peakLag })),
-      });
+      node.status({ fill: 'green', shape: 'dot', text: statusText(text) });
     }
 
     onInput(node, RED._, (msg, send, done) => {
@@ -282,25 +297,21 @@ export = function (RED: NodeAPI): void {
             }
           : {}),
       };
-      send([
-        { ...msg, payload: summary } as NodeMessage,
-        { ...msg, topic: 'attention', payload: report.chart } as NodeMessage,
-        { ...msg, payload: report.svg, format: 'svg' } as NodeMessage,
-      ]);
-      node.status({
-        fill: 'green',
-        shape: 'dot',
-        // From the catalogue and under 20 characters: the attention's peak lag and effective width, or with an
-        // attribution both peak lags (attention / attribution); the widths and the rest are in the output.
-        text: statusText(
-          report.attribution
-            ? RED._('attention-inspector.status.peakAttribution', {
-                lag: last.peakLag,
-                attrLag: report.attribution.peakLag,
-              })
-            : RED._('attention-inspector.status.peak', { lag: last.peakLag, width: last.effectiveWidth.toFixed(1) }),
-        ),
-      });
+      // From the catalogue and under 20 characters: the attention's peak lag and effective width, or with an
+      // attribution both peak lags (attention / attribution); the widths and the rest are in the output.
+      emit(
+        msg as NodeMessage,
+        send,
+        summary,
+        'attention',
+        report,
+        report.attribution
+          ? RED._('attention-inspector.status.peakAttribution', {
+              lag: last.peakLag,
+              attrLag: report.attribution.peakLag,
+            })
+          : RED._('attention-inspector.status.peak', { lag: last.peakLag, width: last.effectiveWidth.toFixed(1) }),
+      );
       done();
     });
   }
