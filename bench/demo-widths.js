@@ -11,8 +11,6 @@
  * Effective width = 1 / sum(s^2) of the shares s (attention weights; |attribution| per hour / its total):
  * 48 = spread evenly over the 48 hours of the window, 1 = a single hour.
  */
-const path = require('path');
-const fs = require('fs');
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -24,46 +22,18 @@ const EPOCHS = opt('epochs', 0);
 process.env.DEMO_HISTORY_ROWS = String(opt('rows', 1440));
 process.env.DEMO_RATE_MS = '100';
 
-const root = path.join(__dirname, '..');
 const { helper, startRuntime, stopRuntime, lastStatus } = require('../test/helpers/runtime');
-const pkg = require(path.join(root, 'package.json'));
-const coreDir = path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core');
-// Node-RED's core nodes the demo uses (as test/nodes/examples.spec.js loads them); other packs' widgets are stand-ins.
-const core = {
-  inject: 'common/20-inject.js',
-  comment: 'common/90-comment.js',
-  catch: 'common/25-catch.js',
-  function: 'function/10-function.js',
-  change: 'function/15-change.js',
-  switch: 'function/10-switch.js',
-  delay: 'function/89-delay.js',
-  template: 'function/80-template.js',
-  csv: 'parsers/70-CSV.js',
-  json: 'parsers/70-JSON.js',
-};
+const { imported } = require('../test/helpers/examples');
 
 async function main() {
-  const ours = Object.entries(pkg['node-red'].nodes).map(([type, file]) => ({
-    type,
-    mod: require(path.join(root, file)),
-  }));
-  const types = new Set(ours.map((o) => o.type));
-  const modules = new Set(ours.map((o) => o.mod));
-  const raw = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'demo-dashboard.json'), 'utf8'));
-  const flow = [{ id: 'demo', type: 'tab' }];
-  for (const n of raw) {
-    if (n.type === 'tab' || (!('wires' in n) && !types.has(n.type))) continue;
-    if (types.has(n.type) || core[n.type]) {
-      if (core[n.type]) modules.add(require(path.join(coreDir, core[n.type])));
-      const node = { ...n, z: 'demo' };
-      if (n.type === 'lstm-train' && EPOCHS > 0) node.epochs = EPOCHS;
-      // One explained forecast every 2 s instead of 10 s: the same forecasts, sooner.
-      if (n.type === 'delay') node.nbRateUnits = '2';
-      if (n.type === 'attention-inspector') node.wires = [['widths'], [], n.wires[2] || []];
-      flow.push(node);
-    } else flow.push({ id: n.id, type: 'helper', z: 'demo', wires: n.wires || [] });
-  }
-  flow.push({ id: 'widths', type: 'helper', z: 'demo' });
+  // The demo as the editor imports it, its real nodes as the examples spec runs them.
+  const { flow, modules } = imported('demo-dashboard.json', (node, n) => {
+    if (n.type === 'lstm-train' && EPOCHS > 0) node.epochs = EPOCHS;
+    // One explained forecast every 2 s instead of 10 s: the same forecasts, sooner.
+    if (n.type === 'delay') node.nbRateUnits = '2';
+    if (n.type === 'attention-inspector') node.wires = [['widths'], [], n.wires[2] || []];
+  });
+  flow.push({ id: 'widths', type: 'helper', z: 'ex' });
   const started = Date.now();
   const tick = setInterval(() => {
     const t = flow.find((n) => n.type === 'lstm-train');
@@ -71,7 +41,7 @@ async function main() {
     console.error(`[${((Date.now() - started) / 1000).toFixed(0)} s] train: ${s && s.text}`);
   }, 20000);
   tick.unref();
-  await startRuntime([...modules], flow);
+  await startRuntime(modules, flow);
   const train = flow.find((n) => n.type === 'lstm-train');
   const seen = [];
   const out = helper.getNode('widths');

@@ -8,55 +8,16 @@ const fs = require('fs');
 const path = require('path');
 const { helper, startRuntime, stopRuntime, lastStatus } = require('../helpers/runtime');
 
-const root = path.join(__dirname, '../..');
-const pkg = require(path.join(root, 'package.json'));
-const ours = Object.entries(pkg['node-red'].nodes).map(([type, file]) => ({
-  type,
-  mod: require(path.join(root, file)),
-}));
-const coreDir = path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core');
-const core = {
-  inject: 'common/20-inject.js',
-  comment: 'common/90-comment.js',
-  catch: 'common/25-catch.js',
-  status: 'common/25-status.js',
-  'link in': 'common/60-link.js',
-  'link out': 'common/60-link.js',
-  function: 'function/10-function.js',
-  change: 'function/15-change.js',
-  switch: 'function/10-switch.js',
-  delay: 'function/89-delay.js',
-  template: 'function/80-template.js',
-  csv: 'parsers/70-CSV.js',
-  json: 'parsers/70-JSON.js',
-};
+const { root, ours, imported: importedAs } = require('../helpers/examples');
 
 const examples = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.endsWith('.json'));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * The example as the editor imports it: every node on one new tab, the pack's nodes and the core nodes real, other
- * packs' nodes (dashboard widgets) and debug nodes stood in for by helper nodes with the same wires. Training is cut
- * to at most 3 epochs (as `npm start -- --epochs` does) so a run takes seconds.
- */
+/** The example as the editor imports it (test/helpers/examples.js), training cut to at most 3 epochs (as `npm start -- --epochs` does) so a run takes seconds. */
 function imported(file) {
-  const raw = JSON.parse(fs.readFileSync(path.join(root, 'examples', file), 'utf8'));
-  const ourTypes = new Set(ours.map((o) => o.type));
-  const flow = [];
-  const modules = new Set(ours.map((o) => o.mod));
-  for (const n of raw) {
-    if (n.type === 'tab' || (!('wires' in n) && !ourTypes.has(n.type))) continue; // tabs and other packs' config nodes
-    if (ourTypes.has(n.type) || core[n.type]) {
-      if (core[n.type]) modules.add(require(path.join(coreDir, core[n.type])));
-      const node = { ...n, z: 'ex' };
-      if (n.type === 'lstm-train') node.epochs = Math.min(Number(n.epochs) || 3, 3);
-      flow.push(node);
-    } else {
-      flow.push({ id: n.id, type: 'helper', z: 'ex', wires: n.wires || [] });
-    }
-  }
-  flow.unshift({ id: 'ex', type: 'tab', label: file });
-  return { raw, flow, modules: [...modules], ourTypes };
+  return importedAs(file, (node, n) => {
+    if (n.type === 'lstm-train') node.epochs = Math.min(Number(n.epochs) || 3, 3);
+  });
 }
 
 /** Waits until the node's last status text matches re (a green one), or fails after ms. */
