@@ -27,6 +27,7 @@ const ROOT = path.join(__dirname, '..');
 const DATA = path.join(ROOT, 'node_modules', 'vega-datasets', 'data');
 const protocol = require('./anchors/accuracy-protocol.json');
 const anchors = require('./anchors/accuracy-anchors.json');
+const { mdTable } = require('./markdown');
 
 /**
  * Per-task settings. The co2 task runs the pack's default epoch cap. The hourly
@@ -52,14 +53,6 @@ function f(x, d = 4) {
 
 function pm(s, runs) {
   return runs > 1 ? `${f(s.mean)} ± ${f(s.std)}` : f(s.mean);
-}
-
-function mdTable(header, rows) {
-  return [
-    `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
 }
 
 function render(taskId, r, settings) {

@@ -23,6 +23,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
+const { mdTable } = require('./markdown');
 
 const ROOT = path.join(__dirname, '..');
 const DATA = path.join(ROOT, 'node_modules', 'vega-datasets', 'data');
@@ -110,14 +111,6 @@ function f(x, d = 4) {
 
 function pm(s, runs, d = 4) {
   return runs > 1 ? `${f(s.mean, d)} ± ${f(s.std, d)}` : f(s.mean, d);
-}
-
-function mdTable(header, rows) {
-  return [
-    `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
 }
 
 function render(r, command) {

@@ -7,7 +7,7 @@ const { attributeForecast } = require('../../../nodes/core/analysis/attribution'
 const { buildGraph } = require('../../../nodes/core/model/graph');
 const { prepare, restoreForecast, referenceAffine } = require('../../../nodes/core/data/scaler');
 const { DEFAULT_MODEL_CONFIG } = require('../../../nodes/core/settings/model');
-const { seededUniform } = require('../../helpers/attention-helpers');
+const { seededUniform, lagTask } = require('../../helpers/attention-helpers');
 
 /** n windows of L x F from a seeded generator: a daily-like wave plus noise per feature. */
 function windows(n, L, F, seed) {
@@ -144,16 +144,11 @@ describe('core/analysis/attribution (the whole forecast to steps and features)',
   it('lag task (y = x at lag 5): the attribution peaks at the lag, through the network and through the highway', async () => {
     const L = 8;
     const lag = 5;
-    const pos = L - 1 - lag;
     const n = 256;
-    const u = seededUniform(n * L, 11).map((v) => 2 * v - 1);
-    const xs = [];
-    const ys = [];
-    for (let i = 0; i < n; i++) {
-      const w = u.slice(i * L, (i + 1) * L);
-      xs.push(w.map((v, j) => [v, j / (L - 1)]));
-      ys.push([[w[pos]]]);
-    }
+    const task = lagTask(n, L, lag, 11);
+    const pos = task.index;
+    const xs = task.xs;
+    const ys = task.ys.map((y) => [[y]]);
     const scaler = { mean: [0, 0], std: [1, 1] };
     const p = prepare(xs, ys, scaler, 0);
     for (const highway of [false, true]) {
