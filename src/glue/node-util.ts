@@ -129,17 +129,18 @@ export function errorStatus(node: Node, err: unknown): void {
  */
 export function onInput(node: Node, t: Translate | undefined, handler: Handler): void {
   node.on('input', (msg, send, done) => {
-    const fail = (err: unknown): void => {
+    const report = (err: unknown): void => done(boundedError(translateError(err, node.type, t)));
+    const failed = (err: unknown): void => {
       errorStatus(node, err);
-      done(boundedError(translateError(err, node.type, t)));
+      report(err);
     };
     try {
       // A handler that finishes later (a queued training run) reports through this done: translated the same way.
-      const finish = (err?: unknown): void => (err ? done(boundedError(translateError(err, node.type, t))) : done());
+      const finish = (err?: unknown): void => (err ? report(err) : done());
       const r = handler(msg as NodeMessageInFlow & Record<string, unknown>, send as Send, finish as Done);
-      if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).catch(fail);
+      if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).catch(failed);
     } catch (err) {
-      fail(err);
+      failed(err);
     }
   });
 }
