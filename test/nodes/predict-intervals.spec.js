@@ -9,6 +9,7 @@ const { helper, startRuntime, stopRuntime, collect, nextMessage } = require('../
 const { initBackend } = require('../../nodes/core/base/backend');
 const { trainForecaster } = require('../../nodes/core/train/trainer');
 const { co2Dataset, co2Series } = require('../helpers/co2-fixture');
+const { conformalHalfWidth } = require('../../nodes/core/data/conformal');
 
 const nodes = [require('../../nodes/sequence-windower.js'), require('../../nodes/lstm-predict.js')];
 const T0 = Date.UTC(2024, 0, 1);
@@ -97,11 +98,24 @@ describe('lstm-predict: prediction intervals and anomaly output', function () {
       assert.ok(Math.abs(mid - i80[0] - (i80[1] - mid)) < 1e-6);
     }
     assert.ok(numbers(p).every(Number.isFinite));
+    // the half-widths evaluate scores (conformalHalfWidth: the validation grid, never below the backtest's)
+    const c = artifact.calibration;
+    assert.strictEqual(c.backtest.n, artifact.report.trainWindows);
+    for (const [key, level] of [
+      ['80', 0.8],
+      ['95', 0.95],
+    ]) {
+      for (let h = 0; h < 3; h++) {
+        const mid = p.forecast[h] + c.center[h];
+        assert.ok(Math.abs(p.intervals[key].upper[h] - mid - conformalHalfWidth(c, h, level)) < 1e-9);
+      }
+    }
   });
 
   it('serves a calibration stored before centred bands around the forecast, as then', async function () {
     const old = JSON.parse(JSON.stringify(artifact));
     delete old.calibration.center;
+    delete old.calibration.backtest; // stored after centred bands
     const ctx = await start({ levels: '95' }, old);
     await stream(ctx, 0, 13);
     const p = ctx.fc[ctx.fc.length - 1].payload;
@@ -201,8 +215,7 @@ describe('lstm-predict: prediction intervals and anomaly output', function () {
     };
     const fixed = await widthAfterShift(0);
     const adapted = await widthAfterShift(0.05);
-    const c = artifact.calibration;
-    const calibrated = 2 * c.residuals[0][c.ranks.findIndex((r) => r >= Math.ceil((c.n + 1) * 0.8))];
+    const calibrated = 2 * conformalHalfWidth(artifact.calibration, 0, 0.8);
     assert.ok(Math.abs(fixed - calibrated) < 1e-9, `rate 0: the calibrated width (${fixed} vs ${calibrated})`);
     assert.ok(adapted > fixed, `adapted ${adapted} > fixed ${fixed}`);
   });

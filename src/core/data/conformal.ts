@@ -12,6 +12,15 @@
  * scaler is one global mean/std per feature: a scaled residual is the real one
  * divided by a constant, so both give the same interval.
  *
+ * Backtest residuals: the stored model's forecasts over its own training windows (every training window an origin
+ * of a rolling-origin backtest over the history), measured from the same centre. The half-width served is the larger
+ * of the validation one and the backtest one at the same level. Why: the validation stretch is short and follows the
+ * fit; under drift (a trend that bends, a season that changes) later errors are larger than its residuals say, and
+ * the validation band under-covers. The backtest residuals are in-sample (the model was fitted to those windows), so
+ * absent drift they are no larger than out-of-sample ones: their quantile is a lower bound of the out-of-sample one,
+ * and a validation band narrower than it is known to be too narrow. Where they are smaller (the usual case without
+ * drift), the validation band is served unchanged, with its split-conformal guarantee.
+ *
  * Also the interval scores (coverage, Winkler) and the Gaussian interval from
  * the same residuals that `lstm-forecast evaluate` reports beside it.
  */
@@ -37,6 +46,27 @@ export const SERIES_CALIBRATION_BUDGET = 200000;
 /** Longest series id calibrated on its own (a longer msg.topic pools): the artifact holds the ids. */
 export const SERIES_ID_MAX = 256;
 
+/** Most training windows forecast for the backtest residuals (evenly spaced over the history beyond). */
+export const BACKTEST_MAX_WINDOWS = 5000;
+
+/** The backtest grid keeps this many times the ranks of the validation one (still within CALIBRATION_MAX_TOTAL). */
+export const BACKTEST_GRID_FACTOR = 2;
+
+/** A grid of sorted absolute residuals per horizon step (see {@link BaseCalibration.ranks}). */
+export interface ResidualGrid {
+  /** Residuals the grid came from (n of the (n + 1) correction). */
+  n: number;
+  ranks: number[];
+  /** [H][ranks.length], real units. */
+  residuals: number[][];
+}
+
+/** Forecasts and their truths, [m][H] each, real units. */
+export interface Forecasts {
+  truth: number[][];
+  pred: number[][];
+}
+
 /** One calibration from one set of validation residuals (see {@link Calibration}). */
 export interface BaseCalibration {
   method: 'split-conformal';
@@ -57,6 +87,12 @@ export interface BaseCalibration {
   center?: number[];
   /** [H] root mean square of the signed residuals per step (the Gaussian interval's sigma, around the forecast). */
   rmse: number[];
+  /**
+   * |e - center| of the stored model's forecasts over its training windows (see the module comment): the half-width
+   * served is never below this grid's at the same level. Absent in calibrations stored before (the validation band
+   * alone, as then) and when a training forecast was not finite.
+   */
+  backtest?: ResidualGrid;
 }
 
 /** One series' own calibration, from its validation windows only. */
@@ -103,25 +139,53 @@ function median(e: number[], skip: number): number {
   return n % 2 ? at((n - 1) / 2) : (at(n / 2 - 1) + at(n / 2)) / 2;
 }
 
+/** The grid size per step for a horizon H (at most maxPerStep, the total bounded). */
+function gridSize(H: number, maxPerStep: number): number {
+  return Math.max(CALIBRATION_MIN_PER_STEP, Math.min(maxPerStep, Math.floor(CALIBRATION_MAX_TOTAL / Math.max(1, H))));
+}
+
+/**
+ * The grid of |truth - pred - center[h]| per step (see {@link BaseCalibration.backtest}); null when a residual is not
+ * finite or there is none.
+ */
+function backtestGrid(bt: Forecasts, center: number[], maxPerStep: number): ResidualGrid | null {
+  const m = Math.min(bt.truth.length, bt.pred.length);
+  const H = center.length;
+  if (m === 0) return null;
+  // Twice the validation grid: it holds many more residuals (up to BACKTEST_MAX_WINDOWS), and where it binds a coarse
+  // grid rounds the level up by a visible step (hourly protocol task, 80 %: +1 % of width at 200 ranks, 0.1 % at 400).
+  const ranks = keptRanks(m, gridSize(H, BACKTEST_GRID_FACTOR * maxPerStep));
+  const residuals: number[][] = [];
+  for (let h = 0; h < H; h++) {
+    const a: number[] = new Array(m);
+    for (let i = 0; i < m; i++) {
+      const v = Math.abs(bt.truth[i][h] - bt.pred[i][h] - center[h]);
+      if (!Number.isFinite(v)) return null;
+      a[i] = v;
+    }
+    a.sort((x, y) => x - y);
+    residuals.push(ranks.map((k) => roundUp6(a[k - 1])));
+  }
+  return { n: m, ranks, residuals };
+}
+
 /**
  * The calibration of a model from its validation forecasts.
  * @param truth [m][H] validation targets, real units.
  * @param pred [m][H] the model's validation forecasts, real units.
+ * @param backtest the model's forecasts over its training windows (see the module comment); none: validation only.
  * @returns null when there is nothing finite to calibrate on.
  */
 export function calibrate(
   truth: number[][],
   pred: number[][],
   maxPerStep = CALIBRATION_MAX_PER_STEP,
+  backtest?: Forecasts,
 ): Calibration | null {
   const m = Math.min(truth.length, pred.length);
   if (m === 0) return null;
   const H = truth[0].length;
-  const G = Math.max(
-    CALIBRATION_MIN_PER_STEP,
-    Math.min(maxPerStep, Math.floor(CALIBRATION_MAX_TOTAL / Math.max(1, H))),
-  );
-  const ranks = keptRanks(m, G);
+  const ranks = keptRanks(m, gridSize(H, maxPerStep));
   const residuals: number[][] = [];
   const rmse: number[] = [];
   const center: number[] = [];
@@ -144,7 +208,8 @@ export function calibrate(
     rmse.push(roundUp6(Math.sqrt(ss / m)));
     center.push(c);
   }
-  return { method: 'split-conformal', n: m, ranks, residuals, rmse, center };
+  const bt = backtest ? backtestGrid(backtest, center, maxPerStep) : null;
+  return { method: 'split-conformal', n: m, ranks, residuals, rmse, center, ...(bt ? { backtest: bt } : {}) };
 }
 
 /**
@@ -152,9 +217,15 @@ export function calibrate(
  * {@link Calibration.perSeries}); bounded: at most {@link MAX_SERIES_CALIBRATIONS} series (those with most
  * windows), their grids thinned to stay within {@link SERIES_CALIBRATION_BUDGET} residuals together.
  * @param ids [m] the series of each validation window; without them, the pooled calibration only.
+ * @param backtest the model's forecasts over its training windows, with their series ids when there are several.
  */
-export function calibrateBySeries(truth: number[][], pred: number[][], ids?: string[]): Calibration | null {
-  const pooled = calibrate(truth, pred);
+export function calibrateBySeries(
+  truth: number[][],
+  pred: number[][],
+  ids?: string[],
+  backtest?: Forecasts & { ids?: string[] },
+): Calibration | null {
+  const pooled = calibrate(truth, pred, CALIBRATION_MAX_PER_STEP, backtest);
   if (!pooled || !ids || ids.length !== truth.length) return pooled;
   const rows = new Map<string, number[]>();
   ids.forEach((id, i) => {
@@ -165,9 +236,20 @@ export function calibrateBySeries(truth: number[][], pred: number[][], ids?: str
   });
   if (rows.size < 2 && rows.get(ids[0])?.length === ids.length) return pooled;
   const H = pooled.residuals.length;
+  // a series' backtest: its own training windows (series differ in scale); none without their ids
+  const btRows = new Map<string, number[]>();
+  if (backtest?.ids && backtest.ids.length === backtest.truth.length) {
+    backtest.ids.forEach((id, i) => {
+      const r = btRows.get(id);
+      if (r) r.push(i);
+      else btRows.set(id, [i]);
+    });
+  }
+  // with backtest grids (BACKTEST_GRID_FACTOR times as many ranks) the series' grids share the budget with them
+  const grids = btRows.size ? 1 + BACKTEST_GRID_FACTOR : 1;
   const most = Math.min(
     MAX_SERIES_CALIBRATIONS,
-    Math.floor(SERIES_CALIBRATION_BUDGET / (Math.max(1, H) * CALIBRATION_MIN_PER_STEP)),
+    Math.floor(SERIES_CALIBRATION_BUDGET / (Math.max(1, H) * CALIBRATION_MIN_PER_STEP * grids)),
   );
   const own = [...rows]
     .filter(([, r]) => r.length >= SERIES_CALIBRATION_MIN_WINDOWS)
@@ -175,13 +257,15 @@ export function calibrateBySeries(truth: number[][], pred: number[][], ids?: str
     .sort((a, b) => b[1].length - a[1].length)
     .slice(0, most);
   if (!own.length) return pooled;
-  const grid = Math.floor(SERIES_CALIBRATION_BUDGET / (Math.max(1, H) * own.length));
+  const grid = Math.floor(SERIES_CALIBRATION_BUDGET / (Math.max(1, H) * own.length * grids));
   const perSeries: SeriesCalibration[] = [];
   for (const [series, r] of own) {
+    const b = btRows.get(series);
     const c = calibrate(
       r.map((i) => truth[i]),
       r.map((i) => pred[i]),
       Math.min(CALIBRATION_MAX_PER_STEP, grid),
+      b && backtest ? { truth: b.map((i) => backtest.truth[i]), pred: b.map((i) => backtest.pred[i]) } : undefined,
     );
     if (c) perSeries.push({ series, ...c });
   }
@@ -203,13 +287,20 @@ export function calibrationFor(cal: Calibration, series: string): BaseCalibratio
 
 /**
  * Half-width of the level-p interval at horizon step h (0-based), around forecast + {@link conformalCenter}: the
- * ceil((n + 1) p)-th smallest residual. A level beyond what n residuals can
+ * ceil((n + 1) p)-th smallest residual, or the backtest grid's at the same level when that is larger. A level beyond what n residuals can
  * promise (rank > n) takes the largest one, so the interval stays finite. A rank
  * not kept takes the next kept one up (wider, never narrower); below the
  * smallest kept (levels under about 50 % on a thinned grid) the smallest kept.
  */
 export function conformalHalfWidth(cal: BaseCalibration, h: number, p: number): number {
-  const { n, ranks } = cal;
+  const own = gridValue(cal, h, p);
+  // never below the backtest residuals' at the same level (see the module comment)
+  return cal.backtest ? Math.max(own, gridValue(cal.backtest, h, p)) : own;
+}
+
+/** The ceil((n + 1) p)-th smallest residual of a grid at step h (see {@link conformalHalfWidth}). */
+function gridValue(grid: ResidualGrid, h: number, p: number): number {
+  const { n, ranks } = grid;
   const k = Math.min(n, Math.max(1, Math.ceil((n + 1) * p)));
   let lo = 0;
   let hi = ranks.length - 1;
@@ -218,7 +309,7 @@ export function conformalHalfWidth(cal: BaseCalibration, h: number, p: number): 
     if (ranks[mid] >= k) hi = mid;
     else lo = mid + 1;
   }
-  return cal.residuals[h][lo];
+  return grid.residuals[h][lo];
 }
 
 /** The centre of the band at step h, as an offset from the forecast (0 for a calibration stored before centres). */

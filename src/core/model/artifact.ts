@@ -28,6 +28,7 @@ import {
   SERIES_CALIBRATION_BUDGET,
   SERIES_ID_MAX,
   type BaseCalibration,
+  type ResidualGrid,
   type Calibration,
 } from '../data/conformal';
 
@@ -188,6 +189,19 @@ const calibrationSchema = {
     rmse: { type: 'array', items: { type: 'number', minimum: 0 } },
     // Absent in calibrations stored before centred bands.
     center: { type: 'array', items: { type: 'number' } },
+    // Absent in calibrations stored before the backtest residuals.
+    backtest: {
+      type: 'object',
+      required: ['n', 'ranks', 'residuals'],
+      properties: {
+        n: positiveInt,
+        ranks: { type: 'array', minItems: 1, items: positiveInt },
+        residuals: {
+          type: 'array',
+          items: { type: 'array', minItems: 1, items: { type: 'number', minimum: 0 } },
+        },
+      },
+    },
   },
 };
 
@@ -400,10 +414,10 @@ export function serializeModel(input: SerializeInput): ModelArtifact {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** The consistency checks of one calibration the schema cannot make (shapes against H, order, finiteness). */
-function checkCalibration(c: BaseCalibration, H: number, what: string, problems: string[]): void {
-  if (c.residuals.length !== H || c.rmse.length !== H) {
-    problems.push(`${what} has ${c.residuals.length} residual grids and ${c.rmse.length} RMSEs for horizon ${H}`);
+/** The checks of one residual grid the schema cannot make (shape against H, order, finiteness); false on a problem. */
+function checkGrid(c: ResidualGrid, H: number, what: string, problems: string[]): boolean {
+  if (c.residuals.length !== H) {
+    problems.push(`${what} has ${c.residuals.length} residual grids for horizon ${H}`);
   } else if (c.ranks.some((r, k) => r > c.n || (k > 0 && r <= c.ranks[k - 1]))) {
     problems.push(`${what} ranks must increase and be at most n = ${c.n}`);
   } else if (
@@ -412,6 +426,18 @@ function checkCalibration(c: BaseCalibration, H: number, what: string, problems:
     )
   ) {
     problems.push(`${what} residuals must be finite, sorted and ${c.ranks.length} per step (one per rank)`);
+  } else return true;
+  return false;
+}
+
+/** The consistency checks of one calibration the schema cannot make (shapes against H, order, finiteness). */
+function checkCalibration(c: BaseCalibration, H: number, what: string, problems: string[]): void {
+  if (c.residuals.length !== H || c.rmse.length !== H) {
+    problems.push(`${what} has ${c.residuals.length} residual grids and ${c.rmse.length} RMSEs for horizon ${H}`);
+  } else if (!checkGrid(c, H, what, problems)) {
+    return;
+  } else if (c.backtest && !checkGrid(c.backtest, H, `${what} backtest`, problems)) {
+    return;
   } else if (!c.rmse.every(Number.isFinite)) {
     problems.push(`${what} rmse holds non-finite values`);
   } else if (c.center && (c.center.length !== H || !c.center.every(Number.isFinite))) {
@@ -477,7 +503,7 @@ export function validateArtifact(x: unknown): ModelArtifact {
     checkCalibration(c, H, 'calibration', problems);
     const own = c.perSeries ?? [];
     own.forEach((s) => checkCalibration(s, H, `calibration of series ${JSON.stringify(s.series)}`, problems));
-    const kept = own.reduce((n, s) => n + s.ranks.length * H, 0);
+    const kept = own.reduce((n, s) => n + (s.ranks.length + (s.backtest?.ranks.length ?? 0)) * H, 0);
     if (kept > SERIES_CALIBRATION_BUDGET)
       problems.push(`per-series calibrations hold ${kept} residuals, expected at most ${SERIES_CALIBRATION_BUDGET}`);
     if (new Set(own.map((s) => s.series)).size !== own.length) problems.push('per-series calibrations repeat a series');

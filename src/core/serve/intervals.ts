@@ -129,7 +129,8 @@ function adaptedHalfWidth(cal: BaseCalibration, h: number, p: number): number {
   const top = cal.n / (cal.n + 1);
   if (p <= top) return conformalHalfWidth(cal, h, p);
   const level = Math.min(p, MAX_ADAPTED_LEVEL);
-  const largest = cal.residuals[h][cal.residuals[h].length - 1];
+  // the largest residual (or the backtest's at that level, when larger)
+  const largest = conformalHalfWidth(cal, h, top);
   return largest * (normalQuantile((1 + level) / 2) / normalQuantile((1 + top) / 2));
 }
 

@@ -8,13 +8,13 @@ import type * as TF from '../base/tfjs';
 import { backendInfo, tf } from '../base/backend';
 import { targetsToMatrix, validationScores } from '../data/metrics';
 import { restoreForecast } from '../data/scaler';
-import { calibrateBySeries, type Calibration } from '../data/conformal';
+import { BACKTEST_MAX_WINDOWS, calibrateBySeries, type Calibration, type Forecasts } from '../data/conformal';
 import { serializeModel, type ModelArtifact, type TrainReport } from '../model/artifact';
 import type { ForecastGraph } from '../model/graph';
 import type { EpochRun } from './epochs';
 import type { CheckedRequest } from './request';
 import { predictScaled } from './scaled-forecast';
-import type { Prepared } from './split';
+import { trainSeriesIds, type Prepared } from './split';
 
 export interface TrainResult {
   artifact: ModelArtifact;
@@ -64,7 +64,8 @@ export function trainReport(
 
 /**
  * The split-conformal calibration of the trained model: its validation
- * forecasts (the weights it holds now) against the validation truth, real units.
+ * forecasts (the weights it holds now) against the validation truth, real units,
+ * with its backtest over the training windows (data/conformal.ts says why).
  * Null when a validation forecast is not finite (the artifact then has no intervals).
  */
 export function validationCalibration(
@@ -76,7 +77,50 @@ export function validationCalibration(
   const { val, valWindows, scaler } = prepared;
   const H = req.data.horizon;
   const valPred = restoreForecast(predictScaled(graph.serve, xVal), val.levels, scaler, req.targetIndex, H, val.refs);
-  return calibrateBySeries(targetsToMatrix(valWindows.targets), valPred, prepared.valIds);
+  return calibrateBySeries(
+    targetsToMatrix(valWindows.targets),
+    valPred,
+    prepared.valIds,
+    backtestForecasts(req, prepared, graph),
+  );
+}
+
+/**
+ * The model's forecasts over its training windows, real units, with their series ids when the data names several:
+ * at most {@link BACKTEST_MAX_WINDOWS}, evenly spaced over the history (the newest always), so the pass stays bounded.
+ */
+function backtestForecasts(
+  req: CheckedRequest,
+  prepared: Prepared,
+  graph: ForecastGraph,
+): (Forecasts & { ids?: string[] }) | undefined {
+  const { train, trainWindows, scaler } = prepared;
+  const N = train.count;
+  const H = req.data.horizon;
+  if (N === 0 || H === 0) return undefined;
+  const stride = Math.ceil(N / BACKTEST_MAX_WINDOWS);
+  const picked: number[] = [];
+  for (let i = N - 1; i >= 0; i -= stride) picked.unshift(i);
+  const LF = train.window * train.features;
+  const x = new Float32Array(picked.length * LF);
+  const levels = new Float32Array(picked.length);
+  const refs = new Float32Array(picked.length * H);
+  picked.forEach((i, k) => {
+    x.set(train.x.subarray(i * LF, (i + 1) * LF), k * LF);
+    levels[k] = train.levels[i];
+    refs.set(train.refs.subarray(i * H, (i + 1) * H), k * H);
+  });
+  const xt = tf().tensor3d(x, [picked.length, train.window, train.features]);
+  let scaled: Float32Array;
+  try {
+    scaled = predictScaled(graph.serve, xt);
+  } finally {
+    xt.dispose();
+  }
+  const pred = restoreForecast(scaled, levels, scaler, req.targetIndex, H, refs);
+  const truth = targetsToMatrix(picked.map((i) => trainWindows.targets[i]));
+  const ids = trainSeriesIds(req);
+  return ids && ids.length === N ? { truth, pred, ids: picked.map((i) => ids[i]) } : { truth, pred };
 }
 
 /**

@@ -36,26 +36,46 @@ export interface Split {
   valIds?: string[];
 }
 
-/**
- * Per series, the newest `fraction` of its windows (rounded) for validation; at least one window when
- * every series rounds to none. Per series because the windows of several series are concatenated: the
- * newest fraction of the whole would be the last series only, and its errors would stand for all of them.
- */
-function splitBySeries(data: Windows, ids: string[], fraction: number): Split {
+/** Per window, whether {@link splitBySeries} puts it in the validation part. */
+function validationMask(ids: string[], fraction: number): boolean[] {
   const count = new Map<string, number>();
   for (const id of ids) count.set(id, (count.get(id) ?? 0) + 1);
   const nVal = new Map<string, number>();
   for (const [id, n] of count) nVal.set(id, Math.round(n * fraction));
   if ([...nVal.values()].every((v) => v === 0)) nVal.set(ids[ids.length - 1], 1);
   const seen = new Map<string, number>();
-  const train: Windows = { inputs: [], targets: [] };
-  const val: Windows = { inputs: [], targets: [] };
-  const valIds: string[] = [];
-  ids.forEach((id, i) => {
+  return ids.map((id) => {
     const k = seen.get(id) ?? 0;
     seen.set(id, k + 1);
     // A series' windows are oldest first: its last nVal are its newest.
-    const part = k >= (count.get(id) as number) - (nVal.get(id) as number) ? val : train;
+    return k >= (count.get(id) as number) - (nVal.get(id) as number);
+  });
+}
+
+/**
+ * The series of each training window of {@link splitWindows}, in its order, when the data names several; else
+ * undefined (the training windows' own calibration is then pooled).
+ */
+export function trainSeriesIds(req: CheckedRequest): string[] | undefined {
+  const { data, validation, options: o } = req;
+  if (!data.seriesIds) return undefined;
+  if (validation) return data.seriesIds;
+  const isVal = validationMask(data.seriesIds, o.validationFraction);
+  return data.seriesIds.filter((_, i) => !isVal[i]);
+}
+
+/**
+ * Per series, the newest `fraction` of its windows (rounded) for validation; at least one window when
+ * every series rounds to none. Per series because the windows of several series are concatenated: the
+ * newest fraction of the whole would be the last series only, and its errors would stand for all of them.
+ */
+function splitBySeries(data: Windows, ids: string[], fraction: number): Split {
+  const train: Windows = { inputs: [], targets: [] };
+  const val: Windows = { inputs: [], targets: [] };
+  const valIds: string[] = [];
+  const isVal = validationMask(ids, fraction);
+  ids.forEach((id, i) => {
+    const part = isVal[i] ? val : train;
     part.inputs.push(data.inputs[i]);
     part.targets.push(data.targets[i]);
     if (part === val) valIds.push(id);

@@ -176,6 +176,12 @@ describe('core/data: split-conformal intervals', function () {
     assert.ok(total <= SERIES_CALIBRATION_BUDGET, `${total} residuals`);
     // the series with most windows are the ones kept
     assert.ok(cal.perSeries.every((c) => c.n >= 24));
+    // with each series' backtest grid (twice the ranks) beside its own, still within the budget: fewer series
+    const bt = { truth: truth.concat(truth), pred: pred.concat(pred), ids: ids.concat(ids) };
+    const both = calibrateBySeries(truth, pred, ids, bt);
+    const all = both.perSeries.reduce((a, c) => a + kept(c) + kept(c.backtest), 0);
+    assert.ok(all <= SERIES_CALIBRATION_BUDGET, `${all} residuals with the backtest grids`);
+    assert.ok(both.perSeries.length >= 130 && both.perSeries.every((c) => c.backtest.n === 2 * c.n));
   });
 
   it('uses the (n + 1) rank and stays finite beyond what n residuals can promise', function () {
@@ -227,6 +233,80 @@ describe('core/data: split-conformal intervals', function () {
     assert.strictEqual(roundUp6(0), 0);
     assert.strictEqual(roundUp6(1.2345671), 1.23457);
     assert.strictEqual(roundUp6(1.2345649), 1.23457);
+  });
+
+  describe('backtest residuals (the stored model over its training windows)', function () {
+    const H = 2;
+    const zeros = (m) => m.map((r) => r.map(() => 0));
+    /** n windows of H residuals: bias(i) + noise of sd `sd` at every step. */
+    function rows(rand, n, bias, sd) {
+      return Array.from({ length: n }, (_, i) => Array.from({ length: H }, () => bias(i) + sd * gaussian(rand)));
+    }
+    function coverage(cal, errors, p) {
+      let inside = 0;
+      for (const r of errors) {
+        r.forEach((e, h) => {
+          if (Math.abs(e - conformalCenter(cal, h)) <= conformalHalfWidth(cal, h, p)) inside++;
+        });
+      }
+      return inside / (errors.length * H);
+    }
+
+    it('covers a drifting forecaster whose calm validation stretch understates the errors of its history', function () {
+      // The error wanders: blocks of 40 windows biased +0.5 or -0.5 (spread 0.1) over the training history, a calm
+      // validation stretch (bias 0), then a test stretch that drifts as the history did. The validation band alone
+      // (about +-0.13) misses nearly every test error; with the backtest residuals it covers them at the level.
+      const rand = seededRandom(21);
+      const block = (i) => (Math.floor(i / 40) % 2 ? -0.5 : 0.5);
+      const train = rows(rand, 400, block, 0.1);
+      const val = rows(rand, 40, () => 0, 0.1);
+      const test = rows(rand, 2000, (i) => block(i + 17), 0.1);
+      const cal = calibrate(val, zeros(val), undefined, { truth: train, pred: zeros(train) });
+      const valOnly = calibrate(val, zeros(val));
+      for (const p of [0.8, 0.95]) {
+        const c = coverage(cal, test, p);
+        assert.ok(c >= p - 0.02 && c <= p + 0.05, `${p}: coverage ${c.toFixed(4)} with the backtest`);
+        assert.ok(
+          coverage(valOnly, test, p) < 0.1,
+          `${p}: the validation band alone covers ${coverage(valOnly, test, p)}`,
+        );
+      }
+      assert.strictEqual(cal.backtest.n, 400);
+      // the centre stays the validation one, the Gaussian sigma the validation RMSE (evaluate's comparison)
+      assert.deepStrictEqual(cal.center, valOnly.center);
+      assert.deepStrictEqual(cal.rmse, valOnly.rmse);
+    });
+
+    it('keeps the validation band where the backtest residuals are smaller (in-sample errors, no drift)', function () {
+      const rand = seededRandom(22);
+      const train = rows(rand, 400, () => 0, 0.05);
+      const val = rows(rand, 60, () => 0, 0.1);
+      const cal = calibrate(val, zeros(val), undefined, { truth: train, pred: zeros(train) });
+      const valOnly = calibrate(val, zeros(val));
+      for (const p of [0.5, 0.8, 0.95, 0.99]) {
+        for (let h = 0; h < H; h++)
+          assert.strictEqual(conformalHalfWidth(cal, h, p), conformalHalfWidth(valOnly, h, p));
+      }
+    });
+
+    it('keeps a bounded backtest grid; a non-finite backtest forecast leaves the validation band alone', function () {
+      const rand = seededRandom(23);
+      const train = rows(rand, 5000, () => 0, 1);
+      const val = rows(rand, 30, () => 0, 0.1);
+      const cal = calibrate(val, zeros(val), undefined, { truth: train, pred: zeros(train) });
+      assert.strictEqual(cal.backtest.n, 5000);
+      assert.ok(cal.backtest.residuals.every((g) => g.length <= 400 && g.every(Number.isFinite)));
+      assert.ok(cal.backtest.ranks.length <= 400);
+      // the 95 % level read on the thinned grid: never below the exact order statistic, within 5 %
+      const exact = train.map((r) => Math.abs(r[1] - cal.center[1])).sort((a, b) => a - b)[Math.ceil(5001 * 0.95) - 1];
+      const got = conformalHalfWidth(cal, 1, 0.95);
+      assert.ok(got >= exact && got <= exact * 1.05, `${got} vs ${exact}`);
+      const bad = zeros(train);
+      bad[7][1] = NaN;
+      const nan = calibrate(val, zeros(val), undefined, { truth: train, pred: bad });
+      assert.strictEqual(nan.backtest, undefined);
+      assert.deepStrictEqual(nan.residuals, calibrate(val, zeros(val)).residuals);
+    });
   });
 
   it('gives null for a non-finite validation forecast (the artifact then has no intervals)', function () {

@@ -142,6 +142,18 @@ describe('core/artifact and core/forecaster', function () {
     const short = clone(artifact);
     short.calibration.rmse.pop();
     assert.throws(() => validateArtifact(short), isBad(/calibration has 3 residual grids and 2 RMSEs for horizon 3/));
+    // the backtest grid: the model over its training windows, measured from the same centre; checked like the other
+    assert.strictEqual(c.backtest.n, artifact.report.trainWindows);
+    assert.ok(c.backtest.residuals.every((g) => g.length === c.backtest.ranks.length));
+    const noBacktest = clone(artifact);
+    delete noBacktest.calibration.backtest;
+    assert.strictEqual(validateArtifact(noBacktest).calibration.backtest, undefined);
+    const badBacktest = clone(artifact);
+    badBacktest.calibration.backtest.residuals.pop();
+    assert.throws(
+      () => validateArtifact(badBacktest),
+      isBad(/calibration backtest has 2 residual grids for horizon 3/),
+    );
   });
 
   it('keeps a calibration per series for windows of several series; checks each one', async () => {
@@ -169,6 +181,14 @@ describe('core/artifact and core/forecaster', function () {
     assert.strictEqual(a.calibration.n, 54);
     const width = (c) => c.residuals[0][c.residuals[0].length - 1];
     assert.ok(width(own[1]) > 3 * width(own[0]), 'the larger series gets the wider band');
+    // each series' backtest from its own training windows (the rest of its windows), the pooled one from all
+    const trainEach = data.inputs.length - 27;
+    assert.deepStrictEqual(
+      own.map((c) => c.backtest.n),
+      [trainEach, trainEach],
+    );
+    assert.strictEqual(a.calibration.backtest.n, 2 * trainEach);
+    assert.ok(width(own[1].backtest) > 3 * width(own[0].backtest), 'the larger series gets the wider backtest');
     const back = validateArtifact(JSON.parse(JSON.stringify(a)));
     assert.deepStrictEqual(back.calibration.perSeries, own);
     const bad = clone(a);

@@ -124,4 +124,46 @@ describe('core/serve: adaptive intervals beyond the calibration', function () {
     const half = last.upper[0] - 10;
     assert.ok(half > 1 && half < 2.9 && Number.isFinite(half), `half-width ${half} (largest residual 1.0)`);
   });
+
+  it('serves an artifact stored before the backtest residuals the same bands as then (fixture)', function () {
+    // test/fixtures/make-pre-backtest-calibration.js: the bands served at commit ec55455, static and adaptive
+    const { validateArtifact } = require('../../../nodes/core/model/artifact');
+    const fx = require('../../fixtures/pre-backtest-calibration.json');
+    const artifact = validateArtifact(fx.artifact);
+    assert.strictEqual(artifact.calibration.backtest, undefined);
+    [0, 0.005].forEach((adaptRate, a) => {
+      const monitor = new StreamMonitor({ levels: fx.levels, adaptRate, threshold: 1.5, maxStreams: 1 });
+      fx.windows.forEach((w, i) => {
+        const times = w.map((_, j) => i + j);
+        const ft = fx.forecast[i].map((_, h) => i + w.length + h);
+        const got = monitor.next(artifact.id, 't', artifact.calibration, 0, w, times, fx.forecast[i], ft, 1);
+        assert.deepStrictEqual(JSON.parse(JSON.stringify(got)), fx.served[a][i], `adaptRate ${adaptRate}, window ${i}`);
+      });
+    });
+  });
+
+  it('never serves a band narrower than the backtest grid at the level, adapted or not', function () {
+    const wide = Array.from({ length: 10 }, (_, i) => (i + 1) / 5); // 0.2 .. 2.0, twice the validation residuals
+    const bt = { n: 10, ranks: wide.map((_, i) => i + 1), residuals: [wide, wide] };
+    const m = new StreamMonitor(opts);
+    const out = feed(m, 1, 10, [10, 10], 'a', { ...cal, backtest: bt }).intervals;
+    // level 80 %: rank ceil(11 x 0.8) = 9 of both grids, 0.9 and 1.8: the larger
+    assert.deepStrictEqual(out['80'], { lower: [8.2, 8.2], upper: [11.8, 11.8] });
+    const a = new StreamMonitor({ levels: [0.95], adaptRate: 0.05, threshold: 1.5, maxStreams: 1 });
+    let last;
+    for (let t = 100; t < 400; t++)
+      last = a.next(
+        'id1',
+        'a',
+        { ...cal, backtest: bt },
+        0,
+        [row(10), row(t % 2 ? 15 : 5)],
+        [t - 1, t],
+        [10, 10],
+        [t + 1, t + 2],
+        1,
+      ).intervals['95'];
+    const half = last.upper[0] - 10;
+    assert.ok(half > 2 && half < 2 * 2.9 && Number.isFinite(half), `adapted half-width ${half} (largest backtest 2.0)`);
+  });
 });
