@@ -287,10 +287,10 @@ export function calibrationFor(cal: Calibration, series: string): BaseCalibratio
 
 /**
  * Half-width of the level-p interval at horizon step h (0-based), around forecast + {@link conformalCenter}: the
- * ceil((n + 1) p)-th smallest residual, or the backtest grid's at the same level when that is larger. A level beyond what n residuals can
- * promise (rank > n) takes the largest one, so the interval stays finite. A rank
- * not kept takes the next kept one up (wider, never narrower); below the
- * smallest kept (levels under about 50 % on a thinned grid) the smallest kept.
+ * ceil((n + 1) p)-th smallest residual, or the backtest grid's at the same level when that is larger. A level beyond
+ * what n residuals can promise (rank > n) takes the largest one, so the interval stays finite. A rank not kept takes
+ * the next kept one up (wider, never narrower); below the smallest kept (levels under about 50 % on a thinned grid)
+ * the smallest kept.
  */
 export function conformalHalfWidth(cal: BaseCalibration, h: number, p: number): number {
   const own = gridValue(cal, h, p);
