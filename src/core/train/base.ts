@@ -35,6 +35,11 @@ export interface ChosenBase {
   prepared: Prepared;
   ridge: RidgeModel | null;
   report: BaseReport;
+  /**
+   * With a combination: the member the network learns the residual of (the best single one on validation) and
+   * its weight in the mean. The network is trained on it, then enters the mean in its place (trainer.ts).
+   */
+  anchor?: { prepared: Prepared; ridge: RidgeModel | null; weight: number };
 }
 
 /** Name of a candidate in the report ('holt-winters + ridge'). */
@@ -307,6 +312,7 @@ export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean
   // 'last' alone always scores unless the validation targets are not finite (checked before).
   let chosen: Candidate = options[pick];
   let name = baseName(chosen.prepared.scaler, !!chosen.ridge);
+  let anchor: ChosenBase['anchor'];
   const within = withinBlockError(
     options.map((o) => o.errors),
     (i) => options[i].mae <= bar,
@@ -326,6 +332,9 @@ export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean
     if (finite && m <= chosen.mae) {
       chosen = { ...c, mae: m, errors: null };
       name = combined;
+      // withinBlockError keeps the best one in the set: the lowest validation MAE
+      const a = options[within.reduce((b, i) => (options[i].mae < options[b].mae ? i : b), within[0])];
+      anchor = { prepared: a.prepared, ridge: a.ridge, weight: 1 / within.length };
     }
   }
   const s = chosen.prepared.scaler;
@@ -338,5 +347,5 @@ export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean
     candidates,
     network: 'kept',
   };
-  return { prepared: chosen.prepared, ridge: chosen.ridge, report };
+  return { prepared: chosen.prepared, ridge: chosen.ridge, report, ...(anchor ? { anchor } : {}) };
 }
