@@ -141,9 +141,17 @@ export function oneStandardError(errors: (number[] | null)[], eligible: (i: numb
  * their target steps, so their errors move together; counted as independent (as {@link oneStandardError} does),
  * ~900 hourly windows look like ~900 observations when they hold about 900 / H independent ones, and a candidate
  * that wins one validation stretch by noise looks significantly better. Blocks of H windows share no target
- * step with the next block but one, so their means are close to independent.
+ * step with the next block but one, so their means are close to independent. With fewer than
+ * {@link MIN_BLOCKS} blocks the standard error is not estimated and only the best is returned.
  * @returns indices in the order given (empty when no candidate is eligible and finite).
  */
+/**
+ * Fewest blocks a block standard error is taken from: a standard deviation of 2-4 block means has 1-3 degrees of
+ * freedom (a t quantile of 2.4-12.7 where one standard error assumes about 1), so "within one standard error" would
+ * mean little; a validation part that short keeps the single pick.
+ */
+export const MIN_BLOCKS = 5;
+
 export function withinBlockError(
   errors: (number[] | null)[],
   eligible: (i: number) => boolean,
@@ -158,6 +166,7 @@ export function withinBlockError(
   if (best < 0) return [];
   const b = errors[best]!;
   const size = Math.max(1, Math.floor(block));
+  if (Math.ceil(b.length / size) < MIN_BLOCKS) return [best];
   const out: number[] = [];
   errors.forEach((e, i) => {
     if (!e || !eligible(i) || !Number.isFinite(score[i])) return;
@@ -170,7 +179,7 @@ export function withinBlockError(
     const m = score[i] - score[best];
     const bm = mean(blocks);
     const sd = Math.sqrt(blocks.reduce((a, x) => a + (x - bm) ** 2, 0) / Math.max(1, blocks.length - 1));
-    if (blocks.length > 1 && m <= sd / Math.sqrt(blocks.length)) out.push(i);
+    if (m <= sd / Math.sqrt(blocks.length)) out.push(i);
   });
   return out;
 }

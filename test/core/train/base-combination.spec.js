@@ -54,6 +54,18 @@ describe('core/train base combination (block standard error)', () => {
     );
   });
 
+  it('fewer than five blocks estimate no standard error: the best stays alone', () => {
+    const [b, a] = correlated();
+    assert.deepStrictEqual(
+      withinBlockError([b.slice(0, 4 * H), a.slice(0, 4 * H)], () => true, H),
+      [1],
+    );
+    assert.deepStrictEqual(
+      withinBlockError([b.slice(0, 4 * H + 1), a.slice(0, 4 * H + 1)], () => true, H),
+      [0, 1],
+    );
+  });
+
   it('a combination reference is the weighted mean of its parts, with the same inputs', () => {
     const inputs = [];
     const targets = [];
