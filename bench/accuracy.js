@@ -384,7 +384,7 @@ async function main() {
     deviations.push(`units ${units} (the Python anchors use 64), highway path and window-relative levels on`);
     if (reference === 'auto')
       deviations.push(
-        'chosen base (last value, seasonal naive, seasonal references, Holt-Winters fitted on the training history with its state carried or from each window, each alone or with ridge; the simplest within one standard error of the best validation MAE), network kept only if it beats it',
+        'chosen base (last value, seasonal naive, seasonal references, Holt-Winters fitted on the training history with its state carried or from each window, each alone or with ridge; the simplest within one standard error of the best validation MAE, or the mean of those within one block standard error when no worse), network kept only if it beats it',
       );
     if (reference === 'seasonal')
       deviations.push(

@@ -264,6 +264,7 @@ export const MESSAGES = {
   'scaler.featureCount': 'the scaler has __meanCount__ features, the windows have __f__',
   'scaler.badTargetIndex': 'target index __targetIndex__ is outside the __f__ features',
   'scaler.noHoltWinters': 'the holt-winters reference needs its parameters (scaler.hw), none given',
+  'scaler.badMix': 'a combination reference needs 1 to __max__ parts, none of them a combination, got __got__ parts',
   'scaler.forecastCount': 'expected __n__ x __horizon__ scaled forecasts, got __got__ values',
   'scaler.referenceCount': 'expected __n__ x __horizon__ references, got __got__ values',
 

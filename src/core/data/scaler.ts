@@ -27,6 +27,10 @@
  *    (stored in `hw`, the profile lined up with the window by least squares).
  *    Both are functions of the window and the stored state only, so prediction
  *    gives what validation scored.
+ * 5. 'combination': the weighted mean of several of the references above (`mix`),
+ *    the forecast combination train/base.ts stores when several candidates are
+ *    within one standard error of the best. Inputs are the same for every
+ *    reference (relative to y[o]), so one network and one highway serve the mix.
  *
  * Prepared data is flat and row-major: inputs Float32Array [N*L*F], targets
  * [N*H], ready to become tensors [N, L, F] and [N, H].
@@ -54,9 +58,20 @@ export interface ScalerState {
    * without them the window-only variant (hwForecast).
    */
   hw?: HoltWintersParams | HoltWintersState;
+  /** The parts of a 'combination' reference: their references averaged with these weights (sum 1). */
+  mix?: ReferencePart[];
 }
 
-export type TargetReference = 'last' | 'seasonal' | 'seasonal-naive' | 'holt-winters';
+export type TargetReference = 'last' | 'seasonal' | 'seasonal-naive' | 'holt-winters' | 'combination';
+
+/** One reference of a 'combination' and its weight (> 0); never a combination itself. JSON-safe. */
+export interface ReferencePart extends Pick<ScalerState, 'season' | 'seasons' | 'hw'> {
+  weight: number;
+  reference: Exclude<TargetReference, 'combination'>;
+}
+
+/** Most parts a combination holds (the candidates of train/base.ts are fewer). */
+export const MAX_MIX = 16;
 
 /**
  * How many past seasons a seasonal reference can average for window L, horizon H
@@ -260,6 +275,7 @@ export function prepare(
   if (targetIndex < 0 || targetIndex >= F) {
     throw fail('BAD_CONFIG', 'scaler.badTargetIndex', { targetIndex, f: F });
   }
+  if (scaler.reference === 'combination') return prepareMix(inputs, targets, scaler, targetIndex, RH);
   const x = new Float32Array(N * L * F);
   const y = new Float32Array(N * H);
   const levels = new Float32Array(N);
@@ -313,6 +329,44 @@ export function prepare(
     }
   }
   return { x, y, levels, refs, count: N, window: L, features: F, horizon: H };
+}
+
+/**
+ * {@link prepare} for a 'combination' reference: inputs and levels as for any reference, the references the
+ * weighted mean of the parts' (each prepared alone), the targets relative to that mean.
+ */
+function prepareMix(
+  inputs: number[][][],
+  targets: number[][][] | undefined,
+  scaler: ScalerState,
+  targetIndex: number,
+  horizon: number,
+): PreparedData {
+  const mix = scaler.mix ?? [];
+  if (!mix.length || mix.length > MAX_MIX || mix.some((p) => (p.reference as string) === 'combination')) {
+    throw fail('SPEC_MISMATCH', 'scaler.badMix', { max: MAX_MIX, got: mix.length });
+  }
+  const { mean, std } = scaler;
+  const parts = mix.map((p) => {
+    const { weight: _w, ...ref } = p;
+    void _w;
+    return prepare(inputs, undefined, { mean, std, ...ref }, targetIndex, horizon);
+  });
+  const out = parts[0];
+  const refs = new Float32Array(out.refs.length);
+  for (let i = 0; i < refs.length; i++) {
+    let r = 0;
+    for (let j = 0; j < mix.length; j++) r += mix[j].weight * parts[j].refs[i];
+    refs[i] = r;
+  }
+  const H = targets && targets.length ? targets[0].length : 0;
+  const y = new Float32Array(out.count * H);
+  const tm = mean[targetIndex];
+  const ts = std[targetIndex];
+  for (let i = 0; i < out.count && H; i++) {
+    for (let h = 0; h < H; h++) y[i * H + h] = (targets![i][h][0] - tm) / ts - refs[i * H + h];
+  }
+  return { ...out, y, refs, horizon: H };
 }
 
 /**

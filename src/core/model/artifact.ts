@@ -21,7 +21,7 @@ import { MODEL_CONFIG_SCHEMA, type ModelConfig } from '../settings/model';
 // model/graph.ts registers every model type's builder and (through them) the custom
 // layer classes that tf.models.modelFromJSON needs.
 import { buildGraph } from './graph';
-import { seasonsThatFit, type ScalerState } from '../data/scaler';
+import { MAX_MIX, seasonsThatFit, type ReferencePart, type ScalerState } from '../data/scaler';
 import type { ValidationScores } from '../data/metrics';
 import {
   MAX_SERIES_CALIBRATIONS,
@@ -174,6 +174,19 @@ export interface ModelArtifact {
 
 const positiveInt = { type: 'integer', minimum: 1 };
 const finiteNumberArray = { type: 'array', items: { type: 'number' } };
+const HW_SCHEMA = {
+  type: 'object',
+  required: ['alpha', 'beta', 'gamma', 'phi'],
+  properties: {
+    alpha: { type: 'number', minimum: 0, maximum: 1 },
+    beta: { type: 'number', minimum: 0, maximum: 1 },
+    gamma: { type: 'number', minimum: 0, maximum: 1 },
+    phi: { type: 'number', minimum: 0, maximum: 1 },
+    // Absent in the window-only variant: the state carried across the training history.
+    profile: finiteNumberArray,
+    trend: { type: 'number' },
+  },
+};
 
 /** One calibration's fields (the pooled one, and each series' own). */
 const calibrationSchema = {
@@ -253,20 +266,25 @@ const artifactSchema: SchemaObject = {
         mean: finiteNumberArray,
         std: { type: 'array', items: { type: 'number', exclusiveMinimum: 0 } },
         // Absent in artifacts made before the seasonal reference: 'last'.
-        reference: { enum: ['last', 'seasonal', 'seasonal-naive', 'holt-winters'] },
+        reference: { enum: ['last', 'seasonal', 'seasonal-naive', 'holt-winters', 'combination'] },
         season: { type: 'integer', minimum: 0 },
         seasons: { type: 'integer', minimum: 1 },
-        hw: {
-          type: 'object',
-          required: ['alpha', 'beta', 'gamma', 'phi'],
-          properties: {
-            alpha: { type: 'number', minimum: 0, maximum: 1 },
-            beta: { type: 'number', minimum: 0, maximum: 1 },
-            gamma: { type: 'number', minimum: 0, maximum: 1 },
-            phi: { type: 'number', minimum: 0, maximum: 1 },
-            // Absent in the window-only variant: the state carried across the training history.
-            profile: finiteNumberArray,
-            trend: { type: 'number' },
+        hw: HW_SCHEMA,
+        // Only with reference 'combination': the references it averages (none a combination).
+        mix: {
+          type: 'array',
+          minItems: 1,
+          maxItems: MAX_MIX,
+          items: {
+            type: 'object',
+            required: ['weight', 'reference'],
+            properties: {
+              weight: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+              reference: { enum: ['last', 'seasonal', 'seasonal-naive', 'holt-winters'] },
+              season: { type: 'integer', minimum: 0 },
+              seasons: { type: 'integer', minimum: 1 },
+              hw: HW_SCHEMA,
+            },
           },
         },
       },
@@ -401,6 +419,8 @@ export function serializeModel(input: SerializeInput): ModelArtifact {
       ...(input.scaler.season !== undefined ? { season: input.scaler.season } : {}),
       ...(input.scaler.seasons !== undefined ? { seasons: input.scaler.seasons } : {}),
       ...(input.scaler.hw ? { hw: { ...input.scaler.hw } } : {}),
+      // a deep copy: the parts hold Holt-Winters states of their own
+      ...(input.scaler.mix ? { mix: JSON.parse(JSON.stringify(input.scaler.mix)) as ReferencePart[] } : {}),
     },
     // A deep copy through JSON so the artifact shares nothing with tfjs objects.
     topology: JSON.parse(JSON.stringify(topology)),
@@ -413,6 +433,40 @@ export function serializeModel(input: SerializeInput): ModelArtifact {
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** The checks of one target reference (the scaler's, or a part of its combination), named `at` in the problems. */
+function checkReference(
+  s: Pick<ScalerState, 'reference' | 'season' | 'seasons' | 'hw'> | ReferencePart,
+  spec: ModelArtifact['spec'],
+  at: string,
+  problems: string[],
+): void {
+  if (s.reference === 'seasonal') {
+    const { season, seasons } = s;
+    if (season === undefined || seasons === undefined) {
+      problems.push(`${at}.reference is seasonal but ${at}.season or ${at}.seasons is missing`);
+    } else if (seasonsThatFit(spec.window, spec.horizon, season) < seasons) {
+      problems.push(
+        `${at}'s seasonal reference (${seasons} seasons of ${season} steps) does not fit window ${spec.window} with horizon ${spec.horizon}`,
+      );
+    }
+  }
+  if (s.reference === 'holt-winters' && !s.hw) {
+    problems.push(`${at}.reference is holt-winters but ${at}.hw (its parameters) is missing`);
+  }
+  const hw = s.hw as { profile?: unknown; trend?: unknown } | undefined;
+  if (hw && (hw.profile === undefined) !== (hw.trend === undefined)) {
+    problems.push(`${at}.hw needs both profile and trend (the carried state) or neither`);
+  }
+  if (hw && Array.isArray(hw.profile) && hw.profile.length !== (s.season ?? 0)) {
+    problems.push(`${at}.hw.profile has ${hw.profile.length} values, expected the season (${s.season ?? 0})`);
+  }
+  if (s.reference === 'seasonal-naive') {
+    const m = s.season ?? 0;
+    if (m < 1 || m > spec.window)
+      problems.push(`${at}'s seasonal naive reference needs a season of 1 .. ${spec.window} steps, got ${m}`);
+  }
+}
 
 /** The checks of one residual grid the schema cannot make (shape against H, order, finiteness); false on a problem. */
 function checkGrid(c: ResidualGrid, H: number, what: string, problems: string[]): boolean {
@@ -472,31 +526,13 @@ export function validateArtifact(x: unknown): ModelArtifact {
   if (!a.scaler.mean.every(Number.isFinite) || !a.scaler.std.every(Number.isFinite)) {
     problems.push('scaler holds non-finite values');
   }
-  if (a.scaler.reference === 'seasonal') {
-    const { season, seasons } = a.scaler;
-    if (season === undefined || seasons === undefined) {
-      problems.push('scaler.reference is seasonal but scaler.season or scaler.seasons is missing');
-    } else if (seasonsThatFit(a.spec.window, a.spec.horizon, season) < seasons) {
-      problems.push(
-        `scaler's seasonal reference (${seasons} seasons of ${season} steps) does not fit window ${a.spec.window} with horizon ${a.spec.horizon}`,
-      );
-    }
-  }
-  if (a.scaler.reference === 'holt-winters' && !a.scaler.hw) {
-    problems.push('scaler.reference is holt-winters but scaler.hw (its parameters) is missing');
-  }
-  const hw = a.scaler.hw as { profile?: unknown; trend?: unknown } | undefined;
-  if (hw && (hw.profile === undefined) !== (hw.trend === undefined)) {
-    problems.push('scaler.hw needs both profile and trend (the carried state) or neither');
-  }
-  if (hw && Array.isArray(hw.profile) && hw.profile.length !== (a.scaler.season ?? 0)) {
-    problems.push(`scaler.hw.profile has ${hw.profile.length} values, expected the season (${a.scaler.season ?? 0})`);
-  }
-  if (a.scaler.reference === 'seasonal-naive') {
-    const m = a.scaler.season ?? 0;
-    if (m < 1 || m > a.spec.window)
-      problems.push(`scaler's seasonal naive reference needs a season of 1 .. ${a.spec.window} steps, got ${m}`);
-  }
+  if (a.scaler.reference === 'combination') {
+    const mix = a.scaler.mix ?? [];
+    if (!mix.length) problems.push('scaler.reference is combination but scaler.mix (its parts) is missing');
+    const sum = mix.reduce((t, p) => t + p.weight, 0);
+    if (mix.length && Math.abs(sum - 1) > 1e-6) problems.push(`scaler.mix weights sum to ${sum}, expected 1`);
+    mix.forEach((p, i) => checkReference(p, a.spec, `scaler.mix[${i}]`, problems));
+  } else checkReference(a.scaler, a.spec, 'scaler', problems);
   if (a.calibration) {
     const c = a.calibration;
     const H = a.spec.horizon;

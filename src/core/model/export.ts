@@ -64,7 +64,8 @@ const PREPROCESSING =
   'have a second output, the attention weights). Forecast in real units: (r_h + ref_h) * std[t] + mean[t], ' +
   'where ref_h is the level, or with scaler.reference "seasonal" the level plus the mean over ' +
   'scaler.seasons past seasons k of (y[o+h-m*k] - y[o-m*k]) / std[t] (o the last row, m = scaler.season, ' +
-  'k from ceil(h/m)); see src/core/data/scaler.ts.';
+  'k from ceil(h/m)); other references (seasonal-naive, holt-winters, and combination: the scaler.mix weights times ' +
+  "their parts' references) in src/core/data/scaler.ts.";
 
 /** Exports a stored artifact as a tfjs layers model plus its settings. */
 export function exportArtifact(artifact: unknown): ExportedModel {

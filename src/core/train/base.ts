@@ -10,9 +10,18 @@
  * exactly). After training, the network is kept only when its validation MAE is
  * not above the base's (trainer.ts); so the stored model never scores worse on
  * validation than the last value or the seasonal naive forecast, both being
- * candidates.
+ * candidates. When several candidates are within one standard error of the best
+ * (standard errors from blocks of H windows), their equal-weight mean is stored
+ * instead if it scores no worse on validation ({@link combineCandidates}).
  */
-import { chooseReference, fitScaler, prepare, restoreForecast, type ScalerState } from '../data/scaler';
+import {
+  chooseReference,
+  fitScaler,
+  prepare,
+  restoreForecast,
+  type ReferencePart,
+  type ScalerState,
+} from '../data/scaler';
 import { fitHoltWinters, fitHoltWintersHistory, historyStretches } from '../data/holt-winters';
 import { mae, targetsToMatrix } from '../data/metrics';
 import { seasonsThatFit } from '../data/scaler';
@@ -26,11 +35,17 @@ export interface ChosenBase {
   prepared: Prepared;
   ridge: RidgeModel | null;
   report: BaseReport;
+  /**
+   * With a combination: the member the network learns the residual of (the best single one on validation) and
+   * its weight in the mean. The network is trained on it, then enters the mean in its place (trainer.ts).
+   */
+  anchor?: { prepared: Prepared; ridge: RidgeModel | null; weight: number };
 }
 
 /** Name of a candidate in the report ('holt-winters + ridge'). */
 export function baseName(scaler: ScalerState, ridge: boolean): string {
   const ref = scaler.reference ?? 'last';
+  if (ref === 'combination') return `combination of ${scaler.mix?.length ?? 0}${ridge ? ' + ridge' : ''}`;
   const kind =
     ref === 'seasonal'
       ? `seasonal K=${scaler.seasons}`
@@ -121,8 +136,137 @@ export function oneStandardError(errors: (number[] | null)[], eligible: (i: numb
 }
 
 /**
+ * The eligible candidates within one standard error of the best validation MAE, the standard error of the mean
+ * paired difference taken over blocks of `block` consecutive windows. Consecutive windows share all but one of
+ * their target steps, so their errors move together; counted as independent (as {@link oneStandardError} does),
+ * ~900 hourly windows look like ~900 observations when they hold about 900 / H independent ones, and a candidate
+ * that wins one validation stretch by noise looks significantly better. Blocks of H windows share no target
+ * step with the next block but one, so their means are close to independent. With fewer than
+ * {@link MIN_BLOCKS} blocks the standard error is not estimated and only the best is returned.
+ * @returns indices in the order given (empty when no candidate is eligible and finite).
+ */
+/**
+ * Fewest blocks a block standard error is taken from: a standard deviation of 2-4 block means has 1-3 degrees of
+ * freedom (a t quantile of 2.4-12.7 where one standard error assumes about 1), so "within one standard error" would
+ * mean little; a validation part that short keeps the single pick.
+ */
+export const MIN_BLOCKS = 5;
+
+export function withinBlockError(
+  errors: (number[] | null)[],
+  eligible: (i: number) => boolean,
+  block: number,
+): number[] {
+  const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
+  const score = errors.map((e) => (e && e.length ? mean(e) : Infinity));
+  let best = -1;
+  score.forEach((v, i) => {
+    if (Number.isFinite(v) && eligible(i) && (best < 0 || v < score[best])) best = i;
+  });
+  if (best < 0) return [];
+  const b = errors[best]!;
+  const size = Math.max(1, Math.floor(block));
+  if (Math.ceil(b.length / size) < MIN_BLOCKS) return [best];
+  const out: number[] = [];
+  errors.forEach((e, i) => {
+    if (!e || !eligible(i) || !Number.isFinite(score[i])) return;
+    if (i === best) return void out.push(i);
+    const blocks: number[] = [];
+    for (let a = 0; a < e.length; a += size) {
+      const d = e.slice(a, a + size).map((v, k) => v - b[a + k]);
+      blocks.push(mean(d));
+    }
+    const m = score[i] - score[best];
+    const bm = mean(blocks);
+    const sd = Math.sqrt(blocks.reduce((a, x) => a + (x - bm) ** 2, 0) / Math.max(1, blocks.length - 1));
+    if (m <= sd / Math.sqrt(blocks.length)) out.push(i);
+  });
+  return out;
+}
+
+/** A candidate of {@link chooseBase}: prepared windows with its scaler, the ridge on top (null: none). */
+interface Candidate {
+  prepared: Prepared;
+  ridge: RidgeModel | null;
+  mae: number;
+  errors: number[] | null;
+}
+
+/**
+ * The equal-weight mean of several candidates as one base: its reference the weighted mean of the members'
+ * references (members sharing a scaler add their weights), its ridge the mean of the members' ridges (a member
+ * without one adds zeros). Exact, not an approximation: every reference sees the same inputs, so the mean of
+ * `ref_j + ridge_j(x)` is `mean ref_j + (mean ridge_j)(x)`, one reference and one linear map, which the highway
+ * holds and prediction serves like any other base. Why combine: the candidates within one standard error are
+ * not told apart by validation, and picking one of them picks by noise; their mean is as good on average and
+ * varies less (forecast combination, Bates and Granger 1969; the M4 competition's combinations of exponential
+ * smoothing methods beat each one alone, Makridakis et al. 2020).
+ * @returns the prepared windows and the ridge of the combination (null when no member has one).
+ */
+export function combineCandidates(
+  members: { prepared: Prepared; ridge: RidgeModel | null }[],
+  req: CheckedRequest,
+): { prepared: Prepared; ridge: RidgeModel | null } {
+  const w = 1 / members.length;
+  const scalers: ScalerState[] = [];
+  const weights: number[] = [];
+  for (const m of members) {
+    const k = scalers.indexOf(m.prepared.scaler);
+    if (k >= 0) weights[k] += w;
+    else {
+      scalers.push(m.prepared.scaler);
+      weights.push(w);
+    }
+  }
+  const first = members[0].prepared;
+  const { mean, std } = first.scaler;
+  const mix: ReferencePart[] = scalers.map((s, k) => {
+    const { mean: _m, std: _s, reference, ...rest } = s;
+    void _m;
+    void _s;
+    return { weight: weights[k], reference: reference === 'combination' || !reference ? 'last' : reference, ...rest };
+  });
+  // One scaler behind every member (a reference with and without ridge): that reference itself, no mix needed.
+  const scaler: ScalerState = scalers.length === 1 ? scalers[0] : { mean, std, reference: 'combination', mix };
+  const ti = req.targetIndex;
+  const { trainWindows: train, valWindows: val } = first;
+  const prepared: Prepared = {
+    ...first,
+    scaler,
+    train: scalers.length === 1 ? first.train : prepare(train.inputs, train.targets, scaler, ti),
+    val: scalers.length === 1 ? first.val : prepare(val.inputs, val.targets, scaler, ti),
+  };
+  const ridges = members.map((m) => m.ridge);
+  const some = ridges.find((r): r is RidgeModel => !!r);
+  if (!some) return { prepared, ridge: null };
+  const weightsOut = new Float64Array(some.weights.length);
+  const intercept = new Float64Array(some.intercept.length);
+  for (const r of ridges) {
+    if (!r) continue;
+    r.weights.forEach((v, i) => (weightsOut[i] += w * v));
+    r.intercept.forEach((v, i) => (intercept[i] += w * v));
+  }
+  // the report's ridgeAlpha: the strongest penalty among the members (the mean is at least that smooth)
+  const alpha = Math.max(...ridges.filter((r): r is RidgeModel => !!r).map((r) => r.alpha));
+  return {
+    prepared,
+    ridge: { weights: weightsOut, intercept, alpha, inputs: some.inputs, outputs: some.outputs },
+  };
+}
+
+/** The validation forecast of a base: its reference plus its ridge (or nothing) restored to real units. */
+function baseForecast(prepared: Prepared, ridge: RidgeModel | null, req: CheckedRequest): number[][] {
+  const p = prepared.val;
+  const H = req.data.horizon;
+  const D = prepared.train.window * prepared.train.features;
+  const scaled = ridge ? predictRidge(ridge, { data: p.x, rows: p.count, cols: D }) : new Float32Array(p.count * H);
+  return restoreForecast(scaled, p.levels, prepared.scaler, req.targetIndex, H, p.refs);
+}
+
+/**
  * Scores every candidate on the validation windows and returns the simplest within one standard error of the
- * best ({@link oneStandardError}).
+ * best ({@link oneStandardError}), or the mean of all within one block standard error of it
+ * ({@link withinBlockError}, {@link combineCandidates}) when that scores no worse on validation.
  * @param withRidge the model has a highway to hold a ridge fit.
  */
 export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean): ChosenBase {
@@ -131,7 +275,7 @@ export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean
   const H = req.data.horizon;
   const truth = targetsToMatrix(val.targets);
   const candidates: BaseCandidateScore[] = [];
-  const options: { prepared: Prepared; ridge: RidgeModel | null; mae: number; errors: number[] | null }[] = [];
+  const options: Candidate[] = [];
   for (const scaler of candidateScalers(req, train)) {
     const prepared: Prepared = {
       trainWindows: train,
@@ -143,7 +287,7 @@ export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean
     };
     const p = prepared.val;
     const forecasts: { ridge: RidgeModel | null; pred: number[][] }[] = [
-      { ridge: null, pred: restoreForecast(new Float32Array(p.count * H), p.levels, scaler, ti, H, p.refs) },
+      { ridge: null, pred: baseForecast(prepared, null, req) },
     ];
     if (withRidge) {
       const D = prepared.train.window * prepared.train.features;
@@ -155,8 +299,7 @@ export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean
         { data: p.y, rows: p.count, cols: H },
         RIDGE_ALPHAS,
       ).model;
-      const scaled = predictRidge(ridge, { data: p.x, rows: p.count, cols: D });
-      forecasts.push({ ridge, pred: restoreForecast(scaled, p.levels, scaler, ti, H, p.refs) });
+      forecasts.push({ ridge, pred: baseForecast(prepared, ridge, req) });
     }
     for (const f of forecasts) {
       const m = mae(truth, f.pred);
@@ -175,12 +318,37 @@ export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean
     options.map((o) => o.errors),
     (i) => options[i].mae <= bar,
   );
-  const best = pick >= 0 ? { ...options[pick], report: undefined as unknown as BaseReport } : null;
   // 'last' alone always scores unless the validation targets are not finite (checked before).
-  const chosen = best!;
+  let chosen: Candidate = options[pick];
+  let name = baseName(chosen.prepared.scaler, !!chosen.ridge);
+  let anchor: ChosenBase['anchor'];
+  const within = withinBlockError(
+    options.map((o) => o.errors),
+    (i) => options[i].mae <= bar,
+    H,
+  );
+  if (within.length > 1) {
+    const c = combineCandidates(
+      within.map((i) => options[i]),
+      req,
+    );
+    const pred = baseForecast(c.prepared, c.ridge, req);
+    const m = mae(truth, pred);
+    const finite = Number.isFinite(m);
+    const combined = `combination: ${within.map((i) => candidates[i].name).join(' | ')}`;
+    candidates.push({ name: combined, mae: finite ? m : null });
+    // not worse than the single pick on validation, so the report's guarantee holds for the mean too
+    if (finite && m <= chosen.mae) {
+      chosen = { ...c, mae: m, errors: null };
+      name = combined;
+      // withinBlockError keeps the best one in the set: the lowest validation MAE
+      const a = options[within.reduce((b, i) => (options[i].mae < options[b].mae ? i : b), within[0])];
+      anchor = { prepared: a.prepared, ridge: a.ridge, weight: 1 / within.length };
+    }
+  }
   const s = chosen.prepared.scaler;
-  chosen.report = {
-    name: baseName(s, !!chosen.ridge),
+  const report: BaseReport = {
+    name,
     reference: s.reference ?? 'last',
     ridge: !!chosen.ridge,
     params: { ...baseParams(s), ...(chosen.ridge ? { ridgeAlpha: chosen.ridge.alpha } : {}) },
@@ -188,5 +356,5 @@ export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean
     candidates,
     network: 'kept',
   };
-  return { prepared: chosen.prepared, ridge: chosen.ridge, report: chosen.report };
+  return { prepared: chosen.prepared, ridge: chosen.ridge, report, ...(anchor ? { anchor } : {}) };
 }

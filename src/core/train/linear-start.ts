@@ -136,3 +136,36 @@ export function zeroHead(serve: TF.LayersModel): void {
   const head = layerNamed(serve, HEAD_LAYER);
   t.tidy(() => head.setWeights(head.getWeights().map((w) => t.zerosLike(w))));
 }
+
+/**
+ * Puts a network trained on one member of a combined base (train/base.ts, `anchor`) into the mean in that
+ * member's place: the forecast becomes sum_j w_j (ref_j + ridge_j(x)) with the member's ridge replaced by what
+ * the network made of it (its highway and head). All of it is linear in the highway's and the head's Dense
+ * layers (every model type adds head and highway last), so it is exact: highway = the mean's ridge + w (trained
+ * highway - the member's ridge), head = w head.
+ * @param base the combination's ridge (null: zeros). @param anchor the member's ridge (null: zeros).
+ * @param weight the member's weight in the mean.
+ */
+export function blendIntoBase(
+  serve: TF.LayersModel,
+  base: RidgeModel | null,
+  anchor: RidgeModel | null,
+  weight: number,
+): void {
+  const t = tf();
+  const head = layerNamed(serve, HEAD_LAYER);
+  const highway = serve.layers.find((l) => l.name === HIGHWAY_LAYER);
+  t.tidy(() => {
+    head.setWeights(head.getWeights().map((w) => t.mul(w, weight)));
+    if (!highway) return;
+    const [kernel, bias] = highway.getWeights();
+    const [D, H] = kernel.shape;
+    const k = (r: RidgeModel | null): TF.Tensor =>
+      r ? t.tensor2d(Float32Array.from(r.weights), [D, H]) : t.zeros([D, H]);
+    const b = (r: RidgeModel | null): TF.Tensor => (r ? t.tensor1d(Float32Array.from(r.intercept)) : t.zeros([H]));
+    highway.setWeights([
+      t.add(t.mul(t.sub(kernel, k(anchor)), weight), k(base)),
+      t.add(t.mul(t.sub(bias, b(anchor)), weight), b(base)),
+    ]);
+  });
+}

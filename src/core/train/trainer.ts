@@ -21,7 +21,7 @@ import type { TrainOptions } from '../settings/training';
 import { BestWeights, epochTensors, runEpochs, type EpochHooks, type EpochRun } from './epochs';
 import { baseName, baseParams, chooseBase, type ChosenBase } from './base';
 import type { BaseReport } from '../model/artifact';
-import { startFromBase, unfreezeLinearPath, zeroHead, type LinearStart } from './linear-start';
+import { blendIntoBase, startFromBase, unfreezeLinearPath, zeroHead, type LinearStart } from './linear-start';
 import { buildArtifact, trainReport, validationCalibration, type TrainResult } from './report';
 import { checkTrainRequest, type CheckedRequest, type RequestSources } from './request';
 import { predictScaled } from './scaled-forecast';
@@ -179,7 +179,9 @@ export async function trainChecked(req: CheckedRequest, hooks: EpochHooks = {}):
   const { data, model: cfg, options: o } = req;
   // A new run chooses its base (base.ts); a continued one keeps the previous scaler and weights.
   const base: ChosenBase | null = req.previous ? null : chooseBase(req, splitWindows(req), cfg.highway);
-  const prepared = base ? base.prepared : prepareSplit(req);
+  // with a combined base the network learns the residual of its best member, then enters the mean in its place
+  const stored = base ? base.prepared : prepareSplit(req);
+  const prepared = base?.anchor ? base.anchor.prepared : stored;
   const graph = buildGraph({ window: data.window, features: data.features.length, horizon: data.horizon }, cfg);
   const tensors = epochTensors(prepared, graph.iterations);
   const optimizer = t.train.adam(o.learningRate);
@@ -189,7 +191,8 @@ export async function trainChecked(req: CheckedRequest, hooks: EpochHooks = {}):
   try {
     let linear: LinearStart | null = null;
     if (req.previous) applyWeights(graph.serve, req.previous);
-    else if (cfg.highway) linear = startFromBase(graph.serve, base!.ridge, o.linearPath);
+    else if (cfg.highway)
+      linear = startFromBase(graph.serve, base!.anchor ? base!.anchor.ridge : base!.ridge, o.linearPath);
     // the base's starting weights, or the previous model's when training continues
     baseWeights.take(graph.serve);
     const setup = {
@@ -203,13 +206,28 @@ export async function trainChecked(req: CheckedRequest, hooks: EpochHooks = {}):
       start,
     };
     const run = await runEpochs(setup, o, hooks);
-    if (base) keepNetworkOnlyIfBetter(req, prepared, graph, tensors.xVal, base, baseWeights, run);
-    const continued = base ? null : keepContinuedOnlyIfBetter(req, prepared, graph, tensors.xVal, baseWeights, run);
+    if (base?.anchor) {
+      // the base is now the mean itself; every reference sees the same inputs, so xVal serves it too
+      blendIntoBase(graph.serve, base.ridge, base.anchor.ridge, base.anchor.weight);
+      const blended = new BestWeights();
+      try {
+        blended.take(graph.serve);
+        // the mean's own weights (its ridge, the head at zero) are the base the network has to beat
+        if (cfg.highway) startFromBase(graph.serve, base.ridge, o.linearPath);
+        else zeroHead(graph.serve);
+        baseWeights.take(graph.serve);
+        blended.restore(graph.serve);
+      } finally {
+        blended.dispose();
+      }
+    }
+    if (base) keepNetworkOnlyIfBetter(req, stored, graph, tensors.xVal, base, baseWeights, run);
+    const continued = base ? null : keepContinuedOnlyIfBetter(req, stored, graph, tensors.xVal, baseWeights, run);
     unfreezeLinearPath(linear);
-    const report = trainReport(req, prepared, graph, tensors.xVal, run, linear && base?.ridge ? linear.alpha : null);
+    const report = trainReport(req, stored, graph, tensors.xVal, run, linear && base?.ridge ? linear.alpha : null);
     report.base = base ? base.report : continued!;
-    const calibration = validationCalibration(req, prepared, graph, tensors.xVal);
-    return { artifact: buildArtifact(req, prepared, graph, report, calibration), report };
+    const calibration = validationCalibration(req, stored, graph, tensors.xVal);
+    return { artifact: buildArtifact(req, stored, graph, report, calibration), report };
   } catch (e) {
     if (e instanceof ForecastError) throw e;
     throw fail(

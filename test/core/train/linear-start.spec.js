@@ -7,7 +7,7 @@ const { checkTrainRequest } = require('../../../nodes/core/train/request');
 const { prepareSplit } = require('../../../nodes/core/train/split');
 const { selectRidge, predictRidge } = require('../../../nodes/core/train/ridge');
 const { predictScaled } = require('../../../nodes/core/train/scaled-forecast');
-const { startLinear, unfreezeLinearPath } = require('../../../nodes/core/train/linear-start');
+const { blendIntoBase, startLinear, unfreezeLinearPath } = require('../../../nodes/core/train/linear-start');
 const { co2Dataset } = require('../../helpers/co2-fixture');
 
 /** A model, its prepared windows and their [m, L, F] validation tensor, for one test. */
@@ -78,4 +78,51 @@ describe('core/train/linear-start', function () {
       dispose();
     }
   });
+
+  for (const type of ['lstm', 'attention', 'gca']) {
+    it(`${type}: blendIntoBase puts the trained network into a mean of bases in its member's place, exactly`, () => {
+      const before = tf().memory().numTensors;
+      const { prepared, graph, xVal, dispose } = setUp({ type });
+      try {
+        const D = 12;
+        const H = 3;
+        const ridgeOf = (scale) => ({
+          weights: Float64Array.from({ length: D * H }, (_, i) => scale * Math.sin(i + 1)),
+          intercept: Float64Array.from({ length: H }, (_, h) => scale * (h - 1)),
+          alpha: 1,
+          inputs: D,
+          outputs: H,
+        });
+        const anchor = ridgeOf(0.1);
+        const base = ridgeOf(-0.05);
+        const w = 1 / 3;
+        // a trained network: any highway and head (the initial random head, the highway moved off the anchor)
+        startLinear(graph.serve, prepared, 'joint');
+        const head = graph.serve.layers.find((l) => l.name === 'head');
+        const t = tf();
+        t.tidy(() =>
+          head.setWeights(head.getWeights().map((v, k) => t.randomNormal(v.shape, 0, 0.3, 'float32', 7 + k))),
+        );
+        const trained = predictScaled(graph.serve, xVal);
+        const saved = head.getWeights().map((v) => ({ shape: v.shape, data: v.dataSync().slice() }));
+        t.tidy(() => head.setWeights(saved.map((v) => t.zeros(v.shape))));
+        const highwayOnly = predictScaled(graph.serve, xVal);
+        t.tidy(() => head.setWeights(saved.map((v) => t.tensor(v.data, v.shape))));
+        // the head contributes: the blend below scales it, not only the highway
+        assert.ok(trained.some((v, i) => Math.abs(v - highwayOnly[i]) > 1e-3));
+        const x = { data: prepared.val.x, rows: prepared.val.count, cols: D };
+        const a = predictRidge(anchor, x);
+        const b = predictRidge(base, x);
+        blendIntoBase(graph.serve, base, anchor, w);
+        const got = predictScaled(graph.serve, xVal);
+        got.forEach((v, i) => {
+          const want = w * (trained[i] - a[i]) + b[i];
+          assert.ok(Math.abs(v - want) < 1e-4 * (1 + Math.abs(want)), `${i}: ${v} vs ${want}`);
+        });
+      } finally {
+        dispose();
+      }
+      assert.strictEqual(tf().memory().numTensors, before);
+    });
+  }
 });
