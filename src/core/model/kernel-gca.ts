@@ -237,17 +237,23 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 interface Layout {
   base: number;
   projectCfg: number;
+  gatedCfg: number;
   encoder: number[];
   scoreH: number;
   gatedKernel: number;
   gatedBias: number;
   recurrent: number;
+  featureKernel: number;
   zeros: number;
   scratch: number;
   scores: number;
   inputs: number;
+  gates: number;
+  xTilde: number;
+  featureInputs: number;
   h: number;
-  hU: number;
+  c: number;
+  z: number;
   x: number;
   end: number;
   chunk: number;
@@ -258,7 +264,8 @@ function layout(plan: GcaPlan, heapBase: number, count: number): Layout {
   const DA4 = Math.ceil(DA / 4) * 4;
   const base = align(heapBase);
   const projectCfg = base + align(CFG_INTS * 4);
-  let at = projectCfg + align(7 * 4);
+  const gatedCfg = projectCfg + align(7 * 4);
+  let at = gatedCfg + align(11 * 4);
   const encoder: number[] = [];
   for (const w of plan.encoder) {
     encoder.push(at);
@@ -273,33 +280,47 @@ function layout(plan: GcaPlan, heapBase: number, count: number): Layout {
   const gatedKernel = take(plan.gated.kernel.byteLength);
   const gatedBias = take(plan.gated.bias.byteLength);
   const recurrent = take(plan.gated.recurrent.byteLength);
+  const featureKernel = take(plan.feature ? plan.feature.kernel.byteLength : 0);
   const zeros = take(Math.max(DA4, 4 * U) * 4);
   // per window: its input, layer 1's H, C [T + 1, D] and Z [T, 4D], the score products [T, DA4], layer 2's
-  // inputs [T, 4U], its state h [U] and h U [4U]
-  const perWindow = align(T * F * 4) + 4 * D * (6 * T + 2) + 4 * T * DA4 + 16 * T * U + 20 * U + 80;
+  // inputs [T, 4U], gates [T], with feature attention x~ [T, F] and its products [T, 4U], the state h, c [U]
+  // and h U [4U]
+  const fa = plan.feature ? 1 : 0;
+  const perWindow =
+    align(T * F * 4) + 4 * D * (6 * T + 2) + 4 * T * DA4 + 16 * T * U * (1 + fa) + 4 * T * (1 + fa * F) + 24 * U + 112;
   const room = Math.floor((KERNEL_MAX_BYTES - at - 64) / perWindow);
   if (room < 1) throw new Error(`the model needs more than the kernel's ${KERNEL_MAX_BYTES / 2 ** 20} MiB`);
   const chunk = Math.min(KERNEL_CHUNK, room, Math.max(1, count));
   const scratch = take(chunk * 4 * D * (6 * T + 2));
   const scores = take(chunk * T * DA4 * 4);
   const inputs = take(chunk * T * 16 * U);
+  const gates = take(chunk * T * 4);
+  const xTilde = take(fa * chunk * T * F * 4);
+  const featureInputs = take(fa * chunk * T * 16 * U);
   const h = take(chunk * U * 4);
-  const hU = take(chunk * 16 * U);
+  const c = take(chunk * U * 4);
+  const z = take(chunk * 16 * U);
   const x = take(chunk * T * F * 4);
   return {
     base,
     projectCfg,
+    gatedCfg,
     encoder,
     scoreH,
     gatedKernel,
     gatedBias,
     recurrent,
+    featureKernel,
     zeros,
     scratch,
     scores,
     inputs,
+    gates,
+    xTilde,
+    featureInputs,
     h,
-    hU,
+    c,
+    z,
     x,
     end: at,
     chunk,
@@ -328,6 +349,7 @@ export function predictGca(plan: GcaPlan, x: Float32Array, count: number): GcaPr
     new Float32Array(mem.buffer, at.gatedKernel, 4 * D * U).set(plan.gated.kernel);
     new Float32Array(mem.buffer, at.gatedBias, 4 * U).set(plan.gated.bias);
     new Float32Array(mem.buffer, at.recurrent, 4 * U * U).set(plan.gated.recurrent);
+    if (plan.feature) new Float32Array(mem.buffer, at.featureKernel, 4 * U * F).set(plan.feature.kernel);
     new Float32Array(mem.buffer, at.zeros, Math.max(DA4, 4 * U)).fill(0);
   }
   const ints = new Int32Array(mem.buffer, at.base, CFG_INTS);
@@ -377,13 +399,27 @@ function chunkForecast(
   const k = kernelExports() as NonNullable<ReturnType<typeof kernelExports>>;
   const { window: T, features: F, horizon: H, units: D, gatedUnits: U, attentionUnits: DA, iterations: N } = plan;
   const DA4 = Math.ceil(DA / 4) * 4;
-  const U4 = 4 * U;
   const states = new Float32Array(mem.buffer, at.scratch, (T + 1) * n * D);
   const scores = new Float32Array(mem.buffer, at.scores, T * n * DA4);
-  const inputs = new Float32Array(mem.buffer, at.inputs, T * n * U4);
   const hState = new Float32Array(mem.buffer, at.h, n * U);
-  const hU = new Float32Array(mem.buffer, at.hU, n * U4);
+  // g_t and x~_t of step t of window b at row t * n + b, as the kernel reads them
+  const gate = new Float32Array(mem.buffer, at.gates, T * n);
+  const xTilde = plan.feature ? new Float32Array(mem.buffer, at.xTilde, T * n * F) : null;
   const pInts = new Int32Array(mem.buffer, at.projectCfg, 7);
+  const gInts = new Int32Array(mem.buffer, at.gatedCfg, 11);
+  gInts.set([
+    n,
+    T,
+    U,
+    at.inputs,
+    plan.feature ? at.featureInputs : 0,
+    at.gates,
+    at.recurrent,
+    at.zeros,
+    at.h,
+    at.c,
+    at.z,
+  ]);
 
   // F_0 of every window
   const memory = new Float64Array(n * D);
@@ -398,41 +434,20 @@ function chunkForecast(
     }
   }
   const fx = plan.feature ? featureProducts(plan, x, s, n) : null;
-  const gate = new Float64Array(n * T);
-  const xTilde = plan.feature ? new Float64Array(n * T * F) : null;
-  const cState = new Float64Array(n * U);
-  const z = new Float64Array(U4);
   for (let it = 0; it < N; it++) {
     for (let b = 0; b < n; b++) {
       attend(plan, scores, n, b, memory.subarray(b * D, (b + 1) * D), it, s + b, gate, out.alpha);
-      if (plan.feature && fx && xTilde && out.beta) {
+      if (fx && xTilde && out.beta) {
         attendFeatures(plan, fx, x, n, b, memory.subarray(b * D, (b + 1) * D), it, s + b, xTilde, out.beta);
       }
     }
-    // Layer 2 from a fresh state: C_t = g_t i_t C~_t + (1 - g_t) f_t C_{t-1}, h_t = o_t tanh(C_t).
-    hState.fill(0);
-    cState.fill(0);
-    for (let t = 0; t < T; t++) {
-      pInts.set([n, U, U4, at.h, at.recurrent, at.zeros, at.hU]);
+    if (xTilde) {
+      // x~_t K_x of every step and window, this iteration's
+      pInts.set([T * n, F, 4 * U, at.xTilde, at.featureKernel, at.zeros, at.featureInputs]);
       k.project(at.projectCfg);
-      for (let b = 0; b < n; b++) {
-        const inAt = (t * n + b) * U4;
-        for (let q = 0; q < U4; q++) z[q] = inputs[inAt + q] + hU[b * U4 + q];
-        if (plan.feature && xTilde) {
-          const kx = plan.feature.kernel;
-          for (let f = 0, xAt = (b * T + t) * F; f < F; f++) {
-            const xf = xTilde[xAt + f];
-            for (let q = 0, r = f * U4; q < U4; q++) z[q] += xf * kx[r + q];
-          }
-        }
-        const g = gate[b * T + t];
-        for (let j = 0; j < U; j++) {
-          const c = g * sigmoid(z[j]) * Math.tanh(z[2 * U + j]) + (1 - g) * sigmoid(z[U + j]) * cState[b * U + j];
-          cState[b * U + j] = c;
-          hState[b * U + j] = sigmoid(z[3 * U + j]) * Math.tanh(c);
-        }
-      }
     }
+    // Layer 2 from a fresh state: C_t = g_t i_t C~_t + (1 - g_t) f_t C_{t-1}, h_t = o_t tanh(C_t).
+    k.gated(at.gatedCfg);
     // F_n = ReLU(W_F^n [o_n ; F_{n-1}] + b_F^n)
     const { kernel, bias } = plan.refine[it];
     const next = new Float64Array(D);
@@ -479,7 +494,7 @@ function attend(
   memory: Float64Array,
   it: number,
   w: number,
-  gate: Float64Array,
+  gate: Float32Array,
   alpha: Float32Array,
 ): void {
   const { window: T, units: D, attentionUnits: DA, iterations: N } = plan;
@@ -514,7 +529,7 @@ function attend(
     alpha[(w * N + it) * T + t] = a[t];
   }
   for (let t = 0; t < T; t++) {
-    gate[b * T + t] = plan.gate === 'softmax' ? a[t] : plan.gate === 'max' ? a[t] / most : sigmoid(e[t]);
+    gate[t * n + b] = plan.gate === 'softmax' ? a[t] : plan.gate === 'max' ? a[t] / most : sigmoid(e[t]);
   }
 }
 
@@ -538,7 +553,7 @@ function featureProducts(plan: GcaPlan, x: Float32Array, s: number, n: number): 
 
 /**
  * Window w's (chunk row b) feature attention of iteration `it`: beta_t = softmax_f(W_b^T tanh(W_bx x_t + W_bF F +
- * b_b)) into beta, and the re-weighted input x~_t = F beta_t x_t into xTilde [n, T, F].
+ * b_b)) into beta, and the re-weighted input x~_t = F beta_t x_t into xTilde [T, n, F].
  */
 function attendFeatures(
   plan: GcaPlan,
@@ -549,7 +564,7 @@ function attendFeatures(
   memory: Float64Array,
   it: number,
   w: number,
-  xTilde: Float64Array,
+  xTilde: Float32Array,
   beta: Float32Array,
 ): void {
   const { window: T, features: F, units: D, attentionUnits: DA, iterations: N } = plan;
@@ -582,7 +597,7 @@ function attendFeatures(
     for (let f = 0; f < F; f++) {
       const bf = e[f] / sum;
       beta[bAt + f] = bf;
-      xTilde[(b * T + t) * F + f] = F * bf * x[xAt + f];
+      xTilde[(t * n + b) * F + f] = F * bf * x[xAt + f];
     }
   }
 }

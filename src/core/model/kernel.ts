@@ -59,6 +59,7 @@ interface KernelExports {
   encode(cfg: number): void;
   project(cfg: number): void;
   trainStep(cfg: number): void;
+  gated(cfg: number): void;
 }
 
 /** True unless `LSTM_FORECAST_KERNEL=tfjs` forces the tfjs path. */

@@ -78,6 +78,14 @@ describe('core/model/kernel-gca: gca forecasts through the kernel encoder', func
         });
       }
     }
+    // the benchmark's model: window 48, 64 units, N = 2
+    cases.push({
+      spec: { window: 48, features: 1, horizon: 12 },
+      cfg: resolveModelConfig({ type: 'gca', units: 64, seed: 1 }),
+      batch: 3,
+      gate: 'softmax',
+      memory: 'mean',
+    });
     for (const { spec, cfg, batch, gate, memory } of cases) {
       const g = buildGraph(spec, cfg);
       const what =
