@@ -115,6 +115,51 @@ describe('core/serve/forecaster: the kernel path', function () {
     });
   }
 
+  it('forecasts a stored gca artifact with feature attention on two features: the feature map as tfjs gives it', async () => {
+    // co2 and the month's place in the year, so the feature attention has two features to weigh
+    const two = {
+      ...data,
+      features: ['co2', 'season'],
+      inputs: data.inputs.map((w, i) => w.map((r, t) => [r[0], Math.sin(((i + t) * Math.PI) / 6)])),
+    };
+    const model = { type: 'gca', units: 5, attentionUnits: 4, iterations: 2, featureAttention: true, seed: 7 };
+    const { artifact } = await trainForecaster(two, model, { epochs: 1, batchSize: 32, name: 'gcafa' });
+    const fc = Forecaster.fromArtifact(artifact);
+    try {
+      const windows = two.inputs.slice(-9);
+      const kernel = withKernelEnv(undefined, () => {
+        assert.strictEqual(fc.path, 'kernel');
+        return fc.predict(windows);
+      });
+      const tfjs = withKernelEnv('tfjs', () => fc.predict(windows));
+      const tol = 1e-5 * artifact.scaler.std[0] + 1e-9;
+      kernel.forecast
+        .flat()
+        .forEach((v, i) => assert.ok(Math.abs(v - tfjs.forecast.flat()[i]) <= tol, `forecast ${i}`));
+      const flat = (x) => x.flat(3);
+      assert.strictEqual(flat(kernel.featureAttention).length, 9 * 2 * 12 * 2);
+      for (const what of ['attention', 'featureAttention']) {
+        const [a, b] = [flat(kernel[what]), flat(tfjs[what])];
+        assert.strictEqual(a.length, b.length, what);
+        a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= 1e-5, `${what} ${i}: ${v} vs ${b[i]}`));
+      }
+    } finally {
+      fc.dispose();
+    }
+  });
+
+  it('leaves a gca artifact whose topology it does not know to tfjs', () => {
+    const a = JSON.parse(JSON.stringify(artifacts.gca));
+    a.topology.config.layers.find((l) => l.class_name === 'GcaAttention').config.dropout = 0.1;
+    const fc = Forecaster.fromArtifact(a);
+    try {
+      assert.strictEqual(fc.path, 'tfjs');
+      assert.strictEqual(fc.predict(data.inputs.slice(-2)).attention.length, 2);
+    } finally {
+      fc.dispose();
+    }
+  });
+
   it('keeps refusing bad windows and a disposed model on the kernel path', () => {
     const fc = Forecaster.fromArtifact(artifacts.lstm1);
     assert.strictEqual(fc.path, 'kernel');
