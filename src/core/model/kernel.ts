@@ -10,7 +10,8 @@
  * activations it names; anything else returns null and the caller uses tfjs,
  * which stays the reference. `LSTM_FORECAST_KERNEL=tfjs` forces tfjs.
  * {@link attentionPlan} does the same for the 'attention' type's forecasts: the kernel
- * computes its LSTM encoder's states, the additive attention and the head follow here.
+ * computes its LSTM encoder's states, the additive attention and the head follow here; the 'gca' type's
+ * plan is in kernel-gca.ts.
  */
 import * as fs from 'fs';
 import * as path from 'path';
