@@ -189,7 +189,7 @@ export function gcaPlan(topology: unknown, weights: PlanWeight[]): GcaPlan | nul
   }
   const a = orderedWeights(weights, expected, order);
   if (!a) return null;
-  return {
+  const plan: GcaPlan = {
     window: T,
     features: F,
     horizon: H,
@@ -219,6 +219,13 @@ export function gcaPlan(topology: unknown, weights: PlanWeight[]): GcaPlan | nul
     head: { kernel: a[headAt], bias: a[headAt + 1] },
     highwayWeights: highwayDense ? { kernel: a[headAt + 2], bias: a[headAt + 3] } : undefined,
   };
+  // A model whose weights and one window do not fit the kernel's memory bound is tfjs's to forecast.
+  try {
+    layout(plan, kernelExports()?.heapBase() ?? 0, 1);
+  } catch {
+    return null;
+  }
+  return plan;
 }
 
 /** What {@link predictGca} returns: the serve model's outputs. */

@@ -221,6 +221,28 @@ describe('core/model/kernel-gca: gca forecasts through the kernel encoder', func
     assert.strictEqual(gcaPlan(topology, wrong), null, 'a wrong shape');
   });
 
+  it("declines a model too large for the kernel's memory bound (tfjs forecasts it)", () => {
+    const spec = { window: 6, features: 1, horizon: 2 };
+    const g = buildGraph(spec, resolveModelConfig({ type: 'gca', units: 4, attentionUnits: 4, seed: 1 }));
+    const { topology } = stored(g.serve);
+    disposeModels(g.serve, g.train);
+    // 1024 units (the most the settings allow) in both LSTMs: about 48 MB of weights in the kernel's memory, and a
+    // window of 3,000 steps whose layer-1 states alone take 74 MB; zeros of the shapes the plan expects
+    const sized = (units, T) => {
+      const topo = JSON.parse(JSON.stringify(topology));
+      for (const l of topo.config.layers) if (l.name === 'lstm_1' || l.name === 'gca') l.config.units = units;
+      topo.config.layers[0].config.batch_input_shape = [null, T, 1];
+      const [d, da, H] = [units, 4, 2];
+      const shapes = [[1, 4 * d], [d, 4 * d], [4 * d], [d, da], [d, da], [da], [da, 1], [d, 4 * d], [d, 4 * d]];
+      shapes.push([4 * d], [2 * d, d], [d], [2 * d, d], [d], [d, H], [H], [T, H], [H]);
+      const weights = shapes.map((shape) => ({ shape, values: new Float32Array(shape.reduce((a, b) => a * b, 1)) }));
+      return gcaPlan(topo, weights);
+    };
+    assert.strictEqual(sized(1024, 3000), null);
+    assert.ok(sized(1024, 48), 'the same units with a window of 48 fit');
+    assert.ok(sized(64, 3000), 'the same window with 64 units fits');
+  });
+
   it('forecasts a batch larger than one kernel call in chunks, bitwise the same as one by one', () => {
     const rand = seededRandom(10);
     const spec = { window: 4, features: 2, horizon: 2 };
