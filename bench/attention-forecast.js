@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * 'attention' type forecasts through the kernel's LSTM encoder vs tfjs, in one process, alternating
+ * 'attention' and 'gca' type forecasts through the kernel's LSTM encoder vs tfjs, in one process, alternating
  * (a round of each path in turn, so load changes hit both): 1-window forecast p50 / p99 and batch-256
  * forecasts/s through Forecaster.predict, on model B of bench/speed.js (window 48, F = 1, LSTM-64,
- * attention units as the default, 12-step head, highway). Prints a table and the load average.
+ * attention units as the default, 12-step head, highway); GCA with N = 2 (the default) or as --models
+ * names it (gca1..gca3). Before timing, both paths' batch-256 outputs are compared (max |kernel - tfjs|
+ * on the forecast in real units and on the attention). Prints a table and the load average.
  *
- *   npm run build && node bench/attention-forecast.js [--rounds 5] [--latency 200] [--batches 10]
+ *   npm run build && node bench/attention-forecast.js [--models attention,gca] [--rounds 5] [--latency 200]
+ *     [--batches 10]
  */
 const os = require('node:os');
 const path = require('node:path');
@@ -39,6 +42,7 @@ async function main() {
       rounds: { type: 'string', default: '5' },
       latency: { type: 'string', default: '200' },
       batches: { type: 'string', default: '10' },
+      models: { type: 'string', default: 'attention,gca' },
     },
   });
   const [rounds, latencyN, batches] = [values.rounds, values.latency, values.batches].map(Number);
@@ -50,57 +54,76 @@ async function main() {
   const info = await initBackend();
   const data = synthetic(600);
   const env = process.env.LSTM_FORECAST_KERNEL;
-  process.env.LSTM_FORECAST_KERNEL = 'tfjs';
-  const { artifact } = await trainForecaster(
-    data,
-    { type: 'attention', units: 64, seed: 0 },
-    {
-      epochs: 1,
-      batchSize: 64,
-      name: 'bench',
-    },
-  );
-  const fc = Forecaster.fromArtifact(artifact);
-  const setPath = (p) => {
+  const models = values.models.split(',').map((name) => {
+    const m = /^(attention|gca)([1-3])?$/.exec(name);
+    if (!m) throw new Error(`unknown model "${name}" (expected attention, gca or gca1..gca3)`);
+    const config = { type: m[1], units: 64, seed: 0 };
+    if (m[2]) config.iterations = Number(m[2]);
+    return { name, config };
+  });
+  const setPath = (fc, p) => {
     if (p === 'tfjs') process.env.LSTM_FORECAST_KERNEL = 'tfjs';
     else if (env === undefined || env.toLowerCase() === 'tfjs') delete process.env.LSTM_FORECAST_KERNEL;
     else process.env.LSTM_FORECAST_KERNEL = env;
     if (fc.path !== p) throw new Error(`expected the ${p} path, the forecaster takes ${fc.path}`);
   };
-  const load0 = os.loadavg();
-  const times = { kernel: [], tfjs: [] };
-  const rates = { kernel: [], tfjs: [] };
   const batch = data.inputs.slice(0, 256);
-  for (let r = 0; r < rounds; r++) {
-    for (const p of r % 2 ? ['tfjs', 'kernel'] : ['kernel', 'tfjs']) {
-      setPath(p);
-      for (let i = 0; i < 10; i++) fc.predict([data.inputs[i]]);
-      for (let i = 0; i < latencyN; i++) {
-        const t0 = performance.now();
-        fc.predict([data.inputs[i % data.inputs.length]]);
-        times[p].push(performance.now() - t0);
-      }
-      fc.predict(batch);
-      const t0 = performance.now();
-      for (let i = 0; i < batches; i++) fc.predict(batch);
-      rates[p].push((256 * batches) / ((performance.now() - t0) / 1000));
+  const rows = [];
+  const load0 = os.loadavg();
+  for (const { name, config } of models) {
+    process.env.LSTM_FORECAST_KERNEL = 'tfjs';
+    const { artifact } = await trainForecaster(data, config, { epochs: 1, batchSize: 64, name: 'bench' });
+    const fc = Forecaster.fromArtifact(artifact);
+    const out = {};
+    for (const p of ['kernel', 'tfjs']) {
+      setPath(fc, p);
+      out[p] = fc.predict(batch);
     }
-  }
-  const load1 = os.loadavg();
-  fc.dispose();
-  const med = (xs) => quantile(xs, 0.5);
-  console.log(`backend ${info.name}, ${rounds} alternating rounds, ${os.cpus().length} cores`);
-  console.log('| path | 1-window p50 ms | 1-window p99 ms | batch-256 forecasts/s (median of rounds) |');
-  console.log('|---|---|---|---|');
-  for (const p of ['kernel', 'tfjs']) {
-    console.log(
-      `| ${p} | ${med(times[p]).toFixed(3)} | ${quantile(times[p], 0.99).toFixed(3)} | ${med(rates[p]).toFixed(0)} |`,
+    const maxDiff = (a, b) => Math.max(...a.flat(3).map((v, i) => Math.abs(v - b.flat(3)[i])));
+    const diff = { forecast: maxDiff(out.kernel.forecast, out.tfjs.forecast) };
+    diff.attention = maxDiff(out.kernel.attention, out.tfjs.attention);
+    const times = { kernel: [], tfjs: [] };
+    const rates = { kernel: [], tfjs: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const p of r % 2 ? ['tfjs', 'kernel'] : ['kernel', 'tfjs']) {
+        setPath(fc, p);
+        for (let i = 0; i < 10; i++) fc.predict([data.inputs[i]]);
+        for (let i = 0; i < latencyN; i++) {
+          const t0 = performance.now();
+          fc.predict([data.inputs[i % data.inputs.length]]);
+          times[p].push(performance.now() - t0);
+        }
+        fc.predict(batch);
+        const t0 = performance.now();
+        for (let i = 0; i < batches; i++) fc.predict(batch);
+        rates[p].push((256 * batches) / ((performance.now() - t0) / 1000));
+      }
+    }
+    fc.dispose();
+    rows.push({ name, times, rates, diff });
+    // a long run shows each model as it finishes
+    console.error(
+      `${name} done: p50 kernel ${quantile(times.kernel, 0.5).toFixed(3)} ms, tfjs ${quantile(times.tfjs, 0.5).toFixed(3)} ms`,
     );
   }
-  console.log(
-    `speed-up: 1-window p50 ${(med(times.tfjs) / med(times.kernel)).toFixed(1)}x, ` +
-      `batch-256 ${(med(rates.kernel) / med(rates.tfjs)).toFixed(1)}x`,
-  );
+  const load1 = os.loadavg();
+  const med = (xs) => quantile(xs, 0.5);
+  console.log(`backend ${info.name}, ${rounds} alternating rounds, ${os.cpus().length} cores`);
+  console.log('| model | path | 1-window p50 ms | 1-window p99 ms | batch-256 forecasts/s (median of rounds) |');
+  console.log('|---|---|---|---|---|');
+  for (const { name, times, rates } of rows) {
+    for (const p of ['kernel', 'tfjs']) {
+      const [p50, p99] = [med(times[p]), quantile(times[p], 0.99)];
+      console.log(`| ${name} | ${p} | ${p50.toFixed(3)} | ${p99.toFixed(3)} | ${med(rates[p]).toFixed(0)} |`);
+    }
+  }
+  for (const { name, times, rates, diff } of rows) {
+    console.log(
+      `${name}: speed-up 1-window p50 ${(med(times.tfjs) / med(times.kernel)).toFixed(1)}x, ` +
+        `batch-256 ${(med(rates.kernel) / med(rates.tfjs)).toFixed(1)}x; max |kernel - tfjs| ` +
+        `forecast ${diff.forecast.toExponential(1)} (real units), attention ${diff.attention.toExponential(1)}`,
+    );
+  }
   console.log(
     `load average (1 / 5 / 15 min) before ${load0.map((x) => x.toFixed(2)).join(' / ')}, ` +
       `after ${load1.map((x) => x.toFixed(2)).join(' / ')}`,

@@ -887,3 +887,108 @@ function adam(cfg: usize): void {
     store<f32>(p, load<f32>(p) - lr * ((m / c1) / (Mathf.sqrt(v / c2) + eps)));
   }
 }
+
+// ---- The 'gca' type's layer 2: the LSTM whose cell update the attention gates (src/core/model/kernel-gca.ts) ----
+
+/**
+ * The logistic sigmoid as 0.5 + 0.5 tanh(x / 2) through the rational tanh (within 1e-7 of 1 / (1 + e^-x)): in SIMD,
+ * where the exp of {@link activate} goes a lane at a time and was most of layer 2's time.
+ */
+@inline
+function sigmoid4(x: v128): v128 {
+  const half = f32x4.splat(0.5);
+  return f32x4.add(half, f32x4.mul(half, tanh4(f32x4.mul(half, x))));
+}
+
+@inline
+function sigmoidf(x: f32): f32 {
+  return <f32>0.5 + <f32>0.5 * tanhf(<f32>0.5 * x);
+}
+
+/**
+ * One window's gated gates: z += zin (+ zx), then with the logistic sigmoid and tanh (what GcaAttention computes,
+ * whatever layer 1 uses) c = g * i * C~ + (1 - g) * f * cPrev, h = o * tanh(c). z holds h_{t-1} U; the sums are
+ * taken (zin + h U) + zx, the order the layer's tfjs ops add them.
+ */
+function gatedGates(u: i32, h: usize, c: usize, z: usize, zin: usize, zx: usize, g: f32): void {
+  const ub = <usize>u << 2;
+  const gv = f32x4.splat(g);
+  const kv = f32x4.splat(<f32>1.0 - g);
+  let j = 0;
+  for (; j + 4 <= u; j += 4) {
+    const o = <usize>j << 2;
+    let zi = f32x4.add(v128.load(zin + o), v128.load(z + o));
+    let zf = f32x4.add(v128.load(zin + ub + o), v128.load(z + ub + o));
+    let zc = f32x4.add(v128.load(zin + 2 * ub + o), v128.load(z + 2 * ub + o));
+    let zo = f32x4.add(v128.load(zin + 3 * ub + o), v128.load(z + 3 * ub + o));
+    if (zx) {
+      zi = f32x4.add(zi, v128.load(zx + o));
+      zf = f32x4.add(zf, v128.load(zx + ub + o));
+      zc = f32x4.add(zc, v128.load(zx + 2 * ub + o));
+      zo = f32x4.add(zo, v128.load(zx + 3 * ub + o));
+    }
+    const write = f32x4.mul(gv, f32x4.mul(sigmoid4(zi), tanh4(zc)));
+    const keep = f32x4.mul(kv, f32x4.mul(sigmoid4(zf), v128.load(c + o)));
+    const cn = f32x4.add(write, keep);
+    v128.store(c + o, cn);
+    v128.store(h + o, f32x4.mul(sigmoid4(zo), tanh4(cn)));
+  }
+  for (; j < u; j++) {
+    const o = <usize>j << 2;
+    let zi = load<f32>(zin + o) + load<f32>(z + o);
+    let zf = load<f32>(zin + ub + o) + load<f32>(z + ub + o);
+    let zc = load<f32>(zin + 2 * ub + o) + load<f32>(z + 2 * ub + o);
+    let zo = load<f32>(zin + 3 * ub + o) + load<f32>(z + 3 * ub + o);
+    if (zx) {
+      zi += load<f32>(zx + o);
+      zf += load<f32>(zx + ub + o);
+      zc += load<f32>(zx + 2 * ub + o);
+      zo += load<f32>(zx + 3 * ub + o);
+    }
+    const cn = g * (sigmoidf(zi) * tanhf(zc)) + (<f32>1.0 - g) * (sigmoidf(zf) * load<f32>(c + o));
+    store<f32>(c + o, cn);
+    store<f32>(h + o, sigmoidf(zo) * tanhf(cn));
+  }
+}
+
+/**
+ * The gated layer 2 of the 'gca' type over T steps of B windows, from the zero state: each step z_b = h_b U (four
+ * windows per weight load), then {@link gatedGates} with the step's input products zin (and the feature term zx)
+ * and gate g_t. cfg (i32): B, T, U, zin [T, B, 4U], zx [T, B, 4U] or 0, g [T, B] (f32), U [U, 4U], zeros [4U],
+ * h [B, U] (the last state, out), c [B, U], z [B, 4U] (byte offsets).
+ */
+export function gated(cfg: usize): void {
+  const B = cfgAt(cfg, 0);
+  const T = cfgAt(cfg, 1);
+  const u = cfgAt(cfg, 2);
+  const zin = <usize>cfgAt(cfg, 3);
+  const zx = <usize>cfgAt(cfg, 4);
+  const gs = <usize>cfgAt(cfg, 5);
+  const R = <usize>cfgAt(cfg, 6);
+  const zeros = <usize>cfgAt(cfg, 7);
+  const h = <usize>cfgAt(cfg, 8);
+  const c = <usize>cfgAt(cfg, 9);
+  const z = <usize>cfgAt(cfg, 10);
+  const n = u * 4;
+  const hStride = <usize>u << 2;
+  const zStride = <usize>n << 2;
+  memory.fill(h, 0, <usize>B * hStride);
+  memory.fill(c, 0, <usize>B * hStride);
+  for (let t = 0; t < T; t++) {
+    let w = 0;
+    for (; w + 4 <= B; w += 4) {
+      gemm4(h + <usize>w * hStride, hStride, u, R, 0, 0, 0, 0, n, z + <usize>w * zStride, zStride, zeros);
+    }
+    for (; w < B; w++) {
+      const zw = z + <usize>w * zStride;
+      memory.copy(zw, zeros, zStride);
+      gemvAcc(h + <usize>w * hStride, u, R, n, zw);
+    }
+    const step = <usize>t * <usize>B;
+    for (let b = 0; b < B; b++) {
+      const at = (step + <usize>b) * zStride;
+      gatedGates(u, h + <usize>b * hStride, c + <usize>b * hStride, z + <usize>b * zStride, zin + at,
+        zx ? zx + at : 0, load<f32>(gs + ((step + <usize>b) << 2)));
+    }
+  }
+}

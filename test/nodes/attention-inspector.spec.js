@@ -145,6 +145,41 @@ describe('attention-inspector node', function () {
     assert.ok(st.length <= 20, st);
   });
 
+  it('shows the same GCA attention whether lstm-predict forecast through the kernel or through tfjs', async function () {
+    const rows = co2Series().slice(0, 320);
+    const env = process.env.LSTM_FORECAST_KERNEL;
+    const inspect = async (path) => {
+      if (path === 'tfjs') process.env.LSTM_FORECAST_KERNEL = 'tfjs';
+      else delete process.env.LSTM_FORECAST_KERNEL;
+      const nums = nextMessage(helper.getNode('nums'));
+      // the lstm branch gets the window too: wait for it, so no later test reads this message
+      const other = nextMessage(helper.getNode('nums2'));
+      helper.getNode('hist').receive({ payload: rows, topic: 'co2' });
+      await other;
+      return (await nums).payload;
+    };
+    let kernel;
+    let tfjs;
+    try {
+      kernel = await inspect('kernel');
+      tfjs = await inspect('tfjs');
+    } finally {
+      if (env === undefined) delete process.env.LSTM_FORECAST_KERNEL;
+      else process.env.LSTM_FORECAST_KERNEL = env;
+    }
+    assert.strictEqual(kernel.weights.length, 2);
+    kernel.weights.forEach((row, n) =>
+      row.forEach((w, t) =>
+        assert.ok(Math.abs(w - tfjs.weights[n][t]) <= 1e-5, `iteration ${n} step ${t}: ${w} vs ${tfjs.weights[n][t]}`),
+      ),
+    );
+    assert.deepStrictEqual(
+      kernel.top.map((s) => s.index),
+      tfjs.top.map((s) => s.index),
+    );
+    assert.ok(Math.abs(kernel.effectiveWidth - tfjs.effectiveWidth) <= 1e-3);
+  });
+
   it('explains a plain lstm forecast (no attention) by its attribution alone: numbers, chart, SVG', async function () {
     const rows = co2Series().slice(0, 320);
     const nums = nextMessage(helper.getNode('nums2'));

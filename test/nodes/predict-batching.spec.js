@@ -87,6 +87,7 @@ describe('lstm-predict: batching', function () {
     for (const [name, model] of [
       ['lstm', { units: 8, seed: 1 }],
       ['attention', { type: 'attention', units: 6, seed: 2 }],
+      ['gca', { type: 'gca', units: 6, attentionUnits: 4, seed: 3 }],
     ]) {
       const { artifact } = await trainForecaster(data, model, { epochs: 2, batchSize: 32, name: 'm' });
       artifacts[name] = JSON.parse(JSON.stringify(artifact));
@@ -122,6 +123,8 @@ describe('lstm-predict: batching', function () {
     ['lstm', true],
     ['attention', true],
     ['attention', false],
+    ['gca', true],
+    ['gca', false],
   ]) {
     it(`${type} (${exact ? 'kernel' : 'tfjs'}): 32 windows in one tick go in one call, each output as if sent alone`, async function () {
       // the tfjs case: LSTM_FORECAST_KERNEL=tfjs, read at each forecast, restored after
@@ -173,7 +176,7 @@ describe('lstm-predict: batching', function () {
       };
       ctx.fb.forEach((m, i) => close(strip(m), strip(ctx.fa[i]), `message ${i}`));
     }
-    if (type === 'attention') assert.ok(ctx.fb[0].payload.attention, 'attention comes along');
+    if (type !== 'lstm') assert.ok(ctx.fb[0].payload.attention, 'attention comes along');
     // Arrival order kept per stream and overall.
     assert.deepStrictEqual(
       ctx.fb.map((m) => `${m.topic} ${m.payload.origin}`),

@@ -10,13 +10,14 @@
  * activations it names; anything else returns null and the caller uses tfjs,
  * which stays the reference. `LSTM_FORECAST_KERNEL=tfjs` forces tfjs.
  * {@link attentionPlan} does the same for the 'attention' type's forecasts: the kernel
- * computes its LSTM encoder's states, the additive attention and the head follow here.
+ * computes its LSTM encoder's states, the additive attention and the head follow here; the 'gca' type's
+ * plan is in kernel-gca.ts.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 
 /** Activation codes shared with src/kernel/lstm.ts. */
-const ACTIVATIONS: Readonly<Record<string, number>> = {
+export const ACTIVATIONS: Readonly<Record<string, number>> = {
   linear: 0,
   tanh: 1,
   sigmoid: 2,
@@ -29,8 +30,8 @@ const ACTIVATIONS: Readonly<Record<string, number>> = {
 export const KERNEL_MAX_BYTES = 64 * 1024 * 1024;
 /** Windows per kernel call; a larger batch is forecast in chunks of this many. */
 export const KERNEL_CHUNK = 256;
-const CFG_INTS = 23;
-const PAGE = 65536;
+export const CFG_INTS = 23;
+export const PAGE = 65536;
 
 /** What the kernel computes, from the stored topology and weights. */
 export interface KernelPlan {
@@ -59,6 +60,7 @@ interface KernelExports {
   encode(cfg: number): void;
   project(cfg: number): void;
   trainStep(cfg: number): void;
+  gated(cfg: number): void;
 }
 
 /** True unless `LSTM_FORECAST_KERNEL=tfjs` forces the tfjs path. */
@@ -93,8 +95,8 @@ export function kernelLoadError(): string | null {
   return loadError;
 }
 
-type Json = Record<string, unknown>;
-const isObj = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
+export type Json = Record<string, unknown>;
+export const isObj = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /** The name of a layer's single inbound layer, or null. */
 function inboundOf(layer: Json): string | null {
@@ -114,7 +116,7 @@ function inboundsOf(layer: Json): string[] {
  * The model's output layer `out` as head and highway: `Add(head, Dense(Flatten(input)))` gives both (their layers
  * and the Add noted in `used`), any other layer is the head alone; null for an Add of another shape.
  */
-function splitHighway(
+export function splitHighway(
   out: Json | undefined,
   byName: Map<string, Json>,
   inputName: string,
@@ -233,7 +235,7 @@ export function kernelPlan(topology: unknown, weights: PlanWeight[]): KernelPlan
  * The stored weights in the kernel's order (`order[i]`: the kernel's slot of stored weight i), each checked
  * against the shape the topology implies; null when the count or a shape differs.
  */
-function orderedWeights(weights: PlanWeight[], expected: number[][], order: number[]): Float32Array[] | null {
+export function orderedWeights(weights: PlanWeight[], expected: number[][], order: number[]): Float32Array[] | null {
   if (weights.length !== expected.length) return null;
   const arrays: Float32Array[] = new Array(expected.length);
   for (let i = 0; i < expected.length; i++) {
@@ -244,10 +246,20 @@ function orderedWeights(weights: PlanWeight[], expected: number[][], order: numb
 }
 
 /** Bytes rounded up to 16 (SIMD loads stay aligned). */
-const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+export const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 /** The plan whose weights are in the kernel's memory now (a forecast of another plan writes its own). */
 let resident: unknown = null;
+
+/**
+ * Marks `plan`'s weights as the ones in the kernel's memory; true when they already were (nothing to write).
+ * For the plans of other modules (kernel-gca.ts), which share this instance's memory.
+ */
+export function makeResident(plan: unknown): boolean {
+  if (resident === plan) return true;
+  resident = plan;
+  return false;
+}
 
 /**
  * Forecasts `count` windows (x: [count, window, features] scaled, window-relative)
@@ -525,7 +537,7 @@ export interface AttentionPlan {
 }
 
 /** The tensor a layer's single inbound connection names: [layer, tensor index], or null. */
-function inboundTensor(layer: Json): [string, number] | null {
+export function inboundTensor(layer: Json): [string, number] | null {
   const nodes = layer.inbound_nodes;
   if (!Array.isArray(nodes) || nodes.length !== 1 || !Array.isArray(nodes[0]) || nodes[0].length !== 1) return null;
   const first = nodes[0][0];

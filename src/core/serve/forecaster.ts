@@ -3,8 +3,8 @@
  * every prediction runs inside `tf.tidy`, so the tensor count stays flat however
  * many predictions are made. Call `dispose()` when the artifact changes.
  * The 'lstm' type forecasts through the fused wasm kernel (model/kernel.ts), and the
- * 'attention' type through its LSTM encoder, when the stored topology is one it
- * computes; tfjs otherwise or with `LSTM_FORECAST_KERNEL=tfjs`.
+ * 'attention' and 'gca' types through their LSTM encoder (model/kernel-gca.ts for gca),
+ * when the stored topology is one it computes; tfjs otherwise or with `LSTM_FORECAST_KERNEL=tfjs`.
  */
 import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
@@ -29,6 +29,7 @@ import {
   type AttentionPlan,
   type KernelPlan,
 } from '../model/kernel';
+import { gcaPlan, predictGca, type GcaPlan } from '../model/kernel-gca';
 import { prepare, restoreForecast } from '../data/scaler';
 
 /** What {@link Forecaster.predict} returns. */
@@ -57,6 +58,7 @@ export class Forecaster {
   private model: TF.LayersModel | null;
   private plan: KernelPlan | null;
   private attentionPlan: AttentionPlan | null;
+  private gcaPlan: GcaPlan | null;
 
   /** Use {@link Forecaster.fromArtifact} or {@link Forecaster.load}. */
   constructor(artifact: ModelArtifact, model: TF.LayersModel) {
@@ -68,11 +70,12 @@ export class Forecaster {
       artifact.weights.map((w) => ({ shape: w.shape, values: decodeFloat32(w.data) }));
     this.plan = type === 'lstm' ? kernelPlan(artifact.topology, stored()) : null;
     this.attentionPlan = type === 'attention' ? attentionPlan(artifact.topology, stored()) : null;
+    this.gcaPlan = type === 'gca' ? gcaPlan(artifact.topology, stored()) : null;
   }
 
   /** Which path {@link predict} takes now: 'kernel' (fused wasm) or 'tfjs'. */
   get path(): 'kernel' | 'tfjs' {
-    return (this.plan || this.attentionPlan) && kernelEnabled() && kernelExports() ? 'kernel' : 'tfjs';
+    return (this.plan || this.attentionPlan || this.gcaPlan) && kernelEnabled() && kernelExports() ? 'kernel' : 'tfjs';
   }
 
   /**
@@ -191,6 +194,16 @@ export class Forecaster {
   private kernelOutputs(x: Float32Array, count: number): { data: Float32Array; shape: number[] }[] {
     const { horizon, window } = this.artifact.spec;
     if (this.plan) return [{ data: predictBatch(this.plan, x, count), shape: [count, horizon] }];
+    if (this.gcaPlan) {
+      const { iterations: N, features: F } = this.gcaPlan;
+      const { forecast, alpha, beta } = predictGca(this.gcaPlan, x, count);
+      const list = [
+        { data: forecast, shape: [count, horizon] },
+        { data: alpha, shape: [count, N, window] },
+      ];
+      if (beta) list.push({ data: beta, shape: [count, N, window, F] });
+      return list;
+    }
     const { forecast, alpha } = predictAttention(this.attentionPlan as AttentionPlan, x, count);
     return [
       { data: forecast, shape: [count, horizon] },
@@ -238,5 +251,6 @@ export class Forecaster {
     this.model = null;
     this.plan = null;
     this.attentionPlan = null;
+    this.gcaPlan = null;
   }
 }

@@ -1,5 +1,5 @@
 'use strict';
-// Forecaster.predict takes the fused wasm kernel for stored 'lstm' and 'attention' artifacts and tfjs
+// Forecaster.predict takes the fused wasm kernel for stored 'lstm', 'attention' and 'gca' artifacts and tfjs
 // otherwise; both paths give the same forecasts (and attention weights) on the same artifact.
 const assert = require('assert');
 const { initBackend, tf } = require('../../../nodes/core/base/backend');
@@ -32,6 +32,7 @@ describe('core/serve/forecaster: the kernel path', function () {
       ['lstm1', { units: 8, seed: 3 }],
       ['lstm2', { units: 6, layers: 2, seed: 4 }],
       ['attention', { type: 'attention', units: 6, seed: 5 }],
+      ['gca', { type: 'gca', units: 6, attentionUnits: 5, iterations: 3, seed: 6 }],
     ]) {
       ({ artifact: artifacts[name] } = await trainForecaster(data, model, { epochs: 2, batchSize: 32, name }));
     }
@@ -66,39 +67,94 @@ describe('core/serve/forecaster: the kernel path', function () {
     });
   }
 
-  it('forecasts a stored attention artifact through the kernel encoder, forecasts and attention as tfjs does', () => {
-    const fc = Forecaster.fromArtifact(artifacts.attention);
+  for (const [name, N] of [
+    ['attention', 1],
+    ['gca', 3],
+  ]) {
+    it(`forecasts a stored ${name} artifact through the kernel encoder, forecasts and attention as tfjs does`, () => {
+      const fc = Forecaster.fromArtifact(artifacts[name]);
+      try {
+        const windows = data.inputs.slice(-20);
+        const tensors = tf().memory().numTensors;
+        const kernel = withKernelEnv(undefined, () => {
+          assert.strictEqual(fc.path, 'kernel');
+          return fc.predict(windows);
+        });
+        assert.strictEqual(tf().memory().numTensors, tensors, 'the kernel path makes no tensors');
+        const tfjs = withKernelEnv('tfjs', () => {
+          assert.strictEqual(fc.path, 'tfjs');
+          return fc.predict(windows);
+        });
+        assert.strictEqual(kernel.forecast.length, 20);
+        const tol = 1e-5 * artifacts[name].scaler.std[0] + 1e-9;
+        kernel.forecast.forEach((row, i) =>
+          row.forEach((v, j) =>
+            assert.ok(
+              Math.abs(v - tfjs.forecast[i][j]) <= tol,
+              `window ${i} step ${j}: ${v} vs ${tfjs.forecast[i][j]}`,
+            ),
+          ),
+        );
+        const L = artifacts[name].spec.window;
+        assert.strictEqual(kernel.attention.length, 20);
+        kernel.attention.forEach((w, i) => {
+          assert.strictEqual(w.length, N);
+          w.forEach((row, n) => {
+            assert.strictEqual(row.length, L);
+            row.forEach((a, t) =>
+              assert.ok(
+                Math.abs(a - tfjs.attention[i][n][t]) <= 1e-5,
+                `window ${i} iteration ${n} step ${t}: ${a} vs ${tfjs.attention[i][n][t]}`,
+              ),
+            );
+          });
+        });
+      } finally {
+        fc.dispose();
+      }
+    });
+  }
+
+  it('forecasts a stored gca artifact with feature attention on two features: the feature map as tfjs gives it', async () => {
+    // co2 and the month's place in the year, so the feature attention has two features to weigh
+    const two = {
+      ...data,
+      features: ['co2', 'season'],
+      inputs: data.inputs.map((w, i) => w.map((r, t) => [r[0], Math.sin(((i + t) * Math.PI) / 6)])),
+    };
+    const model = { type: 'gca', units: 5, attentionUnits: 4, iterations: 2, featureAttention: true, seed: 7 };
+    const { artifact } = await trainForecaster(two, model, { epochs: 1, batchSize: 32, name: 'gcafa' });
+    const fc = Forecaster.fromArtifact(artifact);
     try {
-      const windows = data.inputs.slice(-20);
-      const tensors = tf().memory().numTensors;
+      const windows = two.inputs.slice(-9);
       const kernel = withKernelEnv(undefined, () => {
         assert.strictEqual(fc.path, 'kernel');
         return fc.predict(windows);
       });
-      assert.strictEqual(tf().memory().numTensors, tensors, 'the kernel path makes no tensors');
-      const tfjs = withKernelEnv('tfjs', () => {
-        assert.strictEqual(fc.path, 'tfjs');
-        return fc.predict(windows);
-      });
-      assert.strictEqual(kernel.forecast.length, 20);
-      const tol = 1e-5 * artifacts.attention.scaler.std[0] + 1e-9;
-      kernel.forecast.forEach((row, i) =>
-        row.forEach((v, j) =>
-          assert.ok(Math.abs(v - tfjs.forecast[i][j]) <= tol, `window ${i} step ${j}: ${v} vs ${tfjs.forecast[i][j]}`),
-        ),
-      );
-      const L = artifacts.attention.spec.window;
-      assert.strictEqual(kernel.attention.length, 20);
-      kernel.attention.forEach((w, i) => {
-        assert.strictEqual(w.length, 1);
-        assert.strictEqual(w[0].length, L);
-        w[0].forEach((a, t) =>
-          assert.ok(
-            Math.abs(a - tfjs.attention[i][0][t]) <= 1e-5,
-            `window ${i} step ${t}: ${a} vs ${tfjs.attention[i][0][t]}`,
-          ),
-        );
-      });
+      const tfjs = withKernelEnv('tfjs', () => fc.predict(windows));
+      const tol = 1e-5 * artifact.scaler.std[0] + 1e-9;
+      kernel.forecast
+        .flat()
+        .forEach((v, i) => assert.ok(Math.abs(v - tfjs.forecast.flat()[i]) <= tol, `forecast ${i}`));
+      const flat = (x) => x.flat(3);
+      assert.strictEqual(flat(kernel.featureAttention).length, 9 * 2 * 12 * 2);
+      for (const what of ['attention', 'featureAttention']) {
+        const [a, b] = [flat(kernel[what]), flat(tfjs[what])];
+        assert.strictEqual(a.length, b.length, what);
+        a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= 1e-5, `${what} ${i}: ${v} vs ${b[i]}`));
+      }
+    } finally {
+      fc.dispose();
+    }
+  });
+
+  it('leaves a gca artifact whose topology it does not know to tfjs', () => {
+    const a = JSON.parse(JSON.stringify(artifacts.gca));
+    a.topology.config.layers.find((l) => l.class_name === 'GcaAttention').config.dropout = 0.1;
+    const fc = Forecaster.fromArtifact(a);
+    try {
+      assert.strictEqual(fc.path, 'tfjs');
+      assert.strictEqual(fc.predict(data.inputs.slice(-2)).attention.length, 2);
     } finally {
       fc.dispose();
     }

@@ -191,9 +191,10 @@ describe('core/train chosen base', function () {
       const f = Forecaster.fromArtifact(fx.artifact);
       const type = fx.artifact.model.type;
       try {
-        // attention was recorded through tfjs: bitwise there; through the kernel's encoder within 1e-5 scaled
+        // attention and gca were recorded through tfjs: bitwise there; through the kernel within 1e-5 scaled
         const env = process.env.LSTM_FORECAST_KERNEL;
-        if (type === 'attention') process.env.LSTM_FORECAST_KERNEL = 'tfjs';
+        const attends = type === 'attention' || type === 'gca';
+        if (attends) process.env.LSTM_FORECAST_KERNEL = 'tfjs';
         let p;
         try {
           p = f.predict(fx.windows);
@@ -203,7 +204,7 @@ describe('core/train chosen base', function () {
         }
         assert.deepStrictEqual(p.forecast, fx.forecast, type);
         if (fx.attention) assert.deepStrictEqual(p.attention, fx.attention);
-        if (type === 'attention' && env === undefined) {
+        if (attends && env === undefined) {
           assert.strictEqual(f.path, 'kernel');
           const k = f.predict(fx.windows);
           const tol = 1e-5 * fx.artifact.scaler.std[fx.artifact.spec.targetIndex];
@@ -211,7 +212,9 @@ describe('core/train chosen base', function () {
             row.forEach((v, j) => assert.ok(Math.abs(v - fx.forecast[i][j]) <= tol, `${i}, ${j}: ${v}`)),
           );
           k.attention.forEach((w, i) =>
-            w[0].forEach((a, t) => assert.ok(Math.abs(a - fx.attention[i][0][t]) <= 1e-5, `${i}, ${t}: ${a}`)),
+            w.forEach((row, n) =>
+              row.forEach((a, t) => assert.ok(Math.abs(a - fx.attention[i][n][t]) <= 1e-5, `${i}, ${n}, ${t}: ${a}`)),
+            ),
           );
         }
       } finally {
