@@ -946,3 +946,20 @@ export function encodeBackward(cfg: usize): void {
 export function adamStep(cfg: usize): void {
   adam(cfg);
 }
+
+/**
+ * The backward of `project` over its R rows (the attention's W_h h_t, every step of every window):
+ * dW [rows, n] += sum over r of a_r^T d_r (the rows in ascending order) and dA_r += d_r W^T, d [R, n] the
+ * gradients of the products. n a multiple of 4 (W, d and dW zero-padded). cfg (i32): R, rows, n, a, W, d,
+ * dW, dA (byte offsets; a and dA rows of `rows` floats).
+ */
+export function projectBackward(cfg: usize): void {
+  const R = cfgAt(cfg, 0);
+  const rows = cfgAt(cfg, 1);
+  const n = cfgAt(cfg, 2);
+  const a = <usize>cfgAt(cfg, 3);
+  const W = <usize>cfgAt(cfg, 4);
+  const d = <usize>cfgAt(cfg, 5);
+  outerAccBatch(R, a, <usize>rows << 2, rows, d, n, <usize>cfgAt(cfg, 6));
+  dotRowsBatch(R, d, n, W, rows, <usize>cfgAt(cfg, 7), <usize>rows << 2);
+}

@@ -61,6 +61,7 @@ interface KernelExports {
   trainStep(cfg: number): void;
   encodeBackward(cfg: number): void;
   adamStep(cfg: number): void;
+  projectBackward(cfg: number): void;
 }
 
 /** True unless `LSTM_FORECAST_KERNEL=tfjs` forces the tfjs path. */
@@ -774,9 +775,11 @@ const ATTENTION_CFG_INTS = 42;
 /**
  * Trains an 'attention' plan's weights in its own kernel instance, one {@link AttentionTrainer.step} per
  * batch: the kernel runs the LSTM encoder forward (every step kept) and, from the gradient of every step's
- * hidden state, backward through time; the additive attention, softmax, context, head and highway, forward
- * and backward, run here in float64 over the kernel's float32 states (a few percent of the encoder's
- * arithmetic); Adam (tf.train.adam's) updates every weight in the kernel. Weights start as the plan's arrays
+ * hidden state, backward through time, and the attention's W_h h_t of every step and their backward (the
+ * attention's largest products, T U da per window each); the rest of the additive attention (softmax,
+ * context), the head and the highway, forward and backward, run here in float64 over the kernel's float32
+ * states (measured: plain loops here over W_h's products took about twice the encoder's time); Adam
+ * (tf.train.adam's) updates every weight in the kernel. Weights start as the plan's arrays
  * and are read back with {@link AttentionTrainer.weights}, in the plan's order.
  */
 export class AttentionTrainer {
@@ -791,6 +794,8 @@ export class AttentionTrainer {
   private readonly wHAt: number;
   private readonly zerosAt: number;
   private readonly dHAt: number;
+  private readonly dWHAt: number;
+  private readonly backCfg: number;
   private readonly da4: number;
   private acc1: number;
   private acc2: number;
@@ -812,7 +817,6 @@ export class AttentionTrainer {
   private readonly context: Float64Array;
   private readonly dSummary: Float64Array;
   private readonly dQuery: Float64Array;
-  private readonly dPre: Float64Array;
   private readonly out: Float64Array;
 
   constructor(
@@ -848,6 +852,8 @@ export class AttentionTrainer {
     this.dHAt = take(T * B * U * 4);
     const backAt = take(3 * B * U * 4 + 16 * B * U); // dh, dc, dh' [B, U], dZ [B, 4U]
     this.projectCfg = take(7 * 4);
+    this.dWHAt = take(U * this.da4 * 4); // W_h's gradient, padded as W_h
+    this.backCfg = take(8 * 4);
     at += 64;
     if (at > KERNEL_MAX_BYTES) {
       throw new Error(`training this model in batches of ${B} needs more than ${KERNEL_MAX_BYTES / 2 ** 20} MiB`);
@@ -900,7 +906,6 @@ export class AttentionTrainer {
     this.context = new Float64Array(U);
     this.dSummary = new Float64Array(2 * U);
     this.dQuery = new Float64Array(DA);
-    this.dPre = new Float64Array(DA);
     this.out = new Float64Array(H);
   }
 
@@ -960,8 +965,22 @@ export class AttentionTrainer {
     const dH = new Float32Array(buf, this.dHAt, T * count * U);
     for (const a of this.acc) a.fill(0);
     let loss = 0;
+    // each window's pass leaves the gradients of its W_h h_t where their values were (projected)
     for (let b = 0; b < count; b++) loss += this.attendBack(states, projected, dH, x, y, count, b);
+    const dWH = new Float32Array(buf, this.dWHAt, U * this.da4).fill(0);
+    new Int32Array(buf, this.backCfg, 8).set([
+      T * count,
+      U,
+      this.da4,
+      this.statesAt + count * U * 4,
+      this.wHAt,
+      this.projAt,
+      this.dWHAt,
+      this.dHAt,
+    ]);
+    this.k.projectBackward(this.backCfg);
     this.k.encodeBackward(this.base);
+    for (let j = 0; j < U; j++) this.acc[3].set(dWH.subarray(j * this.da4, j * this.da4 + DA), j * DA);
     for (let i = 3; i < this.acc.length; i++) {
       if (i < 9 || this.trainHighway) this.g[i].set(this.acc[i]);
     }
@@ -977,7 +996,8 @@ export class AttentionTrainer {
 
   /**
    * Window b's forward through the attention, head and highway, its squared error (returned) and the
-   * backward: its share of the attention's and head's gradients into acc, its states' gradients into dH.
+   * backward: its share of the attention's and head's gradients into acc (W_h's: the kernel's, from the
+   * gradients of W_h h_t left in projected), its states' gradients into dH (through W_h: the kernel's).
    */
   private attendBack(
     states: Float32Array,
@@ -990,9 +1010,9 @@ export class AttentionTrainer {
   ): number {
     const { window: T, features: F, horizon: H, units: U, attentionUnits: DA, highway } = this.plan;
     const DA4 = this.da4;
-    const [, , , wH, wQ, bias, v, headW, headB, hwW, hwB] = this.w;
-    const [, , , gWH, gWQ, gBias, gV, gHeadW, gHeadB, gHwW, gHwB] = this.acc;
-    const { query, hidden, alpha, dAlpha, context, dSummary, dQuery, dPre, out } = this;
+    const [, , , , wQ, bias, v, headW, headB, hwW, hwB] = this.w;
+    const [, , , , gWQ, gBias, gV, gHeadW, gHeadB, gHwW, gHwB] = this.acc;
+    const { query, hidden, alpha, dAlpha, context, dSummary, dQuery, out } = this;
     const qAt = (T * n + b) * U;
     const hAt = (t: number): number => ((t + 1) * n + b) * U;
     // forward: W_q q + b; every step's tanh(W_h h_t + W_q q + b), its score, the softmax; the context
@@ -1084,27 +1104,18 @@ export class AttentionTrainer {
       dAlpha[t] = s;
       mean += a * s;
     }
-    // scores e_t = v . tanh(pre_t): v, W_h (and each h_t through it), then W_q, b and q through the query
+    // scores e_t = v . tanh(pre_t): v, and pre_t's gradient (into projected, for the kernel's W_h backward);
+    // then W_q, b and q through the query
     dQuery.fill(0);
     for (let t = 0; t < T; t++) {
       const de = alpha[t] * (dAlpha[t] - mean);
-      const at = hAt(t);
-      const dAt = (t * n + b) * U;
+      const pAt = (t * n + b) * DA4;
       for (let k = 0, r = t * DA; k < DA; k++) {
         const h = hidden[r + k];
         gV[k] += de * h;
         const d = de * v[k] * (1 - h * h);
-        dPre[k] = d;
+        projected[pAt + k] = d;
         dQuery[k] += d;
-      }
-      for (let j = 0; j < U; j++) {
-        const hj = states[at + j];
-        let s = 0;
-        for (let k = 0, r = j * DA; k < DA; k++) {
-          gWH[r + k] += hj * dPre[k];
-          s += dPre[k] * wH[r + k];
-        }
-        dH[dAt + j] += s;
       }
     }
     for (let k = 0; k < DA; k++) gBias[k] += dQuery[k];
