@@ -4,8 +4,10 @@
 // The fused forward pass (and, trainStep, training step) of the pack's 'lstm' model type: 1-2 LSTM layers (tfjs-layers
 // weight layout: kernel [in, 4U], recurrent kernel [U, 4U], bias [4U], gate order
 // i, f, c, o), last hidden state -> Dense(H) head, plus the linear highway on the flattened
-// window. The JS side (src/core/model/kernel.ts) owns the memory layout: it writes a
-// table of sizes and offsets at `cfg` and every array after heapBase(); nothing here allocates.
+// window. The 'attention' type uses encode / project for its encoder and W_h h_t, and trains through
+// encodeBackward, projectBackward and adamStep. The JS side (src/core/model/kernel.ts) owns the memory
+// layout: it writes a table of sizes and offsets at `cfg` and every array after heapBase(); nothing here
+// allocates.
 
 // Activation codes shared with src/core/model/kernel.ts.
 const LINEAR: i32 = 0;

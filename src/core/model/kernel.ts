@@ -9,8 +9,10 @@
  * 'lstm' type builds (1-2 LSTM layers -> Dense head, optional highway), with the
  * activations it names; anything else returns null and the caller uses tfjs,
  * which stays the reference. `LSTM_FORECAST_KERNEL=tfjs` forces tfjs.
- * {@link attentionPlan} does the same for the 'attention' type's forecasts: the kernel
- * computes its LSTM encoder's states, the additive attention and the head follow here.
+ * {@link attentionPlan} does the same for the 'attention' type: the kernel computes its LSTM
+ * encoder's states, the additive attention and the head follow here, for forecasts
+ * ({@link predictAttention}) and training ({@link AttentionTrainer}: the encoder's backward
+ * through time from every step's state gradient in the kernel, Adam over every weight).
  */
 import * as fs from 'fs';
 import * as path from 'path';
