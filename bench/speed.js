@@ -5,9 +5,9 @@
  * wasm, cpu), each measured in its own child process (so peak RSS is per
  * backend), backends interleaved round by round, medians over rounds:
  * - training windows/s (the pack's trainer, synthetic noisy sine + trend windows), through tfjs
- *   (LSTM_FORECAST_KERNEL=tfjs) and (lstm type) through the fused kernel,
+ *   (LSTM_FORECAST_KERNEL=tfjs) and (lstm, attention types) through the fused kernel,
  * - single-window predict latency p50 / p99, batch-256 predict throughput, through tfjs
- *   and (lstm type) through the fused wasm kernel (src/kernel/lstm.ts),
+ *   and (lstm, attention types) through the fused wasm kernel (src/kernel/lstm.ts),
  * - tensor count before / after many single-window predictions,
  * - event-loop lag (max and p99 of a 10 ms setInterval probe) while training
  *   runs in the worker (train-runner) and on the main thread,
@@ -18,8 +18,9 @@
  *   batching on and off (maxBatch 1) side by side (--node-messages 0 skips it).
  * Reference model A: window 48, F = 1 and 3, LSTM 64 units, horizon 12, batch 64;
  * model B: the pack's 'attention' type (LSTM 64, all states, + additive temporal attention + Dense(12));
- * GCA N=2 when asked for. The fused kernel serves the 'lstm' type only: B and GCA run through tfjs
- * whatever LSTM_FORECAST_KERNEL says (the side-by-side table says so).
+ * GCA N=2 when asked for. The fused kernel serves the 'lstm' and 'attention' types (B through its LSTM
+ * encoder, training and forecasts): GCA runs through tfjs whatever LSTM_FORECAST_KERNEL says (the
+ * side-by-side table says so).
  * Definitions: bench/anchors/speed-anchors.md (Adam 1e-3, noisy sine + trend windows).
  *
  * Single-thread PyTorch on models A and B (bench/torch-reference.py, the same windows bit for bit) runs
@@ -403,7 +404,7 @@ function sideBySide(summary, torch, f) {
           m.kernelBatch256WindowsPerSecond,
           s.peakRssMB,
         );
-      } else lines.push(`| ${id} | pack, fused kernel | not used: the kernel serves the lstm type only | | | | | | |`);
+      } else lines.push(`| ${id} | pack, fused kernel | not used: the kernel serves lstm and attention | | | | | | |`);
       if (m.bareFitWindowsPerSecond !== undefined) {
         row(`bare tfjs-${b} (fit, predict)`, m.bareFitWindowsPerSecond, m.barePredict1P50ms, NaN, NaN, NaN);
       }

@@ -4,8 +4,11 @@
 // The fused forward pass (and, trainStep, training step) of the pack's 'lstm' model type: 1-2 LSTM layers (tfjs-layers
 // weight layout: kernel [in, 4U], recurrent kernel [U, 4U], bias [4U], gate order
 // i, f, c, o), last hidden state -> Dense(H) head, plus the linear highway on the flattened
-// window. The JS side (src/core/model/kernel.ts) owns the memory layout: it writes a
-// table of sizes and offsets at `cfg` and every array after heapBase(); nothing here allocates.
+// window. The 'attention' type uses encode / project for its encoder and W_h h_t, and trains through
+// encodeBackward, projectBackward and adamStep; the 'gca' type's forecasts use encode, project and gated
+// (its layer 2). The JS side (src/core/model/kernel.ts) owns the memory
+// layout: it writes a table of sizes and offsets at `cfg` and every array after heapBase(); nothing here
+// allocates.
 
 // Activation codes shared with src/core/model/kernel.ts.
 const LINEAR: i32 = 0;
@@ -991,4 +994,80 @@ export function gated(cfg: usize): void {
         zx ? zx + at : 0, load<f32>(gs + ((step + <usize>b) << 2)));
     }
   }
+}
+
+// ---- The 'attention' type's encoder: backward through time from every step's hidden-state gradient ----
+
+/**
+ * Backward through time of the first LSTM layer after `encode` (its H, C, Z kept at cfg[22] as encode lays
+ * them out), from a gradient for every step's hidden state: dH [T, B, U1] at cfg[41] (step t's row is the
+ * gradient of the state after step t, the last state's own gradient already added by the caller). Zeroes
+ * all cfg[38] bytes of gradients from cfg[27] + cfg[24] first, then sums dK1, dR1, db1 there. cfg (i32) as
+ * trainStep's: 0-22 as forward (head and second layer ignored), 24 gradDelta, 27 params start, 29 scratch
+ * (dh, dc, dh' [B, U1], then dZ [B, 4 U1]), 38 bytes of all gradients, 41 dH.
+ */
+export function encodeBackward(cfg: usize): void {
+  const B = cfgAt(cfg, 0);
+  const T = cfgAt(cfg, 1);
+  const F = cfgAt(cfg, 2);
+  const U1 = cfgAt(cfg, 4);
+  const recAct = cfgAt(cfg, 8);
+  const act = cfgAt(cfg, 9);
+  const xs = <usize>cfgAt(cfg, 10);
+  const k1 = <usize>cfgAt(cfg, 12);
+  const r1 = <usize>cfgAt(cfg, 13);
+  const b1 = <usize>cfgAt(cfg, 14);
+  const gd = <usize>cfgAt(cfg, 24);
+  const rowBytes = <usize>F << 2;
+  const xStride = <usize>T * rowBytes;
+  const sz1 = (<usize>B * <usize>U1) << 2;
+  const H1 = <usize>cfgAt(cfg, 22);
+  const C1 = H1 + <usize>(T + 1) * sz1;
+  const Z1 = C1 + <usize>(T + 1) * sz1;
+  const dHs = <usize>cfgAt(cfg, 41);
+  const dh = <usize>cfgAt(cfg, 29);
+  const dc = dh + sz1;
+  const dhp = dc + sz1;
+  const dZ = dhp + sz1;
+  memory.fill(<usize>cfgAt(cfg, 27) + gd, 0, <usize>cfgAt(cfg, 38));
+  memory.fill(dh, 0, sz1 * 2);
+  let dhc = dh;
+  let dhn = dhp;
+  for (let t = T - 1; t >= 0; t--) {
+    const ut = <usize>t;
+    // this step's h gradient: from the attention (dH) plus from the next step (dhc, summed there)
+    const g = dHs + ut * sz1;
+    let j: usize = 0;
+    for (; j + 16 <= sz1; j += 16) v128.store(dhc + j, f32x4.add(v128.load(dhc + j), v128.load(g + j)));
+    for (; j < sz1; j += 4) store<f32>(dhc + j, load<f32>(dhc + j) + load<f32>(g + j));
+    memory.fill(dhn, 0, sz1);
+    stepBackBatch(B, U1, Z1 + ut * (sz1 << 2), C1 + (ut + 1) * sz1, C1 + ut * sz1, dhc, dc, dZ,
+      xs + ut * rowBytes, xStride, F, H1 + ut * sz1, k1, r1, k1 + gd, r1 + gd, b1 + gd,
+      t > 0 ? dhn : 0, 0, recAct, act);
+    const s = dhc;
+    dhc = dhn;
+    dhn = s;
+  }
+}
+
+/** tf.train.adam's update of the parameters (cfg as trainStep's 24-40) from the gradients already there. */
+export function adamStep(cfg: usize): void {
+  adam(cfg);
+}
+
+/**
+ * The backward of `project` over its R rows (the attention's W_h h_t, every step of every window):
+ * dW [rows, n] += sum over r of a_r^T d_r (the rows in ascending order) and dA_r += d_r W^T, d [R, n] the
+ * gradients of the products. n a multiple of 4 (W, d and dW zero-padded). cfg (i32): R, rows, n, a, W, d,
+ * dW, dA (byte offsets; a and dA rows of `rows` floats).
+ */
+export function projectBackward(cfg: usize): void {
+  const R = cfgAt(cfg, 0);
+  const rows = cfgAt(cfg, 1);
+  const n = cfgAt(cfg, 2);
+  const a = <usize>cfgAt(cfg, 3);
+  const W = <usize>cfgAt(cfg, 4);
+  const d = <usize>cfgAt(cfg, 5);
+  outerAccBatch(R, a, <usize>rows << 2, rows, d, n, <usize>cfgAt(cfg, 6));
+  dotRowsBatch(R, d, n, W, rows, <usize>cfgAt(cfg, 7), <usize>rows << 2);
 }

@@ -9,9 +9,11 @@
  * 'lstm' type builds (1-2 LSTM layers -> Dense head, optional highway), with the
  * activations it names; anything else returns null and the caller uses tfjs,
  * which stays the reference. `LSTM_FORECAST_KERNEL=tfjs` forces tfjs.
- * {@link attentionPlan} does the same for the 'attention' type's forecasts: the kernel
- * computes its LSTM encoder's states, the additive attention and the head follow here; the 'gca' type's
- * plan is in kernel-gca.ts.
+ * {@link attentionPlan} does the same for the 'attention' type: the kernel computes its LSTM
+ * encoder's states, the additive attention and the head follow here, for forecasts
+ * ({@link predictAttention}) and training ({@link AttentionTrainer}: the encoder's backward
+ * through time from every step's state gradient in the kernel, Adam over every weight). The 'gca'
+ * type's forecast plan is in kernel-gca.ts.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -61,6 +63,9 @@ interface KernelExports {
   project(cfg: number): void;
   trainStep(cfg: number): void;
   gated(cfg: number): void;
+  encodeBackward(cfg: number): void;
+  adamStep(cfg: number): void;
+  projectBackward(cfg: number): void;
 }
 
 /** True unless `LSTM_FORECAST_KERNEL=tfjs` forces the tfjs path. */
@@ -777,4 +782,377 @@ function attendAndHead(
     }
   }
   forecast.set(out, w * H);
+}
+
+const ATTENTION_CFG_INTS = 42;
+
+/**
+ * Trains an 'attention' plan's weights in its own kernel instance, one {@link AttentionTrainer.step} per
+ * batch: the kernel runs the LSTM encoder forward (every step kept) and, from the gradient of every step's
+ * hidden state, backward through time, and the attention's W_h h_t of every step and their backward (the
+ * attention's largest products, T U da per window each); the rest of the additive attention (softmax,
+ * context), the head and the highway, forward and backward, run here in float64 over the kernel's float32
+ * states (measured: plain loops here over W_h's products took about twice the encoder's time); Adam
+ * (tf.train.adam's) updates every weight in the kernel. Weights start as the plan's arrays
+ * and are read back with {@link AttentionTrainer.weights}, in the plan's order.
+ */
+export class AttentionTrainer {
+  private readonly k: KernelExports;
+  private readonly base: number;
+  private readonly offsets: number[];
+  private readonly paramsBytes: number;
+  private readonly xAt: number;
+  private readonly statesAt: number;
+  private readonly projectCfg: number;
+  private readonly projAt: number;
+  private readonly wHAt: number;
+  private readonly zerosAt: number;
+  private readonly dHAt: number;
+  private readonly dWHAt: number;
+  private readonly backCfg: number;
+  private readonly da4: number;
+  private acc1: number;
+  private acc2: number;
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly ints: Int32Array;
+  private readonly floats: Float32Array;
+  /** Views of the weights (w) and their gradients (g) in the kernel's memory, in the plan's order. */
+  private readonly w: Float32Array[];
+  private readonly g: Float32Array[];
+  /** The attention's and head's gradients of a step, summed over its windows (plan slots 3 on). */
+  private readonly acc: Float64Array[];
+  private readonly trainHighway: boolean;
+  // per-window work arrays
+  private readonly query: Float64Array;
+  private readonly hidden: Float64Array;
+  private readonly alpha: Float64Array;
+  private readonly dAlpha: Float64Array;
+  private readonly context: Float64Array;
+  private readonly dSummary: Float64Array;
+  private readonly dQuery: Float64Array;
+  private readonly out: Float64Array;
+
+  constructor(
+    readonly plan: AttentionPlan,
+    private readonly o: KernelTrainOptions,
+  ) {
+    this.k = freshInstance();
+    const { window: T, features: F, horizon: H, units: U, attentionUnits: DA } = plan;
+    const B = o.batchSize;
+    if (!(Number.isInteger(B) && B >= 1)) throw new Error(`expected a batch size of 1 or more, got ${B}`);
+    this.da4 = Math.ceil(DA / 4) * 4;
+    this.base = align(this.k.heapBase());
+    let at = this.base + align(ATTENTION_CFG_INTS * 4);
+    const paramsStart = at;
+    this.offsets = plan.arrays.map((a) => {
+      const off = at;
+      at += align(a.byteLength);
+      return off;
+    });
+    this.paramsBytes = at - paramsStart;
+    const P = this.paramsBytes;
+    at += 3 * P; // gradients, first and second moments
+    const take = (bytes: number): number => {
+      const off = at;
+      at += align(bytes);
+      return off;
+    };
+    this.xAt = take(B * T * F * 4);
+    this.statesAt = take(B * U * (6 * T + 2) * 4); // encode's H, C [T + 1, B, U] and Z [T, B, 4U]
+    this.projAt = take(B * T * this.da4 * 4);
+    this.wHAt = take(U * this.da4 * 4);
+    this.zerosAt = take(this.da4 * 4);
+    this.dHAt = take(T * B * U * 4);
+    const backAt = take(3 * B * U * 4 + 16 * B * U); // dh, dc, dh' [B, U], dZ [B, 4U]
+    this.projectCfg = take(7 * 4);
+    this.dWHAt = take(U * this.da4 * 4); // W_h's gradient, padded as W_h
+    this.backCfg = take(8 * 4);
+    at += 64;
+    if (at > KERNEL_MAX_BYTES) {
+      throw new Error(`training this model in batches of ${B} needs more than ${KERNEL_MAX_BYTES / 2 ** 20} MiB`);
+    }
+    const mem = this.k.memory;
+    if (at > mem.buffer.byteLength) mem.grow(Math.ceil((at - mem.buffer.byteLength) / PAGE));
+    this.w = plan.arrays.map((a, i) => new Float32Array(mem.buffer, this.offsets[i], a.length));
+    this.g = plan.arrays.map((a, i) => new Float32Array(mem.buffer, this.offsets[i] + P, a.length));
+    plan.arrays.forEach((a, i) => this.w[i].set(a));
+    new Float32Array(mem.buffer, this.zerosAt, this.da4).fill(0);
+    this.acc = plan.arrays.map((a, i) => new Float64Array(i < 3 ? 0 : a.length));
+    this.trainHighway = plan.highway && !o.frozenHighway;
+    this.beta1 = o.beta1 ?? 0.9;
+    this.beta2 = o.beta2 ?? 0.999;
+    this.acc1 = Math.fround(this.beta1);
+    this.acc2 = Math.fround(this.beta2);
+    this.ints = new Int32Array(mem.buffer, this.base, ATTENTION_CFG_INTS);
+    this.floats = new Float32Array(mem.buffer, this.base, ATTENTION_CFG_INTS);
+    const ints = this.ints;
+    ints.fill(0);
+    ints[1] = T;
+    ints[2] = F;
+    ints[3] = 1;
+    ints[4] = U;
+    ints[6] = H;
+    ints[8] = plan.recurrentActivation;
+    ints[9] = plan.activation;
+    ints[10] = this.xAt;
+    [ints[12], ints[13], ints[14]] = this.offsets;
+    ints[22] = this.statesAt;
+    ints[24] = P;
+    ints[25] = 2 * P;
+    ints[26] = 3 * P;
+    ints[27] = paramsStart;
+    // the frozen highway (the plan's last two arrays) is left out of Adam's range
+    ints[28] = plan.highway && o.frozenHighway ? this.offsets[9] - paramsStart : P;
+    ints[29] = backAt;
+    ints[38] = P;
+    ints[41] = this.dHAt;
+    this.floats[30] = o.learningRate;
+    this.floats[31] = this.beta1;
+    this.floats[32] = this.beta2;
+    this.floats[33] = o.epsilon ?? 1e-7;
+    this.floats[39] = 1 - this.beta1;
+    this.floats[40] = 1 - this.beta2;
+    this.query = new Float64Array(DA);
+    this.hidden = new Float64Array(T * DA);
+    this.alpha = new Float64Array(T);
+    this.dAlpha = new Float64Array(T);
+    this.context = new Float64Array(U);
+    this.dSummary = new Float64Array(2 * U);
+    this.dQuery = new Float64Array(DA);
+    this.out = new Float64Array(H);
+  }
+
+  private checkBatch(x: Float32Array, count: number): void {
+    const { window: T, features: F } = this.plan;
+    if (count < 1 || count > this.o.batchSize) throw new Error(`expected 1-${this.o.batchSize} windows, got ${count}`);
+    if (x.length !== count * T * F) throw new Error(`expected ${count} x ${T} x ${F} inputs, got ${x.length}`);
+  }
+
+  /** The encoder's forward pass over `count` windows, every step's states kept in the kernel. */
+  private encode(x: Float32Array, count: number): void {
+    new Float32Array(this.k.memory.buffer, this.xAt, x.length).set(x);
+    this.ints[0] = count;
+    this.k.encode(this.base);
+  }
+
+  /**
+   * The encoder's gradients (kernel, recurrent kernel, bias) for `count` windows from a gradient for every
+   * step's hidden state, dH [T, count, U] (step t's row: the state after step t), as copies.
+   */
+  encoderGradients(x: Float32Array, count: number, dH: Float32Array): Float32Array[] {
+    const { window: T, units: U } = this.plan;
+    this.checkBatch(x, count);
+    if (dH.length !== T * count * U) throw new Error(`expected ${T} x ${count} x ${U} gradients, got ${dH.length}`);
+    this.encode(x, count);
+    new Float32Array(this.k.memory.buffer, this.dHAt, dH.length).set(dH);
+    this.k.encodeBackward(this.base);
+    return this.g.slice(0, 3).map((a) => a.slice());
+  }
+
+  /**
+   * One step on `count` windows (x [count, T, F], y [count, H], scaled): the mean squared error before
+   * the step; with `update` false only the gradients are computed (see {@link gradients}).
+   */
+  step(x: Float32Array, y: Float32Array, count: number, update = true): number {
+    const { window: T, horizon: H, units: U, attentionUnits: DA } = this.plan;
+    this.checkBatch(x, count);
+    if (y.length !== count * H) throw new Error(`expected ${count} x ${H} targets, got ${y.length}`);
+    this.encode(x, count);
+    // W_h h_t of every step and window ([T, count, DA4]), W_h padded to DA4 columns with zeros
+    const buf = this.k.memory.buffer;
+    const wH = this.w[3];
+    const padded = new Float32Array(buf, this.wHAt, U * this.da4);
+    for (let j = 0; j < U; j++) padded.set(wH.subarray(j * DA, (j + 1) * DA), j * this.da4);
+    new Int32Array(buf, this.projectCfg, 7).set([
+      T * count,
+      U,
+      this.da4,
+      this.statesAt + count * U * 4,
+      this.wHAt,
+      this.zerosAt,
+      this.projAt,
+    ]);
+    this.k.project(this.projectCfg);
+    const states = new Float32Array(buf, this.statesAt, (T + 1) * count * U);
+    const projected = new Float32Array(buf, this.projAt, T * count * this.da4);
+    const dH = new Float32Array(buf, this.dHAt, T * count * U);
+    for (const a of this.acc) a.fill(0);
+    let loss = 0;
+    // each window's pass leaves the gradients of its W_h h_t where their values were (projected)
+    for (let b = 0; b < count; b++) loss += this.attendBack(states, projected, dH, x, y, count, b);
+    const dWH = new Float32Array(buf, this.dWHAt, U * this.da4).fill(0);
+    new Int32Array(buf, this.backCfg, 8).set([
+      T * count,
+      U,
+      this.da4,
+      this.statesAt + count * U * 4,
+      this.wHAt,
+      this.projAt,
+      this.dWHAt,
+      this.dHAt,
+    ]);
+    this.k.projectBackward(this.backCfg);
+    this.k.encodeBackward(this.base);
+    for (let j = 0; j < U; j++) this.acc[3].set(dWH.subarray(j * this.da4, j * this.da4 + DA), j * DA);
+    for (let i = 3; i < this.acc.length; i++) {
+      if (i < 9 || this.trainHighway) this.g[i].set(this.acc[i]);
+    }
+    if (update) {
+      this.floats[34] = this.acc1;
+      this.floats[35] = this.acc2;
+      this.k.adamStep(this.base);
+      this.acc1 = Math.fround(this.acc1 * this.beta1);
+      this.acc2 = Math.fround(this.acc2 * this.beta2);
+    }
+    return Math.fround(loss / (count * H));
+  }
+
+  /**
+   * Window b's forward through the attention, head and highway, its squared error (returned) and the
+   * backward: its share of the attention's and head's gradients into acc (W_h's: the kernel's, from the
+   * gradients of W_h h_t left in projected), its states' gradients into dH (through W_h: the kernel's).
+   */
+  private attendBack(
+    states: Float32Array,
+    projected: Float32Array,
+    dH: Float32Array,
+    x: Float32Array,
+    y: Float32Array,
+    n: number,
+    b: number,
+  ): number {
+    const { window: T, features: F, horizon: H, units: U, attentionUnits: DA, highway } = this.plan;
+    const DA4 = this.da4;
+    const [, , , , wQ, bias, v, headW, headB, hwW, hwB] = this.w;
+    const [, , , , gWQ, gBias, gV, gHeadW, gHeadB, gHwW, gHwB] = this.acc;
+    const { query, hidden, alpha, dAlpha, context, dSummary, dQuery, out } = this;
+    const qAt = (T * n + b) * U;
+    const hAt = (t: number): number => ((t + 1) * n + b) * U;
+    // forward: W_q q + b; every step's tanh(W_h h_t + W_q q + b), its score, the softmax; the context
+    for (let k = 0; k < DA; k++) query[k] = bias[k];
+    for (let j = 0; j < U; j++) {
+      const qj = states[qAt + j];
+      for (let k = 0, r = j * DA; k < DA; k++) query[k] += qj * wQ[r + k];
+    }
+    let top = -Infinity;
+    for (let t = 0; t < T; t++) {
+      const pAt = (t * n + b) * DA4;
+      let score = 0;
+      for (let k = 0, r = t * DA; k < DA; k++) {
+        const h = Math.tanh(projected[pAt + k] + query[k]);
+        hidden[r + k] = h;
+        score += v[k] * h;
+      }
+      alpha[t] = score;
+      if (score > top) top = score;
+    }
+    let sum = 0;
+    for (let t = 0; t < T; t++) {
+      alpha[t] = Math.exp(alpha[t] - top);
+      sum += alpha[t];
+    }
+    context.fill(0);
+    for (let t = 0; t < T; t++) {
+      alpha[t] /= sum;
+      const a = alpha[t];
+      const at = hAt(t);
+      for (let j = 0; j < U; j++) context[j] += a * states[at + j];
+    }
+    // head on [context ; q], the highway on the flattened window; the error and its gradient
+    for (let o = 0; o < H; o++) out[o] = headB[o] + (highway ? hwB[o] : 0);
+    for (let j = 0; j < U; j++) {
+      const cj = context[j];
+      const qj = states[qAt + j];
+      for (let o = 0, r = j * H, r2 = (U + j) * H; o < H; o++) out[o] += cj * headW[r + o] + qj * headW[r2 + o];
+    }
+    const xAt = b * T * F;
+    if (highway) {
+      for (let i = 0; i < T * F; i++) {
+        const xi = x[xAt + i];
+        for (let o = 0, r = i * H; o < H; o++) out[o] += xi * hwW[r + o];
+      }
+    }
+    let sq = 0;
+    const scale = 2 / (n * H);
+    for (let o = 0; o < H; o++) {
+      const e = out[o] - y[b * H + o];
+      sq += e * e;
+      out[o] = e * scale; // from here on: d loss / d out
+    }
+    // backward: head and highway
+    for (let o = 0; o < H; o++) gHeadB[o] += out[o];
+    for (let j = 0; j < U; j++) {
+      const cj = context[j];
+      const qj = states[qAt + j];
+      let dc = 0;
+      let dq = 0;
+      for (let o = 0, r = j * H, r2 = (U + j) * H; o < H; o++) {
+        const d = out[o];
+        gHeadW[r + o] += cj * d;
+        gHeadW[r2 + o] += qj * d;
+        dc += d * headW[r + o];
+        dq += d * headW[r2 + o];
+      }
+      dSummary[j] = dc;
+      dSummary[U + j] = dq;
+    }
+    if (this.trainHighway) {
+      for (let o = 0; o < H; o++) gHwB[o] += out[o];
+      for (let i = 0; i < T * F; i++) {
+        const xi = x[xAt + i];
+        for (let o = 0, r = i * H; o < H; o++) gHwW[r + o] += xi * out[o];
+      }
+    }
+    // context = sum alpha_t h_t: each state's direct share, and the softmax's gradient
+    let mean = 0;
+    for (let t = 0; t < T; t++) {
+      const at = hAt(t);
+      const dAt = (t * n + b) * U;
+      const a = alpha[t];
+      let s = 0;
+      for (let j = 0; j < U; j++) {
+        s += dSummary[j] * states[at + j];
+        dH[dAt + j] = a * dSummary[j];
+      }
+      dAlpha[t] = s;
+      mean += a * s;
+    }
+    // scores e_t = v . tanh(pre_t): v, and pre_t's gradient (into projected, for the kernel's W_h backward);
+    // then W_q, b and q through the query
+    dQuery.fill(0);
+    for (let t = 0; t < T; t++) {
+      const de = alpha[t] * (dAlpha[t] - mean);
+      const pAt = (t * n + b) * DA4;
+      for (let k = 0, r = t * DA; k < DA; k++) {
+        const h = hidden[r + k];
+        gV[k] += de * h;
+        const d = de * v[k] * (1 - h * h);
+        projected[pAt + k] = d;
+        dQuery[k] += d;
+      }
+    }
+    for (let k = 0; k < DA; k++) gBias[k] += dQuery[k];
+    const lastAt = ((T - 1) * n + b) * U;
+    for (let j = 0; j < U; j++) {
+      const qj = states[qAt + j];
+      let s = dSummary[U + j];
+      for (let k = 0, r = j * DA; k < DA; k++) {
+        gWQ[r + k] += qj * dQuery[k];
+        s += dQuery[k] * wQ[r + k];
+      }
+      dH[lastAt + j] += s;
+    }
+    return sq;
+  }
+
+  /** The current weights, copies in the plan's order. */
+  weights(): Float32Array[] {
+    return this.w.map((a) => a.slice());
+  }
+
+  /** The last step's gradients, copies in the plan's order (the frozen highway's are zeros). */
+  gradients(): Float32Array[] {
+    return this.g.map((a) => a.slice());
+  }
 }

@@ -1,25 +1,31 @@
 /**
- * The epoch loop's batch step through the fused kernel (src/core/model/kernel.ts) for the 'lstm' type:
- * the same batches, in the same order, as trainOnBatch would take, one kernel call each (forward,
- * backward through time, Adam as tf.train.adam builds it). The weights live in the kernel while the
- * epochs run and are written back into the tfjs layers whenever the loop needs them there (a new best,
- * the end), so the artifact is what tfjs training stores. Null (tfjs trains) when
- * `LSTM_FORECAST_KERNEL=tfjs`, the kernel does not load, or the graph is not one it computes.
+ * The epoch loop's batch step through the fused kernel (src/core/model/kernel.ts) for the 'lstm' and
+ * 'attention' types: the same batches, in the same order, as trainOnBatch would take, one trainer step each
+ * (forward, backward through time, Adam as tf.train.adam builds it; the attention type's attention and head
+ * in TypeScript around the kernel's encoder). The weights live in the kernel while the epochs run and are
+ * written back into the tfjs layers whenever the loop needs them there (a new best, the end), so the artifact
+ * is what tfjs training stores. Null (tfjs trains) when `LSTM_FORECAST_KERNEL=tfjs`, the kernel does not
+ * load, or the graph is not one it computes.
  */
 import type * as TF from '../base/tfjs';
 import { tf } from '../base/backend';
 import {
+  AttentionTrainer,
   KernelTrainer,
+  attentionPlan,
   kernelEnabled,
   kernelExports,
   kernelPlan,
+  predictAttention,
   predictBatch,
+  type AttentionPlan,
   type KernelPlan,
 } from '../model/kernel';
 
-/** Layer names the kernel's plan order maps to (lstm.ts names them; linear-start.ts relies on the last two). */
+/** Layer names the kernel's plan order maps to (lstm.ts, blocks.ts, attention.ts name them). */
 const HEAD_LAYER = 'head';
 const HIGHWAY_LAYER = 'highway_dense';
+const ATTENTION_LAYER = 'attention';
 
 export interface KernelEpochs {
   /** One Adam step on the windows `rows` of the training set: the batch's loss before the step. */
@@ -49,6 +55,68 @@ function layerSlots(serve: TF.LayersModel, plan: KernelPlan): Map<TF.layers.Laye
   return slots.size === L + 1 + (plan.highway ? 1 : 0) ? slots : null;
 }
 
+/** Which plan arrays each layer's weights are, for the 'attention' type's graph (attentionPlan's order). */
+function attentionSlots(serve: TF.LayersModel, plan: AttentionPlan): Map<TF.layers.Layer, number[]> | null {
+  const slots = new Map<TF.layers.Layer, number[]>();
+  for (const layer of serve.layers) {
+    if (layer.weights.length === 0) continue;
+    if (layer.name === 'lstm_1') slots.set(layer, [0, 1, 2]);
+    else if (layer.name === ATTENTION_LAYER) slots.set(layer, [3, 4, 5, 6]);
+    else if (layer.name === HEAD_LAYER) slots.set(layer, [7, 8]);
+    else if (layer.name === HIGHWAY_LAYER && plan.highway) slots.set(layer, [9, 10]);
+    else return null;
+  }
+  return slots.size === 3 + (plan.highway ? 1 : 0) ? slots : null;
+}
+
+/** A kernel trainer of either type, its layer slots and its forecast of the validation windows. */
+interface KernelPath {
+  trainer: Pick<KernelTrainer, 'step' | 'weights'>;
+  slots: Map<TF.layers.Layer, number[]>;
+  horizon: number;
+  forecast(arrays: Float32Array[], x: Float32Array, count: number): Float32Array;
+}
+
+/** The kernel path of the graph's stored topology, or null (not a graph the kernel trains, or too large). */
+function kernelPath(serve: TF.LayersModel, batchSize: number, learningRate: number): KernelPath | null {
+  // the stored order: every layer's weights in topology order, whatever is frozen
+  const weights = serve.layers.flatMap((l) =>
+    l.weights.map((w) => {
+      const v = w.read();
+      return { shape: v.shape.slice(), values: v.dataSync() as Float32Array };
+    }),
+  );
+  const topology = serve.toJSON(null, false);
+  const highway = serve.layers.find((l) => l.name === HIGHWAY_LAYER);
+  const o = { batchSize, learningRate, frozenHighway: !!highway && !highway.trainable };
+  try {
+    const plan = kernelPlan(topology, weights);
+    if (plan) {
+      const slots = layerSlots(serve, plan);
+      return slots
+        ? {
+            trainer: new KernelTrainer(plan, o),
+            slots,
+            horizon: plan.horizon,
+            forecast: (arrays, x, count) => predictBatch({ ...plan, arrays }, x, count),
+          }
+        : null;
+    }
+    const att = attentionPlan(topology, weights);
+    const slots = att && attentionSlots(serve, att);
+    return att && slots
+      ? {
+          trainer: new AttentionTrainer(att, o),
+          slots,
+          horizon: att.horizon,
+          forecast: (arrays, x, count) => predictAttention({ ...att, arrays }, x, count).forecast,
+        }
+      : null;
+  } catch {
+    return null; // beyond the kernel's memory bound: tfjs trains it
+  }
+}
+
 /**
  * The kernel's batch step for this graph, or null when tfjs must train it.
  * @param yAll [n, iterations, H] targets: the kernel trains iterations = 1 only.
@@ -60,31 +128,11 @@ export function kernelEpochs(
 ): KernelEpochs | null {
   const { serve } = graph;
   if (!kernelEnabled() || !kernelExports() || graph.iterations !== 1 || tensors.yAll.shape[1] !== 1) return null;
-  // the stored order: every layer's weights in topology order, whatever is frozen
-  const weights = serve.layers.flatMap((l) =>
-    l.weights.map((w) => {
-      const v = w.read();
-      return { shape: v.shape.slice(), values: v.dataSync() as Float32Array };
-    }),
-  );
-  const plan = kernelPlan(serve.toJSON(null, false), weights);
-  if (!plan) return null;
-  const slots = layerSlots(serve, plan);
-  if (!slots) return null;
-  const highway = serve.layers.find((l) => l.name === HIGHWAY_LAYER);
   const [n, T, F] = tensors.xAll.shape;
-  const H = plan.horizon;
   const B = Math.min(o.batchSize, n);
-  let trainer: KernelTrainer;
-  try {
-    trainer = new KernelTrainer(plan, {
-      batchSize: B,
-      learningRate: o.learningRate,
-      frozenHighway: !!highway && !highway.trainable,
-    });
-  } catch {
-    return null; // beyond the kernel's memory bound: tfjs trains it
-  }
+  const path = kernelPath(serve, B, o.learningRate);
+  if (!path) return null;
+  const { trainer, slots, horizon: H } = path;
   const x = tensors.xAll.dataSync() as Float32Array;
   const y = tensors.yAll.dataSync() as Float32Array;
   const xVal = tensors.xVal.dataSync() as Float32Array;
@@ -103,7 +151,7 @@ export function kernelEpochs(
       return trainer.step(xb.subarray(0, c * row), yb.subarray(0, c * H), c);
     },
     validate() {
-      return m > 0 ? predictBatch({ ...plan, arrays: trainer.weights() }, xVal, m) : new Float32Array(0);
+      return m > 0 ? path.forecast(trainer.weights(), xVal, m) : new Float32Array(0);
     },
     sync() {
       const arrays = trainer.weights();

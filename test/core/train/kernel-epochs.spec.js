@@ -1,5 +1,5 @@
 'use strict';
-// The 'lstm' type trains through the fused kernel (src/core/train/kernel-epochs.ts): reproducible, close
+// The 'lstm' and 'attention' types train through the fused kernel (src/core/train/kernel-epochs.ts): reproducible, close
 // to what tfjs training reaches, the artifact unchanged in format (plain tfjs forecasts it), and
 // LSTM_FORECAST_KERNEL=tfjs trains with tfjs.
 const assert = require('assert');
@@ -27,7 +27,7 @@ async function trainWith(env, model, opts) {
 
 const weightsOf = (a) => a.weights.map((w) => w.data);
 
-describe('core/train: the lstm type trains through the kernel', function () {
+describe('core/train: the lstm and attention types train through the kernel', function () {
   this.timeout(120000);
   before(async () => {
     await initBackend();
@@ -36,6 +36,8 @@ describe('core/train: the lstm type trains through the kernel', function () {
   for (const [what, model] of [
     ['one layer, no highway', { units: 8, seed: 3, highway: false }],
     ['two layers, the frozen highway', { units: 6, layers: 2, seed: 4 }],
+    ['attention, the frozen highway', { type: 'attention', units: 6, attentionUnits: 4, seed: 5 }],
+    ['attention, no highway', { type: 'attention', units: 5, attentionUnits: 3, seed: 6, highway: false }],
   ]) {
     it(`${what}: one seed gives the same model twice, near what tfjs training reaches`, async () => {
       const a = await trainWith(undefined, model);
@@ -60,17 +62,26 @@ describe('core/train: the lstm type trains through the kernel', function () {
       const fc = Forecaster.fromArtifact(a);
       try {
         const windows = data.inputs.slice(-5);
-        const viaKernel = fc.predict(windows).forecast;
+        const viaKernel = fc.predict(windows);
+        assert.strictEqual(fc.path, 'kernel');
         process.env.LSTM_FORECAST_KERNEL = 'tfjs';
         let viaTfjs;
         try {
           assert.strictEqual(fc.path, 'tfjs');
-          viaTfjs = fc.predict(windows).forecast;
+          viaTfjs = fc.predict(windows);
         } finally {
           delete process.env.LSTM_FORECAST_KERNEL;
         }
         const tol = 1e-5 * a.scaler.std[0] + 1e-9;
-        viaKernel.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - viaTfjs[i][j]) <= tol)));
+        viaKernel.forecast.forEach((row, i) =>
+          row.forEach((v, j) => assert.ok(Math.abs(v - viaTfjs.forecast[i][j]) <= tol, `${i}, ${j}`)),
+        );
+        assert.strictEqual(!!viaKernel.attention, model.type === 'attention');
+        if (model.type === 'attention') {
+          viaKernel.attention.forEach((w, i) =>
+            w[0].forEach((v, t) => assert.ok(Math.abs(v - viaTfjs.attention[i][0][t]) <= 1e-5, `${i}, ${t}`)),
+          );
+        }
       } finally {
         fc.dispose();
       }
