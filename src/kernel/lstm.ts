@@ -536,8 +536,9 @@ export function forward(cfg: usize): void {
 
 /**
  * The states of every step of cfg[0] windows through the first LSTM layer only (the encoder the attention
- * type attends over; cfg as forward, layers and the head ignored): H [T + 1, B, U1] from the zero state at
- * scratch, then C [T + 1, B, U1] and Z [T, B, 4 U1]. Scratch holds B * (6 T + 2) U1 floats.
+ * type attends over; cfg as forward, K1 packed as there, layers and the head ignored): H [T + 1, B, U1]
+ * from the zero state at scratch, then C [T + 1, B, U1] and Z [T, B, 4 U1]. Scratch holds B * (6 T + 2) U1
+ * floats.
  */
 export function encode(cfg: usize): void {
   const B = cfgAt(cfg, 0);
@@ -546,7 +547,7 @@ export function encode(cfg: usize): void {
   const H1 = <usize>cfgAt(cfg, 22);
   const C1 = H1 + <usize>(T + 1) * sz1;
   const Z1 = C1 + <usize>(T + 1) * sz1;
-  forwardSteps(cfg, true, H1, C1, Z1, 0, 0, 0, false);
+  forwardSteps(cfg, true, H1, C1, Z1, 0, 0, 0, true);
 }
 
 /**

@@ -694,6 +694,8 @@ export function predictAttention(
   if (end > mem.buffer.byteLength) mem.grow(Math.ceil((end - mem.buffer.byteLength) / PAGE));
   if (resident !== plan) {
     plan.arrays.slice(0, 3).forEach((a, i) => new Float32Array(mem.buffer, offsets[i], a.length).set(a));
+    const [K, R] = plan.arrays;
+    packGates(K, R, 4 * U, new Float32Array(mem.buffer, offsets[0], K.length + R.length));
     const wH = plan.arrays[3];
     const padded = new Float32Array(mem.buffer, wHAt, U * DA4 + DA4).fill(0);
     for (let j = 0; j < U; j++) padded.set(wH.subarray(j * DA, (j + 1) * DA), j * DA4);
