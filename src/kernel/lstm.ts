@@ -74,11 +74,14 @@ function tanh4(v: v128): v128 {
 }
 
 @inline
+function hardSigmoid4(x: v128): v128 {
+  const y = f32x4.add(f32x4.mul(x, f32x4.splat(0.2)), f32x4.splat(0.5));
+  return f32x4.pmin(f32x4.pmax(y, f32x4.splat(0.0)), f32x4.splat(1.0));
+}
+
+@inline
 function activate4(code: i32, x: v128): v128 {
-  if (code == HARD_SIGMOID) {
-    const y = f32x4.add(f32x4.mul(x, f32x4.splat(0.2)), f32x4.splat(0.5));
-    return f32x4.pmin(f32x4.pmax(y, f32x4.splat(0.0)), f32x4.splat(1.0));
-  }
+  if (code == HARD_SIGMOID) return hardSigmoid4(x);
   if (code == TANH) return tanh4(x);
   if (code == RELU) return f32x4.max(f32x4.splat(0.0), x);
   if (code == SIGMOID) {
@@ -231,31 +234,170 @@ function gemm4(
 }
 
 /**
+ * gemm4 on gate weights packed by column block (the forecast path's layout, written by the JS side): [K; R]
+ * as one matrix of xRows + hRows rows, cut into blocks of 8 columns (the last one 4 wide when n is not a
+ * multiple of 8), each block's rows contiguous: column c of row r of the block at j0, width wd, is at
+ * p[j0 * rows + r * wd + c - j0]. A block streams from memory in order, where the row-major matrix puts
+ * each row of a block 4n bytes apart (at n = 256 a power-of-two stride that keeps few cache sets busy).
+ * Every sum in gemm4's order (bias, x's rows, h's rows).
+ */
+function gemm4P(
+  x: usize, xStride: usize, xRows: i32, h: usize, hStride: usize, hRows: i32, p: usize, n: i32,
+  z: usize, zStride: usize, bias: usize,
+): void {
+  const rowBytes = <usize>n << 2;
+  const z1 = z + zStride;
+  const z2 = z1 + zStride;
+  const z3 = z2 + zStride;
+  const rows = <usize>(xRows + hRows);
+  let j: usize = 0;
+  let wp = p;
+  for (; j + 32 <= rowBytes; j += 32) {
+    let s0 = v128.load(bias + j);
+    let t0 = v128.load(bias + j + 16);
+    let s1 = s0;
+    let t1 = t0;
+    let s2 = s0;
+    let t2 = t0;
+    let s3 = s0;
+    let t3 = t0;
+    for (let part = 0; part < 2; part++) {
+      const a = part ? h : x;
+      const aStride = part ? hStride : xStride;
+      const end = (<usize>(part ? hRows : xRows)) << 2;
+      const a1 = a + aStride;
+      const a2 = a1 + aStride;
+      const a3 = a2 + aStride;
+      for (let o: usize = 0; o < end; o += 4) {
+        const w0 = v128.load(wp);
+        const w1 = v128.load(wp + 16);
+        const x0 = v128.load32_splat(a + o);
+        const x1 = v128.load32_splat(a1 + o);
+        const x2 = v128.load32_splat(a2 + o);
+        const x3 = v128.load32_splat(a3 + o);
+        s0 = f32x4.add(s0, f32x4.mul(x0, w0));
+        t0 = f32x4.add(t0, f32x4.mul(x0, w1));
+        s1 = f32x4.add(s1, f32x4.mul(x1, w0));
+        t1 = f32x4.add(t1, f32x4.mul(x1, w1));
+        s2 = f32x4.add(s2, f32x4.mul(x2, w0));
+        t2 = f32x4.add(t2, f32x4.mul(x2, w1));
+        s3 = f32x4.add(s3, f32x4.mul(x3, w0));
+        t3 = f32x4.add(t3, f32x4.mul(x3, w1));
+        wp += 32;
+      }
+    }
+    v128.store(z + j, s0);
+    v128.store(z + j + 16, t0);
+    v128.store(z1 + j, s1);
+    v128.store(z1 + j + 16, t1);
+    v128.store(z2 + j, s2);
+    v128.store(z2 + j + 16, t2);
+    v128.store(z3 + j, s3);
+    v128.store(z3 + j + 16, t3);
+  }
+  if (j < rowBytes) {
+    let s0 = v128.load(bias + j);
+    let s1 = s0;
+    let s2 = s0;
+    let s3 = s0;
+    for (let part = 0; part < 2; part++) {
+      const a = part ? h : x;
+      const aStride = part ? hStride : xStride;
+      const end = (<usize>(part ? hRows : xRows)) << 2;
+      const a1 = a + aStride;
+      const a2 = a1 + aStride;
+      const a3 = a2 + aStride;
+      for (let o: usize = 0; o < end; o += 4) {
+        const w0 = v128.load(wp);
+        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a + o), w0));
+        s1 = f32x4.add(s1, f32x4.mul(v128.load32_splat(a1 + o), w0));
+        s2 = f32x4.add(s2, f32x4.mul(v128.load32_splat(a2 + o), w0));
+        s3 = f32x4.add(s3, f32x4.mul(v128.load32_splat(a3 + o), w0));
+        wp += 16;
+      }
+    }
+    v128.store(z + j, s0);
+    v128.store(z1 + j, s1);
+    v128.store(z2 + j, s2);
+    v128.store(z3 + j, s3);
+  }
+  if (rows == 0) unreachable();
+}
+
+/** gemm4P for one window (z = bias + x K + h R on the packed blocks), each sum in the same order. */
+function gemv1P(x: usize, xRows: i32, h: usize, hRows: i32, p: usize, n: i32, z: usize, bias: usize): void {
+  const rowBytes = <usize>n << 2;
+  let j: usize = 0;
+  let wp = p;
+  for (; j + 32 <= rowBytes; j += 32) {
+    let s0 = v128.load(bias + j);
+    let t0 = v128.load(bias + j + 16);
+    for (let part = 0; part < 2; part++) {
+      const a = part ? h : x;
+      const end = (<usize>(part ? hRows : xRows)) << 2;
+      for (let o: usize = 0; o < end; o += 4) {
+        const x0 = v128.load32_splat(a + o);
+        s0 = f32x4.add(s0, f32x4.mul(x0, v128.load(wp)));
+        t0 = f32x4.add(t0, f32x4.mul(x0, v128.load(wp + 16)));
+        wp += 32;
+      }
+    }
+    v128.store(z + j, s0);
+    v128.store(z + j + 16, t0);
+  }
+  if (j < rowBytes) {
+    let s0 = v128.load(bias + j);
+    for (let part = 0; part < 2; part++) {
+      const a = part ? h : x;
+      const end = (<usize>(part ? hRows : xRows)) << 2;
+      for (let o: usize = 0; o < end; o += 4) {
+        s0 = f32x4.add(s0, f32x4.mul(v128.load32_splat(a + o), v128.load(wp)));
+        wp += 16;
+      }
+    }
+    v128.store(z + j, s0);
+  }
+}
+
+/**
  * One LSTM step for nb windows: z_b = bias + x_b K + hPrev_b R (four windows at a time through gemm4, the
  * rest one by one), then the gates give c_b, h_b from cPrev_b. Window b's input is at x + b * xStride;
  * its states at + b * U and z at z + b * 4U (floats). hOut, cOut may be hPrev, cPrev (updated in place).
+ * With `packed`, k is [K; R] packed as gemm4P reads it and r is not used.
  */
 function lstmStepBatch(
   nb: i32, x: usize, xStride: usize, inDim: i32, k: usize, r: usize, b: usize, u: i32,
-  hPrev: usize, cPrev: usize, hOut: usize, cOut: usize, z: usize, recAct: i32, act: i32,
+  hPrev: usize, cPrev: usize, hOut: usize, cOut: usize, z: usize, recAct: i32, act: i32, packed: bool,
 ): void {
   const n = u * 4;
   const hStride = <usize>u << 2;
   const zStride = <usize>n << 2;
+  // Each block's gates follow its products at once, while its z is still in L1 (the z of all windows
+  // is larger than L1 at batch 256). A window's gates write only its own h, c: the next block's products
+  // read other windows' hPrev, so in place stays right.
   let w = 0;
   for (; w + 4 <= nb; w += 4) {
     const zw = z + <usize>w * zStride;
-    gemm4(x + <usize>w * xStride, xStride, inDim, k, hPrev + <usize>w * hStride, hStride, u, r, n, zw, zStride, b);
+    const xw = x + <usize>w * xStride;
+    const hw = hPrev + <usize>w * hStride;
+    if (packed) gemm4P(xw, xStride, inDim, hw, hStride, u, k, n, zw, zStride, b);
+    else gemm4(xw, xStride, inDim, k, hw, hStride, u, r, n, zw, zStride, b);
+    for (let i = w; i < w + 4; i++) {
+      const o = <usize>i * hStride;
+      gates(u, hOut + o, cPrev + o, cOut + o, z + <usize>i * zStride, recAct, act);
+    }
   }
   for (; w < nb; w++) {
     const zw = z + <usize>w * zStride;
-    memory.copy(zw, b, zStride);
-    gemvAcc(x + <usize>w * xStride, inDim, k, n, zw);
-    gemvAcc(hPrev + <usize>w * hStride, u, r, n, zw);
-  }
-  for (let i = 0; i < nb; i++) {
-    const o = <usize>i * hStride;
-    gates(u, hOut + o, cPrev + o, cOut + o, z + <usize>i * zStride, recAct, act);
+    if (packed) {
+      gemv1P(x + <usize>w * xStride, inDim, hPrev + <usize>w * hStride, u, k, n, zw, b);
+    } else {
+      memory.copy(zw, b, zStride);
+      gemvAcc(x + <usize>w * xStride, inDim, k, n, zw);
+      gemvAcc(hPrev + <usize>w * hStride, u, r, n, zw);
+    }
+    const o = <usize>w * hStride;
+    gates(u, hOut + o, cPrev + o, cOut + o, zw, recAct, act);
   }
 }
 
@@ -263,6 +405,18 @@ function lstmStepBatch(
 function gates(u: i32, h: usize, cPrev: usize, c: usize, z: usize, recAct: i32, act: i32): void {
   const ub = <usize>u << 2;
   let j = 0;
+  if (recAct == HARD_SIGMOID && act == TANH) {
+    for (; j + 4 <= u; j += 4) {
+      const o = <usize>j << 2;
+      const gi = hardSigmoid4(v128.load(z + o));
+      const gf = hardSigmoid4(v128.load(z + ub + o));
+      const gc = tanh4(v128.load(z + 2 * ub + o));
+      const go = hardSigmoid4(v128.load(z + 3 * ub + o));
+      const cn = f32x4.add(f32x4.mul(gf, v128.load(cPrev + o)), f32x4.mul(gi, gc));
+      v128.store(c + o, cn);
+      v128.store(h + o, f32x4.mul(go, tanh4(cn)));
+    }
+  }
   for (; j + 4 <= u; j += 4) {
     const o = <usize>j << 2;
     const gi = activate4(recAct, v128.load(z + o));
@@ -293,9 +447,13 @@ function cfgAt(cfg: usize, i: i32): i32 {
 /**
  * The forward pass over all T steps of cfg[0] windows, shared by forecasting and training: with `keep`
  * every step's states stay (H, C [T + 1, B, U] from the zero state, Z [T, B, 4U]), without it one slot
- * of each (H, C [B, U], Z [B, 4U]) is updated in place. H2, C2, Z2 only with two layers.
+ * of each (H, C [B, U], Z [B, 4U]) is updated in place. H2, C2, Z2 only with two layers. With `packed`
+ * (the forecast path) each layer's K is its [K; R] packed for gemm4P; training keeps the row-major
+ * layout Adam updates in place.
  */
-function forwardSteps(cfg: usize, keep: bool, H1: usize, C1: usize, Z1: usize, H2: usize, C2: usize, Z2: usize): void {
+function forwardSteps(
+  cfg: usize, keep: bool, H1: usize, C1: usize, Z1: usize, H2: usize, C2: usize, Z2: usize, packed: bool,
+): void {
   const B = cfgAt(cfg, 0);
   const T = cfgAt(cfg, 1);
   const F = cfgAt(cfg, 2);
@@ -326,10 +484,10 @@ function forwardSteps(cfg: usize, keep: bool, H1: usize, C1: usize, Z1: usize, H
     const q: usize = keep ? <usize>t + 1 : 0;
     const h1 = H1 + q * sz1;
     lstmStepBatch(B, xs + <usize>t * rowBytes, xStride, F, k1, r1, b1, U1, H1 + p * sz1, C1 + p * sz1, h1,
-      C1 + q * sz1, Z1 + p * (sz1 << 2), recAct, act);
+      C1 + q * sz1, Z1 + p * (sz1 << 2), recAct, act, packed);
     if (layers > 1) {
       lstmStepBatch(B, h1, <usize>U1 << 2, U1, k2, r2, b2, U2, H2 + p * sz2, C2 + p * sz2, H2 + q * sz2,
-        C2 + q * sz2, Z2 + p * (sz2 << 2), recAct, act);
+        C2 + q * sz2, Z2 + p * (sz2 << 2), recAct, act, packed);
     }
   }
 }
@@ -355,7 +513,8 @@ function headOut(cfg: usize, b: i32, h: usize, out: usize): void {
 /**
  * Forecasts cfg[0] windows, all of them a time step at a time (the gate products of four windows share
  * each weight load). cfg (i32): B, T, F, layers, U1, U2, H, highway, recAct, act,
- * x, out, K1, R1, b1, K2, R2, b2, headW, headB, hwW, hwB, scratch (byte offsets).
+ * x, out, K1, R1, b1, K2, R2, b2, headW, headB, hwW, hwB, scratch (byte offsets), where K1 and K2 are
+ * [K; R] of their layer packed by column block (gemm4P; R1, R2 not read).
  * Scratch holds B * (6 U1 + 6 U2) floats.
  */
 export function forward(cfg: usize): void {
@@ -372,7 +531,7 @@ export function forward(cfg: usize): void {
   const h2 = z1 + ((nb * <usize>U1) << 4);
   const c2 = h2 + ((nb * <usize>U2) << 2);
   const z2 = c2 + ((nb * <usize>U2) << 2);
-  forwardSteps(cfg, false, h1, c1, z1, h2, c2, z2);
+  forwardSteps(cfg, false, h1, c1, z1, h2, c2, z2, true);
   const top = layers > 1 ? h2 : h1;
   const topBytes = <usize>(layers > 1 ? U2 : U1) << 2;
   for (let b = 0; b < B; b++) headOut(cfg, b, top + <usize>b * topBytes, outs + (<usize>(b * H) << 2));
@@ -380,8 +539,9 @@ export function forward(cfg: usize): void {
 
 /**
  * The states of every step of cfg[0] windows through the first LSTM layer only (the encoder the attention
- * type attends over; cfg as forward, layers and the head ignored): H [T + 1, B, U1] from the zero state at
- * scratch, then C [T + 1, B, U1] and Z [T, B, 4 U1]. Scratch holds B * (6 T + 2) U1 floats.
+ * type attends over; cfg as forward, layers and the head ignored; K1 and R1 row by row, not packed: the
+ * attention trainer and the gca forecasts share this layout with the backward pass): H [T + 1, B, U1] from the
+ * zero state at scratch, then C [T + 1, B, U1] and Z [T, B, 4 U1]. Scratch holds B * (6 T + 2) U1 floats.
  */
 export function encode(cfg: usize): void {
   const B = cfgAt(cfg, 0);
@@ -390,7 +550,7 @@ export function encode(cfg: usize): void {
   const H1 = <usize>cfgAt(cfg, 22);
   const C1 = H1 + <usize>(T + 1) * sz1;
   const Z1 = C1 + <usize>(T + 1) * sz1;
-  forwardSteps(cfg, true, H1, C1, Z1, 0, 0, 0);
+  forwardSteps(cfg, true, H1, C1, Z1, 0, 0, 0, false);
 }
 
 /**
@@ -786,7 +946,7 @@ export function trainStep(cfg: usize): void {
   const dZ = dh2p + sz2;
   memory.fill(<usize>cfgAt(cfg, 27) + gd, 0, <usize>cfgAt(cfg, 38));
 
-  forwardSteps(cfg, true, H1, C1, Z1, H2, C2, Z2);
+  forwardSteps(cfg, true, H1, C1, Z1, H2, C2, Z2, false);
   const Utop = layers > 1 ? U2 : U1;
   const Htop = layers > 1 ? H2 + <usize>T * sz2 : H1 + <usize>T * sz1;
   const dhTop = layers > 1 ? dh2 : dh1;

@@ -253,6 +253,25 @@ export function orderedWeights(weights: PlanWeight[], expected: number[][], orde
 /** Bytes rounded up to 16 (SIMD loads stay aligned). */
 export const align = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
+/**
+ * A layer's [K; R] (K [inDim, n], R [U, n], row-major) as the kernel's forecast path reads it (gemm4P in
+ * src/kernel/lstm.ts): blocks of 8 columns (the last one 4 wide when n is not a multiple of 8), each
+ * block's inDim + U rows contiguous, so a block streams through memory in order.
+ */
+export function packGates(K: Float32Array, R: Float32Array, n: number, into: Float32Array): void {
+  const inDim = K.length / n;
+  const rows = inDim + R.length / n;
+  let at = 0;
+  for (let j = 0; j < n; j += 8) {
+    const wd = Math.min(8, n - j);
+    for (let r = 0; r < rows; r++) {
+      const src = r < inDim ? K : R;
+      const from = (r < inDim ? r : r - inDim) * n + j;
+      for (let c = 0; c < wd; c++) into[at++] = src[from + c];
+    }
+  }
+}
+
 /** The plan whose weights are in the kernel's memory now (a forecast of another plan writes its own). */
 let resident: unknown = null;
 
@@ -297,6 +316,11 @@ export function predictBatch(plan: KernelPlan, x: Float32Array, count: number): 
   if (end > mem.buffer.byteLength) mem.grow(Math.ceil((end - mem.buffer.byteLength) / PAGE));
   if (resident !== plan) {
     plan.arrays.forEach((a, i) => new Float32Array(mem.buffer, offsets[i], a.length).set(a));
+    // each layer's K and R as one packed [K; R] where K was (the R slot right after it leaves room)
+    for (let l = 0; l < units.length; l++) {
+      const [K, R] = [plan.arrays[3 * l], plan.arrays[3 * l + 1]];
+      packGates(K, R, 4 * units[l], new Float32Array(mem.buffer, offsets[3 * l], K.length + R.length));
+    }
     resident = plan;
   }
   const out = new Float32Array(count * H);

@@ -6,7 +6,7 @@ const { buildGraph } = require('../../../nodes/core/model/graph');
 const { disposeModels } = require('../../../nodes/core/model/artifact');
 const { resolveModelConfig } = require('../../../nodes/core/settings/model');
 const { seededRandom } = require('../../../nodes/core/base/random');
-const { kernelPlan, predictBatch, kernelExports } = require('../../../nodes/core/model/kernel');
+const { kernelPlan, predictBatch, kernelExports, packGates } = require('../../../nodes/core/model/kernel');
 
 const { stored, randomizeWeights, maxAbsDiff } = require('../../helpers/kernel-weights');
 
@@ -138,6 +138,51 @@ describe('core/model/kernel: the fused wasm LSTM kernel', function () {
         Array.from(predictBatch(plan, x.subarray(i * 8, i * 8 + 8), 1)),
         Array.from(all.subarray(i * 2, i * 2 + 2)),
       );
+    }
+  });
+
+  it('packs [K; R] in blocks of 8 gate columns, the last one 4 wide, each block row by row', () => {
+    // inDim 2, U 3: n = 12 columns, a block of 8 and one of 4, 5 rows each
+    const n = 12;
+    const K = Float32Array.from({ length: 2 * n }, (_, i) => i);
+    const R = Float32Array.from({ length: 3 * n }, (_, i) => 100 + i);
+    const packed = new Float32Array(K.length + R.length).fill(NaN);
+    packGates(K, R, n, packed);
+    const at = (r, c) => (r < 2 ? K[r * n + c] : R[(r - 2) * n + c]);
+    const want = [];
+    for (let r = 0; r < 5; r++) for (let c = 0; c < 8; c++) want.push(at(r, c));
+    for (let r = 0; r < 5; r++) for (let c = 8; c < 12; c++) want.push(at(r, c));
+    assert.deepStrictEqual(Array.from(packed), want);
+  });
+
+  it('forecasts any count of windows (blocks of four and the rest) with odd units as tfjs, one by one alike', () => {
+    const rand = seededRandom(21);
+    // units 5 and 7: 4U is not a multiple of 8, so the packed weights end in a block 4 columns wide
+    for (const [units, layers] of [
+      [5, 1],
+      [7, 2],
+    ]) {
+      const spec = { window: 7, features: 2, horizon: 3 };
+      const g = buildGraph(spec, resolveModelConfig({ units, layers, seed: 4 }));
+      try {
+        randomizeWeights(g.serve, rand);
+        const { topology, weights } = stored(g.serve);
+        const plan = kernelPlan(topology, weights);
+        const per = spec.window * spec.features;
+        const x = Float32Array.from({ length: 11 * per }, () => rand() * 4 - 2);
+        const one = Array.from({ length: 11 }, (_, i) =>
+          Array.from(predictBatch(plan, x.subarray(i * per, (i + 1) * per), 1)),
+        );
+        for (let count = 1; count <= 11; count++) {
+          const got = predictBatch(plan, x.subarray(0, count * per), count);
+          const want = tfjsForecast(g.serve, x.subarray(0, count * per), [count, spec.window, spec.features]);
+          const d = maxAbsDiff(got, want);
+          assert.ok(d <= 1e-5, `max |kernel - tfjs| = ${d} (units ${units}, layers ${layers}, ${count} windows)`);
+          assert.deepStrictEqual(Array.from(got), one.slice(0, count).flat(), `${count} windows as one by one`);
+        }
+      } finally {
+        disposeModels(g.serve, g.train);
+      }
     }
   });
 });
