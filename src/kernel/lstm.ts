@@ -4,8 +4,9 @@
 // The fused forward pass (and, trainStep, training step) of the pack's 'lstm' model type: 1-2 LSTM layers (tfjs-layers
 // weight layout: kernel [in, 4U], recurrent kernel [U, 4U], bias [4U], gate order
 // i, f, c, o), last hidden state -> Dense(H) head, plus the linear highway on the flattened
-// window. The 'attention' type forecasts through encode, project (W_h h_t) and attendHead, and trains through
-// encodeBackward, projectBackward and adamStep; the 'gca' type's forecasts use encode, project and gated
+// window. The 'attention' type forecasts through encodeStates (its encoder on the packed weights), project
+// (W_h h_t) and attendHead, and trains through encode, project, encodeBackward, projectBackward and adamStep;
+// the 'gca' type's forecasts use encode, project and gated
 // (its layer 2). The JS side (src/core/model/kernel.ts) owns the memory
 // layout: it writes a table of sizes and offsets at `cfg` and every array after heapBase(); nothing here
 // allocates.
@@ -447,12 +448,14 @@ function cfgAt(cfg: usize, i: i32): i32 {
 /**
  * The forward pass over all T steps of cfg[0] windows, shared by forecasting and training: with `keep`
  * every step's states stay (H, C [T + 1, B, U] from the zero state, Z [T, B, 4U]), without it one slot
- * of each (H, C [B, U], Z [B, 4U]) is updated in place. H2, C2, Z2 only with two layers. With `packed`
+ * of each (H, C [B, U], Z [B, 4U]) is updated in place; with `keepH` (and not `keep`, one layer) every step's H
+ * stays and one slot of C and Z. H2, C2, Z2 only with two layers. With `packed`
  * (the forecast path) each layer's K is its [K; R] packed for gemm4P; training keeps the row-major
  * layout Adam updates in place.
  */
 function forwardSteps(
   cfg: usize, keep: bool, H1: usize, C1: usize, Z1: usize, H2: usize, C2: usize, Z2: usize, packed: bool,
+  keepH: bool = false,
 ): void {
   const B = cfgAt(cfg, 0);
   const T = cfgAt(cfg, 1);
@@ -482,8 +485,11 @@ function forwardSteps(
   for (let t = 0; t < T; t++) {
     const p: usize = keep ? <usize>t : 0;
     const q: usize = keep ? <usize>t + 1 : 0;
-    const h1 = H1 + q * sz1;
-    lstmStepBatch(B, xs + <usize>t * rowBytes, xStride, F, k1, r1, b1, U1, H1 + p * sz1, C1 + p * sz1, h1,
+    // keepH alone: every step's H1, one slot of C1 and Z1
+    const ph: usize = keepH ? <usize>t : p;
+    const qh: usize = keepH ? <usize>t + 1 : q;
+    const h1 = H1 + qh * sz1;
+    lstmStepBatch(B, xs + <usize>t * rowBytes, xStride, F, k1, r1, b1, U1, H1 + ph * sz1, C1 + p * sz1, h1,
       C1 + q * sz1, Z1 + p * (sz1 << 2), recAct, act, packed);
     if (layers > 1) {
       lstmStepBatch(B, h1, <usize>U1 << 2, U1, k2, r2, b2, U2, H2 + p * sz2, C2 + p * sz2, H2 + q * sz2,
@@ -1322,4 +1328,19 @@ export function attendHead(cfg: usize): void {
       if (highway) gemvAccScalar(x, T * F, hwW, H, out);
     }
   }
+}
+
+/**
+ * The states H [T + 1, B, U1] of every step of cfg[0] windows through the first LSTM layer, for forecasts:
+ * `encode` on [K1; R1] packed by column block (gemm4P, as `forward` reads them; R1 not read), one slot of C
+ * and Z (C [B, U1], Z [B, 4 U1] after H). The same sums as `encode`'s, so the same states bit for bit.
+ * Scratch holds B * ((T + 1) + 5) U1 floats.
+ */
+export function encodeStates(cfg: usize): void {
+  const B = cfgAt(cfg, 0);
+  const T = cfgAt(cfg, 1);
+  const sz1 = (<usize>B * <usize>cfgAt(cfg, 4)) << 2;
+  const H1 = <usize>cfgAt(cfg, 22);
+  const C1 = H1 + <usize>(T + 1) * sz1;
+  forwardSteps(cfg, false, H1, C1, C1 + sz1, 0, 0, 0, true, true);
 }

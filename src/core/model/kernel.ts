@@ -68,6 +68,7 @@ interface KernelExports {
   adamStep(cfg: number): void;
   projectBackward(cfg: number): void;
   attendHead(cfg: number): void;
+  encodeStates(cfg: number): void;
 }
 
 /** True unless `LSTM_FORECAST_KERNEL=tfjs` forces the tfjs path. */
@@ -673,7 +674,8 @@ const ATTEND_CFG_INTS = 20;
 
 /**
  * Forecasts `count` windows (x: [count, window, features] scaled, window-relative) of an 'attention' model
- * in the kernel, a chunk of windows per three calls: their LSTM states (encode), W_h h_t of every step
+ * in the kernel, a chunk of windows per three calls: their LSTM states (encodeStates, on [K; R] packed as
+ * the 'lstm' type's forecasts read it; the same states as encode's, bit for bit), W_h h_t of every step
  * (project), then the scores, softmax, context and head of each window (attendHead). Returns the forecast
  * [count, horizon] and the attention weights alpha [count, 1, window], what the tfjs serve model returns.
  * @throws Error when the kernel is not available or the plan does not fit its memory bound.
@@ -698,7 +700,9 @@ export function predictAttention(
     at += align(floats * 4);
     return o;
   };
-  const offsets = plan.arrays.slice(0, 3).map((a) => place(a.length));
+  // [K; R] packed by column block (packGates), then the bias
+  const packedAt = place(plan.arrays[0].length + plan.arrays[1].length);
+  const lstmBiasAt = place(plan.arrays[2].length);
   const wHAt = place(U * DA4);
   const zerosAt = place(DA4);
   const wQAt = place(U * DA4);
@@ -709,13 +713,13 @@ export function predictAttention(
   const hwWAt = place(plan.highway ? T * F * H : 0);
   const hwBAt = place(H);
   const queryAt = place(DA4 + U);
-  // per window: its input, its states H, C [T + 1, U], gate pre-activations Z [T, 4U], projections [T, DA4],
-  // forecast [H] and attention [T]
-  const perWindow = align(T * F * 4) + 4 * U * (6 * T + 2) + 4 * T * DA4 + 4 * (H + T) + 96;
+  // per window: its input, its states H [T + 1, U], one step's C [U] and gate pre-activations Z [4U],
+  // projections [T, DA4], forecast [H] and attention [T]
+  const perWindow = align(T * F * 4) + 4 * U * (T + 6) + 4 * T * DA4 + 4 * (H + T) + 96;
   const room = Math.floor((KERNEL_MAX_BYTES - at - 64) / perWindow);
   if (room < 1) throw new Error(`the model needs more than the kernel's ${KERNEL_MAX_BYTES / 2 ** 20} MiB`);
   const chunk = Math.min(KERNEL_CHUNK, room, Math.max(1, count));
-  const scratch = place(chunk * U * (6 * T + 2));
+  const scratch = place(chunk * U * (T + 6));
   const projAt = place(chunk * T * DA4);
   const xAt = place(chunk * T * F);
   const outAt = place(chunk * H);
@@ -725,7 +729,8 @@ export function predictAttention(
   if (resident !== plan) {
     const a = plan.arrays;
     const put = (o: number, arr: Float32Array): void => new Float32Array(mem.buffer, o, arr.length).set(arr);
-    a.slice(0, 3).forEach((arr, i) => put(offsets[i], arr));
+    packGates(a[0], a[1], 4 * U, new Float32Array(mem.buffer, packedAt, a[0].length + a[1].length));
+    put(lstmBiasAt, a[2]);
     // W_h and W_q [U, DA] as [U, DA4]; the bias and v as [DA4]; the padding zeros
     const padded = (o: number, arr: Float32Array, rows: number): void => {
       const into = new Float32Array(mem.buffer, o, rows * DA4).fill(0);
@@ -753,7 +758,8 @@ export function predictAttention(
   ints[8] = plan.recurrentActivation;
   ints[9] = plan.activation;
   ints[10] = xAt;
-  [ints[12], ints[13], ints[14]] = offsets;
+  ints[12] = packedAt;
+  ints[14] = lstmBiasAt;
   ints[22] = scratch;
   const pInts = new Int32Array(mem.buffer, projectCfg, 7);
   const aInts = new Int32Array(mem.buffer, attendCfg, ATTEND_CFG_INTS);
@@ -766,7 +772,7 @@ export function predictAttention(
     ints[0] = n;
     aInts[0] = n;
     new Float32Array(mem.buffer, xAt, n * T * F).set(x.subarray(s * T * F, (s + n) * T * F));
-    k.encode(base);
+    k.encodeStates(base);
     // W_h h_t of steps 1..T of every window ([T, n, DA4]), from H [T + 1, n, U] past its zero state
     pInts.set([T * n, U, DA4, scratch + n * U * 4, wHAt, zerosAt, projAt]);
     k.project(projectCfg);
