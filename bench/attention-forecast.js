@@ -5,7 +5,8 @@
  * (a round of each path in turn, so load changes hit both): 1-window forecast p50 / p99 and batch-256
  * forecasts/s through Forecaster.predict, on model B of bench/speed.js (window 48, F = 1, LSTM-64,
  * attention units as the default, 12-step head, highway); GCA with N = 2 (the default) or as --models
- * names it (gca1..gca3). Before timing, both paths' batch-256 outputs are compared (max |kernel - tfjs|
+ * names it (gca1..gca3); batch throughput per second of wall time and of this process's CPU time (less moved by a
+ * shared machine's load). Before timing, both paths' batch-256 outputs are compared (max |kernel - tfjs|
  * on the forecast in real units and on the attention). Prints a table and the load average.
  *
  *   npm run build && node bench/attention-forecast.js [--models attention,gca] [--rounds 5] [--latency 200]
@@ -84,6 +85,7 @@ async function main() {
     diff.attention = maxDiff(out.kernel.attention, out.tfjs.attention);
     const times = { kernel: [], tfjs: [] };
     const rates = { kernel: [], tfjs: [] };
+    const cpuRates = { kernel: [], tfjs: [] };
     for (let r = 0; r < rounds; r++) {
       for (const p of r % 2 ? ['tfjs', 'kernel'] : ['kernel', 'tfjs']) {
         setPath(fc, p);
@@ -95,12 +97,15 @@ async function main() {
         }
         fc.predict(batch);
         const t0 = performance.now();
+        const c0 = process.cpuUsage();
         for (let i = 0; i < batches; i++) fc.predict(batch);
         rates[p].push((256 * batches) / ((performance.now() - t0) / 1000));
+        const c = process.cpuUsage(c0);
+        cpuRates[p].push((256 * batches) / ((c.user + c.system) / 1e6));
       }
     }
     fc.dispose();
-    rows.push({ name, times, rates, diff });
+    rows.push({ name, times, rates, cpuRates, diff });
     // a long run shows each model as it finishes
     console.error(
       `${name} done: p50 kernel ${quantile(times.kernel, 0.5).toFixed(3)} ms, tfjs ${quantile(times.tfjs, 0.5).toFixed(3)} ms`,
@@ -109,12 +114,18 @@ async function main() {
   const load1 = os.loadavg();
   const med = (xs) => quantile(xs, 0.5);
   console.log(`backend ${info.name}, ${rounds} alternating rounds, ${os.cpus().length} cores`);
-  console.log('| model | path | 1-window p50 ms | 1-window p99 ms | batch-256 forecasts/s (median of rounds) |');
-  console.log('|---|---|---|---|---|');
-  for (const { name, times, rates } of rows) {
+  console.log(
+    '| model | path | 1-window p50 ms | 1-window p99 ms | batch-256 forecasts/s (median of rounds) | ' +
+      'the same per second of CPU time |',
+  );
+  console.log('|---|---|---|---|---|---|');
+  for (const { name, times, rates, cpuRates } of rows) {
     for (const p of ['kernel', 'tfjs']) {
       const [p50, p99] = [med(times[p]), quantile(times[p], 0.99)];
-      console.log(`| ${name} | ${p} | ${p50.toFixed(3)} | ${p99.toFixed(3)} | ${med(rates[p]).toFixed(0)} |`);
+      console.log(
+        `| ${name} | ${p} | ${p50.toFixed(3)} | ${p99.toFixed(3)} | ${med(rates[p]).toFixed(0)} | ` +
+          `${med(cpuRates[p]).toFixed(0)} |`,
+      );
     }
   }
   for (const { name, times, rates, diff } of rows) {

@@ -4,8 +4,9 @@
 // The fused forward pass (and, trainStep, training step) of the pack's 'lstm' model type: 1-2 LSTM layers (tfjs-layers
 // weight layout: kernel [in, 4U], recurrent kernel [U, 4U], bias [4U], gate order
 // i, f, c, o), last hidden state -> Dense(H) head, plus the linear highway on the flattened
-// window. The 'attention' type uses encode / project for its encoder and W_h h_t, and trains through
-// encodeBackward, projectBackward and adamStep; the 'gca' type's forecasts use encode, project and gated
+// window. The 'attention' type forecasts through encodeStates (its encoder on the packed weights), project
+// (W_h h_t) and attendHead, and trains through encode, project, encodeBackward, projectBackward and adamStep;
+// the 'gca' type's forecasts use encode, project and gated
 // (its layer 2). The JS side (src/core/model/kernel.ts) owns the memory
 // layout: it writes a table of sizes and offsets at `cfg` and every array after heapBase(); nothing here
 // allocates.
@@ -447,12 +448,14 @@ function cfgAt(cfg: usize, i: i32): i32 {
 /**
  * The forward pass over all T steps of cfg[0] windows, shared by forecasting and training: with `keep`
  * every step's states stay (H, C [T + 1, B, U] from the zero state, Z [T, B, 4U]), without it one slot
- * of each (H, C [B, U], Z [B, 4U]) is updated in place. H2, C2, Z2 only with two layers. With `packed`
+ * of each (H, C [B, U], Z [B, 4U]) is updated in place; with `keepH` (and not `keep`, one layer) every step's H
+ * stays and one slot of C and Z. H2, C2, Z2 only with two layers. With `packed`
  * (the forecast path) each layer's K is its [K; R] packed for gemm4P; training keeps the row-major
  * layout Adam updates in place.
  */
 function forwardSteps(
   cfg: usize, keep: bool, H1: usize, C1: usize, Z1: usize, H2: usize, C2: usize, Z2: usize, packed: bool,
+  keepH: bool = false,
 ): void {
   const B = cfgAt(cfg, 0);
   const T = cfgAt(cfg, 1);
@@ -482,8 +485,11 @@ function forwardSteps(
   for (let t = 0; t < T; t++) {
     const p: usize = keep ? <usize>t : 0;
     const q: usize = keep ? <usize>t + 1 : 0;
-    const h1 = H1 + q * sz1;
-    lstmStepBatch(B, xs + <usize>t * rowBytes, xStride, F, k1, r1, b1, U1, H1 + p * sz1, C1 + p * sz1, h1,
+    // keepH alone: every step's H1, one slot of C1 and Z1
+    const ph: usize = keepH ? <usize>t : p;
+    const qh: usize = keepH ? <usize>t + 1 : q;
+    const h1 = H1 + qh * sz1;
+    lstmStepBatch(B, xs + <usize>t * rowBytes, xStride, F, k1, r1, b1, U1, H1 + ph * sz1, C1 + p * sz1, h1,
       C1 + q * sz1, Z1 + p * (sz1 << 2), recAct, act, packed);
     if (layers > 1) {
       lstmStepBatch(B, h1, <usize>U1 << 2, U1, k2, r2, b2, U2, H2 + p * sz2, C2 + p * sz2, H2 + q * sz2,
@@ -1230,4 +1236,111 @@ export function projectBackward(cfg: usize): void {
   const d = <usize>cfgAt(cfg, 5);
   outerAccBatch(R, a, <usize>rows << 2, rows, d, n, <usize>cfgAt(cfg, 6));
   dotRowsBatch(R, d, n, W, rows, <usize>cfgAt(cfg, 7), <usize>rows << 2);
+}
+
+/**
+ * The 'attention' type's forecasts past its encoder, window by window, from `encode`'s states and `project`'s
+ * W_h h_t: the query W_q q + b (q the last state), the scores v . tanh(W_h h_t + query), their softmax
+ * (alpha), the context sum alpha_t h_t, and the head on [context ; q] plus the highway on the window. Each
+ * window's sums run in the same order whatever n is, so a batch forecasts as its windows one by one.
+ * DA4 a multiple of 4 (W_q, the bias, v and the projections zero-padded to it).
+ * cfg (i32): n, T, F, U, DA4, H, highway, states (H [T + 1, n, U], step 0 the zero state), P [T, n, DA4],
+ * W_q [U, DA4], bias [DA4], v [DA4], head kernel [2U, H], head bias [H], highway kernel [T F, H],
+ * highway bias [H], x [n, T, F], forecast [n, H], alpha [n, T], scratch (DA4 + U floats) (byte offsets).
+ */
+export function attendHead(cfg: usize): void {
+  const n = cfgAt(cfg, 0);
+  const T = cfgAt(cfg, 1);
+  const F = cfgAt(cfg, 2);
+  const U = cfgAt(cfg, 3);
+  const DA4 = cfgAt(cfg, 4);
+  const H = cfgAt(cfg, 5);
+  const highway = cfgAt(cfg, 6);
+  const states = <usize>cfgAt(cfg, 7);
+  const P = <usize>cfgAt(cfg, 8);
+  const wQ = <usize>cfgAt(cfg, 9);
+  const bias = <usize>cfgAt(cfg, 10);
+  const v = <usize>cfgAt(cfg, 11);
+  const headW = <usize>cfgAt(cfg, 12);
+  const headB = <usize>cfgAt(cfg, 13);
+  const hwW = <usize>cfgAt(cfg, 14);
+  const hwB = <usize>cfgAt(cfg, 15);
+  const xs = <usize>cfgAt(cfg, 16);
+  const forecast = <usize>cfgAt(cfg, 17);
+  const alphas = <usize>cfgAt(cfg, 18);
+  const query = <usize>cfgAt(cfg, 19);
+  const context = query + (<usize>DA4 << 2);
+  const daBytes = <usize>DA4 << 2;
+  const uBytes = <usize>U << 2;
+  const stepBytes = <usize>n * uBytes;
+  const pStep = <usize>n * daBytes;
+  const u4 = uBytes & ~(<usize>15);
+  for (let b = 0; b < n; b++) {
+    const q = states + <usize>T * stepBytes + <usize>b * uBytes;
+    memory.copy(query, bias, daBytes);
+    gemvAcc(q, U, wQ, DA4, query);
+    const e = alphas + ((<usize>b * <usize>T) << 2);
+    let top = -Infinity;
+    for (let t = 0; t < T; t++) {
+      const p = P + <usize>t * pStep + <usize>b * daBytes;
+      let acc = f32x4.splat(0);
+      for (let k: usize = 0; k < daBytes; k += 16) {
+        const s = tanh4(f32x4.add(v128.load(p + k), v128.load(query + k)));
+        acc = f32x4.add(acc, f32x4.mul(v128.load(v + k), s));
+      }
+      const score = lanes(acc);
+      store<f32>(e + (<usize>t << 2), score);
+      if (score > top) top = score;
+    }
+    let sum: f32 = 0;
+    for (let t = 0; t < T; t++) {
+      const o = e + (<usize>t << 2);
+      const y = Mathf.exp(load<f32>(o) - <f32>top);
+      store<f32>(o, y);
+      sum += y;
+    }
+    memory.fill(context, 0, uBytes);
+    for (let t = 0; t < T; t++) {
+      const o = e + (<usize>t << 2);
+      const a = load<f32>(o) / sum;
+      store<f32>(o, a);
+      const h = states + <usize>(t + 1) * stepBytes + <usize>b * uBytes;
+      const a4 = f32x4.splat(a);
+      let j: usize = 0;
+      for (; j < u4; j += 16) {
+        v128.store(context + j, f32x4.add(v128.load(context + j), f32x4.mul(a4, v128.load(h + j))));
+      }
+      for (; j < uBytes; j += 4) store<f32>(context + j, load<f32>(context + j) + a * load<f32>(h + j));
+    }
+    const out = forecast + ((<usize>b * <usize>H) << 2);
+    for (let o = 0; o < H; o++) {
+      const at = <usize>o << 2;
+      store<f32>(out + at, load<f32>(headB + at) + (highway ? load<f32>(hwB + at) : <f32>0));
+    }
+    const x = xs + ((<usize>b * <usize>(T * F)) << 2);
+    if ((H & 3) == 0) {
+      gemvAcc(context, U, headW, H, out);
+      gemvAcc(q, U, headW + <usize>U * (<usize>H << 2), H, out);
+      if (highway) gemvAcc(x, T * F, hwW, H, out);
+    } else {
+      gemvAccScalar(context, U, headW, H, out);
+      gemvAccScalar(q, U, headW + <usize>U * (<usize>H << 2), H, out);
+      if (highway) gemvAccScalar(x, T * F, hwW, H, out);
+    }
+  }
+}
+
+/**
+ * The states H [T + 1, B, U1] of every step of cfg[0] windows through the first LSTM layer, for forecasts:
+ * `encode` on [K1; R1] packed by column block (gemm4P, as `forward` reads them; R1 not read), one slot of C
+ * and Z (C [B, U1], Z [B, 4 U1] after H). The same sums as `encode`'s, so the same states bit for bit.
+ * Scratch holds B * ((T + 1) + 5) U1 floats.
+ */
+export function encodeStates(cfg: usize): void {
+  const B = cfgAt(cfg, 0);
+  const T = cfgAt(cfg, 1);
+  const sz1 = (<usize>B * <usize>cfgAt(cfg, 4)) << 2;
+  const H1 = <usize>cfgAt(cfg, 22);
+  const C1 = H1 + <usize>(T + 1) * sz1;
+  forwardSteps(cfg, false, H1, C1, C1 + sz1, 0, 0, 0, true, true);
 }

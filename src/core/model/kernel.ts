@@ -9,10 +9,11 @@
  * 'lstm' type builds (1-2 LSTM layers -> Dense head, optional highway), with the
  * activations it names; anything else returns null and the caller uses tfjs,
  * which stays the reference. `LSTM_FORECAST_KERNEL=tfjs` forces tfjs.
- * {@link attentionPlan} does the same for the 'attention' type: the kernel computes its LSTM
- * encoder's states, the additive attention and the head follow here, for forecasts
- * ({@link predictAttention}) and training ({@link AttentionTrainer}: the encoder's backward
- * through time from every step's state gradient in the kernel, Adam over every weight). The 'gca'
+ * {@link attentionPlan} does the same for the 'attention' type: its forecasts
+ * ({@link predictAttention}) run wholly in the kernel (encoder, W_h h_t, then the additive
+ * attention and the head); in training ({@link AttentionTrainer}) the kernel computes the encoder
+ * and W_h h_t forward and backward and Adam over every weight, the attention's softmax, context
+ * and head follow here. The 'gca'
  * type's forecast plan is in kernel-gca.ts.
  */
 import * as fs from 'fs';
@@ -66,6 +67,8 @@ interface KernelExports {
   encodeBackward(cfg: number): void;
   adamStep(cfg: number): void;
   projectBackward(cfg: number): void;
+  attendHead(cfg: number): void;
+  encodeStates(cfg: number): void;
 }
 
 /** True unless `LSTM_FORECAST_KERNEL=tfjs` forces the tfjs path. */
@@ -666,11 +669,15 @@ export function attentionPlan(topology: unknown, weights: PlanWeight[]): Attenti
   };
 }
 
+/** attendHead's table: 20 ints. */
+const ATTEND_CFG_INTS = 20;
+
 /**
- * Forecasts `count` windows (x: [count, window, features] scaled, window-relative) of an 'attention' model:
- * the kernel computes the LSTM states of a chunk of windows and their products with W_h (two calls), the
- * rest of the additive attention and the head follow here in float64 over those float32 values. Returns the
- * forecast [count, horizon] and the attention weights alpha [count, 1, window], what the tfjs serve model returns.
+ * Forecasts `count` windows (x: [count, window, features] scaled, window-relative) of an 'attention' model
+ * in the kernel, a chunk of windows per three calls: their LSTM states (encodeStates, on [K; R] packed as
+ * the 'lstm' type's forecasts read it; the same states as encode's, bit for bit), W_h h_t of every step
+ * (project), then the scores, softmax, context and head of each window (attendHead). Returns the forecast
+ * [count, horizon] and the attention weights alpha [count, 1, window], what the tfjs serve model returns.
  * @throws Error when the kernel is not available or the plan does not fit its memory bound.
  */
 export function predictAttention(
@@ -682,38 +689,64 @@ export function predictAttention(
   if (!k) throw new Error(`the lstm kernel is not available: ${loadError ?? 'not loaded'}`);
   const { window: T, features: F, horizon: H, units: U, attentionUnits: DA } = plan;
   if (x.length !== count * T * F) throw new Error(`expected ${count} x ${T} x ${F} values, got ${x.length}`);
-  // the projection's columns padded to a multiple of 4 (SIMD), with zero weights
+  // the attention's columns padded to a multiple of 4 (SIMD), with zero weights
   const DA4 = Math.ceil(DA / 4) * 4;
   const base = align(k.heapBase());
   const projectCfg = base + align(CFG_INTS * 4);
-  let at = projectCfg + align(7 * 4);
-  const offsets: number[] = [];
-  for (const a of plan.arrays.slice(0, 3)) {
-    offsets.push(at);
-    at += align(a.byteLength);
-  }
-  const wHAt = at;
-  at += align(U * DA4 * 4);
-  const zerosAt = at;
-  at += align(DA4 * 4);
-  // per window: its input, its states H, C [T + 1, U], gate pre-activations Z [T, 4U] and projections [T, DA4]
-  const perWindow = align(T * F * 4) + 4 * U * (6 * T + 2) + 4 * T * DA4 + 48;
+  const attendCfg = projectCfg + align(7 * 4);
+  let at = attendCfg + align(ATTEND_CFG_INTS * 4);
+  const place = (floats: number): number => {
+    const o = at;
+    at += align(floats * 4);
+    return o;
+  };
+  // [K; R] packed by column block (packGates), then the bias
+  const packedAt = place(plan.arrays[0].length + plan.arrays[1].length);
+  const lstmBiasAt = place(plan.arrays[2].length);
+  const wHAt = place(U * DA4);
+  const zerosAt = place(DA4);
+  const wQAt = place(U * DA4);
+  const biasAt = place(DA4);
+  const vAt = place(DA4);
+  const headWAt = place(2 * U * H);
+  const headBAt = place(H);
+  const hwWAt = place(plan.highway ? T * F * H : 0);
+  const hwBAt = place(H);
+  const queryAt = place(DA4 + U);
+  // per window: its input, its states H [T + 1, U], one step's C [U] and gate pre-activations Z [4U],
+  // projections [T, DA4], forecast [H] and attention [T]
+  const perWindow = align(T * F * 4) + 4 * U * (T + 6) + 4 * T * DA4 + 4 * (H + T) + 96;
   const room = Math.floor((KERNEL_MAX_BYTES - at - 64) / perWindow);
   if (room < 1) throw new Error(`the model needs more than the kernel's ${KERNEL_MAX_BYTES / 2 ** 20} MiB`);
   const chunk = Math.min(KERNEL_CHUNK, room, Math.max(1, count));
-  const scratch = at;
-  at += align(chunk * 4 * U * (6 * T + 2));
-  const projAt = at;
-  at += align(chunk * T * DA4 * 4);
-  const xAt = at;
-  const end = xAt + align(chunk * T * F * 4);
+  const scratch = place(chunk * U * (T + 6));
+  const projAt = place(chunk * T * DA4);
+  const xAt = place(chunk * T * F);
+  const outAt = place(chunk * H);
+  const alphaAt = place(chunk * T);
   const mem = k.memory;
-  if (end > mem.buffer.byteLength) mem.grow(Math.ceil((end - mem.buffer.byteLength) / PAGE));
+  if (at > mem.buffer.byteLength) mem.grow(Math.ceil((at - mem.buffer.byteLength) / PAGE));
   if (resident !== plan) {
-    plan.arrays.slice(0, 3).forEach((a, i) => new Float32Array(mem.buffer, offsets[i], a.length).set(a));
-    const wH = plan.arrays[3];
-    const padded = new Float32Array(mem.buffer, wHAt, U * DA4 + DA4).fill(0);
-    for (let j = 0; j < U; j++) padded.set(wH.subarray(j * DA, (j + 1) * DA), j * DA4);
+    const a = plan.arrays;
+    const put = (o: number, arr: Float32Array): void => new Float32Array(mem.buffer, o, arr.length).set(arr);
+    packGates(a[0], a[1], 4 * U, new Float32Array(mem.buffer, packedAt, a[0].length + a[1].length));
+    put(lstmBiasAt, a[2]);
+    // W_h and W_q [U, DA] as [U, DA4]; the bias and v as [DA4]; the padding zeros
+    const padded = (o: number, arr: Float32Array, rows: number): void => {
+      const into = new Float32Array(mem.buffer, o, rows * DA4).fill(0);
+      for (let j = 0; j < rows; j++) into.set(arr.subarray(j * DA, (j + 1) * DA), j * DA4);
+    };
+    padded(wHAt, a[3], U);
+    new Float32Array(mem.buffer, zerosAt, DA4).fill(0);
+    padded(wQAt, a[4], U);
+    padded(biasAt, a[5], 1);
+    padded(vAt, a[6], 1);
+    put(headWAt, a[7]);
+    put(headBAt, a[8]);
+    if (plan.highway) {
+      put(hwWAt, a[9]);
+      put(hwBAt, a[10]);
+    }
     resident = plan;
   }
   const ints = new Int32Array(mem.buffer, base, CFG_INTS);
@@ -725,87 +758,29 @@ export function predictAttention(
   ints[8] = plan.recurrentActivation;
   ints[9] = plan.activation;
   ints[10] = xAt;
-  [ints[12], ints[13], ints[14]] = offsets;
+  ints[12] = packedAt;
+  ints[14] = lstmBiasAt;
   ints[22] = scratch;
   const pInts = new Int32Array(mem.buffer, projectCfg, 7);
+  const aInts = new Int32Array(mem.buffer, attendCfg, ATTEND_CFG_INTS);
+  aInts.set([0, T, F, U, DA4, H, plan.highway ? 1 : 0, scratch, projAt, wQAt, biasAt, vAt, headWAt, headBAt]);
+  aInts.set([hwWAt, hwBAt, xAt, outAt, alphaAt, queryAt], 14);
   const forecast = new Float32Array(count * H);
   const alpha = new Float32Array(count * T);
   for (let s = 0; s < count; s += chunk) {
     const n = Math.min(chunk, count - s);
     ints[0] = n;
+    aInts[0] = n;
     new Float32Array(mem.buffer, xAt, n * T * F).set(x.subarray(s * T * F, (s + n) * T * F));
-    k.encode(base);
+    k.encodeStates(base);
     // W_h h_t of steps 1..T of every window ([T, n, DA4]), from H [T + 1, n, U] past its zero state
     pInts.set([T * n, U, DA4, scratch + n * U * 4, wHAt, zerosAt, projAt]);
     k.project(projectCfg);
-    // H: step t's state of window b at ((t * n) + b) * U; step 0 is the zero state.
-    const states = new Float32Array(mem.buffer, scratch, (T + 1) * n * U);
-    const projected = new Float32Array(mem.buffer, projAt, T * n * DA4);
-    for (let b = 0; b < n; b++) attendAndHead(plan, states, projected, n, b, x, s + b, forecast, alpha);
+    k.attendHead(attendCfg);
+    forecast.set(new Float32Array(mem.buffer, outAt, n * H), s * H);
+    alpha.set(new Float32Array(mem.buffer, alphaAt, n * T), s * T);
   }
   return { forecast, alpha };
-}
-
-/** Window w's (chunk row b) attention weights and forecast, from its LSTM states, into the outputs. */
-function attendAndHead(
-  plan: AttentionPlan,
-  states: Float32Array,
-  projected: Float32Array,
-  n: number,
-  b: number,
-  x: Float32Array,
-  w: number,
-  forecast: Float32Array,
-  alpha: Float32Array,
-): void {
-  const { window: T, features: F, horizon: H, units: U, attentionUnits: DA } = plan;
-  const DA4 = Math.ceil(DA / 4) * 4;
-  const [, , , , wQ, bias, v, headW, headB, hwW, hwB] = plan.arrays;
-  const qAt = (T * n + b) * U;
-  // W_q q + b, shared by every step's score
-  const query = new Float64Array(DA);
-  for (let k = 0; k < DA; k++) query[k] = bias[k];
-  for (let j = 0; j < U; j++) {
-    const qj = states[qAt + j];
-    for (let k = 0, r = j * DA; k < DA; k++) query[k] += qj * wQ[r + k];
-  }
-  const e = new Float64Array(T);
-  let top = -Infinity;
-  for (let t = 0; t < T; t++) {
-    const pAt = (t * n + b) * DA4;
-    let score = 0;
-    for (let k = 0; k < DA; k++) score += v[k] * Math.tanh(projected[pAt + k] + query[k]);
-    e[t] = score;
-    if (score > top) top = score;
-  }
-  let sum = 0;
-  for (let t = 0; t < T; t++) {
-    e[t] = Math.exp(e[t] - top);
-    sum += e[t];
-  }
-  const context = new Float64Array(U);
-  for (let t = 0; t < T; t++) {
-    const a = e[t] / sum;
-    alpha[w * T + t] = a;
-    const hAt = ((t + 1) * n + b) * U;
-    for (let j = 0; j < U; j++) context[j] += a * states[hAt + j];
-  }
-  // head on [context ; q], plus the highway on the flattened window
-  const out = new Float64Array(H);
-  for (let o = 0; o < H; o++) out[o] = headB[o] + (plan.highway ? hwB[o] : 0);
-  for (let j = 0; j < U; j++) {
-    const cj = context[j];
-    const qj = states[qAt + j];
-    for (let o = 0, r = j * H, r2 = (U + j) * H; o < H; o++) out[o] += cj * headW[r + o] + qj * headW[r2 + o];
-  }
-  if (plan.highway) {
-    const xAt = w * T * F;
-    for (let i = 0; i < T * F; i++) {
-      const xi = x[xAt + i];
-      for (let o = 0, r = i * H; o < H; o++) out[o] += xi * hwW[r + o];
-    }
-  }
-  forecast.set(out, w * H);
 }
 
 const ATTENTION_CFG_INTS = 42;

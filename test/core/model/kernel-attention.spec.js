@@ -7,7 +7,18 @@ const { buildGraph } = require('../../../nodes/core/model/graph');
 const { disposeModels } = require('../../../nodes/core/model/artifact');
 const { resolveModelConfig } = require('../../../nodes/core/settings/model');
 const { seededRandom } = require('../../../nodes/core/base/random');
-const { attentionPlan, predictAttention, kernelPlan, predictBatch } = require('../../../nodes/core/model/kernel');
+const {
+  attentionPlan,
+  predictAttention,
+  kernelPlan,
+  predictBatch,
+  kernelExports,
+  makeResident,
+  packGates,
+  align,
+  CFG_INTS,
+  PAGE,
+} = require('../../../nodes/core/model/kernel');
 
 const { stored, randomizeWeights, maxAbsDiff } = require('../../helpers/kernel-weights');
 
@@ -154,6 +165,53 @@ describe('core/model/kernel: attention forecasts through the kernel encoder', fu
       assert.deepStrictEqual(Array.from(one.forecast), Array.from(all.forecast.subarray(i * 2, i * 2 + 2)));
       assert.deepStrictEqual(Array.from(one.alpha), Array.from(all.alpha.subarray(i * 4, i * 4 + 4)));
     }
+  });
+
+  it("keeps every step's states of the packed forecast encoder bit for bit those of encode (row-major)", () => {
+    // encode (row-major K, R, every step's C and Z kept) is what training and gca share; the attention
+    // forecasts read [K; R] packed and keep only H: their states must not differ by a bit.
+    const rand = seededRandom(14);
+    const k = kernelExports();
+    const [n, T, F, U] = [7, 5, 2, 6];
+    const K = Float32Array.from({ length: F * 4 * U }, () => rand() - 0.5);
+    const R = Float32Array.from({ length: U * 4 * U }, () => rand() - 0.5);
+    const b = Float32Array.from({ length: 4 * U }, () => rand() - 0.5);
+    const x = Float32Array.from({ length: n * T * F }, () => rand() * 4 - 2);
+    let at = align(k.heapBase());
+    const place = (floats) => {
+      const o = at;
+      at += align(floats * 4);
+      return o;
+    };
+    const [cfg, kAt, rAt, bAt, pAt, xAt] = [CFG_INTS, K.length, R.length, b.length, K.length + R.length, x.length].map(
+      place,
+    );
+    const [s1, s2] = [n * U * (6 * T + 2), n * U * (T + 6)].map(place);
+    if (at > k.memory.buffer.byteLength) k.memory.grow(Math.ceil((at - k.memory.buffer.byteLength) / PAGE));
+    makeResident({}); // the weights of the last forecast are overwritten here
+    const f32 = (o, len) => new Float32Array(k.memory.buffer, o, len);
+    [
+      [kAt, K],
+      [rAt, R],
+      [bAt, b],
+      [xAt, x],
+    ].forEach(([o, a]) => f32(o, a.length).set(a));
+    packGates(K, R, 4 * U, f32(pAt, K.length + R.length));
+    const ints = new Int32Array(k.memory.buffer, cfg, CFG_INTS).fill(0);
+    ints.set([n, T, F, 1, U]);
+    [ints[8], ints[9], ints[10], ints[12], ints[13], ints[14], ints[22]] = [3, 1, xAt, kAt, rAt, bAt, s1];
+    k.encode(cfg);
+    const want = Array.from(f32(s1, (T + 1) * n * U));
+    ints[12] = pAt;
+    ints[22] = s2;
+    f32(s2, (T + 1) * n * U).fill(NaN);
+    k.encodeStates(cfg);
+    const got = Array.from(f32(s2, (T + 1) * n * U));
+    assert.ok(
+      want.slice(n * U).some((v) => Math.abs(v) > 1e-3),
+      'states that are not all zeros',
+    );
+    assert.deepStrictEqual(got, want);
   });
 
   it('an lstm forecast after an attention one (and back) uses its own weights in the kernel', () => {
