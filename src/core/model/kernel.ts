@@ -55,7 +55,7 @@ export interface PlanWeight {
   values: Float32Array;
 }
 
-interface KernelExports {
+export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   forward(cfg: number): void;
@@ -366,7 +366,7 @@ export function predictBatch(plan: KernelPlan, x: Float32Array, count: number): 
 let compiled: WebAssembly.Module | null = null;
 
 /** A fresh kernel instance with its own memory (a trainer's weights and moments stay put between calls). */
-function freshInstance(): KernelExports {
+export function freshInstance(): KernelExports {
   if (!kernelExports()) throw new Error(`the lstm kernel is not available: ${loadError ?? 'not loaded'}`);
   compiled ??= new WebAssembly.Module(fs.readFileSync(path.join(__dirname, '..', '..', 'kernel', 'lstm.wasm')));
   const instance = new WebAssembly.Instance(compiled, {
