@@ -92,6 +92,18 @@ export class GcaTrainer {
   private readonly xAt: number;
   private readonly statesAt: number;
   private readonly dHAt: number;
+  private readonly scoresAt: number;
+  private readonly inputsAt: number;
+  private readonly wSHAt: number;
+  private readonly dWSHAt: number;
+  private readonly dK2At: number;
+  private readonly zerosAt: number;
+  private readonly projectCfg: number;
+  private readonly da4: number;
+  /** h_t W_e2 [T, B, DA4] and layer 2's input h_t K + b [T, B, 4U] (step t of window b at row t B + b); the
+   * backward leaves their gradients there, for the kernel's projectBackward. */
+  private readonly scores: Float32Array;
+  private readonly inputs: Float32Array;
   private acc1: number;
   private acc2: number;
   private readonly beta1: number;
@@ -109,6 +121,8 @@ export class GcaTrainer {
   private readonly headAt: number;
   private readonly work: Work;
   private readonly dh1: Float64Array;
+  /** Layer 2's recurrent kernel, a float64 copy per step: V8's loops over it run faster than over a view of the kernel's memory. */
+  private readonly r2: Float64Array;
 
   constructor(
     readonly plan: GcaPlan,
@@ -140,6 +154,15 @@ export class GcaTrainer {
     this.statesAt = take(B * D * (6 * T + 2) * 4); // encode's H, C [T + 1, B, D] and Z [T, B, 4D]
     this.dHAt = take(T * B * D * 4);
     const backAt = take(3 * B * D * 4 + 16 * B * D); // dh, dc, dh' [B, D], dZ [B, 4D]
+    const DA4 = Math.ceil(DA / 4) * 4;
+    this.da4 = DA4;
+    this.scoresAt = take(T * B * DA4 * 4);
+    this.inputsAt = take(T * B * 16 * U);
+    this.wSHAt = take(D * DA4 * 4); // W_e2 padded to DA4 columns with zeros
+    this.dWSHAt = take(D * DA4 * 4);
+    this.dK2At = take(D * 16 * U); // K's gradient (encodeBackward clears the gradients' range)
+    this.zerosAt = take(DA4 * 4);
+    this.projectCfg = take(8 * 4);
     at += 64;
     if (at > KERNEL_MAX_BYTES) {
       throw new Error(`training this model in batches of ${B} needs more than ${KERNEL_MAX_BYTES / 2 ** 20} MiB`);
@@ -149,6 +172,9 @@ export class GcaTrainer {
     this.w = this.arrays.map((a, i) => new Float32Array(mem.buffer, this.offsets[i], a.length));
     this.g = this.arrays.map((a, i) => new Float32Array(mem.buffer, this.offsets[i] + P, a.length));
     this.arrays.forEach((a, i) => this.w[i].set(a));
+    new Float32Array(mem.buffer, this.zerosAt, DA4).fill(0);
+    this.scores = new Float32Array(mem.buffer, this.scoresAt, T * B * DA4);
+    this.inputs = new Float32Array(mem.buffer, this.inputsAt, T * B * 4 * U);
     this.acc = this.arrays.map((a, i) => new Float64Array(i < 3 ? 0 : a.length));
     this.trainHighway = plan.highway && !o.frozenHighway;
     this.beta1 = o.beta1 ?? 0.9;
@@ -206,6 +232,7 @@ export class GcaTrainer {
       dOut: per(H),
     };
     this.dh1 = new Float64Array(T * D);
+    this.r2 = new Float64Array(U * 4 * U);
   }
 
   /**
@@ -214,7 +241,15 @@ export class GcaTrainer {
    * computed (see {@link gradients}).
    */
   step(x: Float32Array, y: Float32Array, count: number, update = true): number {
-    const { window: T, features: F, horizon: H, units: D, iterations: N } = this.plan;
+    const {
+      window: T,
+      features: F,
+      horizon: H,
+      units: D,
+      gatedUnits: U,
+      attentionUnits: DA,
+      iterations: N,
+    } = this.plan;
     if (count < 1 || count > this.o.batchSize) throw new Error(`expected 1-${this.o.batchSize} windows, got ${count}`);
     if (x.length !== count * T * F || y.length !== count * N * H) {
       throw new Error(
@@ -227,7 +262,19 @@ export class GcaTrainer {
     this.k.encode(this.base);
     const states = new Float32Array(buf, this.statesAt, (T + 1) * count * D);
     const dH = new Float32Array(buf, this.dHAt, T * count * D);
+    // h_t W_e2 and h_t K + b of every step and window, in the kernel
+    const DA4 = this.da4;
+    const wSH = this.w[3];
+    const padded = new Float32Array(buf, this.wSHAt, D * DA4);
+    for (let j = 0; j < D; j++) padded.set(wSH.subarray(j * DA, (j + 1) * DA), j * DA4);
+    const cfg = new Int32Array(buf, this.projectCfg, 8);
+    const rows = this.statesAt + count * D * 4;
+    cfg.set([T * count, D, DA4, rows, this.wSHAt, this.zerosAt, this.scoresAt]);
+    this.k.project(this.projectCfg);
+    cfg.set([T * count, D, 4 * U, rows, this.offsets[7], this.offsets[9], this.inputsAt]);
+    this.k.project(this.projectCfg);
     for (const a of this.acc) a.fill(0);
+    this.r2.set(this.w[8]);
     let loss = 0;
     for (let b = 0; b < count; b++) {
       loss += this.forward(states, x, y, count, b);
@@ -237,9 +284,19 @@ export class GcaTrainer {
         for (let j = 0; j < D; j++) dH[row + j] = this.dh1[t * D + j];
       }
     }
+    // the backward of h_t W_e2 and h_t K (their gradients where their values were): W_e2's and K's gradients,
+    // layer 1's states' shares into dH
+    const dWSH = new Float32Array(buf, this.dWSHAt, D * DA4).fill(0);
+    cfg.set([T * count, D, DA4, rows, this.wSHAt, this.scoresAt, this.dWSHAt, this.dHAt]);
+    this.k.projectBackward(this.projectCfg);
+    for (let j = 0; j < D; j++) this.acc[3].set(dWSH.subarray(j * DA4, j * DA4 + DA), j * DA);
+    const dK2 = new Float32Array(buf, this.dK2At, D * 4 * U).fill(0);
+    cfg.set([T * count, D, 4 * U, rows, this.offsets[7], this.inputsAt, this.dK2At, this.dHAt]);
+    this.k.projectBackward(this.projectCfg);
     this.k.encodeBackward(this.base);
     const last = this.trainHighway ? this.acc.length : this.headAt + 2;
-    for (let i = 3; i < last; i++) this.g[i].set(this.acc[i]);
+    for (let i = 3; i < last; i++) if (i !== 7) this.g[i].set(this.acc[i]);
+    this.g[7].set(dK2);
     if (update) {
       this.floats[34] = this.acc1;
       this.floats[35] = this.acc2;
@@ -255,7 +312,8 @@ export class GcaTrainer {
     const p = this.plan;
     const { window: T, features: F, horizon: H, units: D, gatedUnits: U, attentionUnits: DA, iterations: N } = p;
     const w = this.w;
-    const [wSH, wSM, bS, v, k2, r2, b2] = w.slice(3, 10);
+    const [, wSM, bS, v] = w.slice(3, 10);
+    const r2 = this.r2;
     const fe = p.feature ? w.slice(this.featureAt, this.featureAt + 5) : [];
     const [wFX, wFM, bF, wB, kF] = fe;
     const [headW, headB, hwW, hwB] = w.slice(this.headAt);
@@ -265,16 +323,11 @@ export class GcaTrainer {
     const xAt = b * T * F;
     // what does not depend on the iteration
     for (let t = 0; t < T; t++) {
-      const at = hAt(t);
       const sRow = t * DA;
       const iRow = t * U4;
-      for (let k = 0; k < DA; k++) wk.sH[sRow + k] = 0;
-      for (let m = 0; m < U4; m++) wk.inp[iRow + m] = b2[m];
-      for (let j = 0; j < D; j++) {
-        const hj = states[at + j];
-        for (let k = 0, r = j * DA; k < DA; k++) wk.sH[sRow + k] += hj * wSH[r + k];
-        for (let m = 0, r = j * U4; m < U4; m++) wk.inp[iRow + m] += hj * k2[r + m];
-      }
+      const row = t * n + b;
+      for (let k = 0; k < DA; k++) wk.sH[sRow + k] = this.scores[row * this.da4 + k];
+      for (let m = 0; m < U4; m++) wk.inp[iRow + m] = this.inputs[row * U4 + m];
       if (p.feature) {
         for (let k = 0; k < DA; k++) wk.fX[sRow + k] = 0;
         for (let f = 0; f < F; f++) {
@@ -424,15 +477,15 @@ export class GcaTrainer {
     const p = this.plan;
     const { window: T, features: F, horizon: H, units: D, gatedUnits: U, attentionUnits: DA, iterations: N } = p;
     const w = this.w;
-    const [wSH, wSM, , v, k2, r2] = w.slice(3, 10);
-    const [gSH, gSM, gBS, gV, gK2, gR2, gB2] = this.acc.slice(3, 10);
+    const [, wSM, , v] = w.slice(3, 10);
+    const r2 = this.r2;
+    const [, gSM, gBS, gV, , gR2, gB2] = this.acc.slice(3, 10);
     const [, wFM, , wB, kF] = p.feature ? w.slice(this.featureAt, this.featureAt + 5) : [];
     const [gFX, gFM, gBF, gWB, gKF] = p.feature ? this.acc.slice(this.featureAt, this.featureAt + 5) : [];
     const [headW] = w.slice(this.headAt);
     const [gHeadW, gHeadB, gHwW, gHwB] = this.acc.slice(this.headAt);
     const wk = this.work;
     const U4 = 4 * U;
-    const hAt = (t: number): number => ((t + 1) * n + b) * D;
     const xAt = b * T * F;
     const dh1 = this.dh1.fill(0);
     const dSH = new Float64Array(T * DA);
@@ -632,22 +685,14 @@ export class GcaTrainer {
     if (p.initialMemory === 'mean') {
       for (let t = 0; t < T; t++) for (let j = 0; j < D; j++) dh1[t * D + j] += dF[j] / T;
     } else for (let j = 0; j < D; j++) dh1[(T - 1) * D + j] += dF[j];
-    // h_t W_e2 and layer 2's input h_t K + b
+    // the gradients of h_t W_e2 and of layer 2's input h_t K + b, where their values were (the kernel's
+    // projectBackward takes them on); b's here
     for (let t = 0; t < T; t++) {
-      const at = hAt(t);
-      for (let m = 0; m < U4; m++) gB2[m] += dInp[t * U4 + m];
-      for (let j = 0; j < D; j++) {
-        const hj = states[at + j];
-        let s = 0;
-        for (let k = 0, r = j * DA; k < DA; k++) {
-          gSH[r + k] += hj * dSH[t * DA + k];
-          s += wSH[r + k] * dSH[t * DA + k];
-        }
-        for (let m = 0, r = j * U4; m < U4; m++) {
-          gK2[r + m] += hj * dInp[t * U4 + m];
-          s += k2[r + m] * dInp[t * U4 + m];
-        }
-        dh1[t * D + j] += s;
+      const row = t * n + b;
+      for (let k = 0; k < DA; k++) this.scores[row * this.da4 + k] = dSH[t * DA + k];
+      for (let m = 0; m < U4; m++) {
+        gB2[m] += dInp[t * U4 + m];
+        this.inputs[row * U4 + m] = dInp[t * U4 + m];
       }
       if (p.feature) {
         for (let f = 0; f < F; f++) {
