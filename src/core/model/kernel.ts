@@ -13,7 +13,7 @@
  * encoder's states, the additive attention and the head follow here, for forecasts
  * ({@link predictAttention}) and training ({@link AttentionTrainer}: the encoder's backward
  * through time from every step's state gradient in the kernel, Adam over every weight). The 'gca'
- * type's forecast plan is in kernel-gca.ts.
+ * type's forecast plan is in kernel-gca.ts, its trainer in kernel-gca-train.ts.
  */
 import * as fs from 'fs';
 import * as path from 'path';
