@@ -13,8 +13,8 @@
  * ({@link predictAttention}) run wholly in the kernel (encoder, W_h h_t, then the additive
  * attention and the head); in training ({@link AttentionTrainer}) the kernel computes the encoder
  * and W_h h_t forward and backward and Adam over every weight, the attention's softmax, context
- * and head follow here. The 'gca'
- * type's forecast plan is in kernel-gca.ts.
+ * and head follow here. The 'gca' type's forecast plan is in kernel-gca.ts, its
+ * trainer in kernel-gca-train.ts.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -56,7 +56,7 @@ export interface PlanWeight {
   values: Float32Array;
 }
 
-interface KernelExports {
+export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   forward(cfg: number): void;
@@ -369,7 +369,7 @@ export function predictBatch(plan: KernelPlan, x: Float32Array, count: number): 
 let compiled: WebAssembly.Module | null = null;
 
 /** A fresh kernel instance with its own memory (a trainer's weights and moments stay put between calls). */
-function freshInstance(): KernelExports {
+export function freshInstance(): KernelExports {
   if (!kernelExports()) throw new Error(`the lstm kernel is not available: ${loadError ?? 'not loaded'}`);
   compiled ??= new WebAssembly.Module(fs.readFileSync(path.join(__dirname, '..', '..', 'kernel', 'lstm.wasm')));
   const instance = new WebAssembly.Instance(compiled, {

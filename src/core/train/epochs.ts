@@ -138,7 +138,8 @@ export async function runEpochs(s: EpochSetup, o: TrainOptions, hooks: EpochHook
   let stoppedEarly = false;
   const rand = seededRandom(s.seed * 7919 + 17);
 
-  // the lstm and attention types train in the fused kernel: same batches, same Adam, weights back in the layers at a new best
+  // the lstm, attention and gca types train in the fused kernel: same batches, same Adam, weights back in the
+  // layers at a new best
   const kernel = kernelEpochs(graph, tensors, o);
   const startLoss = mseOf(kernel ? kernel.validate() : predictScaled(graph.serve, xVal), valY);
   const initialValLoss = Number.isFinite(startLoss) ? startLoss : null;

@@ -1,8 +1,9 @@
 /**
- * The epoch loop's batch step through the fused kernel (src/core/model/kernel.ts) for the 'lstm' and
- * 'attention' types: the same batches, in the same order, as trainOnBatch would take, one trainer step each
- * (forward, backward through time, Adam as tf.train.adam builds it; the attention type's attention and head
- * in TypeScript around the kernel's encoder). The weights live in the kernel while the epochs run and are
+ * The epoch loop's batch step through the fused kernel (src/core/model/kernel.ts) for the 'lstm', 'attention'
+ * and 'gca' types: the same batches, in the same order, as trainOnBatch would take, one trainer step each
+ * (forward, backward through time, Adam as tf.train.adam builds it; the attention type's attention and head,
+ * and the gca type's attention block, refinement and head, in TypeScript around the kernel's encoder; gca's
+ * loss is every iteration's, as its train model's). The weights live in the kernel while the epochs run and are
  * written back into the tfjs layers whenever the loop needs them there (a new best, the end), so the artifact
  * is what tfjs training stores. Null (tfjs trains) when `LSTM_FORECAST_KERNEL=tfjs`, the kernel does not
  * load, or the graph is not one it computes.
@@ -21,11 +22,14 @@ import {
   type AttentionPlan,
   type KernelPlan,
 } from '../model/kernel';
+import { gcaPlan, predictGca, type GcaPlan } from '../model/kernel-gca';
+import { GcaTrainer, gcaWithArrays } from '../model/kernel-gca-train';
 
 /** Layer names the kernel's plan order maps to (lstm.ts, blocks.ts, attention.ts name them). */
 const HEAD_LAYER = 'head';
 const HIGHWAY_LAYER = 'highway_dense';
 const ATTENTION_LAYER = 'attention';
+const GCA_LAYER = 'gca';
 
 export interface KernelEpochs {
   /** One Adam step on the windows `rows` of the training set: the batch's loss before the step. */
@@ -69,11 +73,30 @@ function attentionSlots(serve: TF.LayersModel, plan: AttentionPlan): Map<TF.laye
   return slots.size === 3 + (plan.highway ? 1 : 0) ? slots : null;
 }
 
-/** A kernel trainer of either type, its layer slots and its forecast of the validation windows. */
+/** Which plan arrays each layer's weights are, for the 'gca' type's graph (gcaArrays' order). */
+function gcaSlots(serve: TF.LayersModel, plan: GcaPlan): Map<TF.layers.Layer, number[]> | null {
+  const headAt = 10 + 2 * plan.iterations + (plan.feature ? 5 : 0);
+  const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
+  const slots = new Map<TF.layers.Layer, number[]>();
+  for (const layer of serve.layers) {
+    if (layer.weights.length === 0) continue;
+    if (layer.name === 'lstm_1') slots.set(layer, [0, 1, 2]);
+    else if (layer.name === GCA_LAYER) slots.set(layer, range(3, headAt));
+    else if (layer.name === HEAD_LAYER) slots.set(layer, [headAt, headAt + 1]);
+    else if (layer.name === HIGHWAY_LAYER && plan.highway) slots.set(layer, [headAt + 2, headAt + 3]);
+    else return null;
+  }
+  for (const [layer, at] of slots) if (layer.weights.length !== at.length) return null;
+  return slots.size === 3 + (plan.highway ? 1 : 0) ? slots : null;
+}
+
+/** A kernel trainer of any type, its layer slots and its forecast of the validation windows. */
 interface KernelPath {
   trainer: Pick<KernelTrainer, 'step' | 'weights'>;
   slots: Map<TF.layers.Layer, number[]>;
   horizon: number;
+  /** The forecasts a target row holds (gca: one per iteration; else 1). */
+  iterations: number;
   forecast(arrays: Float32Array[], x: Float32Array, count: number): Float32Array;
 }
 
@@ -98,18 +121,33 @@ function kernelPath(serve: TF.LayersModel, batchSize: number, learningRate: numb
             trainer: new KernelTrainer(plan, o),
             slots,
             horizon: plan.horizon,
+            iterations: 1,
             forecast: (arrays, x, count) => predictBatch({ ...plan, arrays }, x, count),
           }
         : null;
     }
     const att = attentionPlan(topology, weights);
-    const slots = att && attentionSlots(serve, att);
-    return att && slots
+    if (att) {
+      const slots = attentionSlots(serve, att);
+      return slots
+        ? {
+            trainer: new AttentionTrainer(att, o),
+            slots,
+            horizon: att.horizon,
+            iterations: 1,
+            forecast: (arrays, x, count) => predictAttention({ ...att, arrays }, x, count).forecast,
+          }
+        : null;
+    }
+    const gca = gcaPlan(topology, weights);
+    const slots = gca && gcaSlots(serve, gca);
+    return gca && slots
       ? {
-          trainer: new AttentionTrainer(att, o),
+          trainer: new GcaTrainer(gca, o),
           slots,
-          horizon: att.horizon,
-          forecast: (arrays, x, count) => predictAttention({ ...att, arrays }, x, count).forecast,
+          horizon: gca.horizon,
+          iterations: gca.iterations,
+          forecast: (arrays, x, count) => predictGca(gcaWithArrays(gca, arrays), x, count).forecast,
         }
       : null;
   } catch {
@@ -119,7 +157,7 @@ function kernelPath(serve: TF.LayersModel, batchSize: number, learningRate: numb
 
 /**
  * The kernel's batch step for this graph, or null when tfjs must train it.
- * @param yAll [n, iterations, H] targets: the kernel trains iterations = 1 only.
+ * @param yAll [n, iterations, H] targets (iterations > 1: the gca type only).
  */
 export function kernelEpochs(
   graph: { serve: TF.LayersModel; iterations: number },
@@ -127,12 +165,14 @@ export function kernelEpochs(
   o: { batchSize: number; learningRate: number },
 ): KernelEpochs | null {
   const { serve } = graph;
-  if (!kernelEnabled() || !kernelExports() || graph.iterations !== 1 || tensors.yAll.shape[1] !== 1) return null;
+  if (!kernelEnabled() || !kernelExports() || tensors.yAll.shape[1] !== graph.iterations) return null;
   const [n, T, F] = tensors.xAll.shape;
   const B = Math.min(o.batchSize, n);
   const path = kernelPath(serve, B, o.learningRate);
-  if (!path) return null;
-  const { trainer, slots, horizon: H } = path;
+  if (!path || path.iterations !== graph.iterations) return null;
+  const { trainer, slots } = path;
+  // a target row: every iteration's forecast
+  const H = path.horizon * path.iterations;
   const x = tensors.xAll.dataSync() as Float32Array;
   const y = tensors.yAll.dataSync() as Float32Array;
   const xVal = tensors.xVal.dataSync() as Float32Array;

@@ -1,5 +1,5 @@
 'use strict';
-// The 'lstm' and 'attention' types train through the fused kernel (src/core/train/kernel-epochs.ts): reproducible, close
+// The 'lstm', 'attention' and 'gca' types train through the fused kernel (src/core/train/kernel-epochs.ts): reproducible, close
 // to what tfjs training reaches, the artifact unchanged in format (plain tfjs forecasts it), and
 // LSTM_FORECAST_KERNEL=tfjs trains with tfjs.
 const assert = require('assert');
@@ -27,7 +27,7 @@ async function trainWith(env, model, opts) {
 
 const weightsOf = (a) => a.weights.map((w) => w.data);
 
-describe('core/train: the lstm and attention types train through the kernel', function () {
+describe('core/train: the lstm, attention and gca types train through the kernel', function () {
   this.timeout(120000);
   before(async () => {
     await initBackend();
@@ -38,6 +38,8 @@ describe('core/train: the lstm and attention types train through the kernel', fu
     ['two layers, the frozen highway', { units: 6, layers: 2, seed: 4 }],
     ['attention, the frozen highway', { type: 'attention', units: 6, attentionUnits: 4, seed: 5 }],
     ['attention, no highway', { type: 'attention', units: 5, attentionUnits: 3, seed: 6, highway: false }],
+    ['gca, N = 2, the frozen highway', { type: 'gca', units: 5, attentionUnits: 3, iterations: 2, seed: 7 }],
+    ['gca, N = 1, no highway', { type: 'gca', units: 4, attentionUnits: 3, iterations: 1, seed: 8, highway: false }],
   ]) {
     it(`${what}: one seed gives the same model twice, near what tfjs training reaches`, async () => {
       const a = await trainWith(undefined, model);
@@ -76,8 +78,9 @@ describe('core/train: the lstm and attention types train through the kernel', fu
         viaKernel.forecast.forEach((row, i) =>
           row.forEach((v, j) => assert.ok(Math.abs(v - viaTfjs.forecast[i][j]) <= tol, `${i}, ${j}`)),
         );
-        assert.strictEqual(!!viaKernel.attention, model.type === 'attention');
-        if (model.type === 'attention') {
+        const attends = model.type === 'attention' || model.type === 'gca';
+        assert.strictEqual(!!viaKernel.attention, attends);
+        if (attends) {
           viaKernel.attention.forEach((w, i) =>
             w[0].forEach((v, t) => assert.ok(Math.abs(v - viaTfjs.attention[i][0][t]) <= 1e-5, `${i}, ${t}`)),
           );
