@@ -9,7 +9,15 @@
  * Weights are in {@link gcaArrays}' order (gcaPlan's slots) and start as the plan's; read them back with
  * {@link GcaTrainer.weights}.
  */
-import { KERNEL_MAX_BYTES, PAGE, align, freshInstance, type KernelExports, type KernelTrainOptions } from './kernel';
+import {
+  KERNEL_MAX_BYTES,
+  PAGE,
+  align,
+  encoderTrainCfg,
+  freshInstance,
+  type KernelExports,
+  type KernelTrainOptions,
+} from './kernel';
 import type { GcaPlan } from './kernel-gca';
 
 /** The plan's weights in slot order: encoder 0-2, score 3-6, layer 2 7-9, refinement, feature, head, highway. */
@@ -183,33 +191,25 @@ export class GcaTrainer {
     this.acc2 = Math.fround(this.beta2);
     this.ints = new Int32Array(mem.buffer, this.base, CFG_INTS);
     this.floats = new Float32Array(mem.buffer, this.base, CFG_INTS);
-    const ints = this.ints;
-    ints.fill(0);
-    ints[1] = T;
-    ints[2] = F;
-    ints[3] = 1;
-    ints[4] = D;
-    ints[6] = H;
-    ints[8] = plan.recurrentActivation;
-    ints[9] = plan.activation;
-    ints[10] = this.xAt;
-    [ints[12], ints[13], ints[14]] = this.offsets;
-    ints[22] = this.statesAt;
-    ints[24] = P;
-    ints[25] = 2 * P;
-    ints[26] = 3 * P;
-    ints[27] = paramsStart;
-    // the frozen highway (the last two arrays) is left out of Adam's range
-    ints[28] = plan.highway && o.frozenHighway ? this.offsets[this.headAt + 2] - paramsStart : P;
-    ints[29] = backAt;
-    ints[38] = P;
-    ints[41] = this.dHAt;
-    this.floats[30] = o.learningRate;
-    this.floats[31] = this.beta1;
-    this.floats[32] = this.beta2;
-    this.floats[33] = o.epsilon ?? 1e-7;
-    this.floats[39] = 1 - this.beta1;
-    this.floats[40] = 1 - this.beta2;
+    encoderTrainCfg(this.ints, this.floats, {
+      T,
+      F,
+      units: D,
+      H,
+      plan,
+      xAt: this.xAt,
+      offsets: this.offsets,
+      statesAt: this.statesAt,
+      P,
+      paramsStart,
+      // the frozen highway (the last two arrays) is left out of Adam's range
+      adamEnd: plan.highway && o.frozenHighway ? this.offsets[this.headAt + 2] - paramsStart : P,
+      backAt,
+      dHAt: this.dHAt,
+      o,
+      beta1: this.beta1,
+      beta2: this.beta2,
+    });
     const per = (n: number): Float64Array[] => Array.from({ length: N }, () => new Float64Array(n));
     const fa = plan.feature ? 1 : 0;
     this.work = {

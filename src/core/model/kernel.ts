@@ -785,6 +785,58 @@ export function predictAttention(
 
 const ATTENTION_CFG_INTS = 42;
 
+/** What {@link encoderTrainCfg} writes: the first LSTM layer's sizes and arrays, Adam's range and constants. */
+export interface EncoderTrainCfg {
+  T: number;
+  F: number;
+  units: number;
+  H: number;
+  plan: { recurrentActivation: number; activation: number };
+  xAt: number;
+  offsets: number[];
+  statesAt: number;
+  P: number;
+  paramsStart: number;
+  adamEnd: number;
+  backAt: number;
+  dHAt: number;
+  o: KernelTrainOptions;
+  beta1: number;
+  beta2: number;
+}
+
+/**
+ * The kernel's table for a trainer around the encoder (attention, gca): encode / encodeBackward read the layer-1
+ * entries, adamStep the gradient, moment and range entries. One writer, so both trainers lay it out alike.
+ */
+export function encoderTrainCfg(ints: Int32Array, floats: Float32Array, c: EncoderTrainCfg): void {
+  ints.fill(0);
+  ints[1] = c.T;
+  ints[2] = c.F;
+  ints[3] = 1;
+  ints[4] = c.units;
+  ints[6] = c.H;
+  ints[8] = c.plan.recurrentActivation;
+  ints[9] = c.plan.activation;
+  ints[10] = c.xAt;
+  [ints[12], ints[13], ints[14]] = c.offsets;
+  ints[22] = c.statesAt;
+  ints[24] = c.P;
+  ints[25] = 2 * c.P;
+  ints[26] = 3 * c.P;
+  ints[27] = c.paramsStart;
+  ints[28] = c.adamEnd;
+  ints[29] = c.backAt;
+  ints[38] = c.P;
+  ints[41] = c.dHAt;
+  floats[30] = c.o.learningRate;
+  floats[31] = c.beta1;
+  floats[32] = c.beta2;
+  floats[33] = c.o.epsilon ?? 1e-7;
+  floats[39] = 1 - c.beta1;
+  floats[40] = 1 - c.beta2;
+}
+
 /**
  * Trains an 'attention' plan's weights in its own kernel instance, one {@link AttentionTrainer.step} per
  * batch: the kernel runs the LSTM encoder forward (every step kept) and, from the gradient of every step's
@@ -885,33 +937,25 @@ export class AttentionTrainer {
     this.acc2 = Math.fround(this.beta2);
     this.ints = new Int32Array(mem.buffer, this.base, ATTENTION_CFG_INTS);
     this.floats = new Float32Array(mem.buffer, this.base, ATTENTION_CFG_INTS);
-    const ints = this.ints;
-    ints.fill(0);
-    ints[1] = T;
-    ints[2] = F;
-    ints[3] = 1;
-    ints[4] = U;
-    ints[6] = H;
-    ints[8] = plan.recurrentActivation;
-    ints[9] = plan.activation;
-    ints[10] = this.xAt;
-    [ints[12], ints[13], ints[14]] = this.offsets;
-    ints[22] = this.statesAt;
-    ints[24] = P;
-    ints[25] = 2 * P;
-    ints[26] = 3 * P;
-    ints[27] = paramsStart;
-    // the frozen highway (the plan's last two arrays) is left out of Adam's range
-    ints[28] = plan.highway && o.frozenHighway ? this.offsets[9] - paramsStart : P;
-    ints[29] = backAt;
-    ints[38] = P;
-    ints[41] = this.dHAt;
-    this.floats[30] = o.learningRate;
-    this.floats[31] = this.beta1;
-    this.floats[32] = this.beta2;
-    this.floats[33] = o.epsilon ?? 1e-7;
-    this.floats[39] = 1 - this.beta1;
-    this.floats[40] = 1 - this.beta2;
+    encoderTrainCfg(this.ints, this.floats, {
+      T,
+      F,
+      units: U,
+      H,
+      plan,
+      xAt: this.xAt,
+      offsets: this.offsets,
+      statesAt: this.statesAt,
+      P,
+      paramsStart,
+      // the frozen highway (the plan's last two arrays) is left out of Adam's range
+      adamEnd: plan.highway && o.frozenHighway ? this.offsets[9] - paramsStart : P,
+      backAt,
+      dHAt: this.dHAt,
+      o,
+      beta1: this.beta1,
+      beta2: this.beta2,
+    });
     this.query = new Float64Array(DA);
     this.hidden = new Float64Array(T * DA);
     this.alpha = new Float64Array(T);
