@@ -9,7 +9,7 @@
  *   node bench/accuracy.js [--task co2_monthly,seattle_hourly_temp]
  *     [--models lstm,attention,gca1,gca2,gca3] [--seeds 3|1,2] [--epochs N]
  *     [--patience N] [--units N] [--lr X] [--reference auto|seasonal|last]
- *     [--linear-path frozen|joint]
+ *     [--linear-path frozen|joint] [--no-refit]
  *     [--backend wasm|cpu] [--out FILE]
  *   node bench/accuracy.js --merge A.json,B.json --out C.json   (runs of separate invocations, e.g. seeds in parallel)
  *
@@ -191,7 +191,7 @@ function mergeResults(files, outFile) {
         continue;
       }
       const same = (k) => JSON.stringify(into.settings[k]) === JSON.stringify(t.settings[k]);
-      for (const k of ['epochs', 'patience', 'learningRate', 'reference', 'linearPath', 'units']) {
+      for (const k of ['epochs', 'patience', 'learningRate', 'reference', 'linearPath', 'refit', 'units']) {
         if (!same(k))
           usage(
             `${file}: ${id} was run with ${k} ${JSON.stringify(t.settings[k])}, ${into.sources[0]} with ${JSON.stringify(into.settings[k])}`,
@@ -246,6 +246,7 @@ async function main() {
         lr: { type: 'string' },
         reference: { type: 'string' },
         'linear-path': { type: 'string' },
+        'no-refit': { type: 'boolean' },
         backend: { type: 'string' },
         out: { type: 'string' },
         report: { type: 'string' },
@@ -323,6 +324,7 @@ async function main() {
       learningRate,
       reference,
       linearPath,
+      refit: !values['no-refit'],
       units,
       seeds,
       models: models.map((m) => m.label),
@@ -355,6 +357,7 @@ async function main() {
         learningRate,
         reference,
         linearPath,
+        refit: settings.refit,
         modelDefaults: { units },
         onRun: (label, run) =>
           process.stderr.write(
@@ -385,6 +388,10 @@ async function main() {
     if (reference === 'auto')
       deviations.push(
         'chosen base (last value, seasonal naive, seasonal references, Holt-Winters fitted on the training history with its state carried or from each window, each alone or with ridge; the simplest within one standard error of the best validation MAE, or the mean of those within one block standard error when no worse), network kept only if it beats it',
+      );
+    if (settings.refit)
+      deviations.push(
+        'after the choice the base is refitted on training + validation windows (its ridge, and a carried Holt-Winters state run on through the validation rows); validation scores and intervals from the fit on the training part',
       );
     if (reference === 'seasonal')
       deviations.push(

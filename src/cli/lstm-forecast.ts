@@ -83,6 +83,9 @@ Models and training:
   --linear-path P       frozen | joint: after the ridge start, train only the
                         recurrent part on the ridge's residual, or everything;
                         default frozen
+  --no-refit            keep the base fitted on the training part only (default:
+                        after the choice, refit its ridge and carried state on
+                        the training and validation windows)
   --units N             LSTM units (default of the model: 32)
   --attention-units N   attention units (default 16)
   --no-highway          drop the linear autoregressive path
@@ -348,6 +351,7 @@ const OPTIONS = {
   threshold: { type: 'string' },
   'attention-units': { type: 'string' },
   'no-highway': { type: 'boolean' },
+  'no-refit': { type: 'boolean' },
   'test-size': { type: 'string' },
   'val-size': { type: 'string' },
   stride: { type: 'string' },
@@ -395,7 +399,7 @@ function evaluateCommand(values: Values, positionals: string[]): EvaluateCommand
   return {
     csvPath: s('csv')!,
     load: loadOptions(s),
-    request: evaluateOptions(s, Boolean(values['no-highway'])),
+    request: evaluateOptions(s, Boolean(values['no-highway']), Boolean(values['no-refit'])),
     quiet: Boolean(values.quiet),
     json: Boolean(values.json),
   };
@@ -428,7 +432,7 @@ function loadOptions(s: Option): LoadSeriesOptions {
 }
 
 // Read in the order --help lists them, so that the first wrong option is the one reported.
-function evaluateOptions(s: Option, noHighway: boolean): EvaluateOptions {
+function evaluateOptions(s: Option, noHighway: boolean, noRefit: boolean): EvaluateOptions {
   return {
     window: int('window', s('window'), 1)!,
     horizon: int('horizon', s('horizon'), 1)!,
@@ -444,6 +448,7 @@ function evaluateOptions(s: Option, noHighway: boolean): EvaluateOptions {
     learningRate: num('lr', s('lr'), (n) => n > 0 && n < 1, 'a number between 0 and 1'),
     reference: oneOf('reference', s('reference'), ['auto', 'seasonal', 'last']),
     linearPath: oneOf('linear-path', s('linear-path'), ['frozen', 'joint']),
+    ...(noRefit ? { refit: false } : {}),
     modelDefaults: Object.fromEntries(
       Object.entries({
         units: int('units', s('units'), 1),

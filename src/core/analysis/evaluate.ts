@@ -379,6 +379,8 @@ export interface EvaluateOptions {
   reference?: TrainOptions['reference'];
   /** Linear path after the ridge start ('frozen' | 'joint', see TrainOptions). Default: the pack's. */
   linearPath?: TrainOptions['linearPath'];
+  /** Refit the chosen base on training + validation windows (default: the pack's, true). */
+  refit?: boolean;
   /** Predict batch size for the test windows. Default 512. */
   predictBatch?: number;
   /** Prediction interval levels (fractions) scored on the test origins. Default [0.8, 0.95]. */
@@ -766,6 +768,7 @@ function trainOptionsOf(opts: EvaluateOptions, name: string): Partial<TrainOptio
     learningRate: opts.learningRate ?? DEFAULT_TRAIN_OPTIONS.learningRate,
     reference: opts.reference ?? DEFAULT_TRAIN_OPTIONS.reference,
     linearPath: opts.linearPath ?? DEFAULT_TRAIN_OPTIONS.linearPath,
+    refit: opts.refit ?? DEFAULT_TRAIN_OPTIONS.refit,
     season: opts.season,
     name,
   };
@@ -945,7 +948,8 @@ export function describeBase(run: RunResult): string {
   if (!b) return 'base: -';
   const f = (x: number | null | undefined): string => (x === null || x === undefined ? '-' : x.toPrecision(4));
   const net = b.networkMae === undefined ? '' : ` (${f(b.networkMae)})`;
-  return `base ${b.name} (val MAE ${f(b.mae)}), network ${b.network}${net}`;
+  const refit = b.refit ? `; refitted on ${b.refit.windows} training + validation windows` : '';
+  return `base ${b.name} (val MAE ${f(b.mae)}), network ${b.network}${net}${refit}`;
 }
 
 /** One model over all seeds, one run after the other. */

@@ -440,3 +440,24 @@ export function fitHoltWintersHistory(
   const end = runHistory(yy, p, m, block, [], () => undefined);
   return { ...p, profile: Array.from(end.s.subarray(0, m)), trend: end.trend };
 }
+
+/**
+ * The fitted model's state carried on over a longer history `y` (the same history it was fitted on, extended at
+ * its end, e.g. by the validation rows): the same parameters, the seasonal profile and trend after the last row of
+ * `y`. So the stored state is that of the newest data the run saw, not of the end of the part the parameters were
+ * fitted on.
+ * @param window the window length L the state was fitted for (the start's block without a season).
+ */
+export function carryHoltWinters(y: ArrayLike<number>, state: HoltWintersState, window: number): HoltWintersState {
+  const m = state.profile.length;
+  const block = m || Math.max(1, Math.floor(window / 3));
+  const end = runHistory(Float64Array.from(y), state, m, block, [], () => undefined);
+  return {
+    alpha: state.alpha,
+    beta: state.beta,
+    gamma: state.gamma,
+    phi: state.phi,
+    profile: Array.from(end.s.subarray(0, m)),
+    trend: end.trend,
+  };
+}

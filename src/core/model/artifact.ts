@@ -139,6 +139,12 @@ export interface BaseReport {
   network: 'kept' | 'dropped' | 'previous';
   /** Validation MAE of the trained network before that decision (null when not finite). */
   networkMae?: number | null;
+  /**
+   * The base was refitted on the training and validation windows after the choice (train/base.ts refitBase):
+   * how many windows, whether a ridge was refitted and whether a carried Holt-Winters state was run on through the
+   * validation rows. The validation scores above are those of the fit on the training part.
+   */
+  refit?: { windows: number; ridge: boolean; state: boolean };
 }
 
 /** The stored model. See the module comment. */

@@ -68,6 +68,14 @@ export const TRAINING_SETTINGS = {
     editor: false,
     help: 'After the ridge start: keep the linear path fixed and learn the residual (frozen), or train both (joint).',
   },
+  // true: the validation windows are the newest data; after the choice the base's ridge and carried
+  // Holt-Winters state see them too (train/base.ts refitBase). Ignored when continuing from a previous artifact.
+  refit: {
+    type: 'boolean',
+    default: true,
+    editor: false,
+    help: 'After choosing the base on the validation windows, refit it on the training and validation windows (the stored model then uses the newest data; the report keeps the held-out scores).',
+  },
   name: { type: 'string', default: 'forecaster', editor: false, help: 'Model name stored in the artifact.' },
   minWindows: {
     type: 'integer',

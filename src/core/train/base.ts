@@ -22,12 +22,12 @@ import {
   type ReferencePart,
   type ScalerState,
 } from '../data/scaler';
-import { fitHoltWinters, fitHoltWintersHistory, historyStretches } from '../data/holt-winters';
+import { carryHoltWinters, fitHoltWinters, fitHoltWintersHistory, historyStretches } from '../data/holt-winters';
 import { mae, targetsToMatrix } from '../data/metrics';
 import { seasonsThatFit } from '../data/scaler';
 import type { BaseReport, BaseCandidateScore } from '../model/artifact';
 import type { CheckedRequest } from './request';
-import { predictRidge, RIDGE_ALPHAS, selectRidge, type RidgeModel } from './ridge';
+import { fitRidge, predictRidge, RIDGE_ALPHAS, selectRidge, type RidgeModel } from './ridge';
 import type { Prepared, Split, Windows } from './split';
 
 /** The chosen base: its scaler, prepared windows, the ridge to start from (null: zeros) and the report entry. */
@@ -40,6 +40,21 @@ export interface ChosenBase {
    * its weight in the mean. The network is trained on it, then enters the mean in its place (trainer.ts).
    */
   anchor?: { prepared: Prepared; ridge: RidgeModel | null; weight: number };
+  /**
+   * The chosen base refitted on the training and validation windows ({@link refitBase}): what the stored model
+   * forecasts with, in place of `prepared.scaler` and `ridge`. Absent when the `refit` option is off.
+   */
+  refit?: BaseRefit;
+}
+
+/** A base refitted on the training and validation windows: its scaler, its ridge (null: none) and what changed. */
+export interface BaseRefit {
+  scaler: ScalerState;
+  ridge: RidgeModel | null;
+  /** Training plus validation windows the ridge saw. */
+  windows: number;
+  /** A carried Holt-Winters state was run on through the validation rows. */
+  state: boolean;
 }
 
 /** Name of a candidate in the report ('holt-winters + ridge'). */
@@ -207,38 +222,52 @@ export function combineCandidates(
   members: { prepared: Prepared; ridge: RidgeModel | null }[],
   req: CheckedRequest,
 ): { prepared: Prepared; ridge: RidgeModel | null } {
+  const mixed = mixMembers(members.map((m) => ({ scaler: m.prepared.scaler, ridge: m.ridge })));
+  const first = members[0].prepared;
+  const one = mixed.scaler === first.scaler;
+  const ti = req.targetIndex;
+  const { trainWindows: train, valWindows: val } = first;
+  const prepared: Prepared = {
+    ...first,
+    scaler: mixed.scaler,
+    train: one ? first.train : prepare(train.inputs, train.targets, mixed.scaler, ti),
+    val: one ? first.val : prepare(val.inputs, val.targets, mixed.scaler, ti),
+  };
+  return { prepared, ridge: mixed.ridge };
+}
+
+/**
+ * The scaler and ridge of the equal-weight mean of members (see {@link combineCandidates}): members sharing a
+ * scaler object add their weights; one scaler behind every member (a reference with and without ridge) is that
+ * reference itself, no mix needed; the ridge is the mean of the members' ridges (a member without one adds
+ * zeros), null when none has one.
+ */
+function mixMembers(members: { scaler: ScalerState; ridge: RidgeModel | null }[]): {
+  scaler: ScalerState;
+  ridge: RidgeModel | null;
+} {
   const w = 1 / members.length;
   const scalers: ScalerState[] = [];
   const weights: number[] = [];
   for (const m of members) {
-    const k = scalers.indexOf(m.prepared.scaler);
+    const k = scalers.indexOf(m.scaler);
     if (k >= 0) weights[k] += w;
     else {
-      scalers.push(m.prepared.scaler);
+      scalers.push(m.scaler);
       weights.push(w);
     }
   }
-  const first = members[0].prepared;
-  const { mean, std } = first.scaler;
+  const { mean, std } = members[0].scaler;
   const mix: ReferencePart[] = scalers.map((s, k) => {
     const { mean: _m, std: _s, reference, ...rest } = s;
     void _m;
     void _s;
     return { weight: weights[k], reference: reference === 'combination' || !reference ? 'last' : reference, ...rest };
   });
-  // One scaler behind every member (a reference with and without ridge): that reference itself, no mix needed.
   const scaler: ScalerState = scalers.length === 1 ? scalers[0] : { mean, std, reference: 'combination', mix };
-  const ti = req.targetIndex;
-  const { trainWindows: train, valWindows: val } = first;
-  const prepared: Prepared = {
-    ...first,
-    scaler,
-    train: scalers.length === 1 ? first.train : prepare(train.inputs, train.targets, scaler, ti),
-    val: scalers.length === 1 ? first.val : prepare(val.inputs, val.targets, scaler, ti),
-  };
   const ridges = members.map((m) => m.ridge);
   const some = ridges.find((r): r is RidgeModel => !!r);
-  if (!some) return { prepared, ridge: null };
+  if (!some) return { scaler, ridge: null };
   const weightsOut = new Float64Array(some.weights.length);
   const intercept = new Float64Array(some.intercept.length);
   for (const r of ridges) {
@@ -248,10 +277,7 @@ export function combineCandidates(
   }
   // the report's ridgeAlpha: the strongest penalty among the members (the mean is at least that smooth)
   const alpha = Math.max(...ridges.filter((r): r is RidgeModel => !!r).map((r) => r.alpha));
-  return {
-    prepared,
-    ridge: { weights: weightsOut, intercept, alpha, inputs: some.inputs, outputs: some.outputs },
-  };
+  return { scaler, ridge: { weights: weightsOut, intercept, alpha, inputs: some.inputs, outputs: some.outputs } };
 }
 
 /** The validation forecast of a base: its reference plus its ridge (or nothing) restored to real units. */
@@ -261,6 +287,60 @@ function baseForecast(prepared: Prepared, ridge: RidgeModel | null, req: Checked
   const D = prepared.train.window * prepared.train.features;
   const scaled = ridge ? predictRidge(ridge, { data: p.x, rows: p.count, cols: D }) : new Float32Array(p.count * H);
   return restoreForecast(scaled, p.levels, prepared.scaler, req.targetIndex, H, p.refs);
+}
+
+/**
+ * The chosen base refitted once more on the training and validation windows together, its choices kept: each
+ * member's ridge with the penalty validation chose, and a Holt-Winters state carried across the history run on
+ * through the validation rows with the fitted parameters (when the windows make one unbroken history). Why: the
+ * validation windows are the newest data, and choosing on them then forecasting with a fit that never saw them
+ * throws the newest part of the history away (the usual last step of model selection, e.g. Hastie et al., The
+ * Elements of Statistical Learning 7.10; Hyndman and Athanasopoulos, Forecasting: Principles and Practice 5.8).
+ * The report's validation scores and the intervals stay those of the fit on the training part (held out); the
+ * stored model forecasts with this one.
+ * @returns null when no member has anything fitted (a reference without state or ridge).
+ */
+export function refitBase(
+  req: CheckedRequest,
+  split: Split,
+  members: { prepared: Prepared; ridge: RidgeModel | null }[],
+): BaseRefit | null {
+  const ti = req.targetIndex;
+  const H = req.data.horizon;
+  const inputs = split.train.inputs.concat(split.val.inputs);
+  const targets = split.train.targets.concat(split.val.targets);
+  const carries = (s: ScalerState): boolean => s.reference === 'holt-winters' && !!s.hw && 'profile' in s.hw;
+  if (!members.some((m) => m.ridge || carries(m.prepared.scaler))) return null;
+  const stretches = historyStretches(
+    inputs.map((w) => w.map((r) => r[ti])),
+    targets.map((t) => t.map((r) => r[0])),
+  );
+  const L = inputs[0].length;
+  let state = false;
+  const scalers = new Map<ScalerState, ScalerState>();
+  const scalerOf = (s: ScalerState): ScalerState => {
+    let out = scalers.get(s);
+    if (out) return out;
+    out = s;
+    if (carries(s) && stretches.length === 1 && s.hw && 'profile' in s.hw) {
+      out = { ...s, hw: carryHoltWinters(stretches[0], s.hw, L) };
+      state = true;
+    }
+    scalers.set(s, out);
+    return out;
+  };
+  const refitted = members.map((m) => {
+    const scaler = scalerOf(m.prepared.scaler);
+    if (!m.ridge) return { scaler, ridge: null };
+    const p = prepare(inputs, targets, scaler, ti);
+    const D = p.window * p.features;
+    return {
+      scaler,
+      ridge: fitRidge({ data: p.x, rows: p.count, cols: D }, { data: p.y, rows: p.count, cols: H }, m.ridge.alpha),
+    };
+  });
+  const mixed = refitted.length > 1 ? mixMembers(refitted) : refitted[0];
+  return { scaler: mixed.scaler, ridge: mixed.ridge, windows: inputs.length, state };
 }
 
 /**
@@ -320,6 +400,7 @@ export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean
   );
   // 'last' alone always scores unless the validation targets are not finite (checked before).
   let chosen: Candidate = options[pick];
+  let members: Candidate[] = [chosen];
   let name = baseName(chosen.prepared.scaler, !!chosen.ridge);
   let anchor: ChosenBase['anchor'];
   const within = withinBlockError(
@@ -340,6 +421,7 @@ export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean
     // not worse than the single pick on validation, so the report's guarantee holds for the mean too
     if (finite && m <= chosen.mae) {
       chosen = { ...c, mae: m, errors: null };
+      members = within.map((i) => options[i]);
       name = combined;
       // withinBlockError keeps the best one in the set: the lowest validation MAE
       const a = options[within.reduce((b, i) => (options[i].mae < options[b].mae ? i : b), within[0])];
@@ -356,5 +438,13 @@ export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean
     candidates,
     network: 'kept',
   };
-  return { prepared: chosen.prepared, ridge: chosen.ridge, report, ...(anchor ? { anchor } : {}) };
+  const refit = req.options.refit ? refitBase(req, split, members) : null;
+  if (refit) report.refit = { windows: refit.windows, ridge: !!refit.ridge, state: refit.state };
+  return {
+    prepared: chosen.prepared,
+    ridge: chosen.ridge,
+    report,
+    ...(anchor ? { anchor } : {}),
+    ...(refit ? { refit } : {}),
+  };
 }

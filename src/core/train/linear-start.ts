@@ -169,3 +169,22 @@ export function blendIntoBase(
     ]);
   });
 }
+
+/**
+ * Moves the highway from one ridge fit of the base to another (refitBase in train/base.ts): highway += to - from
+ * (null: zeros), the head untouched. With the linear path frozen, or the network dropped, the highway holds `from`
+ * exactly and then holds `to`; with a trained highway its learned change is kept on top of the new fit.
+ */
+export function shiftHighway(serve: TF.LayersModel, from: RidgeModel | null, to: RidgeModel | null): void {
+  const t = tf();
+  const highway = serve.layers.find((l) => l.name === HIGHWAY_LAYER);
+  if (!highway || (!from && !to)) return;
+  t.tidy(() => {
+    const [kernel, bias] = highway.getWeights();
+    const [D, H] = kernel.shape;
+    const k = (r: RidgeModel | null): TF.Tensor =>
+      r ? t.tensor2d(Float32Array.from(r.weights), [D, H]) : t.zeros([D, H]);
+    const b = (r: RidgeModel | null): TF.Tensor => (r ? t.tensor1d(Float32Array.from(r.intercept)) : t.zeros([H]));
+    highway.setWeights([t.add(kernel, t.sub(k(to), k(from))), t.add(bias, t.sub(b(to), b(from)))]);
+  });
+}

@@ -21,7 +21,14 @@ import type { TrainOptions } from '../settings/training';
 import { BestWeights, epochTensors, runEpochs, type EpochHooks, type EpochRun } from './epochs';
 import { baseName, baseParams, chooseBase, type ChosenBase } from './base';
 import type { BaseReport } from '../model/artifact';
-import { blendIntoBase, startFromBase, unfreezeLinearPath, zeroHead, type LinearStart } from './linear-start';
+import {
+  blendIntoBase,
+  shiftHighway,
+  startFromBase,
+  unfreezeLinearPath,
+  zeroHead,
+  type LinearStart,
+} from './linear-start';
 import { buildArtifact, trainReport, validationCalibration, type TrainResult } from './report';
 import { checkTrainRequest, type CheckedRequest, type RequestSources } from './request';
 import { predictScaled } from './scaled-forecast';
@@ -226,8 +233,12 @@ export async function trainChecked(req: CheckedRequest, hooks: EpochHooks = {}):
     unfreezeLinearPath(linear);
     const report = trainReport(req, stored, graph, tensors.xVal, run, linear && base?.ridge ? linear.alpha : null);
     report.base = base ? base.report : continued!;
+    // scores and intervals come from the held-out fit; the stored model forecasts with the refitted base
     const calibration = validationCalibration(req, stored, graph, tensors.xVal);
-    return { artifact: buildArtifact(req, stored, graph, report, calibration), report };
+    const refit = base?.refit;
+    if (refit && cfg.highway) shiftHighway(graph.serve, base.ridge, refit.ridge);
+    const final = refit ? { ...stored, scaler: refit.scaler } : stored;
+    return { artifact: buildArtifact(req, final, graph, report, calibration), report };
   } catch (e) {
     if (e instanceof ForecastError) throw e;
     throw fail(
