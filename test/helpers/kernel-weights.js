@@ -11,6 +11,19 @@ function stored(model) {
   };
 }
 
+/** The stored topology and weights of a freshly built model of `spec` and config `cfg` (its models disposed). */
+function storedGraph(spec, cfg) {
+  const { buildGraph } = require('../../nodes/core/model/graph');
+  const { disposeModels } = require('../../nodes/core/model/artifact');
+  const { resolveModelConfig } = require('../../nodes/core/settings/model');
+  const g = buildGraph(spec, resolveModelConfig(cfg));
+  try {
+    return stored(g.serve);
+  } finally {
+    disposeModels(g.serve, g.train);
+  }
+}
+
 /** Sets every weight (highway and biases included, which start at zero) to seeded values in [-s, s]. */
 function randomizeWeights(model, rand, s = 0.5) {
   const values = model.weights.map((w) => {
@@ -32,4 +45,16 @@ function maxAbsDiff(a, b) {
   return m;
 }
 
-module.exports = { stored, randomizeWeights, maxAbsDiff };
+/** max |got - want| over the largest |want| of the tensor (1 when it is all zeros). */
+function relativeDiff(got, want) {
+  assert.strictEqual(got.length, want.length);
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < got.length; i++) {
+    d = Math.max(d, Math.abs(got[i] - want[i]));
+    m = Math.max(m, Math.abs(want[i]));
+  }
+  return d / (m || 1);
+}
+
+module.exports = { stored, storedGraph, randomizeWeights, maxAbsDiff, relativeDiff };

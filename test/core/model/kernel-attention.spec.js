@@ -20,7 +20,7 @@ const {
   PAGE,
 } = require('../../../nodes/core/model/kernel');
 
-const { stored, randomizeWeights, maxAbsDiff } = require('../../helpers/kernel-weights');
+const { stored, storedGraph, randomizeWeights, maxAbsDiff } = require('../../helpers/kernel-weights');
 
 /** The tfjs serve model's [forecast, alpha] for x. */
 function tfjsPredict(model, x, shape) {
@@ -117,14 +117,10 @@ describe('core/model/kernel: attention forecasts through the kernel encoder', fu
   it('declines what it does not compute: other types, unknown activations, changed graphs and weights', () => {
     const spec = { window: 5, features: 1, horizon: 2 };
     for (const type of ['lstm', 'gca']) {
-      const g = buildGraph(spec, resolveModelConfig({ type, units: 4, seed: 1 }));
-      const { topology, weights } = stored(g.serve);
-      disposeModels(g.serve, g.train);
+      const { topology, weights } = storedGraph(spec, { type, units: 4, seed: 1 });
       assert.strictEqual(attentionPlan(topology, weights), null, type);
     }
-    const g = buildGraph(spec, resolveModelConfig({ type: 'attention', units: 4, seed: 1 }));
-    const { topology, weights } = stored(g.serve);
-    disposeModels(g.serve, g.train);
+    const { topology, weights } = storedGraph(spec, { type: 'attention', units: 4, seed: 1 });
     assert.ok(attentionPlan(topology, weights));
     const edit = (fn) => {
       const topo = JSON.parse(JSON.stringify(topology));

@@ -11,7 +11,7 @@ const { seededRandom } = require('../../../nodes/core/base/random');
 const { attentionPlan, predictAttention, kernelPlan, predictBatch } = require('../../../nodes/core/model/kernel');
 const { gcaPlan, predictGca } = require('../../../nodes/core/model/kernel-gca');
 
-const { stored, randomizeWeights, maxAbsDiff } = require('../../helpers/kernel-weights');
+const { stored, storedGraph, randomizeWeights, maxAbsDiff } = require('../../helpers/kernel-weights');
 
 /** The tfjs serve model's outputs for x: [forecast, alpha] or [forecast, alpha, beta]. */
 function tfjsPredict(model, x, shape) {
@@ -185,14 +185,10 @@ describe('core/model/kernel-gca: gca forecasts through the kernel encoder', func
   it('declines what it does not compute: other types, unknown options, changed graphs and weights', () => {
     const spec = { window: 5, features: 2, horizon: 2 };
     for (const type of ['lstm', 'attention']) {
-      const g = buildGraph(spec, resolveModelConfig({ type, units: 4, seed: 1 }));
-      const { topology, weights } = stored(g.serve);
-      disposeModels(g.serve, g.train);
+      const { topology, weights } = storedGraph(spec, { type, units: 4, seed: 1 });
       assert.strictEqual(gcaPlan(topology, weights), null, type);
     }
-    const g = buildGraph(spec, resolveModelConfig({ type: 'gca', units: 4, seed: 1 }));
-    const { topology, weights } = stored(g.serve);
-    disposeModels(g.serve, g.train);
+    const { topology, weights } = storedGraph(spec, { type: 'gca', units: 4, seed: 1 });
     assert.ok(gcaPlan(topology, weights));
     const edit = (fn) => {
       const topo = JSON.parse(JSON.stringify(topology));
@@ -223,9 +219,7 @@ describe('core/model/kernel-gca: gca forecasts through the kernel encoder', func
 
   it("declines a model too large for the kernel's memory bound (tfjs forecasts it)", () => {
     const spec = { window: 6, features: 1, horizon: 2 };
-    const g = buildGraph(spec, resolveModelConfig({ type: 'gca', units: 4, attentionUnits: 4, seed: 1 }));
-    const { topology } = stored(g.serve);
-    disposeModels(g.serve, g.train);
+    const { topology } = storedGraph(spec, { type: 'gca', units: 4, attentionUnits: 4, seed: 1 });
     // 1024 units (the most the settings allow) in both LSTMs: about 48 MB of weights in the kernel's memory, and a
     // window of 3,000 steps whose layer-1 states alone take 74 MB; zeros of the shapes the plan expects
     const sized = (units, T) => {

@@ -10,19 +10,7 @@ const { resolveModelConfig } = require('../../../nodes/core/settings/model');
 const { seededRandom } = require('../../../nodes/core/base/random');
 const { kernelPlan, KernelTrainer } = require('../../../nodes/core/model/kernel');
 
-const { stored, randomizeWeights } = require('../../helpers/kernel-weights');
-
-/** max |got - want| over the largest |want| of the tensor (1 when it is all zeros). */
-function relativeDiff(got, want) {
-  assert.strictEqual(got.length, want.length);
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < got.length; i++) {
-    d = Math.max(d, Math.abs(got[i] - want[i]));
-    m = Math.max(m, Math.abs(want[i]));
-  }
-  return d / (m || 1);
-}
+const { stored, randomizeWeights, relativeDiff } = require('../../helpers/kernel-weights');
 
 function randomCase(rand, c) {
   const pick = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));

@@ -8,7 +8,7 @@ const { resolveModelConfig } = require('../../../nodes/core/settings/model');
 const { seededRandom } = require('../../../nodes/core/base/random');
 const { kernelPlan, predictBatch, kernelExports, packGates } = require('../../../nodes/core/model/kernel');
 
-const { stored, randomizeWeights, maxAbsDiff } = require('../../helpers/kernel-weights');
+const { stored, storedGraph, randomizeWeights, maxAbsDiff } = require('../../helpers/kernel-weights');
 
 function tfjsForecast(model, x, shape) {
   return tf().tidy(() => model.predict(tf().tensor3d(x, shape)).dataSync().slice());
@@ -102,14 +102,10 @@ describe('core/model/kernel: the fused wasm LSTM kernel', function () {
   it('declines what it does not compute: attention types, unknown activations, changed weights', () => {
     const spec = { window: 5, features: 1, horizon: 2 };
     for (const type of ['attention', 'gca']) {
-      const g = buildGraph(spec, resolveModelConfig({ type, units: 4, seed: 1 }));
-      const { topology, weights } = stored(g.serve);
-      disposeModels(g.serve, g.train);
+      const { topology, weights } = storedGraph(spec, { type, units: 4, seed: 1 });
       assert.strictEqual(kernelPlan(topology, weights), null, type);
     }
-    const g = buildGraph(spec, resolveModelConfig({ units: 4, seed: 1 }));
-    const { topology, weights } = stored(g.serve);
-    disposeModels(g.serve, g.train);
+    const { topology, weights } = storedGraph(spec, { units: 4, seed: 1 });
     assert.ok(kernelPlan(topology, weights));
     const selu = JSON.parse(JSON.stringify(topology));
     selu.config.layers.find((l) => l.class_name === 'LSTM').config.activation = 'selu';
