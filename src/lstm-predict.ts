@@ -65,6 +65,14 @@ const WAITING_MAX = 10000;
 
 const parseOwn = groupParser(PREDICT_NODE_SETTINGS, 'lstm-predict setting');
 
+/**
+ * A message's stream: msg.topic, else the window's series, else "". It picks the per-series calibration and, in a
+ * model of several series, the series' carried Holt-Winters state.
+ */
+function streamOf(msg: NodeMessage, series: string | undefined): string {
+  return typeof msg.topic === 'string' && msg.topic ? msg.topic : (series ?? '');
+}
+
 export = function (RED: NodeAPI): void {
   function LstmPredictNode(this: Node, def: PredictNodeDef): void {
     RED.nodes.createNode(this, def);
@@ -245,7 +253,7 @@ export = function (RED: NodeAPI): void {
             throw fail('SPEC_MISMATCH', 'predictNode.specDiffers', { name: loc.name, differs }, 'features differ');
           try {
             // Forecast together with the other messages for this model that arrive within batchWait.
-            batch = await batcher.submit(served.forecaster, read.windows);
+            batch = await batcher.submit(served.forecaster, read.windows, streamOf(msg, read.input.series));
             break;
           } catch (err) {
             // Evicted (maxModels) or replaced while it waited in a batch: once more with the live one.
@@ -263,7 +271,7 @@ export = function (RED: NodeAPI): void {
         forecastPayload(forecaster.artifact, prediction, i, w, times[i], input.step, input.series),
       );
       const { artifact } = forecaster;
-      const topic = typeof msg.topic === 'string' && msg.topic ? msg.topic : (input.series ?? '');
+      const topic = streamOf(msg, input.series);
       // A model trained on several series keeps a calibration per series: this stream's, else the pooled one.
       const cal = artifact.calibration && calibrationFor(artifact.calibration, topic);
       const scores: AnomalyScore[] = [];
@@ -304,7 +312,7 @@ export = function (RED: NodeAPI): void {
         try {
           const a = attributeForecast(
             model,
-            { scaler: forecaster.artifact.scaler, targetIndex: spec.targetIndex, horizon: spec.horizon },
+            { scaler: forecaster.artifact.scaler, targetIndex: spec.targetIndex, horizon: spec.horizon, series: topic },
             windows[0],
             settings.attributionSteps,
           );

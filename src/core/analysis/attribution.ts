@@ -37,6 +37,8 @@ export interface AttributionFrame {
   targetIndex: number;
   /** Forecast horizon H. */
   horizon: number;
+  /** The window's series (msg.topic): picks its carried Holt-Winters state in a model of several series. */
+  series?: string;
 }
 
 /** The attribution of one forecast. */
@@ -105,7 +107,7 @@ export function attributeForecast(
   const ts = std[ti];
   const tm = mean[ti];
   // The reference as served at this window (any kind: last value, seasonal, Holt-Winters), affine in z.
-  const { R, c: refConst } = referenceAffine(frame.scaler, window, ti, H);
+  const { R, c: refConst } = referenceAffine(frame.scaler, window, ti, H, frame.series);
   const highway = highwayOf(model);
   const last = window[L - 1];
   const delta = new Float32Array(L * F);

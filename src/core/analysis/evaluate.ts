@@ -774,13 +774,14 @@ function trainOptionsOf(opts: EvaluateOptions, name: string): Partial<TrainOptio
   };
 }
 
-/** Forecasts for every test window, `batch` windows per predict call. */
-function forecastAll(artifact: ModelArtifact, inputs: number[][][], batch: number): number[][] {
+/** Forecasts for every test window, `batch` windows per predict call; `series`: their stream's id (msg.topic). */
+function forecastAll(artifact: ModelArtifact, inputs: number[][][], batch: number, series?: string): number[][] {
   const forecaster = Forecaster.fromArtifact(artifact);
   const pred: number[][] = [];
   try {
     for (let i = 0; i < inputs.length; i += batch) {
-      pred.push(...forecaster.predict(inputs.slice(i, i + batch)).forecast);
+      const part = inputs.slice(i, i + batch);
+      pred.push(...forecaster.predict(part, series === undefined ? undefined : part.map(() => series)).forecast);
     }
   } finally {
     forecaster.dispose?.();
@@ -860,7 +861,8 @@ function packAnomaly(
 ): { rows: ScoredRows; scores: DetectionScores } | undefined {
   if (!p.series.labels || !artifact.calibration) return undefined;
   const { inputs, origins } = streamWindows(p, opts.window);
-  const pred = forecastAll(artifact, inputs, opts.predictBatch ?? 512);
+  // the series' id as its stream's msg.topic, as calibrationFor below
+  const pred = forecastAll(artifact, inputs, opts.predictBatch ?? 512, p.id || undefined);
   const byRow = streamAnomalyScores(inputs, origins, pred, calibrationFor(artifact.calibration, p.id), p.ti);
   const { from, labels } = testRows(p);
   // every test row t is covered by the forecast from origin t - 1 at least
@@ -883,7 +885,10 @@ async function runOnce(ps: Prepared[], opts: EvaluateOptions, variant: ModelVari
   };
   const options = trainOptionsOf(opts, variant.label);
   const { artifact, report } = await trainForecaster(trainDataOf(ps, opts), config, options, hooks);
-  const preds = ps.map((p) => forecastAll(artifact, p.parts.test.inputs, opts.predictBatch ?? 512));
+  // several series: each forecast as its stream (msg.topic = its id) would be
+  const preds = ps.map((p) =>
+    forecastAll(artifact, p.parts.test.inputs, opts.predictBatch ?? 512, ps.length > 1 ? p.id : undefined),
+  );
   const tests = ps.map((p, i) => scoreForecast(p.truth, preds[i], p.scale));
   const levels = opts.levels ?? [0.8, 0.95];
   const p0 = ps[0];

@@ -37,7 +37,23 @@ export interface HoltWintersState extends HoltWintersParams {
   profile: number[];
   /** Trend per step at the end of the history. */
   trend: number;
+  /**
+   * Trained on several series: each series' own profile and trend at the end of its history (the top-level ones
+   * are those of the series with most windows, served to any other series).
+   */
+  series?: HoltWintersSeriesState[];
 }
+
+/** One series' carried state in a model trained on several series (see {@link HoltWintersState} `series`). */
+export interface HoltWintersSeriesState {
+  /** The series (msg.topic of its windows). */
+  id: string;
+  profile: number[];
+  trend: number;
+}
+
+/** Most series whose carried state one model keeps (the series with most windows first). */
+export const HW_MAX_SERIES = 1000;
 
 /** Lowest damping fitted: below it a trend dies out within a few steps, which the last value already does. */
 export const PHI_MIN = 0.8;
@@ -410,35 +426,66 @@ export function fitHoltWintersHistory(
   horizon: number,
   season: number,
 ): HoltWintersState | null {
-  const n = y.length;
-  const last = n - window - horizon; // last window start
-  if (last < 0 || n < 2) return null;
-  const m = hwSeason(n, season);
+  const fit = fitHoltWintersHistories([y], window, horizon, season);
+  return fit ? fit.states[0] : null;
+}
+
+/**
+ * {@link fitHoltWintersHistory} over several histories at once (one per series): one set of parameters fitted on
+ * the windows of all of them (the {@link HW_FIT_WINDOWS} budget shared in proportion to their windows), and each
+ * history's own profile and trend at its end. A history too short for one window and its targets adds no windows
+ * and gets its state all the same.
+ * @returns null when no history holds a window and its targets; else the states in the order given.
+ */
+export function fitHoltWintersHistories(
+  ys: number[][],
+  window: number,
+  horizon: number,
+  season: number,
+): { states: (HoltWintersState | null)[] } | null {
+  const lasts = ys.map((y) => (y.length >= 2 ? y.length - window - horizon : -1)); // last window start of each
+  const usable = lasts.map((l, k) => (l >= 0 ? k : -1)).filter((k) => k >= 0);
+  if (!usable.length) return null;
+  const m = hwSeason(Math.min(...usable.map((k) => ys[k].length)), season);
   const block = m || Math.max(1, Math.floor(window / 3));
-  const stops: number[] = [];
-  const stride = Math.max(1, (last + 1) / HW_FIT_WINDOWS);
-  for (let i = 0; i <= last && stops.length < HW_FIT_WINDOWS; i = Math.floor((stops.length + 1) * stride)) {
-    stops.push(i);
-  }
+  const total = usable.reduce((a, k) => a + lasts[k] + 1, 0);
+  const fits = usable.map((k) => {
+    const last = lasts[k];
+    const budget =
+      usable.length === 1 ? HW_FIT_WINDOWS : Math.max(1, Math.floor((HW_FIT_WINDOWS * (last + 1)) / total));
+    const stops: number[] = [];
+    const stride = Math.max(1, (last + 1) / budget);
+    for (let i = 0; i <= last && stops.length < budget; i = Math.floor((stops.length + 1) * stride)) {
+      stops.push(i);
+    }
+    return { y: ys[k], yy: Float64Array.from(ys[k]), stops };
+  });
   const buf = new Float64Array(horizon);
   const scratch = new Float64Array(Math.max(m, 1));
   const profile = new Float64Array(m);
-  const yy = Float64Array.from(y);
   let evals = 0;
   const loss = (v: ArrayLike<number>): number => {
     evals++;
     const p = paramsOf(v);
     let sse = 0;
-    runHistory(yy, p, m, block, stops, (a, trend, s) => {
-      profile.set(s.subarray(0, m));
-      filterWindow(yy.subarray(a, a + window), horizon, p, profile, m ? a % m : 0, trend, buf, scratch);
-      for (let h = 0; h < horizon; h++) sse += (y[a + window + h] - buf[h]) ** 2;
-    });
+    for (const { y, yy, stops } of fits) {
+      runHistory(yy, p, m, block, stops, (a, trend, s) => {
+        profile.set(s.subarray(0, m));
+        filterWindow(yy.subarray(a, a + window), horizon, p, profile, m ? a % m : 0, trend, buf, scratch);
+        for (let h = 0; h < horizon; h++) sse += (y[a + window + h] - buf[h]) ** 2;
+      });
+    }
     return Number.isFinite(sse) ? sse : Infinity;
   };
   const p = minimise(loss, () => evals);
-  const end = runHistory(yy, p, m, block, [], () => undefined);
-  return { ...p, profile: Array.from(end.s.subarray(0, m)), trend: end.trend };
+  return {
+    // a history shorter than the start's two blocks has no state of its own
+    states: ys.map((y) => {
+      if (y.length < 2 * Math.max(block, m, 1)) return null;
+      const end = runHistory(Float64Array.from(y), p, m, block, [], () => undefined);
+      return { ...p, profile: Array.from(end.s.subarray(0, m)), trend: end.trend };
+    }),
+  };
 }
 
 /**
@@ -460,4 +507,21 @@ export function carryHoltWinters(y: ArrayLike<number>, state: HoltWintersState, 
     profile: Array.from(end.s.subarray(0, m)),
     trend: end.trend,
   };
+}
+
+/** Per model state object, its series' states by id (built once, on first use). */
+const SERIES_INDEX = new WeakMap<HoltWintersState, Map<string, HoltWintersState>>();
+
+/**
+ * The carried state a window of series `id` is forecast from: that series' own when the model holds one, else the
+ * top-level state (the series with most windows; the only one of a model trained on one series).
+ */
+export function hwStateFor(state: HoltWintersState, id: string | undefined): HoltWintersState {
+  if (!state.series || !state.series.length || id === undefined) return state;
+  let index = SERIES_INDEX.get(state);
+  if (!index) {
+    index = new Map(state.series.map((s) => [s.id, { ...state, profile: s.profile, trend: s.trend }]));
+    SERIES_INDEX.set(state, index);
+  }
+  return index.get(id) ?? state;
 }

@@ -37,7 +37,13 @@
  */
 
 import { fail } from '../base/messages';
-import { hwForecast, hwHistoryForecast, type HoltWintersParams, type HoltWintersState } from './holt-winters';
+import {
+  hwForecast,
+  hwHistoryForecast,
+  hwStateFor,
+  type HoltWintersParams,
+  type HoltWintersState,
+} from './holt-winters';
 
 /** Per-feature z-score parameters, in real units, in feature column order. JSON-safe. */
 export interface ScalerState {
@@ -161,20 +167,21 @@ function seasonalNaiveLag(scaler: ScalerState, window: number): number {
  * for Holt-Winters (the smoothing is linear in the observations, with a state carried from the
  * training history as the constant) exact for this window's seasonal alignment, which is held as
  * it is here. Read off {@link prepare} itself by finite differences, so it is the served reference
- * whatever its kind.
+ * whatever its kind. `id`: the window's series (see {@link prepare}).
  */
 export function referenceAffine(
   scaler: ScalerState,
   window: number[][],
   targetIndex: number,
   horizon: number,
+  id?: string,
 ): { R: number[][]; c: number[] } {
   const L = window.length;
   const ts = scaler.std[targetIndex];
   const tm = scaler.mean[targetIndex];
   // A step of 0.01 z-scores: large against float32 rounding, small enough not to move a seasonal alignment.
   const eps = 0.01;
-  const refsOf = (w: number[][]): Float32Array => prepare([w], undefined, scaler, targetIndex, horizon).refs;
+  const refsOf = (w: number[][]): Float32Array => prepare([w], undefined, scaler, targetIndex, horizon, [id]).refs;
   const at = refsOf(window);
   const R: number[][] = Array.from({ length: horizon }, () => new Array<number>(L).fill(0));
   for (let j = 0; j < L; j++) {
@@ -256,6 +263,8 @@ export function fitScaler(inputs: number[][][]): ScalerState {
  * @param targetIndex column of the target feature in the inputs.
  * @param horizon H for the references when no targets are given (prediction);
  *   default: the targets' length, else 0.
+ * @param ids the series of each window (msg.topic): a Holt-Winters reference trained on several series forecasts
+ *   each window from its series' carried state (holt-winters.ts hwStateFor); default: the top-level state.
  */
 export function prepare(
   inputs: number[][][],
@@ -263,6 +272,7 @@ export function prepare(
   scaler: ScalerState,
   targetIndex: number,
   horizon?: number,
+  ids?: readonly (string | undefined)[],
 ): PreparedData {
   const N = inputs.length;
   const L = N ? inputs[0].length : 0;
@@ -275,7 +285,7 @@ export function prepare(
   if (targetIndex < 0 || targetIndex >= F) {
     throw fail('BAD_CONFIG', 'scaler.badTargetIndex', { targetIndex, f: F });
   }
-  if (scaler.reference === 'combination') return prepareMix(inputs, targets, scaler, targetIndex, RH);
+  if (scaler.reference === 'combination') return prepareMix(inputs, targets, scaler, targetIndex, RH, ids);
   const x = new Float32Array(N * L * F);
   const y = new Float32Array(N * H);
   const levels = new Float32Array(N);
@@ -299,7 +309,7 @@ export function prepare(
     levels[i] = level;
     if (hw && RH) {
       for (let j = 0; j < L; j++) col[j] = w[j][targetIndex];
-      if ('profile' in hw) hwHistoryForecast(col, RH, hw as HoltWintersState, hwOut);
+      if ('profile' in hw) hwHistoryForecast(col, RH, hwStateFor(hw as HoltWintersState, ids?.[i]), hwOut);
       else hwForecast(col, RH, hw, m, hwOut);
     }
     for (let h = 1; h <= RH; h++) {
@@ -341,6 +351,7 @@ function prepareMix(
   scaler: ScalerState,
   targetIndex: number,
   horizon: number,
+  ids?: readonly (string | undefined)[],
 ): PreparedData {
   const mix = scaler.mix ?? [];
   if (!mix.length || mix.length > MAX_MIX || mix.some((p) => (p.reference as string) === 'combination')) {
@@ -350,7 +361,7 @@ function prepareMix(
   const parts = mix.map((p) => {
     const { weight: _w, ...ref } = p;
     void _w;
-    return prepare(inputs, undefined, { mean, std, ...ref }, targetIndex, horizon);
+    return prepare(inputs, undefined, { mean, std, ...ref }, targetIndex, horizon, ids);
   });
   const out = parts[0];
   const refs = new Float32Array(out.refs.length);

@@ -17,6 +17,7 @@ import { describe } from '../base/errors';
 import { fail } from '../base/messages';
 import { ajv } from '../base/validate';
 import { firstNonFinite } from '../base/arrays';
+import { HW_MAX_SERIES } from '../data/holt-winters';
 import { MODEL_CONFIG_SCHEMA, type ModelConfig } from '../settings/model';
 // model/graph.ts registers every model type's builder and (through them) the custom
 // layer classes that tf.models.modelFromJSON needs.
@@ -191,6 +192,17 @@ const HW_SCHEMA = {
     // Absent in the window-only variant: the state carried across the training history.
     profile: finiteNumberArray,
     trend: { type: 'number' },
+    // Trained on several series: each series' own carried state (holt-winters.ts hwStateFor).
+    series: {
+      type: 'array',
+      maxItems: HW_MAX_SERIES,
+      items: {
+        type: 'object',
+        required: ['id', 'profile', 'trend'],
+        additionalProperties: false,
+        properties: { id: { type: 'string', maxLength: 1000 }, profile: finiteNumberArray, trend: { type: 'number' } },
+      },
+    },
   },
 };
 
@@ -460,13 +472,22 @@ function checkReference(
   if (s.reference === 'holt-winters' && !s.hw) {
     problems.push(`${at}.reference is holt-winters but ${at}.hw (its parameters) is missing`);
   }
-  const hw = s.hw as { profile?: unknown; trend?: unknown } | undefined;
+  const hw = s.hw as { profile?: unknown; trend?: unknown; series?: { id: string; profile: number[] }[] } | undefined;
   if (hw && (hw.profile === undefined) !== (hw.trend === undefined)) {
     problems.push(`${at}.hw needs both profile and trend (the carried state) or neither`);
   }
   if (hw && Array.isArray(hw.profile) && hw.profile.length !== (s.season ?? 0)) {
     problems.push(`${at}.hw.profile has ${hw.profile.length} values, expected the season (${s.season ?? 0})`);
   }
+  if (hw && hw.series && hw.profile === undefined) {
+    problems.push(`${at}.hw.series needs the carried state (profile and trend) beside it`);
+  }
+  hw?.series?.forEach((o, k) => {
+    if (o.profile.length !== (s.season ?? 0))
+      problems.push(
+        `${at}.hw.series[${k}].profile has ${o.profile.length} values, expected the season (${s.season ?? 0})`,
+      );
+  });
   if (s.reference === 'seasonal-naive') {
     const m = s.season ?? 0;
     if (m < 1 || m > spec.window)

@@ -65,7 +65,8 @@ const PREPROCESSING =
   'where ref_h is the level, or with scaler.reference "seasonal" the level plus the mean over ' +
   'scaler.seasons past seasons k of (y[o+h-m*k] - y[o-m*k]) / std[t] (o the last row, m = scaler.season, ' +
   'k from ceil(h/m)); other references (seasonal-naive, holt-winters, and combination: the scaler.mix weights times ' +
-  "their parts' references) in src/core/data/scaler.ts.";
+  "their parts' references) in src/core/data/scaler.ts; a holt-winters reference with scaler.hw.series forecasts a " +
+  "window of series id k from that series' profile and trend.";
 
 /** Exports a stored artifact as a tfjs layers model plus its settings. */
 export function exportArtifact(artifact: unknown): ExportedModel {

@@ -31,6 +31,8 @@ export interface BatcherOptions {
 
 interface Item {
   windows: number[][][];
+  /** The windows' series (msg.topic). */
+  series?: string;
   resolve: (r: BatchResult) => void;
   reject: (err: unknown) => void;
 }
@@ -51,9 +53,13 @@ function slice(p: Prediction, from: number, n: number): Prediction {
 }
 
 /** Forecasts windows flush() has checked (each message's on their own), timed. */
-function timed(forecaster: Forecaster, windows: number[][][]): { prediction: Prediction; ms: number } {
+function timed(
+  forecaster: Forecaster,
+  windows: number[][][],
+  ids: readonly (string | undefined)[],
+): { prediction: Prediction; ms: number } {
   const started = process.hrtime.bigint();
-  const prediction = forecaster.predictChecked(windows);
+  const prediction = forecaster.predictChecked(windows, ids);
   return { prediction, ms: Number(process.hrtime.bigint() - started) / 1e6 };
 }
 
@@ -77,8 +83,9 @@ export class PredictBatcher {
   /**
    * Queues `windows` for `forecaster`'s next batch. Resolves with their prediction,
    * rejects with their own error only (a bad window does not fail the others).
+   * @param series the windows' series (msg.topic), for a model that keeps state per series.
    */
-  submit(forecaster: Forecaster, windows: number[][][]): Promise<BatchResult> {
+  submit(forecaster: Forecaster, windows: number[][][], series?: string): Promise<BatchResult> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     return new Promise<BatchResult>((resolve, reject) => {
       const count = Array.isArray(windows) ? windows.length : 1;
@@ -101,7 +108,7 @@ export class PredictBatcher {
         batch = { items: [], windows: 0, cancel };
         this.open.set(forecaster, batch);
       }
-      batch.items.push({ windows, resolve, reject });
+      batch.items.push({ windows, series, resolve, reject });
       batch.windows += count;
       if (batch.windows >= this.options.maxWindows) this.flush(forecaster);
     });
@@ -140,6 +147,7 @@ export class PredictBatcher {
         done = timed(
           forecaster,
           good.flatMap((i) => i.windows),
+          good.flatMap((i) => i.windows.map(() => i.series)),
         );
       } catch {
         // Valid windows can still fail together (a non-finite output names one window): forecast each alone below.
@@ -158,7 +166,11 @@ export class PredictBatcher {
     }
     for (const item of good) {
       try {
-        const { prediction, ms } = timed(forecaster, item.windows);
+        const { prediction, ms } = timed(
+          forecaster,
+          item.windows,
+          item.windows.map(() => item.series),
+        );
         item.resolve({ prediction, ms, messages: 1, windows: item.windows.length, index: 0 });
       } catch (err) {
         item.reject(err);

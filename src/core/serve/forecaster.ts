@@ -147,12 +147,14 @@ export class Forecaster {
   /**
    * Forecasts each window.
    * @param windows [B][L][F] in real units, oldest row first.
+   * @param ids [B] the series of each window (msg.topic), for a model that keeps a Holt-Winters state per series;
+   *   a window without one, or of a series the model does not know, gets the model's top-level state.
    * @throws ForecastError SPEC_MISMATCH (shape), BAD_INPUT (non-finite values), NO_MODEL (disposed)
    */
-  predict(windows: number[][][]): Prediction {
+  predict(windows: number[][][], ids?: readonly (string | undefined)[]): Prediction {
     if (!this.model) throw fail('NO_MODEL', 'forecaster.disposed', {}, 'no model');
     this.checkWindows(windows);
-    return this.predictChecked(windows);
+    return this.predictChecked(windows, ids);
   }
 
   /**
@@ -160,11 +162,11 @@ export class Forecaster {
    * windows on their own, so one bad window fails only its message, and then forecasts them together).
    * @throws ForecastError NO_MODEL (disposed), NOT_FINITE (the model's output)
    */
-  predictChecked(windows: number[][][]): Prediction {
+  predictChecked(windows: number[][][], ids?: readonly (string | undefined)[]): Prediction {
     if (!this.model) throw fail('NO_MODEL', 'forecaster.disposed', {}, 'no model');
     const t = tf();
     const { spec, scaler } = this.artifact;
-    const p = prepare(windows, undefined, scaler, spec.targetIndex, spec.horizon);
+    const p = prepare(windows, undefined, scaler, spec.targetIndex, spec.horizon, ids);
     const model = this.model;
     const list =
       this.path === 'kernel'

@@ -22,7 +22,16 @@ import {
   type ReferencePart,
   type ScalerState,
 } from '../data/scaler';
-import { carryHoltWinters, fitHoltWinters, fitHoltWintersHistory, historyStretches } from '../data/holt-winters';
+import {
+  carryHoltWinters,
+  fitHoltWinters,
+  fitHoltWintersHistories,
+  fitHoltWintersHistory,
+  historyStretches,
+  HW_MAX_SERIES,
+  type HoltWintersSeriesState,
+  type HoltWintersState,
+} from '../data/holt-winters';
 import { mae, targetsToMatrix } from '../data/metrics';
 import { seasonsThatFit } from '../data/scaler';
 import type { BaseReport, BaseCandidateScore } from '../model/artifact';
@@ -81,7 +90,7 @@ export function baseParams(s: ScalerState): Record<string, number> {
 }
 
 /** The references a request's `reference` option lets compete. */
-export function candidateScalers(req: CheckedRequest, train: Windows): ScalerState[] {
+export function candidateScalers(req: CheckedRequest, train: Windows, trainIds?: readonly string[]): ScalerState[] {
   const z = fitScaler(train.inputs);
   const { reference, season } = req.options;
   const out: ScalerState[] = [{ ...z, reference: 'last' }];
@@ -104,17 +113,76 @@ export function candidateScalers(req: CheckedRequest, train: Windows): ScalerSta
     season,
   );
   out.push({ ...z, reference: 'holt-winters', season, hw });
-  // The same model with its trend and seasonal profile carried across the training history. Only for one unbroken
-  // history: windows of several series (or with a gap) make several stretches, and one carried trend and profile
-  // would be applied to every series' windows (the last series' state to all of them); the window-only
-  // Holt-Winters above serves those.
-  const stretches = historyStretches(
-    train.inputs.map((w) => w.map((r) => r[ti])),
-    train.targets.map((t) => t.map((r) => r[0])),
-  );
-  const carried = stretches.length === 1 ? fitHoltWintersHistory(stretches[0], L, H, season) : null;
+  // The same model with its trend and seasonal profile carried across the training history: for one unbroken
+  // history, its state; for windows that name several series, one state per series (parameters fitted on all of
+  // them), so no series is forecast from another's profile. Several stretches without series ids (a gap in one
+  // series) carry none: the window-only Holt-Winters above serves those.
+  const carried = carriedHoltWinters(train, trainIds, ti, L, H, season);
   if (carried) out.push({ ...z, reference: 'holt-winters', season: carried.profile.length, hw: carried });
   return out;
+}
+
+/** The training windows' history per series, in first-seen order (one group without ids), and each group's size. */
+function seriesHistories(
+  data: Windows,
+  ids: readonly (string | undefined)[] | undefined,
+  ti: number,
+): { id: string | undefined; windows: number; stretches: number[][] }[] {
+  const groups = new Map<string | undefined, { cols: number[][]; targets: number[][] }>();
+  data.inputs.forEach((w, i) => {
+    const id = ids?.[i];
+    let g = groups.get(id);
+    if (!g) groups.set(id, (g = { cols: [], targets: [] }));
+    g.cols.push(w.map((r) => r[ti]));
+    g.targets.push(data.targets[i].map((r) => r[0]));
+  });
+  return [...groups].map(([id, g]) => ({ id, windows: g.cols.length, stretches: historyStretches(g.cols, g.targets) }));
+}
+
+/**
+ * The carried Holt-Winters candidate: one unbroken history's state, or with series ids one state per series (each
+ * series' last stretch; parameters fitted on every stretch), the series with most windows first and at the top
+ * level, at most {@link HW_MAX_SERIES}. Null when there is no such history.
+ */
+function carriedHoltWinters(
+  train: Windows,
+  ids: readonly string[] | undefined,
+  ti: number,
+  L: number,
+  H: number,
+  season: number,
+): HoltWintersState | null {
+  const groups = seriesHistories(train, ids, ti);
+  if (groups.length === 1 && groups[0].stretches.length === 1)
+    return fitHoltWintersHistory(groups[0].stretches[0], L, H, season);
+  if (!ids || groups.length < 2) return null;
+  const all = groups.flatMap((g) => g.stretches);
+  const fit = fitHoltWintersHistories(all, L, H, season);
+  if (!fit) return null;
+  // each series' state is that of its last stretch (the end of its newest unbroken history)
+  let k = 0;
+  const own: { n: number; state: HoltWintersSeriesState }[] = [];
+  for (const g of groups) {
+    k += g.stretches.length;
+    const state = fit.states[k - 1];
+    if (state && g.id !== undefined)
+      own.push({ n: g.windows, state: { id: g.id, profile: state.profile, trend: state.trend } });
+  }
+  if (!own.length) return null;
+  const series = own
+    .sort((a, b) => b.n - a.n)
+    .slice(0, HW_MAX_SERIES)
+    .map((o) => o.state);
+  const { alpha, beta, gamma, phi } = fit.states.find((s) => s)!;
+  return {
+    alpha,
+    beta,
+    gamma,
+    phi,
+    profile: series[0].profile,
+    trend: series[0].trend,
+    series,
+  };
 }
 
 /** Mean absolute error of each window (over its horizon steps). */
@@ -230,8 +298,8 @@ export function combineCandidates(
   const prepared: Prepared = {
     ...first,
     scaler: mixed.scaler,
-    train: one ? first.train : prepare(train.inputs, train.targets, mixed.scaler, ti),
-    val: one ? first.val : prepare(val.inputs, val.targets, mixed.scaler, ti),
+    train: one ? first.train : prepare(train.inputs, train.targets, mixed.scaler, ti, undefined, first.trainIds),
+    val: one ? first.val : prepare(val.inputs, val.targets, mixed.scaler, ti, undefined, first.valIds),
   };
   return { prepared, ridge: mixed.ridge };
 }
@@ -309,12 +377,9 @@ export function refitBase(
   const H = req.data.horizon;
   const inputs = split.train.inputs.concat(split.val.inputs);
   const targets = split.train.targets.concat(split.val.targets);
+  const ids = split.trainIds && split.valIds ? split.trainIds.concat(split.valIds) : undefined;
   const carries = (s: ScalerState): boolean => s.reference === 'holt-winters' && !!s.hw && 'profile' in s.hw;
   if (!members.some((m) => m.ridge || carries(m.prepared.scaler))) return null;
-  const stretches = historyStretches(
-    inputs.map((w) => w.map((r) => r[ti])),
-    targets.map((t) => t.map((r) => r[0])),
-  );
   const L = inputs[0].length;
   let state = false;
   const scalers = new Map<ScalerState, ScalerState>();
@@ -322,9 +387,12 @@ export function refitBase(
     let out = scalers.get(s);
     if (out) return out;
     out = s;
-    if (carries(s) && stretches.length === 1 && s.hw && 'profile' in s.hw) {
-      out = { ...s, hw: carryHoltWinters(stretches[0], s.hw, L) };
-      state = true;
+    if (carries(s) && s.hw && 'profile' in s.hw) {
+      const hw = carryOn(s.hw, split.train, { inputs, targets }, split.trainIds, ids, ti, L);
+      if (hw) {
+        out = { ...s, hw };
+        state = true;
+      }
     }
     scalers.set(s, out);
     return out;
@@ -332,7 +400,7 @@ export function refitBase(
   const refitted = members.map((m) => {
     const scaler = scalerOf(m.prepared.scaler);
     if (!m.ridge) return { scaler, ridge: null };
-    const p = prepare(inputs, targets, scaler, ti);
+    const p = prepare(inputs, targets, scaler, ti, undefined, ids);
     const D = p.window * p.features;
     return {
       scaler,
@@ -344,26 +412,61 @@ export function refitBase(
 }
 
 /**
+ * A carried state run on through the validation rows: the one history's, or each series' whose validation windows
+ * continue its last training stretch (a series whose validation starts after a gap keeps its state). Null when none
+ * moved.
+ */
+function carryOn(
+  hw: HoltWintersState,
+  train: Windows,
+  all: Windows,
+  trainIds: readonly string[] | undefined,
+  allIds: readonly string[] | undefined,
+  ti: number,
+  L: number,
+): HoltWintersState | null {
+  if (!hw.series) {
+    const groups = seriesHistories(all, undefined, ti);
+    return groups[0].stretches.length === 1 ? carryHoltWinters(groups[0].stretches[0], hw, L) : null;
+  }
+  if (!allIds) return null;
+  const before = new Map(seriesHistories(train, trainIds, ti).map((g) => [g.id, g.stretches.length]));
+  const after = new Map(seriesHistories(all, allIds, ti).map((g) => [g.id, g.stretches]));
+  let moved = false;
+  const series = hw.series.map((s) => {
+    const st = after.get(s.id);
+    if (!st || st.length !== before.get(s.id)) return s;
+    const c = carryHoltWinters(st[st.length - 1], { ...hw, profile: s.profile, trend: s.trend }, L);
+    moved = true;
+    return { id: s.id, profile: c.profile, trend: c.trend };
+  });
+  if (!moved) return null;
+  const { alpha, beta, gamma, phi } = hw;
+  return { alpha, beta, gamma, phi, profile: series[0].profile, trend: series[0].trend, series };
+}
+
+/**
  * Scores every candidate on the validation windows and returns the simplest within one standard error of the
  * best ({@link oneStandardError}), or the mean of all within one block standard error of it
  * ({@link withinBlockError}, {@link combineCandidates}) when that scores no worse on validation.
  * @param withRidge the model has a highway to hold a ridge fit.
  */
 export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean): ChosenBase {
-  const { train, val, valIds } = split;
+  const { train, val, valIds, trainIds } = split;
   const ti = req.targetIndex;
   const H = req.data.horizon;
   const truth = targetsToMatrix(val.targets);
   const candidates: BaseCandidateScore[] = [];
   const options: Candidate[] = [];
-  for (const scaler of candidateScalers(req, train)) {
+  for (const scaler of candidateScalers(req, train, trainIds)) {
     const prepared: Prepared = {
       trainWindows: train,
       valWindows: val,
       ...(valIds ? { valIds } : {}),
+      ...(trainIds ? { trainIds } : {}),
       scaler,
-      train: prepare(train.inputs, train.targets, scaler, ti),
-      val: prepare(val.inputs, val.targets, scaler, ti),
+      train: prepare(train.inputs, train.targets, scaler, ti, undefined, trainIds),
+      val: prepare(val.inputs, val.targets, scaler, ti, undefined, valIds),
     };
     const p = prepared.val;
     const forecasts: { ridge: RidgeModel | null; pred: number[][] }[] = [

@@ -27,6 +27,8 @@ export interface Prepared {
   val: PreparedData;
   /** [valWindows] the series of each validation window, when the data names them (else undefined). */
   valIds?: string[];
+  /** [trainWindows] the series of each training window, when the data names them (else undefined). */
+  trainIds?: string[];
 }
 
 /** A request's windows split into training and validation, with the validation windows' series ids. */
@@ -34,6 +36,8 @@ export interface Split {
   train: Windows;
   val: Windows;
   valIds?: string[];
+  /** [train windows] their series, when the data names them. */
+  trainIds?: string[];
 }
 
 /** Per window, whether {@link splitBySeries} puts it in the validation part. */
@@ -73,14 +77,15 @@ function splitBySeries(data: Windows, ids: string[], fraction: number): Split {
   const train: Windows = { inputs: [], targets: [] };
   const val: Windows = { inputs: [], targets: [] };
   const valIds: string[] = [];
+  const trainIds: string[] = [];
   const isVal = validationMask(ids, fraction);
   ids.forEach((id, i) => {
     const part = isVal[i] ? val : train;
     part.inputs.push(data.inputs[i]);
     part.targets.push(data.targets[i]);
-    if (part === val) valIds.push(id);
+    (part === val ? valIds : trainIds).push(id);
   });
-  return { train, val, valIds };
+  return { train, val, valIds, trainIds };
 }
 
 /**
@@ -94,12 +99,14 @@ export function splitWindows(req: CheckedRequest): Split {
   let train: Windows;
   let val: Windows;
   let valIds: string[] | undefined;
+  let trainIds: string[] | undefined;
   if (validation) {
     train = { inputs: data.inputs, targets: data.targets };
     val = { inputs: validation.inputs, targets: validation.targets };
     valIds = validation.seriesIds;
+    trainIds = data.seriesIds;
   } else if (data.seriesIds) {
-    ({ train, val, valIds } = splitBySeries(data, data.seriesIds, o.validationFraction));
+    ({ train, val, valIds, trainIds } = splitBySeries(data, data.seriesIds, o.validationFraction));
   } else {
     const N = data.inputs.length;
     const nVal = Math.max(1, Math.round(N * o.validationFraction));
@@ -117,7 +124,7 @@ export function splitWindows(req: CheckedRequest): Split {
           'too few windows',
         );
   }
-  return valIds ? { train, val, valIds } : { train, val };
+  return { train, val, ...(valIds ? { valIds } : {}), ...(trainIds ? { trainIds } : {}) };
 }
 
 /**
@@ -139,14 +146,15 @@ export function scalerFor(req: CheckedRequest, train: Windows): ScalerState {
 
 /** Splits the request's windows, gets the scaler and prepares both parts with it. */
 export function prepareSplit(req: CheckedRequest): Prepared {
-  const { train, val, valIds } = splitWindows(req);
+  const { train, val, valIds, trainIds } = splitWindows(req);
   const scaler = scalerFor(req, train);
   return {
     trainWindows: train,
     valWindows: val,
     ...(valIds ? { valIds } : {}),
+    ...(trainIds ? { trainIds } : {}),
     scaler,
-    train: prepare(train.inputs, train.targets, scaler, req.targetIndex),
-    val: prepare(val.inputs, val.targets, scaler, req.targetIndex),
+    train: prepare(train.inputs, train.targets, scaler, req.targetIndex, undefined, trainIds),
+    val: prepare(val.inputs, val.targets, scaler, req.targetIndex, undefined, valIds),
   };
 }
