@@ -12,12 +12,12 @@
  * attention are computed.
  */
 import {
-  ACTIVATIONS,
   CFG_INTS,
   KERNEL_CHUNK,
   KERNEL_MAX_BYTES,
   PAGE,
   align,
+  encoderChecks,
   inboundTensor,
   isObj,
   kernelExports,
@@ -144,21 +144,10 @@ export function gcaPlan(topology: unknown, weights: PlanWeight[]): GcaPlan | nul
   if (!ins || ins.length !== (featureAttention ? 2 : 1)) return null;
   if (featureAttention && (ins[1][0] !== input.name || ins[1][1] !== 0)) return null;
   const lstm = byName.get(ins[0][0]);
-  if (!lstm || lstm.class_name !== 'LSTM' || ins[0][1] !== 0) return null;
-  used.add(String(lstm.name));
-  const lstmIn = inboundTensor(lstm);
-  if (!lstmIn || lstmIn[0] !== input.name || lstmIn[1] !== 0) return null;
-  if (used.size !== layers.length) return null;
-
-  const denseOk = (l: Json): boolean =>
-    isObj(l.config) && (l.config.activation ?? 'linear') === 'linear' && l.config.use_bias !== false;
-  if (!denseOk(head) || (highwayDense && !denseOk(highwayDense))) return null;
-  const c = lstm.config;
-  if (!isObj(c) || c.use_bias === false || c.return_state || c.go_backwards || c.stateful) return null;
-  if (c.return_sequences !== true) return null;
-  const act = ACTIVATIONS[String(c.activation ?? 'tanh')];
-  const rec = ACTIVATIONS[String(c.recurrent_activation ?? 'hard_sigmoid')];
-  if (act === undefined || rec === undefined) return null;
+  if (!lstm || ins[0][1] !== 0) return null;
+  const enc = encoderChecks(lstm, input, head, highwayDense, used, layers.length);
+  if (!enc) return null;
+  const { act, rec, c } = enc;
   const d = c.units;
   const H = isObj(head.config) ? head.config.units : NaN;
   if (!positiveInt(d, 4096) || !positiveInt(H, 100000)) return null;

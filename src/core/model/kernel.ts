@@ -579,6 +579,36 @@ export function inboundTensor(layer: Json): [string, number] | null {
 }
 
 /**
+ * The checks the attention and gca plans make of their encoder and Dense layers: an LSTM fed by the input, whole
+ * sequences, with bias and no state options, with activations the kernel has; every layer of the graph used (`used`
+ * holds the others); a linear head and highway with bias. Its activation codes and config, or null.
+ */
+export function encoderChecks(
+  lstm: Json,
+  input: Json,
+  head: Json,
+  highwayDense: Json | null | undefined,
+  used: Set<string>,
+  layerCount: number,
+): { act: number; rec: number; c: Json } | null {
+  if (lstm.class_name !== 'LSTM') return null;
+  used.add(String(lstm.name));
+  const lstmIn = inboundTensor(lstm);
+  if (!lstmIn || lstmIn[0] !== input.name || lstmIn[1] !== 0) return null;
+  if (used.size !== layerCount) return null;
+  const denseOk = (l: Json): boolean =>
+    isObj(l.config) && (l.config.activation ?? 'linear') === 'linear' && l.config.use_bias !== false;
+  if (!denseOk(head) || (highwayDense && !denseOk(highwayDense))) return null;
+  const c = lstm.config;
+  if (!isObj(c) || c.use_bias === false || c.return_state || c.go_backwards || c.stateful) return null;
+  if (c.return_sequences !== true) return null;
+  const act = ACTIVATIONS[String(c.activation ?? 'tanh')];
+  const rec = ACTIVATIONS[String(c.recurrent_activation ?? 'hard_sigmoid')];
+  if (act === undefined || rec === undefined) return null;
+  return { act, rec, c };
+}
+
+/**
  * The plan of the 'attention' type's serve graph (window -> LSTM, every state -> AdditiveAttention ->
  * Dense head on [context ; q], plus the optional highway; outputs [forecast, alpha]), or null when the
  * topology is anything else: tfjs forecasts those.
@@ -614,21 +644,10 @@ export function attentionPlan(topology: unknown, weights: PlanWeight[]): Attenti
   if (!headIn || headIn[0] !== att.name || headIn[1] !== 0) return null;
   const attIn = inboundTensor(att);
   const lstm = byName.get(attIn?.[0] ?? '');
-  if (!lstm || lstm.class_name !== 'LSTM' || attIn?.[1] !== 0) return null;
-  used.add(String(lstm.name));
-  const lstmIn = inboundTensor(lstm);
-  if (!lstmIn || lstmIn[0] !== input.name || lstmIn[1] !== 0) return null;
-  if (used.size !== layers.length) return null;
-
-  const denseOk = (l: Json): boolean =>
-    isObj(l.config) && (l.config.activation ?? 'linear') === 'linear' && l.config.use_bias !== false;
-  if (!denseOk(head) || (highwayDense && !denseOk(highwayDense))) return null;
-  const c = lstm.config;
-  if (!isObj(c) || c.use_bias === false || c.return_state || c.go_backwards || c.stateful) return null;
-  if (c.return_sequences !== true) return null;
-  const act = ACTIVATIONS[String(c.activation ?? 'tanh')];
-  const rec = ACTIVATIONS[String(c.recurrent_activation ?? 'hard_sigmoid')];
-  if (act === undefined || rec === undefined) return null;
+  if (!lstm || attIn?.[1] !== 0) return null;
+  const enc = encoderChecks(lstm, input, head, highwayDense, used, layers.length);
+  if (!enc) return null;
+  const { act, rec, c } = enc;
   const d = Number(c.units);
   const da = isObj(att.config) ? Number(att.config.units) : NaN;
   const H = isObj(head.config) ? Number(head.config.units) : NaN;
