@@ -18,6 +18,7 @@ import {
   PAGE,
   align,
   encoderChecks,
+  graphOf,
   inboundTensor,
   isObj,
   kernelExports,
@@ -99,17 +100,9 @@ function gcaInputs(layer: Json): [string, number][] | null {
  * @param weights the artifact's weights, decoded, in order.
  */
 export function gcaPlan(topology: unknown, weights: PlanWeight[]): GcaPlan | null {
-  if (!isObj(topology) || !isObj(topology.config)) return null;
-  const cfg = topology.config;
-  const layers = Array.isArray(cfg.layers) ? (cfg.layers as unknown[]).filter(isObj) : [];
-  if (!Array.isArray(cfg.layers) || layers.length !== cfg.layers.length) return null;
-  const byName = new Map(layers.map((l) => [String(l.name), l]));
-  if (byName.size !== layers.length) return null;
-  const input = layers[0];
-  if (input?.class_name !== 'InputLayer' || !isObj(input.config)) return null;
-  const shape = input.config.batch_input_shape;
-  if (!Array.isArray(shape) || shape.length !== 3) return null;
-  const [T, F] = [shape[1], shape[2]];
+  const graph = graphOf(topology);
+  if (!graph) return null;
+  const { cfg, layers, byName, input, T, F } = graph;
   if (!positiveInt(T, 100000) || !positiveInt(F, 100000)) return null;
 
   // The GcaAttention layer and its options.

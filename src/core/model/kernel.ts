@@ -145,23 +145,39 @@ export function splitHighway(
 
 const sameShape = (a: number[], b: number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
-/**
- * The plan for the kernel, or null when the topology is not exactly the 'lstm'
- * type's graph with activations and options the kernel computes.
- * @param weights the artifact's weights, decoded, in order.
- */
-export function kernelPlan(topology: unknown, weights: PlanWeight[]): KernelPlan | null {
+/** A serve topology's layers (by name, names unique) and its [T, F] input layer; null when it is not one. */
+export function graphOf(topology: unknown): {
+  cfg: Json;
+  layers: Json[];
+  byName: Map<string, Json>;
+  input: Json;
+  T: number;
+  F: number;
+} | null {
   if (!isObj(topology) || !isObj(topology.config)) return null;
   const cfg = topology.config;
   const layers = Array.isArray(cfg.layers) ? (cfg.layers as unknown[]).filter(isObj) : [];
   if (!Array.isArray(cfg.layers) || layers.length !== cfg.layers.length) return null;
   const byName = new Map(layers.map((l) => [String(l.name), l]));
+  if (byName.size !== layers.length) return null;
   const input = layers[0];
   if (input?.class_name !== 'InputLayer' || !isObj(input.config)) return null;
   const shape = input.config.batch_input_shape;
   if (!Array.isArray(shape) || shape.length !== 3) return null;
   const [T, F] = [shape[1], shape[2]];
   if (!Number.isInteger(T) || !Number.isInteger(F) || T < 1 || F < 1) return null;
+  return { cfg, layers, byName, input, T: T as number, F: F as number };
+}
+
+/**
+ * The plan for the kernel, or null when the topology is not exactly the 'lstm'
+ * type's graph with activations and options the kernel computes.
+ * @param weights the artifact's weights, decoded, in order.
+ */
+export function kernelPlan(topology: unknown, weights: PlanWeight[]): KernelPlan | null {
+  const graph = graphOf(topology);
+  if (!graph) return null;
+  const { cfg, layers, byName, input, T, F } = graph;
   const outputs = cfg.output_layers;
   if (!Array.isArray(outputs) || outputs.length !== 1 || !Array.isArray(outputs[0])) return null;
   const outName = String(outputs[0][0]);
@@ -615,18 +631,9 @@ export function encoderChecks(
  * @param weights the artifact's weights, decoded, in order.
  */
 export function attentionPlan(topology: unknown, weights: PlanWeight[]): AttentionPlan | null {
-  if (!isObj(topology) || !isObj(topology.config)) return null;
-  const cfg = topology.config;
-  const layers = Array.isArray(cfg.layers) ? (cfg.layers as unknown[]).filter(isObj) : [];
-  if (!Array.isArray(cfg.layers) || layers.length !== cfg.layers.length) return null;
-  const byName = new Map(layers.map((l) => [String(l.name), l]));
-  if (byName.size !== layers.length) return null;
-  const input = layers[0];
-  if (input?.class_name !== 'InputLayer' || !isObj(input.config)) return null;
-  const shape = input.config.batch_input_shape;
-  if (!Array.isArray(shape) || shape.length !== 3) return null;
-  const [T, F] = [shape[1], shape[2]];
-  if (!Number.isInteger(T) || !Number.isInteger(F) || T < 1 || F < 1) return null;
+  const graph = graphOf(topology);
+  if (!graph) return null;
+  const { cfg, layers, byName, input, T, F } = graph;
   const outputs = cfg.output_layers;
   if (!Array.isArray(outputs) || outputs.length !== 2 || !outputs.every(Array.isArray)) return null;
   const [outF, outA] = outputs as unknown[][];
