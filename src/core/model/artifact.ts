@@ -200,7 +200,11 @@ const HW_SCHEMA = {
         type: 'object',
         required: ['id', 'profile', 'trend'],
         additionalProperties: false,
-        properties: { id: { type: 'string', maxLength: 1000 }, profile: finiteNumberArray, trend: { type: 'number' } },
+        properties: {
+          id: { type: 'string', maxLength: SERIES_ID_MAX },
+          profile: finiteNumberArray,
+          trend: { type: 'number' },
+        },
       },
     },
   },

@@ -32,6 +32,7 @@ import {
   type HoltWintersSeriesState,
   type HoltWintersState,
 } from '../data/holt-winters';
+import { SERIES_ID_MAX } from '../data/conformal';
 import { mae, targetsToMatrix } from '../data/metrics';
 import { seasonsThatFit } from '../data/scaler';
 import type { BaseReport, BaseCandidateScore } from '../model/artifact';
@@ -165,7 +166,8 @@ function carriedHoltWinters(
   for (const g of groups) {
     k += g.stretches.length;
     const state = fit.states[k - 1];
-    if (state && g.id !== undefined)
+    // an id too long to store (a long msg.topic) gets the top-level state, as its calibration pools
+    if (state && g.id !== undefined && g.id.length <= SERIES_ID_MAX)
       own.push({ n: g.windows, state: { id: g.id, profile: state.profile, trend: state.trend } });
   }
   if (!own.length) return null;

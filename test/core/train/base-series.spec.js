@@ -241,4 +241,19 @@ describe('core/train one model across several series: Holt-Winters carried per s
       await stopRuntime();
     }
   });
+
+  it('a series id too long to store (a long msg.topic) gets the top-level state; the artifact stays valid', async () => {
+    const long = 'x'.repeat(1200);
+    const data = dataset();
+    data.seriesIds = data.seriesIds.map((id) => (id === 'summer' ? long : id));
+    const req = checkTrainRequest(data, {}, { season: SEASON });
+    const split = splitWindows(req);
+    const carried = candidateScalers(req, split.train, split.trainIds).find((c) => c.hw && c.hw.profile);
+    assert.deepStrictEqual(
+      carried.hw.series.map((o) => o.id),
+      ['winter'],
+    );
+    const { artifact } = await trainForecaster(data, { units: 4, seed: 1 }, { epochs: 1, season: SEASON });
+    validateArtifact(JSON.parse(JSON.stringify({ ...artifact, scaler: carried })));
+  });
 });
