@@ -10,6 +10,7 @@
  * {@link GcaTrainer.weights}.
  */
 import {
+  AdamPowers,
   KERNEL_MAX_BYTES,
   PAGE,
   align,
@@ -112,10 +113,7 @@ export class GcaTrainer {
    * backward leaves their gradients there, for the kernel's projectBackward. */
   private readonly scores: Float32Array;
   private readonly inputs: Float32Array;
-  private acc1: number;
-  private acc2: number;
-  private readonly beta1: number;
-  private readonly beta2: number;
+  private readonly adam: AdamPowers;
   private readonly ints: Int32Array;
   private readonly floats: Float32Array;
   private readonly arrays: Float32Array[];
@@ -185,10 +183,7 @@ export class GcaTrainer {
     this.inputs = new Float32Array(mem.buffer, this.inputsAt, T * B * 4 * U);
     this.acc = this.arrays.map((a, i) => new Float64Array(i < 3 ? 0 : a.length));
     this.trainHighway = plan.highway && !o.frozenHighway;
-    this.beta1 = o.beta1 ?? 0.9;
-    this.beta2 = o.beta2 ?? 0.999;
-    this.acc1 = Math.fround(this.beta1);
-    this.acc2 = Math.fround(this.beta2);
+    this.adam = new AdamPowers(o.beta1 ?? 0.9, o.beta2 ?? 0.999);
     this.ints = new Int32Array(mem.buffer, this.base, CFG_INTS);
     this.floats = new Float32Array(mem.buffer, this.base, CFG_INTS);
     encoderTrainCfg(this.ints, this.floats, {
@@ -207,8 +202,8 @@ export class GcaTrainer {
       backAt,
       dHAt: this.dHAt,
       o,
-      beta1: this.beta1,
-      beta2: this.beta2,
+      beta1: this.adam.beta1,
+      beta2: this.adam.beta2,
     });
     const per = (n: number): Float64Array[] => Array.from({ length: N }, () => new Float64Array(n));
     const fa = plan.feature ? 1 : 0;
@@ -298,11 +293,9 @@ export class GcaTrainer {
     for (let i = 3; i < last; i++) if (i !== 7) this.g[i].set(this.acc[i]);
     this.g[7].set(dK2);
     if (update) {
-      this.floats[34] = this.acc1;
-      this.floats[35] = this.acc2;
+      this.adam.write(this.floats);
       this.k.adamStep(this.base);
-      this.acc1 = Math.fround(this.acc1 * this.beta1);
-      this.acc2 = Math.fround(this.acc2 * this.beta2);
+      this.adam.advance();
     }
     return Math.fround(loss / (count * N * H));
   }

@@ -417,6 +417,35 @@ export interface KernelTrainOptions extends KernelAdam {
 const TRAIN_CFG_INTS = 41;
 
 /**
+ * Adam's running powers beta1^t and beta2^t of a kernel trainer, in float32 as tf.train.adam keeps them: written
+ * where the kernel's Adam update reads them (config floats 34 and 35), advanced after each update.
+ */
+export class AdamPowers {
+  private acc1: number;
+  private acc2: number;
+
+  constructor(
+    readonly beta1: number,
+    readonly beta2: number,
+  ) {
+    this.acc1 = Math.fround(beta1);
+    this.acc2 = Math.fround(beta2);
+  }
+
+  /** This step's powers into the kernel's config floats. */
+  write(floats: Float32Array): void {
+    floats[34] = this.acc1;
+    floats[35] = this.acc2;
+  }
+
+  /** One update done: the next step's powers. */
+  advance(): void {
+    this.acc1 = Math.fround(this.acc1 * this.beta1);
+    this.acc2 = Math.fround(this.acc2 * this.beta2);
+  }
+}
+
+/**
  * Trains the plan's weights in its own kernel instance: {@link KernelTrainer.step} is one call per batch
  * (forward, backward through time, head and highway gradients, Adam). The weights start as the plan's
  * arrays (copied in) and are read back with {@link KernelTrainer.weights}, in the plan's order.
@@ -429,10 +458,7 @@ export class KernelTrainer {
   private readonly paramsBytes: number;
   private readonly xAt: number;
   private readonly yAt: number;
-  private acc1: number;
-  private acc2: number;
-  private readonly beta1: number;
-  private readonly beta2: number;
+  private readonly adam: AdamPowers;
   private readonly ints: Int32Array;
   private readonly floats: Float32Array;
 
@@ -470,10 +496,7 @@ export class KernelTrainer {
     const mem = this.k.memory;
     if (at > mem.buffer.byteLength) mem.grow(Math.ceil((at - mem.buffer.byteLength) / PAGE));
     plan.arrays.forEach((a, i) => new Float32Array(mem.buffer, this.offsets[i], a.length).set(a));
-    this.beta1 = o.beta1 ?? 0.9;
-    this.beta2 = o.beta2 ?? 0.999;
-    this.acc1 = Math.fround(this.beta1);
-    this.acc2 = Math.fround(this.beta2);
+    this.adam = new AdamPowers(o.beta1 ?? 0.9, o.beta2 ?? 0.999);
     this.ints = new Int32Array(mem.buffer, this.base, TRAIN_CFG_INTS);
     this.floats = new Float32Array(mem.buffer, this.base, TRAIN_CFG_INTS);
     const two = units.length > 1;
@@ -515,11 +538,11 @@ export class KernelTrainer {
     this.ints[37] = o.frozenHighway || !plan.highway ? 0 : 2;
     this.ints[38] = P;
     this.floats[30] = o.learningRate;
-    this.floats[31] = this.beta1;
-    this.floats[32] = this.beta2;
+    this.floats[31] = this.adam.beta1;
+    this.floats[32] = this.adam.beta2;
     this.floats[33] = o.epsilon ?? 1e-7;
-    this.floats[39] = 1 - this.beta1;
-    this.floats[40] = 1 - this.beta2;
+    this.floats[39] = 1 - this.adam.beta1;
+    this.floats[40] = 1 - this.adam.beta2;
   }
 
   /**
@@ -539,12 +562,10 @@ export class KernelTrainer {
     new Float32Array(buf, this.yAt, y.length).set(y);
     this.ints[0] = count;
     this.ints[37] = (this.ints[37] & 2) | (update ? 1 : 0);
-    this.floats[34] = this.acc1;
-    this.floats[35] = this.acc2;
+    this.adam.write(this.floats);
     this.k.trainStep(this.base);
     if (update) {
-      this.acc1 = Math.fround(this.acc1 * this.beta1);
-      this.acc2 = Math.fround(this.acc2 * this.beta2);
+      this.adam.advance();
     }
     return this.floats[36];
   }
@@ -888,10 +909,7 @@ export class AttentionTrainer {
   private readonly dWHAt: number;
   private readonly backCfg: number;
   private readonly da4: number;
-  private acc1: number;
-  private acc2: number;
-  private readonly beta1: number;
-  private readonly beta2: number;
+  private readonly adam: AdamPowers;
   private readonly ints: Int32Array;
   private readonly floats: Float32Array;
   /** Views of the weights (w) and their gradients (g) in the kernel's memory, in the plan's order. */
@@ -957,10 +975,7 @@ export class AttentionTrainer {
     new Float32Array(mem.buffer, this.zerosAt, this.da4).fill(0);
     this.acc = plan.arrays.map((a, i) => new Float64Array(i < 3 ? 0 : a.length));
     this.trainHighway = plan.highway && !o.frozenHighway;
-    this.beta1 = o.beta1 ?? 0.9;
-    this.beta2 = o.beta2 ?? 0.999;
-    this.acc1 = Math.fround(this.beta1);
-    this.acc2 = Math.fround(this.beta2);
+    this.adam = new AdamPowers(o.beta1 ?? 0.9, o.beta2 ?? 0.999);
     this.ints = new Int32Array(mem.buffer, this.base, ATTENTION_CFG_INTS);
     this.floats = new Float32Array(mem.buffer, this.base, ATTENTION_CFG_INTS);
     encoderTrainCfg(this.ints, this.floats, {
@@ -979,8 +994,8 @@ export class AttentionTrainer {
       backAt,
       dHAt: this.dHAt,
       o,
-      beta1: this.beta1,
-      beta2: this.beta2,
+      beta1: this.adam.beta1,
+      beta2: this.adam.beta2,
     });
     this.query = new Float64Array(DA);
     this.hidden = new Float64Array(T * DA);
@@ -1068,11 +1083,9 @@ export class AttentionTrainer {
       if (i < 9 || this.trainHighway) this.g[i].set(this.acc[i]);
     }
     if (update) {
-      this.floats[34] = this.acc1;
-      this.floats[35] = this.acc2;
+      this.adam.write(this.floats);
       this.k.adamStep(this.base);
-      this.acc1 = Math.fround(this.acc1 * this.beta1);
-      this.acc2 = Math.fround(this.acc2 * this.beta2);
+      this.adam.advance();
     }
     return Math.fround(loss / (count * H));
   }
