@@ -57,4 +57,21 @@ function relativeDiff(got, want) {
   return d / (m || 1);
 }
 
-module.exports = { stored, storedGraph, randomizeWeights, maxAbsDiff, relativeDiff };
+/** A tfjs model of a stored topology and weights (the reference the kernel is checked against). */
+async function tfjsModel(topology, weights) {
+  const model = await tf().models.modelFromJSON(topology);
+  model.setWeights(weights.map((w) => tf().tensor(w.values, w.shape)));
+  return model;
+}
+
+/** A copy of a topology whose LSTM layers name other activations. */
+function withActivations(topology, activation, recurrent) {
+  const topo = JSON.parse(JSON.stringify(topology));
+  for (const l of topo.config.layers.filter((x) => x.class_name === 'LSTM')) {
+    l.config.activation = activation;
+    l.config.recurrent_activation = recurrent;
+  }
+  return topo;
+}
+
+module.exports = { stored, storedGraph, randomizeWeights, maxAbsDiff, relativeDiff, tfjsModel, withActivations };

@@ -20,7 +20,14 @@ const {
   PAGE,
 } = require('../../../nodes/core/model/kernel');
 
-const { stored, storedGraph, randomizeWeights, maxAbsDiff } = require('../../helpers/kernel-weights');
+const {
+  stored,
+  storedGraph,
+  randomizeWeights,
+  maxAbsDiff,
+  tfjsModel,
+  withActivations,
+} = require('../../helpers/kernel-weights');
 
 /** The tfjs serve model's [forecast, alpha] for x. */
 function tfjsPredict(model, x, shape) {
@@ -96,12 +103,8 @@ describe('core/model/kernel: attention forecasts through the kernel encoder', fu
         ['relu', 'sigmoid'],
         ['tanh', 'sigmoid'],
       ]) {
-        const topo = JSON.parse(JSON.stringify(topology));
-        const lstm = topo.config.layers.find((l) => l.class_name === 'LSTM');
-        lstm.config.activation = activation;
-        lstm.config.recurrent_activation = recurrent;
-        const model = await tf().models.modelFromJSON(topo);
-        model.setWeights(weights.map((w) => tf().tensor(w.values, w.shape)));
+        const topo = withActivations(topology, activation, recurrent);
+        const model = await tfjsModel(topo, weights);
         const x = Float32Array.from({ length: 4 * 6 * 2 }, () => rand() * 2 - 1);
         const [wantF, wantA] = tfjsPredict(model, x, [4, 6, 2]);
         const got = predictAttention(attentionPlan(topo, weights), x, 4);

@@ -11,7 +11,14 @@ const { seededRandom } = require('../../../nodes/core/base/random');
 const { attentionPlan, predictAttention, kernelPlan, predictBatch } = require('../../../nodes/core/model/kernel');
 const { gcaPlan, predictGca } = require('../../../nodes/core/model/kernel-gca');
 
-const { stored, storedGraph, randomizeWeights, maxAbsDiff } = require('../../helpers/kernel-weights');
+const {
+  stored,
+  storedGraph,
+  randomizeWeights,
+  maxAbsDiff,
+  tfjsModel,
+  withActivations,
+} = require('../../helpers/kernel-weights');
 
 /** The tfjs serve model's outputs for x: [forecast, alpha] or [forecast, alpha, beta]. */
 function tfjsPredict(model, x, shape) {
@@ -28,12 +35,6 @@ function withModes(topology, gate, memory) {
 }
 
 /** A tfjs model of `topo` holding `weights`. */
-async function tfjsModel(topo, weights) {
-  const model = await tf().models.modelFromJSON(topo);
-  model.setWeights(weights.map((w) => tf().tensor(w.values, w.shape)));
-  return model;
-}
-
 describe('core/model/kernel-gca: gca forecasts through the kernel encoder', function () {
   this.timeout(60000);
   before(async () => {
@@ -165,10 +166,7 @@ describe('core/model/kernel-gca: gca forecasts through the kernel encoder', func
         ['relu', 'sigmoid'],
         ['tanh', 'sigmoid'],
       ]) {
-        const topo = JSON.parse(JSON.stringify(topology));
-        const lstm = topo.config.layers.find((l) => l.class_name === 'LSTM');
-        lstm.config.activation = activation;
-        lstm.config.recurrent_activation = recurrent;
+        const topo = withActivations(topology, activation, recurrent);
         const model = await tfjsModel(topo, weights);
         const x = Float32Array.from({ length: 4 * 6 * 2 }, () => rand() * 2 - 1);
         const [wantF, wantA] = tfjsPredict(model, x, [4, 6, 2]);

@@ -8,7 +8,14 @@ const { resolveModelConfig } = require('../../../nodes/core/settings/model');
 const { seededRandom } = require('../../../nodes/core/base/random');
 const { kernelPlan, predictBatch, kernelExports, packGates } = require('../../../nodes/core/model/kernel');
 
-const { stored, storedGraph, randomizeWeights, maxAbsDiff } = require('../../helpers/kernel-weights');
+const {
+  stored,
+  storedGraph,
+  randomizeWeights,
+  maxAbsDiff,
+  tfjsModel,
+  withActivations,
+} = require('../../helpers/kernel-weights');
 
 function tfjsForecast(model, x, shape) {
   return tf().tidy(() => model.predict(tf().tensor3d(x, shape)).dataSync().slice());
@@ -81,13 +88,8 @@ describe('core/model/kernel: the fused wasm LSTM kernel', function () {
         ['relu', 'sigmoid'],
         ['tanh', 'sigmoid'],
       ]) {
-        const topo = JSON.parse(JSON.stringify(topology));
-        for (const l of topo.config.layers.filter((l) => l.class_name === 'LSTM')) {
-          l.config.activation = activation;
-          l.config.recurrent_activation = recurrent;
-        }
-        const model = await tf().models.modelFromJSON(topo);
-        model.setWeights(weights.map((w) => tf().tensor(w.values, w.shape)));
+        const topo = withActivations(topology, activation, recurrent);
+        const model = await tfjsModel(topo, weights);
         const x = Float32Array.from({ length: 4 * 6 * 2 }, () => rand() * 2 - 1);
         const want = tfjsForecast(model, x, [4, 6, 2]);
         const got = predictBatch(kernelPlan(topo, weights), x, 4);
