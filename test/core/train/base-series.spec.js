@@ -2,6 +2,7 @@
 // Holt-Winters with its state carried per series, for one model trained on several series: real data (the Seattle
 // hourly temperature normals, a winter and a summer stretch as two "sensors" with different daily cycles).
 const assert = require('assert');
+const { slidingWindows } = require('../../helpers/windows');
 const fs = require('fs');
 const path = require('path');
 const {
@@ -26,15 +27,7 @@ const SEASON = 24;
 const SERIES = { winter: temps.slice(0, 1400), summer: temps.slice(4400, 5600) };
 
 /** Sliding windows (stride 1) of one series, [N][L][1] and [N][H][1]. */
-function windowsOf(y) {
-  const inputs = [];
-  const targets = [];
-  for (let o = L; o + H <= y.length; o++) {
-    inputs.push(y.slice(o - L, o).map((v) => [v]));
-    targets.push(y.slice(o, o + H).map((v) => [v]));
-  }
-  return { inputs, targets };
-}
+const windowsOf = (y) => slidingWindows(y, L, H);
 
 /** Both series' windows one after the other, named by series, as lstm-train collects several topics. */
 function dataset() {

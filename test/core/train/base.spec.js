@@ -256,18 +256,11 @@ describe('core/train base: the one-standard-error rule', function () {
 
 describe('core/train base: Holt-Winters history over several series', function () {
   const { candidateScalers } = require('../../../nodes/core/train/base');
+  const { slidingWindows } = require('../../helpers/windows');
   const { hwForecast, hwHistoryForecast } = require('../../../nodes/core/data/holt-winters');
 
-  /** Windows (stride 1) of a series, and its values. */
-  const windowsOf = (y) => {
-    const inputs = [];
-    const targets = [];
-    for (let o = L; o + H <= y.length; o++) {
-      inputs.push(y.slice(o - L, o).map((v) => [v]));
-      targets.push(y.slice(o, o + H).map((v) => [v]));
-    }
-    return { inputs, targets };
-  };
+  /** Windows (stride 1) of a series. */
+  const windowsOf = (y) => slidingWindows(y, L, H);
   const req = { options: { reference: 'auto', season: 12 }, targetIndex: 0 };
   const errorOn = (hw, season, w) => {
     let e = 0;
