@@ -19,52 +19,7 @@ import {
   type KernelExports,
   type KernelTrainOptions,
 } from './kernel';
-import type { GcaPlan } from './kernel-gca';
-
-/** The plan's weights in slot order: encoder 0-2, score 3-6, layer 2 7-9, refinement, feature, head, highway. */
-export function gcaArrays(plan: GcaPlan): Float32Array[] {
-  const f = plan.feature;
-  return [
-    ...plan.encoder,
-    plan.score.h,
-    plan.score.memory,
-    plan.score.bias,
-    plan.score.v,
-    plan.gated.kernel,
-    plan.gated.recurrent,
-    plan.gated.bias,
-    ...plan.refine.flatMap((r) => [r.kernel, r.bias]),
-    ...(f ? [f.x, f.memory, f.bias, f.v, f.kernel] : []),
-    plan.head.kernel,
-    plan.head.bias,
-    ...(plan.highwayWeights ? [plan.highwayWeights.kernel, plan.highwayWeights.bias] : []),
-  ];
-}
-
-/** The plan with the weights `a` (in {@link gcaArrays}' order). */
-export function gcaWithArrays(plan: GcaPlan, a: Float32Array[]): GcaPlan {
-  const N = plan.iterations;
-  const featureAt = 10 + 2 * N;
-  const headAt = featureAt + (plan.feature ? 5 : 0);
-  return {
-    ...plan,
-    encoder: a.slice(0, 3),
-    score: { h: a[3], memory: a[4], bias: a[5], v: a[6] },
-    gated: { kernel: a[7], recurrent: a[8], bias: a[9] },
-    refine: Array.from({ length: N }, (_, n) => ({ kernel: a[10 + 2 * n], bias: a[11 + 2 * n] })),
-    feature: plan.feature
-      ? {
-          x: a[featureAt],
-          memory: a[featureAt + 1],
-          bias: a[featureAt + 2],
-          v: a[featureAt + 3],
-          kernel: a[featureAt + 4],
-        }
-      : undefined,
-    head: { kernel: a[headAt], bias: a[headAt + 1] },
-    highwayWeights: plan.highwayWeights ? { kernel: a[headAt + 2], bias: a[headAt + 3] } : undefined,
-  };
-}
+import { gcaArrays, type GcaPlan } from './kernel-gca';
 
 const CFG_INTS = 42;
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));

@@ -78,6 +78,54 @@ export interface GcaPlan {
   highwayWeights?: { kernel: Float32Array; bias: Float32Array };
 }
 
+/** A gca plan without its weights. */
+export type GcaShape = Omit<GcaPlan, 'encoder' | 'score' | 'gated' | 'refine' | 'feature' | 'head' | 'highwayWeights'>;
+
+/** The plan's weights in slot order: encoder 0-2, score 3-6, layer 2 7-9, refinement, feature, head, highway. */
+export function gcaArrays(plan: GcaPlan): Float32Array[] {
+  const f = plan.feature;
+  return [
+    ...plan.encoder,
+    plan.score.h,
+    plan.score.memory,
+    plan.score.bias,
+    plan.score.v,
+    plan.gated.kernel,
+    plan.gated.recurrent,
+    plan.gated.bias,
+    ...plan.refine.flatMap((r) => [r.kernel, r.bias]),
+    ...(f ? [f.x, f.memory, f.bias, f.v, f.kernel] : []),
+    plan.head.kernel,
+    plan.head.bias,
+    ...(plan.highwayWeights ? [plan.highwayWeights.kernel, plan.highwayWeights.bias] : []),
+  ];
+}
+
+/** The plan `shape` with the weights `a` (in {@link gcaArrays}' order). */
+export function gcaWithArrays(shape: GcaShape, a: Float32Array[]): GcaPlan {
+  const N = shape.iterations;
+  const featureAt = 10 + 2 * N;
+  const headAt = featureAt + (shape.featureAttention ? 5 : 0);
+  return {
+    ...shape,
+    encoder: a.slice(0, 3),
+    score: { h: a[3], memory: a[4], bias: a[5], v: a[6] },
+    gated: { kernel: a[7], recurrent: a[8], bias: a[9] },
+    refine: Array.from({ length: N }, (_, n) => ({ kernel: a[10 + 2 * n], bias: a[11 + 2 * n] })),
+    feature: shape.featureAttention
+      ? {
+          x: a[featureAt],
+          memory: a[featureAt + 1],
+          bias: a[featureAt + 2],
+          v: a[featureAt + 3],
+          kernel: a[featureAt + 4],
+        }
+      : undefined,
+    head: { kernel: a[headAt], bias: a[headAt + 1] },
+    highwayWeights: shape.highway ? { kernel: a[headAt + 2], bias: a[headAt + 3] } : undefined,
+  };
+}
+
 const positiveInt = (v: unknown, max: number): v is number =>
   Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
 
@@ -171,36 +219,24 @@ export function gcaPlan(topology: unknown, weights: PlanWeight[]): GcaPlan | nul
   }
   const a = orderedWeights(weights, expected, order);
   if (!a) return null;
-  const plan: GcaPlan = {
-    window: T,
-    features: F,
-    horizon: H,
-    units: d,
-    gatedUnits: u,
-    attentionUnits: da,
-    iterations: N,
-    gate,
-    initialMemory,
-    featureAttention,
-    highway: !!highwayDense,
-    recurrentActivation: rec,
-    activation: act,
-    encoder: a.slice(0, 3),
-    score: { h: a[3], memory: a[4], bias: a[5], v: a[6] },
-    gated: { kernel: a[7], recurrent: a[8], bias: a[9] },
-    refine: Array.from({ length: N }, (_, n) => ({ kernel: a[refineAt + 2 * n], bias: a[refineAt + 2 * n + 1] })),
-    feature: featureAttention
-      ? {
-          x: a[featureAt],
-          memory: a[featureAt + 1],
-          bias: a[featureAt + 2],
-          v: a[featureAt + 3],
-          kernel: a[featureAt + 4],
-        }
-      : undefined,
-    head: { kernel: a[headAt], bias: a[headAt + 1] },
-    highwayWeights: highwayDense ? { kernel: a[headAt + 2], bias: a[headAt + 3] } : undefined,
-  };
+  const plan = gcaWithArrays(
+    {
+      window: T,
+      features: F,
+      horizon: H,
+      units: d,
+      gatedUnits: u,
+      attentionUnits: da,
+      iterations: N,
+      gate,
+      initialMemory,
+      featureAttention,
+      highway: !!highwayDense,
+      recurrentActivation: rec,
+      activation: act,
+    },
+    a,
+  );
   // A model whose weights and one window do not fit the kernel's memory bound is tfjs's to forecast.
   try {
     layout(plan, kernelExports()?.heapBase() ?? 0, 1);

@@ -22,8 +22,8 @@ import {
   type AttentionPlan,
   type KernelPlan,
 } from '../model/kernel';
-import { gcaPlan, predictGca, type GcaPlan } from '../model/kernel-gca';
-import { GcaTrainer, gcaWithArrays } from '../model/kernel-gca-train';
+import { gcaPlan, gcaWithArrays, predictGca, type GcaPlan } from '../model/kernel-gca';
+import { GcaTrainer } from '../model/kernel-gca-train';
 
 /** Layer names the kernel's plan order maps to (lstm.ts, blocks.ts, attention.ts name them). */
 const HEAD_LAYER = 'head';
