@@ -9,9 +9,9 @@ const { buildGraph } = require('../../../nodes/core/model/graph');
 const { disposeModels } = require('../../../nodes/core/model/artifact');
 const { resolveModelConfig } = require('../../../nodes/core/settings/model');
 const { seededRandom } = require('../../../nodes/core/base/random');
-const { gcaPlan } = require('../../../nodes/core/model/kernel-gca');
-const { GcaTrainer, gcaArrays } = require('../../../nodes/core/model/kernel-gca-train');
-const { stored, randomizeWeights, relativeDiff } = require('../../helpers/kernel-weights');
+const { gcaArrays, gcaPlan } = require('../../../nodes/core/model/kernel-gca');
+const { GcaTrainer } = require('../../../nodes/core/model/kernel-gca-train');
+const { stored, randomizeWeights, relativeDiff, maxAbsDiff } = require('../../helpers/kernel-weights');
 
 const GATES = ['softmax', 'max', 'sigmoid'];
 const MEMORIES = ['mean', 'last'];
@@ -149,12 +149,8 @@ describe('core/model/kernel-gca-train: the gca type trains around the kernel', f
         g.serve.weights.forEach((w, i) => {
           const p = arrays.indexOf(weights[i].values);
           const want = w.read().dataSync();
-          let d = 0;
-          let moved = 0;
-          for (let j = 0; j < want.length; j++) {
-            d = Math.max(d, Math.abs(got[p][j] - want[j]));
-            moved = Math.max(moved, Math.abs(want[j] - weights[i].values[j]));
-          }
+          const d = maxAbsDiff(got[p], want);
+          const moved = maxAbsDiff(want, weights[i].values);
           // three steps move a weight by up to 3 lr; the kernel's must be where tfjs's is, to 1e-3 of that (Adam
           // divides by sqrt(v): a gradient near zero makes the step's direction sensitive to float order)
           assert.ok(d <= 1e-3 * 0.03, `${w.name}: |kernel - tfjs| ${d} after 3 steps (${what})`);

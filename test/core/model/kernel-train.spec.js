@@ -10,7 +10,7 @@ const { resolveModelConfig } = require('../../../nodes/core/settings/model');
 const { seededRandom } = require('../../../nodes/core/base/random');
 const { kernelPlan, KernelTrainer } = require('../../../nodes/core/model/kernel');
 
-const { stored, randomizeWeights, relativeDiff } = require('../../helpers/kernel-weights');
+const { stored, randomizeWeights, relativeDiff, maxAbsDiff } = require('../../helpers/kernel-weights');
 
 function randomCase(rand, c) {
   const pick = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
@@ -153,12 +153,8 @@ describe('core/model/kernel: training steps in the kernel', function () {
         g.serve.weights.forEach((w, i) => {
           const p = plan.arrays.indexOf(weights[i].values);
           const want = w.read().dataSync();
-          let d = 0;
-          let moved = 0;
-          for (let j = 0; j < want.length; j++) {
-            d = Math.max(d, Math.abs(got[p][j] - want[j]));
-            moved = Math.max(moved, Math.abs(want[j] - weights[i].values[j]));
-          }
+          const d = maxAbsDiff(got[p], want);
+          const moved = maxAbsDiff(want, weights[i].values);
           // three steps move a weight by up to 3 lr; the kernel's must be where tfjs's is, to 1e-4 of that
           assert.ok(d <= 1e-4 * 0.03, `${w.name}: |kernel - tfjs| ${d} after 3 steps (${what})`);
           if (frozen && w.name.startsWith('highway_dense')) assert.strictEqual(moved, 0, `${w.name} frozen`);
