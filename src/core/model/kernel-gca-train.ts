@@ -19,7 +19,7 @@ import {
   type KernelExports,
   type KernelTrainOptions,
 } from './kernel';
-import { gcaArrays, type GcaPlan } from './kernel-gca';
+import { gcaArrays, gcaSlotStarts, type GcaPlan } from './kernel-gca';
 
 const CFG_INTS = 42;
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
@@ -94,8 +94,7 @@ export class GcaTrainer {
     const B = o.batchSize;
     if (!(Number.isInteger(B) && B >= 1)) throw new Error(`expected a batch size of 1 or more, got ${B}`);
     this.arrays = gcaArrays(plan);
-    this.featureAt = 10 + 2 * N;
-    this.headAt = this.featureAt + (plan.feature ? 5 : 0);
+    ({ featureAt: this.featureAt, headAt: this.headAt } = gcaSlotStarts(plan));
     this.base = align(this.k.heapBase());
     let at = this.base + align(CFG_INTS * 4);
     const paramsStart = at;

@@ -101,11 +101,24 @@ export function gcaArrays(plan: GcaPlan): Float32Array[] {
   ];
 }
 
+/**
+ * Where each part's weights start in {@link gcaArrays}' order: encoder 0-2, score 3-6, layer 2 7-9, refinement
+ * 10 .. 9 + 2N, feature attention the next 5, then head 2 and highway 2.
+ */
+export function gcaSlotStarts(shape: Pick<GcaShape, 'iterations' | 'featureAttention'>): {
+  refineAt: number;
+  featureAt: number;
+  headAt: number;
+} {
+  const refineAt = 10;
+  const featureAt = refineAt + 2 * shape.iterations;
+  return { refineAt, featureAt, headAt: featureAt + (shape.featureAttention ? 5 : 0) };
+}
+
 /** The plan `shape` with the weights `a` (in {@link gcaArrays}' order). */
 export function gcaWithArrays(shape: GcaShape, a: Float32Array[]): GcaPlan {
   const N = shape.iterations;
-  const featureAt = 10 + 2 * N;
-  const headAt = featureAt + (shape.featureAttention ? 5 : 0);
+  const { featureAt, headAt } = gcaSlotStarts(shape);
   return {
     ...shape,
     encoder: a.slice(0, 3),
@@ -195,11 +208,8 @@ export function gcaPlan(topology: unknown, weights: PlanWeight[]): GcaPlan | nul
   if (highwayDense && (!isObj(highwayDense.config) || highwayDense.config.units !== H)) return null;
 
   // Weights follow the topology's layer order (the serve model's weights order); in GcaAttention, the order
-  // its build() creates them. Slots: encoder 0-2, score 3-6, layer 2 7-9, refinement 10..9+2N, feature
-  // attention the next 5, then head 2 and highway 2.
-  const refineAt = 10;
-  const featureAt = refineAt + 2 * N;
-  const headAt = featureAt + (featureAttention ? 5 : 0);
+  // its build() creates them. Slots: gcaSlotStarts.
+  const { refineAt, featureAt, headAt } = gcaSlotStarts({ iterations: N, featureAttention });
   const expected: number[][] = [];
   const order: number[] = [];
   const add = (shapes: number[][], at: number): void => {

@@ -22,7 +22,7 @@ import {
   type AttentionPlan,
   type KernelPlan,
 } from '../model/kernel';
-import { gcaPlan, gcaWithArrays, predictGca, type GcaPlan } from '../model/kernel-gca';
+import { gcaPlan, gcaSlotStarts, gcaWithArrays, predictGca, type GcaPlan } from '../model/kernel-gca';
 import { GcaTrainer } from '../model/kernel-gca-train';
 
 /** Layer names the kernel's plan order maps to (lstm.ts, blocks.ts, attention.ts name them). */
@@ -75,7 +75,7 @@ function attentionSlots(serve: TF.LayersModel, plan: AttentionPlan): Map<TF.laye
 
 /** Which plan arrays each layer's weights are, for the 'gca' type's graph (gcaArrays' order). */
 function gcaSlots(serve: TF.LayersModel, plan: GcaPlan): Map<TF.layers.Layer, number[]> | null {
-  const headAt = 10 + 2 * plan.iterations + (plan.feature ? 5 : 0);
+  const { headAt } = gcaSlotStarts(plan);
   const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
   const slots = new Map<TF.layers.Layer, number[]>();
   for (const layer of serve.layers) {
