@@ -37,7 +37,15 @@ import { mae, targetsToMatrix } from '../data/metrics';
 import { seasonsThatFit } from '../data/scaler';
 import type { BaseReport, BaseCandidateScore } from '../model/artifact';
 import type { CheckedRequest } from './request';
-import { fitRidge, predictRidge, RIDGE_ALPHAS, selectRidge, type RidgeModel } from './ridge';
+import {
+  fitRidge,
+  inputMoments,
+  predictRidge,
+  RIDGE_ALPHAS,
+  selectRidge,
+  type InputMoments,
+  type RidgeModel,
+} from './ridge';
 import type { Prepared, Split, Windows } from './split';
 
 /** The chosen base: its scaler, prepared windows, the ridge to start from (null: zeros) and the report entry. */
@@ -399,15 +407,15 @@ export function refitBase(
     scalers.set(s, out);
     return out;
   };
+  // every reference sees the same inputs: their moments once, each member's targets on top
+  let xm: InputMoments | undefined;
   const refitted = members.map((m) => {
     const scaler = scalerOf(m.prepared.scaler);
     if (!m.ridge) return { scaler, ridge: null };
     const p = prepare(inputs, targets, scaler, ti, undefined, ids);
-    const D = p.window * p.features;
-    return {
-      scaler,
-      ridge: fitRidge({ data: p.x, rows: p.count, cols: D }, { data: p.y, rows: p.count, cols: H }, m.ridge.alpha),
-    };
+    const x = { data: p.x, rows: p.count, cols: p.window * p.features };
+    xm ??= inputMoments(x);
+    return { scaler, ridge: fitRidge(x, { data: p.y, rows: p.count, cols: H }, m.ridge.alpha, xm) };
   });
   const mixed = refitted.length > 1 ? mixMembers(refitted) : refitted[0];
   return { scaler: mixed.scaler, ridge: mixed.ridge, windows: inputs.length, state };
@@ -460,6 +468,7 @@ export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean
   const truth = targetsToMatrix(val.targets);
   const candidates: BaseCandidateScore[] = [];
   const options: Candidate[] = [];
+  let xm: InputMoments | undefined;
   for (const scaler of candidateScalers(req, train, trainIds)) {
     const prepared: Prepared = {
       trainWindows: train,
@@ -477,12 +486,16 @@ export function chooseBase(req: CheckedRequest, split: Split, withRidge: boolean
     if (withRidge) {
       const D = prepared.train.window * prepared.train.features;
       const t = prepared.train;
+      const x = { data: t.x, rows: t.count, cols: D };
+      // every reference sees the same inputs (prepare): their moments once for all candidates
+      xm ??= inputMoments(x);
       const ridge = selectRidge(
-        { data: t.x, rows: t.count, cols: D },
+        x,
         { data: t.y, rows: t.count, cols: H },
         { data: p.x, rows: p.count, cols: D },
         { data: p.y, rows: p.count, cols: H },
         RIDGE_ALPHAS,
+        xm,
       ).model;
       forecasts.push({ ridge, pred: baseForecast(prepared, ridge, req) });
     }

@@ -106,11 +106,44 @@ export function asMatrix(m: MatrixLike, what: string): Matrix {
   return m;
 }
 
+/** The inputs' part of {@link RidgeMoments}: column means and the centred Gram matrix, shared by any targets. */
+export type InputMoments = Pick<RidgeMoments, 'xMean' | 'gram' | 'rows' | 'inputs'>;
+
+/**
+ * Column means and the centred Gram matrix Xc^T Xc of a training set's inputs: the costly part of the moments
+ * (N D^2), the same for every target set fitted on the same inputs.
+ * @param x [N][D] inputs. N >= 1, D >= 1.
+ */
+export function inputMoments(x: MatrixLike): InputMoments {
+  const X = asMatrix(x, 'X');
+  const N = X.rows;
+  const D = X.cols;
+  if (N < 1 || D < 1) throw fail('BAD_INPUT', 'ridge.empty', { got: N, d: D, h: 1 });
+  const xMean = new Float64Array(D);
+  for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) xMean[d] += X.data[i * D + d];
+  for (let d = 0; d < D; d++) xMean[d] /= N;
+  const gram = new Float64Array(D * D);
+  const xc = new Float64Array(D);
+  for (let i = 0; i < N; i++) {
+    for (let d = 0; d < D; d++) xc[d] = X.data[i * D + d] - xMean[d];
+    // Upper triangle only; mirrored below.
+    for (let a = 0; a < D; a++) {
+      const va = xc[a];
+      if (va === 0) continue;
+      const row = a * D;
+      for (let b = a; b < D; b++) gram[row + b] += va * xc[b];
+    }
+  }
+  for (let a = 0; a < D; a++) for (let b = 0; b < a; b++) gram[a * D + b] = gram[b * D + a];
+  return { xMean, gram, rows: N, inputs: D };
+}
+
 /**
  * Means and centred cross products of a training set.
  * @param x [N][D] inputs. @param y [N][H] targets. N >= 1, D >= 1, H >= 1.
+ * @param xm the inputs' moments when already computed ({@link inputMoments} of the same `x`).
  */
-export function ridgeMoments(x: MatrixLike, y: MatrixLike): RidgeMoments {
+export function ridgeMoments(x: MatrixLike, y: MatrixLike, xm?: InputMoments): RidgeMoments {
   const X = asMatrix(x, 'X');
   const Y = asMatrix(y, 'Y');
   const N = X.rows;
@@ -118,32 +151,32 @@ export function ridgeMoments(x: MatrixLike, y: MatrixLike): RidgeMoments {
   const H = Y.cols;
   if (Y.rows !== N) throw fail('BAD_INPUT', 'ridge.targetRows', { got: Y.rows, n: N });
   if (N < 1 || D < 1 || H < 1) throw fail('BAD_INPUT', 'ridge.empty', { got: N, d: D, h: H });
-  const xMean = new Float64Array(D);
-  const yMean = new Float64Array(H);
-  for (let i = 0; i < N; i++) {
-    for (let d = 0; d < D; d++) xMean[d] += X.data[i * D + d];
-    for (let h = 0; h < H; h++) yMean[h] += Y.data[i * H + h];
+  if (xm && (xm.rows !== N || xm.inputs !== D)) {
+    throw fail('BAD_INPUT', 'ridge.matrixSize', {
+      what: 'X moments',
+      mRows: xm.rows,
+      mCols: xm.inputs,
+      value: N * D,
+      got: xm.rows * xm.inputs,
+    });
   }
-  for (let d = 0; d < D; d++) xMean[d] /= N;
+  const { xMean, gram } = xm ?? inputMoments(X);
+  const yMean = new Float64Array(H);
+  for (let i = 0; i < N; i++) for (let h = 0; h < H; h++) yMean[h] += Y.data[i * H + h];
   for (let h = 0; h < H; h++) yMean[h] /= N;
-  const gram = new Float64Array(D * D);
   const cross = new Float64Array(D * H);
   const xc = new Float64Array(D);
   const yc = new Float64Array(H);
   for (let i = 0; i < N; i++) {
     for (let d = 0; d < D; d++) xc[d] = X.data[i * D + d] - xMean[d];
     for (let h = 0; h < H; h++) yc[h] = Y.data[i * H + h] - yMean[h];
-    // Upper triangle only; mirrored below.
     for (let a = 0; a < D; a++) {
       const va = xc[a];
       if (va === 0) continue;
-      const row = a * D;
-      for (let b = a; b < D; b++) gram[row + b] += va * xc[b];
       const crow = a * H;
       for (let h = 0; h < H; h++) cross[crow + h] += va * yc[h];
     }
   }
-  for (let a = 0; a < D; a++) for (let b = 0; b < a; b++) gram[a * D + b] = gram[b * D + a];
   return { xMean, yMean, gram, cross, rows: N, inputs: D, outputs: H };
 }
 
@@ -212,11 +245,12 @@ function checkAlpha(alpha: unknown): asserts alpha is number {
  * @param y [N][H] targets.
  * @param alpha penalty >= 0 on the weights (not the intercept); 0 = least squares,
  *   which needs X of full column rank.
+ * @param xm {@link inputMoments} of `x` when already computed (several target sets on the same inputs).
  * @throws ForecastError BAD_INPUT on bad shapes, or when the system is singular.
  */
-export function fitRidge(x: MatrixLike, y: MatrixLike, alpha: number): RidgeModel {
+export function fitRidge(x: MatrixLike, y: MatrixLike, alpha: number, xm?: InputMoments): RidgeModel {
   checkAlpha(alpha);
-  const model = modelFromMoments(ridgeMoments(x, y), alpha);
+  const model = modelFromMoments(ridgeMoments(x, y, xm), alpha);
   if (!model) throw fail('BAD_INPUT', 'ridge.singular', { alpha });
   return model;
 }
@@ -252,6 +286,7 @@ function mse(pred: ArrayLike<number>, y: Matrix): number {
  * lowest validation MSE (ties: the first in `alphas`). Alphas whose system is
  * singular score Infinity.
  * @param alphas candidates, each >= 0. Default {@link RIDGE_ALPHAS}.
+ * @param xm {@link inputMoments} of `xTrain` when already computed.
  * @throws ForecastError BAD_INPUT on bad shapes, an empty grid, or when every alpha fails.
  */
 export function selectRidge(
@@ -260,10 +295,11 @@ export function selectRidge(
   xVal: MatrixLike,
   yVal: MatrixLike,
   alphas: readonly number[] = RIDGE_ALPHAS,
+  xm?: InputMoments,
 ): RidgeSelection {
   if (!alphas.length) throw fail('BAD_INPUT', 'ridge.noAlpha', {});
   alphas.forEach(checkAlpha);
-  const moments = ridgeMoments(xTrain, yTrain);
+  const moments = ridgeMoments(xTrain, yTrain, xm);
   const Xv = asMatrix(xVal, 'validation X');
   const Yv = asMatrix(yVal, 'validation Y');
   if (Xv.rows !== Yv.rows || Xv.rows < 1)
