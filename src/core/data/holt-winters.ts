@@ -480,11 +480,7 @@ export function fitHoltWintersHistories(
   const p = minimise(loss, () => evals);
   return {
     // a history shorter than the start's two blocks has no state of its own
-    states: ys.map((y) => {
-      if (y.length < 2 * Math.max(block, m, 1)) return null;
-      const end = runHistory(Float64Array.from(y), p, m, block, [], () => undefined);
-      return { ...p, profile: Array.from(end.s.subarray(0, m)), trend: end.trend };
-    }),
+    states: ys.map((y) => (y.length < 2 * Math.max(block, m, 1) ? null : endState(y, p, m, block))),
   };
 }
 
@@ -497,16 +493,14 @@ export function fitHoltWintersHistories(
  */
 export function carryHoltWinters(y: ArrayLike<number>, state: HoltWintersState, window: number): HoltWintersState {
   const m = state.profile.length;
-  const block = m || Math.max(1, Math.floor(window / 3));
-  const end = runHistory(Float64Array.from(y), state, m, block, [], () => undefined);
-  return {
-    alpha: state.alpha,
-    beta: state.beta,
-    gamma: state.gamma,
-    phi: state.phi,
-    profile: Array.from(end.s.subarray(0, m)),
-    trend: end.trend,
-  };
+  const { alpha, beta, gamma, phi } = state;
+  return endState(y, { alpha, beta, gamma, phi }, m, m || Math.max(1, Math.floor(window / 3)));
+}
+
+/** The parameters `p` with the profile and trend after running them over the whole history `y`. */
+function endState(y: ArrayLike<number>, p: HoltWintersParams, m: number, block: number): HoltWintersState {
+  const end = runHistory(Float64Array.from(y), p, m, block, [], () => undefined);
+  return { ...p, profile: Array.from(end.s.subarray(0, m)), trend: end.trend };
 }
 
 /** Per model state object, its series' states by id (built once, on first use). */

@@ -137,6 +137,18 @@ export function zeroHead(serve: TF.LayersModel): void {
   t.tidy(() => head.setWeights(head.getWeights().map((w) => t.zerosLike(w))));
 }
 
+/** A ridge fit (null: zeros) as the highway's kernel [D, H] and bias [H] tensors, inside a tidy. */
+function ridgeTensors([D, H]: number[]): {
+  k: (r: RidgeModel | null) => TF.Tensor;
+  b: (r: RidgeModel | null) => TF.Tensor;
+} {
+  const t = tf();
+  return {
+    k: (r) => (r ? t.tensor2d(Float32Array.from(r.weights), [D, H]) : t.zeros([D, H])),
+    b: (r) => (r ? t.tensor1d(Float32Array.from(r.intercept)) : t.zeros([H])),
+  };
+}
+
 /**
  * Puts a network trained on one member of a combined base (train/base.ts, `anchor`) into the mean in that
  * member's place: the forecast becomes sum_j w_j (ref_j + ridge_j(x)) with the member's ridge replaced by what
@@ -159,10 +171,7 @@ export function blendIntoBase(
     head.setWeights(head.getWeights().map((w) => t.mul(w, weight)));
     if (!highway) return;
     const [kernel, bias] = highway.getWeights();
-    const [D, H] = kernel.shape;
-    const k = (r: RidgeModel | null): TF.Tensor =>
-      r ? t.tensor2d(Float32Array.from(r.weights), [D, H]) : t.zeros([D, H]);
-    const b = (r: RidgeModel | null): TF.Tensor => (r ? t.tensor1d(Float32Array.from(r.intercept)) : t.zeros([H]));
+    const { k, b } = ridgeTensors(kernel.shape);
     highway.setWeights([
       t.add(t.mul(t.sub(kernel, k(anchor)), weight), k(base)),
       t.add(t.mul(t.sub(bias, b(anchor)), weight), b(base)),
@@ -181,10 +190,7 @@ export function shiftHighway(serve: TF.LayersModel, from: RidgeModel | null, to:
   if (!highway || (!from && !to)) return;
   t.tidy(() => {
     const [kernel, bias] = highway.getWeights();
-    const [D, H] = kernel.shape;
-    const k = (r: RidgeModel | null): TF.Tensor =>
-      r ? t.tensor2d(Float32Array.from(r.weights), [D, H]) : t.zeros([D, H]);
-    const b = (r: RidgeModel | null): TF.Tensor => (r ? t.tensor1d(Float32Array.from(r.intercept)) : t.zeros([H]));
+    const { k, b } = ridgeTensors(kernel.shape);
     highway.setWeights([t.add(kernel, t.sub(k(to), k(from))), t.add(bias, t.sub(b(to), b(from)))]);
   });
 }
