@@ -885,10 +885,8 @@ async function runOnce(ps: Prepared[], opts: EvaluateOptions, variant: ModelVari
   };
   const options = trainOptionsOf(opts, variant.label);
   const { artifact, report } = await trainForecaster(trainDataOf(ps, opts), config, options, hooks);
-  // several series: each forecast as its stream (msg.topic = its id) would be
-  const preds = ps.map((p) =>
-    forecastAll(artifact, p.parts.test.inputs, opts.predictBatch ?? 512, ps.length > 1 ? p.id : undefined),
-  );
+  // each series forecast as its stream (msg.topic = its id) would be
+  const preds = ps.map((p) => forecastAll(artifact, p.parts.test.inputs, opts.predictBatch ?? 512, p.id || undefined));
   const tests = ps.map((p, i) => scoreForecast(p.truth, preds[i], p.scale));
   const levels = opts.levels ?? [0.8, 0.95];
   const p0 = ps[0];

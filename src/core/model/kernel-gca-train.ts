@@ -156,8 +156,7 @@ export class GcaTrainer {
       backAt,
       dHAt: this.dHAt,
       o,
-      beta1: this.adam.beta1,
-      beta2: this.adam.beta2,
+      adam: this.adam,
     });
     const per = (n: number): Float64Array[] => Array.from({ length: N }, () => new Float64Array(n));
     const fa = plan.feature ? 1 : 0;

@@ -432,6 +432,16 @@ export class AdamPowers {
     this.acc2 = Math.fround(beta2);
   }
 
+  /** The step's constants into the kernel's config floats: learning rate, betas, epsilon, 1 - betas. */
+  writeConstants(floats: Float32Array, o: KernelTrainOptions): void {
+    floats[30] = o.learningRate;
+    floats[31] = this.beta1;
+    floats[32] = this.beta2;
+    floats[33] = o.epsilon ?? 1e-7;
+    floats[39] = 1 - this.beta1;
+    floats[40] = 1 - this.beta2;
+  }
+
   /** This step's powers into the kernel's config floats. */
   write(floats: Float32Array): void {
     floats[34] = this.acc1;
@@ -537,12 +547,7 @@ export class KernelTrainer {
     ]);
     this.ints[37] = o.frozenHighway || !plan.highway ? 0 : 2;
     this.ints[38] = P;
-    this.floats[30] = o.learningRate;
-    this.floats[31] = this.adam.beta1;
-    this.floats[32] = this.adam.beta2;
-    this.floats[33] = o.epsilon ?? 1e-7;
-    this.floats[39] = 1 - this.adam.beta1;
-    this.floats[40] = 1 - this.adam.beta2;
+    this.adam.writeConstants(this.floats, o);
   }
 
   /**
@@ -848,8 +853,7 @@ export interface EncoderTrainCfg {
   backAt: number;
   dHAt: number;
   o: KernelTrainOptions;
-  beta1: number;
-  beta2: number;
+  adam: AdamPowers;
 }
 
 /**
@@ -876,12 +880,7 @@ export function encoderTrainCfg(ints: Int32Array, floats: Float32Array, c: Encod
   ints[29] = c.backAt;
   ints[38] = c.P;
   ints[41] = c.dHAt;
-  floats[30] = c.o.learningRate;
-  floats[31] = c.beta1;
-  floats[32] = c.beta2;
-  floats[33] = c.o.epsilon ?? 1e-7;
-  floats[39] = 1 - c.beta1;
-  floats[40] = 1 - c.beta2;
+  c.adam.writeConstants(floats, c.o);
 }
 
 /**
@@ -994,8 +993,7 @@ export class AttentionTrainer {
       backAt,
       dHAt: this.dHAt,
       o,
-      beta1: this.adam.beta1,
-      beta2: this.adam.beta2,
+      adam: this.adam,
     });
     this.query = new Float64Array(DA);
     this.hidden = new Float64Array(T * DA);
