@@ -117,7 +117,9 @@ function render(taskId, r, settings) {
     const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '-');
     out.push(
       'Prediction intervals on the test origins, mean over seeds (split conformal as lstm-predict serves them, ' +
-        'beside a Gaussian interval z x validation RMSE per step from the same residuals; Winkler: lower is better):',
+        'beside a Gaussian interval z x validation RMSE per step from the same residuals; adaptive and recalibrated: ' +
+        'online over the test origins in time order, as lstm-predict with adaptRate 0.005 or recalibrate on serves ' +
+        'them; Winkler: lower is better):',
       '',
       mdTable(
         [
@@ -132,6 +134,9 @@ function render(taskId, r, settings) {
           'adaptive (γ 0.005) coverage',
           'adaptive width',
           'adaptive Winkler',
+          'recalibrated coverage',
+          'recalibrated width',
+          'recalibrated Winkler',
         ],
         withIntervals.flatMap((m) =>
           m.intervals.map((l) => [
@@ -146,6 +151,9 @@ function render(taskId, r, settings) {
             l.adaptive ? pct(l.adaptive.coverage) : '-',
             l.adaptive ? f(l.adaptive.width) : '-',
             l.adaptive ? f(l.adaptive.winkler) : '-',
+            l.recalibrated ? pct(l.recalibrated.coverage) : '-',
+            l.recalibrated ? f(l.recalibrated.width) : '-',
+            l.recalibrated ? f(l.recalibrated.winkler) : '-',
           ]),
         ),
       ),

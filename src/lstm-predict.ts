@@ -106,6 +106,7 @@ export = function (RED: NodeAPI): void {
     const monitor = new StreamMonitor({
       levels,
       adaptRate: settings.adaptRate,
+      recalibrate: settings.recalibrate,
       threshold: settings.threshold,
       maxStreams: settings.maxStreams,
     });

@@ -224,7 +224,8 @@ export function formatReport(r: EvaluateResult): string {
   if (withIntervals.length) {
     out.push(
       '',
-      'Prediction intervals on the test origins (conformal: as lstm-predict serves them; Gaussian: z x validation RMSE):',
+      'Prediction intervals on the test origins (conformal: as lstm-predict serves them; Gaussian: z x validation RMSE;',
+      'adaptive: adaptRate 0.005; recalibrated: recalibrate on; both online over the test origins in time order):',
     );
     const rows: string[][] = [];
     for (const m of withIntervals) {
@@ -241,6 +242,9 @@ export function formatReport(r: EvaluateResult): string {
           fmt(l.gaussian.winkler),
           l.adaptive ? pct(l.adaptive.coverage) : '-',
           l.adaptive ? fmt(l.adaptive.width) : '-',
+          l.recalibrated ? pct(l.recalibrated.coverage) : '-',
+          l.recalibrated ? fmt(l.recalibrated.width) : '-',
+          l.recalibrated ? fmt(l.recalibrated.winkler) : '-',
         ]);
       }
     }
@@ -257,6 +261,9 @@ export function formatReport(r: EvaluateResult): string {
           'Gauss Winkler',
           'adaptive cov.',
           'adaptive width',
+          'recal. cov.',
+          'recal. width',
+          'recal. Winkler',
         ],
         rows,
       ),

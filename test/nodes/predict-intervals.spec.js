@@ -220,6 +220,25 @@ describe('lstm-predict: prediction intervals and anomaly output', function () {
     assert.ok(adapted > fixed, `adapted ${adapted} > fixed ${fixed}`);
   });
 
+  it('recalibrates a stream on its own errors with recalibrate on: wider under noise, narrower on calmer data', async function () {
+    const widths = async (recalibrate, noise) => {
+      const ctx = await start({ levels: '80', recalibrate });
+      await stream(ctx, 0, 90, (i) => co2[i] + (i >= 12 ? noise * (i % 2 ? 1 : -1) : 0));
+      const last = ctx.fc[ctx.fc.length - 1].payload;
+      await stopRuntime();
+      assert.ok(numbers(last.intervals).every(Number.isFinite));
+      return last.intervals['80'].upper[0] - last.intervals['80'].lower[0];
+    };
+    const calibrated = 2 * conformalHalfWidth(artifact.calibration, 0, 0.8);
+    const fixed = await widths(false, 1.5);
+    assert.ok(Math.abs(fixed - calibrated) < 1e-9, `off: the calibrated width (${fixed} vs ${calibrated})`);
+    const noisy = await widths(true, 1.5);
+    assert.ok(noisy > calibrated, `noisy stream: ${noisy} > calibrated ${calibrated}`);
+    // the model's own training series, replayed: its errors are smaller than the validation weeks' (it saw them)
+    const calm = await widths(true, 0);
+    assert.ok(calm < calibrated, `calm ${calm} < calibrated ${calibrated}`);
+  });
+
   it('forecasts with a model stored before intervals, and warns once that it has none', async function () {
     const old = JSON.parse(JSON.stringify(artifact));
     delete old.calibration;

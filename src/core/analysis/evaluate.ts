@@ -35,7 +35,7 @@ import type { BaseReport, ModelArtifact } from '../model/artifact';
 import { trainForecaster, type EpochProgress, type TrainHooks } from '../train/trainer';
 import type { TrainData } from '../train/train-data';
 import { Forecaster } from '../serve/forecaster';
-import { StreamMonitor, levelKey } from '../serve/intervals';
+import { StreamMonitor, levelKey, type MonitorOptions } from '../serve/intervals';
 import {
   conformalCenter,
   conformalHalfWidth,
@@ -412,6 +412,12 @@ export interface LevelScores {
    * each reading updating the level once it arrives. Absent for stride > 1.
    */
   adaptive?: IntervalScores;
+  /**
+   * The conformal intervals recalibrated online on the stream's own residuals (as lstm-predict with recalibrate
+   * on serves them, no adaptation): each reading's residuals replace calibration ones once it arrives. Absent for
+   * stride > 1.
+   */
+  recalibrated?: IntervalScores;
 }
 
 /** One series' figures in one run (several series). */
@@ -599,30 +605,31 @@ function meanIntervals(runs: RunResult[]): LevelScores[] {
     ...(scored.every((r) => r.intervals[i].adaptive)
       ? { adaptive: mean((r) => r.intervals[i].adaptive as IntervalScores, l.level) }
       : {}),
+    ...(scored.every((r) => r.intervals[i].recalibrated)
+      ? { recalibrated: mean((r) => r.intervals[i].recalibrated as IntervalScores, l.level) }
+      : {}),
   }));
 }
 
 /**
- * The half-widths lstm-predict would serve with adaptation on, for test windows
- * that follow each other one row apart (rows as times): its own StreamMonitor.
+ * The half-widths lstm-predict would serve online (adapting or recalibrating), for test windows that follow each
+ * other one row apart (rows as times): its own StreamMonitor.
  * @returns [levels][origins][H]
  */
-function adaptiveHalfWidths(
-  inputs: number[][][],
-  origins: number[],
+function onlineHalfWidths(
+  stream: StreamWindows,
   pred: number[][],
   cal: BaseCalibration,
-  ti: number,
   levels: number[],
-  adaptRate: number,
+  online: Pick<MonitorOptions, 'adaptRate' | 'recalibrate'>,
 ): number[][][] {
-  const monitor = new StreamMonitor({ levels, adaptRate, threshold: 1, maxStreams: 1 });
+  const monitor = new StreamMonitor({ levels, threshold: 1, maxStreams: 1, ...online });
   const out = levels.map(() => [] as number[][]);
-  inputs.forEach((w, i) => {
-    const o = origins[i];
+  stream.inputs.forEach((w, i) => {
+    const o = stream.origins[i];
     const times = w.map((_, j) => o - (w.length - 1) + j);
     const forecastTimes = pred[i].map((_, h) => o + h + 1);
-    const { intervals } = monitor.next('evaluate', '', cal, ti, w, times, pred[i], forecastTimes, 1);
+    const { intervals } = monitor.next('evaluate', '', cal, stream.ti, w, times, pred[i], forecastTimes, 1);
     levels.forEach((p, k) => {
       const b = intervals[levelKey(p)];
       // half-widths around the band's centre (forecast + the calibrated centre)
@@ -632,18 +639,25 @@ function adaptiveHalfWidths(
   return out;
 }
 
-/** Conformal, Gaussian and (stride 1) adaptive intervals of one run's test forecasts, per level. */
+/** Test windows one row apart, in time order, for the online columns; `rate`: the adaptive column's gamma. */
+export interface StreamWindows {
+  inputs: number[][][];
+  origins: number[];
+  ti: number;
+  rate: number;
+}
+
+/** Conformal, Gaussian and (stride 1) adaptive and recalibrated intervals of one run's test forecasts, per level. */
 export function intervalScores(
   truth: number[][],
   pred: number[][],
   cal: BaseCalibration | undefined,
   levels: number[],
-  adaptive?: { inputs: number[][][]; origins: number[]; ti: number; rate: number },
+  stream?: StreamWindows,
 ): LevelScores[] {
   if (!cal) return [];
-  const halves = adaptive
-    ? adaptiveHalfWidths(adaptive.inputs, adaptive.origins, pred, cal, adaptive.ti, levels, adaptive.rate)
-    : null;
+  const adapted = stream ? onlineHalfWidths(stream, pred, cal, levels, { adaptRate: stream.rate }) : null;
+  const recalibrated = stream ? onlineHalfWidths(stream, pred, cal, levels, { adaptRate: 0, recalibrate: true }) : null;
   // the conformal bands are centred on forecast + the calibrated centre; the Gaussian one on the forecast
   const centred = pred.map((row) => row.map((v, h) => v + conformalCenter(cal, h)));
   return levels.map((p, k) => {
@@ -652,7 +666,8 @@ export function intervalScores(
       conformal: scoreIntervals(truth, centred, p, (h) => conformalHalfWidth(cal, h, p)),
       gaussian: scoreIntervals(truth, pred, p, (h) => gaussianHalfWidth(cal, h, p)),
     };
-    if (halves) scores.adaptive = scoreIntervalsWith(truth, centred, p, halves[k]);
+    if (adapted) scores.adaptive = scoreIntervalsWith(truth, centred, p, adapted[k]);
+    if (recalibrated) scores.recalibrated = scoreIntervalsWith(truth, centred, p, recalibrated[k]);
     return scores;
   });
 }

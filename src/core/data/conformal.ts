@@ -312,6 +312,70 @@ function gridValue(grid: ResidualGrid, h: number, p: number): number {
   return grid.residuals[h][lo];
 }
 
+/**
+ * Most of a stream's own residuals kept per horizon step when lstm-predict recalibrates (and at most the
+ * calibration's n): see {@link recalibratedHalfWidth}.
+ */
+export const RECALIBRATION_MAX_PER_STEP = CALIBRATION_MAX_PER_STEP;
+
+/** How many residuals per step a recalibrated band is made of: min(n, {@link RECALIBRATION_MAX_PER_STEP}). */
+export function recalibrationSize(cal: BaseCalibration): number {
+  return Math.max(1, Math.min(cal.n, RECALIBRATION_MAX_PER_STEP));
+}
+
+/** How many of the sorted values are <= x. */
+function countAtMost(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Share of a grid's residuals at step h that are <= x (the largest kept rank at or below x, over n: never above). */
+function gridCdf(grid: ResidualGrid, h: number, x: number): number {
+  const c = countAtMost(grid.residuals[h], x);
+  return c === 0 ? 0 : grid.ranks[c - 1] / grid.n;
+}
+
+/**
+ * Half-width of the level-p interval at step h recalibrated on a stream's own residuals (online split conformal over
+ * a sliding window, as EnbPI, Xu and Xie 2021): R = {@link recalibrationSize} residuals make the band; the m newest
+ * observed ones |actual - (forecast + centre)| (`own`, oldest first) replace as many of the calibration's, whose
+ * distribution (the served one: never below the backtest, see {@link conformalHalfWidth}) keeps the weight
+ * (R - m) / R. The half-width is the smallest x at which that mixture reaches the ceil((R + 1) p)-th of R: the
+ * calibrated half-width with no residual observed, the order statistic of the own residuals alone once R arrived.
+ * Why: the stored calibration comes from validation windows of the model before its refit, weeks that may be
+ * calmer or wilder than the stream's; the stream's own out-of-sample errors of the model it is served say how wide
+ * its band must be now.
+ */
+export function recalibratedHalfWidth(cal: BaseCalibration, h: number, p: number, own: readonly number[]): number {
+  const R = recalibrationSize(cal);
+  const m = Math.min(own.length, R);
+  if (m === 0) return conformalHalfWidth(cal, h, p);
+  const newest = own.slice(own.length - m).sort((a, b) => a - b);
+  const k = Math.min(R, Math.max(1, Math.ceil((R + 1) * p)));
+  const w = (R - m) / R;
+  const F = (x: number): number => {
+    const calibrated = cal.backtest ? Math.min(gridCdf(cal, h, x), gridCdf(cal.backtest, h, x)) : gridCdf(cal, h, x);
+    return w * calibrated + countAtMost(newest, x) / R;
+  };
+  const xs = [...cal.residuals[h], ...(cal.backtest ? cal.backtest.residuals[h] : []), ...newest].sort((a, b) => a - b);
+  // F is a step function rising at these values; the smallest one at which it reaches k / R (it does at the largest)
+  const target = k / R - 1e-12;
+  let lo = 0;
+  let hi = xs.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (F(xs[mid]) >= target) hi = mid;
+    else lo = mid + 1;
+  }
+  return xs[lo];
+}
+
 /** The centre of the band at step h, as an offset from the forecast (0 for a calibration stored before centres). */
 export function conformalCenter(cal: BaseCalibration, h: number): number {
   return cal.center?.[h] ?? 0;

@@ -10,12 +10,22 @@
  * it calls it so). The same readings drive adaptive conformal inference (Gibbs
  * and Candes 2021) when a rate is set: per level, alpha_t+1 = alpha_t + gamma
  * (alpha - err_t), err_t = 1 when the reading fell outside that level's interval.
- * Memory is bounded: at most `maxStreams` streams (least recently seen dropped)
- * and at most min(H, 256) forecasts per stream.
+ * With `recalibrate` the same readings' residuals |actual - (forecast + centre)| are kept per horizon step and
+ * replace the calibration's one for one (data/conformal.ts, recalibratedHalfWidth): the band follows the stream's
+ * own errors of the model it is served. Memory is bounded: at most `maxStreams` streams (least recently seen
+ * dropped), at most min(H, 256) forecasts per stream and, recalibrating, at most 200 residuals per step.
  */
 import { describe } from '../base/errors';
 import { fail } from '../base/messages';
-import { conformalCenter, conformalHalfWidth, normalQuantile, type BaseCalibration } from '../data/conformal';
+import {
+  conformalCenter,
+  conformalHalfWidth,
+  normalQuantile,
+  recalibratedHalfWidth,
+  recalibrationSize,
+  RECALIBRATION_MAX_PER_STEP,
+  type BaseCalibration,
+} from '../data/conformal';
 
 /** The level the anomaly score is measured in (score 1 = on the edge of the 95 % interval). */
 export const ANOMALY_LEVEL = 0.95;
@@ -94,6 +104,8 @@ interface Stream {
   /** Current miscoverage rate per level (adaptive; the nominal 1 - level when not adapting). */
   alphas: number[];
   kept: KeptForecast[];
+  /** [H] the stream's own residuals per step, oldest first (recalibrating only; empty otherwise). */
+  own: number[][];
 }
 
 export interface MonitorOptions {
@@ -101,6 +113,8 @@ export interface MonitorOptions {
   adaptRate: number;
   threshold: number;
   maxStreams: number;
+  /** Recalibrate each stream's bands on its own residuals as readings arrive (see the module comment). */
+  recalibrate?: boolean;
 }
 
 /**
@@ -124,14 +138,14 @@ const MAX_ADAPTED_LEVEL = 1 - 1e-6;
  * cover (p > n / (n + 1)): there the largest residual is stretched by the normal
  * quantile ratio z((1 + p) / 2) / z((1 + n/(n+1)) / 2) (at most 1.7x for n = 200, 2.9x for n = 10), so ACI
  * can widen past the calibration when errors grow, and the band stays finite.
+ * @param width the half-width at a level the residuals cover; n: how many residuals the band is made of.
  */
-function adaptedHalfWidth(cal: BaseCalibration, h: number, p: number): number {
-  const top = cal.n / (cal.n + 1);
-  if (p <= top) return conformalHalfWidth(cal, h, p);
+function adaptedHalfWidth(width: (p: number) => number, n: number, p: number): number {
+  const top = n / (n + 1);
+  if (p <= top) return width(p);
   const level = Math.min(p, MAX_ADAPTED_LEVEL);
   // the largest residual (or the backtest's at that level, when larger)
-  const largest = conformalHalfWidth(cal, h, top);
-  return largest * (normalQuantile((1 + level) / 2) / normalQuantile((1 + top) / 2));
+  return width(top) * (normalQuantile((1 + level) / 2) / normalQuantile((1 + top) / 2));
 }
 
 /** Streams of one lstm-predict node. See the module comment. */
@@ -149,7 +163,7 @@ export class StreamMonitor {
     const key = `${artifactId}\u0000${topic.slice(0, MAX_TOPIC)}`;
     let s = this.streams.get(key);
     if (s) this.streams.delete(key);
-    else s = { lastTime: -Infinity, alphas: this.opts.levels.map((p) => 1 - p), kept: [] };
+    else s = { lastTime: -Infinity, alphas: this.opts.levels.map((p) => 1 - p), kept: [], own: [] };
     this.streams.set(key, s);
     while (this.streams.size > this.opts.maxStreams) this.streams.delete(this.streams.keys().next().value as string);
     return s;
@@ -178,16 +192,14 @@ export class StreamMonitor {
     if (times && times.length === window.length) {
       for (let j = 0; j < window.length; j++) {
         if (!(times[j] > s.lastTime)) continue;
-        const scored = this.score(s, times[j], window[j][targetIndex], step, topic);
+        const scored = this.score(s, times[j], window[j][targetIndex], step, topic, recalibrationSize(cal));
         if (scored) scores.push(scored);
       }
       s.lastTime = Math.max(s.lastTime, times[times.length - 1]);
       s.kept = s.kept.filter((k) => k.times[k.times.length - 1] > s.lastTime);
     }
     const H = forecast.length;
-    // Without adaptation the served band is exactly the calibrated one (what evaluate's conformal column measures).
-    const width = this.opts.adaptRate > 0 ? adaptedHalfWidth : conformalHalfWidth;
-    const half = s.alphas.map((a) => Array.from({ length: H }, (_, h) => width(cal, h, 1 - a)));
+    const half = s.alphas.map((a) => Array.from({ length: H }, (_, h) => this.halfWidth(s, cal, h, 1 - a)));
     const scale = Array.from({ length: H }, (_, h) => conformalHalfWidth(cal, h, ANOMALY_LEVEL));
     const center = Array.from({ length: H }, (_, h) => conformalCenter(cal, h));
     const intervals: Record<string, IntervalBounds> = {};
@@ -204,8 +216,37 @@ export class StreamMonitor {
     return { intervals, scores };
   }
 
+  /**
+   * The half-width served at step h and level p: the calibrated one (what evaluate's conformal column measures),
+   * recalibrated on the stream's residuals, and stretched beyond what the residuals cover when adapting.
+   */
+  private halfWidth(s: Stream, cal: BaseCalibration, h: number, p: number): number {
+    const own = this.opts.recalibrate ? s.own[h] : undefined;
+    const recalibrated = !!own?.length;
+    const width = (q: number): number =>
+      recalibrated ? recalibratedHalfWidth(cal, h, q, own!) : conformalHalfWidth(cal, h, q);
+    if (!(this.opts.adaptRate > 0)) return width(p);
+    return adaptedHalfWidth(width, recalibrated ? recalibrationSize(cal) : cal.n, p);
+  }
+
+  /** Keeps a residual of step h for recalibration, the newest `keep` at most (<= RECALIBRATION_MAX_PER_STEP). */
+  private keepResidual(s: Stream, h: number, residual: number, keep: number): void {
+    if (!this.opts.recalibrate || !Number.isFinite(residual)) return;
+    while (s.own.length <= h) s.own.push([]);
+    const own = s.own[h];
+    own.push(residual);
+    while (own.length > Math.min(keep, RECALIBRATION_MAX_PER_STEP)) own.shift();
+  }
+
   /** Scores one reading; null when no kept forecast covered its time. */
-  private score(s: Stream, time: number, actual: number, step: number, topic: string): AnomalyScore | null {
+  private score(
+    s: Stream,
+    time: number,
+    actual: number,
+    step: number,
+    topic: string,
+    keep: number,
+  ): AnomalyScore | null {
     const tolerance = step > 0 ? step / 2 : 0;
     let best: AnomalyScore | null = null;
     let covering = 0;
@@ -216,6 +257,7 @@ export class StreamMonitor {
       const expected = k.forecast[h];
       const mid = expected + k.center[h];
       const dist = Math.abs(actual - mid);
+      this.keepResidual(s, h, dist, keep);
       // A zero-width calibration (constant validation data): any miss scores the cap, never Infinity.
       const score = Math.min(MAX_SCORE, k.scale[h] > 0 ? dist / k.scale[h] : dist > 0 ? MAX_SCORE : 0);
       if (this.opts.adaptRate > 0) {
@@ -249,6 +291,11 @@ export class StreamMonitor {
   /** The current level (1 - alpha_t) per configured level of a stream, for tests and status. */
   levelsOf(artifactId: string, topic: string): number[] | undefined {
     return this.streams.get(`${artifactId}\u0000${topic.slice(0, MAX_TOPIC)}`)?.alphas.map((a) => 1 - a);
+  }
+
+  /** The residuals kept per step of a stream (recalibrating), for tests. */
+  residualsOf(artifactId: string, topic: string): number[][] | undefined {
+    return this.streams.get(`${artifactId}\u0000${topic.slice(0, MAX_TOPIC)}`)?.own.map((o) => [...o]);
   }
 
   clear(): void {

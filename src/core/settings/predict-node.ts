@@ -66,6 +66,14 @@ export const PREDICT_NODE_SETTINGS = {
       'Online adaptation of the interval levels per stream as actual readings arrive (adaptive conformal ' +
       'inference, step gamma); 0 = off, the calibrated intervals as trained; 0.005 follows slow drift.',
   },
+  recalibrate: {
+    type: 'boolean',
+    default: false,
+    help:
+      "Recalibrate the intervals per stream on the model's own errors as actual readings arrive: each reading's " +
+      'residuals replace calibration ones one for one (the newest up to 200 per step), so the bands follow the ' +
+      "stream's error level; off = the calibrated intervals as trained.",
+  },
   threshold: {
     type: 'number',
     exclusiveMinimum: 0,

@@ -141,6 +141,35 @@ describe('evaluate: split and origins (accuracy-protocol-v1)', function () {
     assert.ok(l.gaussian.coverage < 0.6, `Gaussian under-covers: ${l.gaussian.coverage}`);
     assert.ok(Math.abs(l.adaptive.coverage - 0.8) < 0.06, `adaptive ${l.adaptive.coverage}`);
     assert.ok(l.adaptive.winkler < l.conformal.winkler);
+    // the first origins still serve mostly the (too narrow) calibration: near nominal over the whole run, not at it
+    assert.ok(Math.abs(l.recalibrated.coverage - 0.8) < 0.06, `recalibrated ${l.recalibrated.coverage}`);
+    assert.ok(l.recalibrated.winkler < l.conformal.winkler);
     assert.deepStrictEqual(ev.intervalScores(truth, pred, undefined, [0.8]), []);
+  });
+
+  it('recalibrates on the stream: calmer test weeks than validation get a narrower band near nominal', function () {
+    const { seededRandom } = require('../../../nodes/core/base/random');
+    const { calibrate } = require('../../../nodes/core/data/conformal');
+    const rand = seededRandom(7);
+    const noise = (s) => s * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+    const valTruth = Array.from({ length: 150 }, () => [noise(1), noise(1), noise(1)]);
+    const cal = calibrate(
+      valTruth,
+      valTruth.map(() => [0, 0, 0]),
+    );
+    // test errors half the validation ones
+    const y = Array.from({ length: 1000 }, () => noise(0.5));
+    const origins = Array.from({ length: 990 }, (_, i) => i + 5);
+    const inputs = origins.map((o) => y.slice(o - 4, o + 1).map((v) => [v]));
+    const truth = origins.map((o) => [y[o + 1], y[o + 2], y[o + 3]]);
+    const pred = origins.map(() => [0, 0, 0]);
+    const levels = ev.intervalScores(truth, pred, cal, [0.8, 0.95], { inputs, origins, ti: 0, rate: 0.005 });
+    for (const l of levels) {
+      assert.ok(l.conformal.coverage > l.level + 0.04, `static over-covers: ${l.conformal.coverage}`);
+      assert.ok(l.gaussian.coverage > l.level + 0.04, `Gaussian over-covers: ${l.gaussian.coverage}`);
+      assert.ok(Math.abs(l.recalibrated.coverage - l.level) < 0.03, `recalibrated ${l.recalibrated.coverage}`);
+      assert.ok(l.recalibrated.width < 0.7 * l.gaussian.width, `${l.recalibrated.width} vs ${l.gaussian.width}`);
+      assert.ok(l.recalibrated.winkler < l.conformal.winkler && l.recalibrated.winkler < l.gaussian.winkler);
+    }
   });
 });

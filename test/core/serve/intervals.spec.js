@@ -167,3 +167,72 @@ describe('core/serve: adaptive intervals beyond the calibration', function () {
     assert.ok(half > 2 && half < 2 * 2.9 && Number.isFinite(half), `adapted half-width ${half} (largest backtest 2.0)`);
   });
 });
+
+describe('core/serve: intervals recalibrated on the stream’s own residuals', function () {
+  const { recalibratedHalfWidth } = require('../../../nodes/core/data/conformal');
+  const ropts = { ...opts, recalibrate: true };
+
+  it('serves the calibrated band until a reading arrives, then moves it towards the residuals observed', function () {
+    const m = new StreamMonitor(ropts);
+    const first = feed(m, 100, 10).intervals;
+    assert.deepStrictEqual(first, feed(new StreamMonitor(opts), 100, 10).intervals, 'no reading yet: as calibrated');
+    // every reading 3 off the forecast (the calibration's largest residual is 1): the band widens step by step
+    let last = first['80'].upper[0] - 10;
+    for (let t = 101; t < 106; t++) {
+      const half = feed(m, t, 13).intervals['80'].upper[0] - 10;
+      assert.ok(half >= last, `80 % half-width ${half} after ${last}`);
+      last = half;
+    }
+    assert.strictEqual(last, 3, 'half the calibration residuals replaced by 3: the 9th of 10 is now 3');
+    // the static node keeps the calibrated band whatever arrives
+    const still = new StreamMonitor(opts);
+    for (let t = 100; t < 106; t++) feed(still, t, 13);
+    assert.strictEqual(feed(still, 106, 13).intervals['80'].upper[0], 10.9);
+  });
+
+  it('serves the order statistic of the newest residuals alone once they replaced every calibration one', function () {
+    const m = new StreamMonitor(ropts);
+    feed(m, 100, 10);
+    // reading t is 0.05 (t - 100) off the forecast made at t - 1 for it: step 1's residuals 0.05 .. 1.0
+    let served;
+    for (let t = 101; t <= 120; t++) served = feed(m, t, 10 + (t - 100) * 0.05).intervals;
+    // n = 10: the newest ten (t 111 .. 120: 0.55 .. 1.0) alone; the 80 % band is their 9th smallest
+    assert.strictEqual(+(served['80'].upper[0] - 10).toFixed(9), 0.95);
+    assert.strictEqual(+(served['95'].upper[0] - 10).toFixed(9), 1);
+    assert.strictEqual(m.residualsOf('id1', 'a')[0].length, 10, 'at most n per step');
+  });
+
+  it('computes the mixture quantile of calibration and own residuals', function () {
+    // none observed: the calibrated half-width
+    assert.strictEqual(recalibratedHalfWidth(cal, 0, 0.8, []), 0.9);
+    // 5 of 10 replaced by 2.0: F(x) = 0.5 F_calibration(x) + 0.5 F_own(x) reaches 0.9 (the 9th of 10) at 2
+    assert.strictEqual(recalibratedHalfWidth(cal, 0, 0.8, [2, 2, 2, 2, 2]), 2);
+    // the calibration's half weighs as its whole distribution thinned: 0.5 F(x) reaches 0.5 at its largest, 1.0
+    assert.strictEqual(recalibratedHalfWidth(cal, 0, 0.4, [2, 2, 2, 2, 2]), 1);
+    assert.strictEqual(recalibratedHalfWidth(cal, 0, 0.5, [2, 2, 2, 2, 2]), 2);
+    // every one replaced: the (n + 1) p-th smallest of the own residuals
+    const own = [0.3, 0.1, 0.2, 0.5, 0.4, 0.9, 0.8, 0.7, 0.6, 1.5];
+    assert.strictEqual(recalibratedHalfWidth(cal, 0, 0.8, own), 0.9);
+    assert.strictEqual(recalibratedHalfWidth(cal, 0, 0.95, own), 1.5);
+    // with a backtest grid the calibration part never falls below it, as the static band
+    const bt = { ...cal, backtest: { n: 10, ranks: cal.ranks, residuals: [r.map((x) => 2 * x), r.map((x) => 2 * x)] } };
+    assert.strictEqual(recalibratedHalfWidth(bt, 0, 0.8, []), 1.8);
+    assert.strictEqual(recalibratedHalfWidth(bt, 0, 0.8, [0.1]), 1.8);
+    assert.strictEqual(recalibratedHalfWidth(bt, 0, 0.8, own), 0.9, 'all replaced: the backtest no longer binds');
+  });
+
+  it('keeps the residuals bounded per stream and every bound finite', function () {
+    const big = { ...cal, n: 5000, ranks: r.map((_, i) => 4991 + i) };
+    const m = new StreamMonitor(ropts);
+    feed(m, 100, 10, [10, 10], 'a', big);
+    for (let t = 101; t < 1400; t++) {
+      const { intervals } = feed(m, t, t % 7 ? 10 : 1e300, [10, 10], 'a', big);
+      for (const b of Object.values(intervals)) assert.ok([...b.lower, ...b.upper].every(Number.isFinite));
+    }
+    const kept = m.residualsOf('id1', 'a');
+    assert.ok(
+      kept.every((k) => k.length <= 200),
+      `kept ${kept.map((k) => k.length)}`,
+    );
+  });
+});
