@@ -92,7 +92,8 @@ Models and training:
   --backend NAME        wasm | cpu | tensorflow (default: the fastest that loads)
 Prediction intervals:
   --levels A,B          interval levels in % scored on the test origins (coverage,
-                        width, Winkler score; conformal beside Gaussian); default 80,95
+                        width, Winkler score; conformal beside Gaussian and, stride 1,
+                        adapted and recalibrated online); default 80,95
 Output:
   --json                one JSON document on stdout instead of tables
   --quiet               no progress lines on stderr

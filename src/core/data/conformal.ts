@@ -318,9 +318,13 @@ function gridValue(grid: ResidualGrid, h: number, p: number): number {
  */
 export const RECALIBRATION_MAX_PER_STEP = CALIBRATION_MAX_PER_STEP;
 
-/** How many residuals per step a recalibrated band is made of: min(n, {@link RECALIBRATION_MAX_PER_STEP}). */
+/**
+ * How many residuals per step a recalibrated band is made of: the calibration's n, at most as many as its grid keeps
+ * per step ({@link RECALIBRATION_MAX_PER_STEP}, fewer for long horizons: {@link CALIBRATION_MAX_TOTAL} over all steps,
+ * at least 20 each), so a stream holds at most max(20,000, 20 H) residuals.
+ */
 export function recalibrationSize(cal: BaseCalibration): number {
-  return Math.max(1, Math.min(cal.n, RECALIBRATION_MAX_PER_STEP));
+  return Math.max(1, Math.min(cal.n, gridSize(cal.residuals.length, RECALIBRATION_MAX_PER_STEP)));
 }
 
 /** How many of the sorted values are <= x. */

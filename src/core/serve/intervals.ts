@@ -13,7 +13,8 @@
  * With `recalibrate` the same readings' residuals |actual - (forecast + centre)| are kept per horizon step and
  * replace the calibration's one for one (data/conformal.ts, recalibratedHalfWidth): the band follows the stream's
  * own errors of the model it is served. Memory is bounded: at most `maxStreams` streams (least recently seen
- * dropped), at most min(H, 256) forecasts per stream and, recalibrating, at most 200 residuals per step.
+ * dropped), at most min(H, 256) forecasts per stream and, recalibrating, at most 200 residuals per step (fewer for
+ * long horizons: at most max(20,000, 20 H) per stream).
  */
 import { describe } from '../base/errors';
 import { fail } from '../base/messages';
@@ -23,7 +24,6 @@ import {
   normalQuantile,
   recalibratedHalfWidth,
   recalibrationSize,
-  RECALIBRATION_MAX_PER_STEP,
   type BaseCalibration,
 } from '../data/conformal';
 
@@ -229,13 +229,13 @@ export class StreamMonitor {
     return adaptedHalfWidth(width, recalibrated ? recalibrationSize(cal) : cal.n, p);
   }
 
-  /** Keeps a residual of step h for recalibration, the newest `keep` at most (<= RECALIBRATION_MAX_PER_STEP). */
+  /** Keeps a residual of step h for recalibration, the newest `keep` at most (recalibrationSize: <= 200). */
   private keepResidual(s: Stream, h: number, residual: number, keep: number): void {
     if (!this.opts.recalibrate || !Number.isFinite(residual)) return;
     while (s.own.length <= h) s.own.push([]);
     const own = s.own[h];
     own.push(residual);
-    while (own.length > Math.min(keep, RECALIBRATION_MAX_PER_STEP)) own.shift();
+    while (own.length > keep) own.shift();
   }
 
   /** Scores one reading; null when no kept forecast covered its time. */

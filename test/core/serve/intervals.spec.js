@@ -234,5 +234,26 @@ describe('core/serve: intervals recalibrated on the stream’s own residuals', f
       kept.every((k) => k.length <= 200),
       `kept ${kept.map((k) => k.length)}`,
     );
+    assert.strictEqual(kept[0].length, 200);
+    // a 500-step horizon: at most 40 per step (20,000 per stream), as the calibration grid keeps
+    const H = 500;
+    const long = { ...big, residuals: Array.from({ length: H }, () => r), rmse: Array(H).fill(0.6) };
+    const steps = Array.from({ length: H }, (_, h) => h + 1);
+    for (let t = 100; t < 700; t++) {
+      const f = Array(H).fill(10);
+      m.next(
+        'id2',
+        'b',
+        long,
+        0,
+        [row(10), row(t % 3 ? 10 : 12)],
+        [t - 1, t],
+        f,
+        steps.map((h) => t + h),
+        1,
+      );
+    }
+    const many = m.residualsOf('id2', 'b');
+    assert.strictEqual(Math.max(...many.map((k) => k.length)), 40);
   });
 });
