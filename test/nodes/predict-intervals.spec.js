@@ -84,7 +84,8 @@ describe('lstm-predict: prediction intervals and anomaly output', function () {
   }
 
   it('sends intervals per level beside the forecast: nested, finite, in real units', async function () {
-    const ctx = await start({ levels: '80, 95' });
+    // recalibrate off: the calibrated band as trained, whatever the readings (on, see below)
+    const ctx = await start({ levels: '80, 95', recalibrate: false });
     await stream(ctx, 0, 13);
     const p = ctx.fc[ctx.fc.length - 1].payload;
     assert.deepStrictEqual(Object.keys(p.intervals), ['80', '95']);
@@ -116,7 +117,7 @@ describe('lstm-predict: prediction intervals and anomaly output', function () {
     const old = JSON.parse(JSON.stringify(artifact));
     delete old.calibration.center;
     delete old.calibration.backtest; // stored after centred bands
-    const ctx = await start({ levels: '95' }, old);
+    const ctx = await start({ levels: '95', recalibrate: false }, old);
     await stream(ctx, 0, 13);
     const p = ctx.fc[ctx.fc.length - 1].payload;
     const c = old.calibration;
@@ -205,7 +206,7 @@ describe('lstm-predict: prediction intervals and anomaly output', function () {
 
   it('widens the bands of a stream when its noise grows if adaptRate is set, not when it is 0', async function () {
     const widthAfterShift = async (adaptRate) => {
-      const ctx = await start({ levels: '80', adaptRate });
+      const ctx = await start({ levels: '80', adaptRate, recalibrate: false });
       await stream(ctx, 0, 40);
       // From reading 40 on, +-1.5 ppm alternating: every forecast misses by about 3 ppm.
       await stream(ctx, 40, 80, (i) => co2[i] + (i % 2 ? 1.5 : -1.5));
@@ -220,7 +221,7 @@ describe('lstm-predict: prediction intervals and anomaly output', function () {
     assert.ok(adapted > fixed, `adapted ${adapted} > fixed ${fixed}`);
   });
 
-  it('recalibrates a stream on its own errors with recalibrate on: wider under noise, narrower on calmer data', async function () {
+  it('recalibrates a stream on its own errors (recalibrate, on by default): wider under noise, narrower on calmer data', async function () {
     const widths = async (recalibrate, noise) => {
       const ctx = await start({ levels: '80', recalibrate });
       await stream(ctx, 0, 90, (i) => co2[i] + (i >= 12 ? noise * (i % 2 ? 1 : -1) : 0));
@@ -232,7 +233,8 @@ describe('lstm-predict: prediction intervals and anomaly output', function () {
     const calibrated = 2 * conformalHalfWidth(artifact.calibration, 0, 0.8);
     const fixed = await widths(false, 1.5);
     assert.ok(Math.abs(fixed - calibrated) < 1e-9, `off: the calibrated width (${fixed} vs ${calibrated})`);
-    const noisy = await widths(true, 1.5);
+    const noisy = await widths(undefined, 1.5); // the default
+
     assert.ok(noisy > calibrated, `noisy stream: ${noisy} > calibrated ${calibrated}`);
     // the model's own training series, replayed: its errors are smaller than the validation weeks' (it saw them)
     const calm = await widths(true, 0);

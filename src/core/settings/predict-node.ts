@@ -68,11 +68,11 @@ export const PREDICT_NODE_SETTINGS = {
   },
   recalibrate: {
     type: 'boolean',
-    default: false,
+    default: true,
     help:
       "Recalibrate the intervals per stream on the model's own errors as actual readings arrive: each reading's " +
       'residuals replace calibration ones one for one (the newest up to 200 per step), so the bands follow the ' +
-      "stream's error level; off = the calibrated intervals as trained.",
+      "stream's error level; off = the calibrated intervals as trained, whatever the stream's errors.",
   },
   threshold: {
     type: 'number',
