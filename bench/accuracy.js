@@ -116,7 +116,8 @@ function render(taskId, r, settings) {
   if (withIntervals.length) {
     const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : '-');
     out.push(
-      'Prediction intervals on the test origins, mean over seeds (split conformal as lstm-predict serves them, ' +
+      'Prediction intervals on the test origins, mean over seeds (split conformal as calibrated, what lstm-predict serves ' +
+        "before a stream's readings arrive or with recalibrate off, " +
         'beside a Gaussian interval z x validation RMSE per step from the same residuals; adaptive and recalibrated: ' +
         'online over the test origins in time order, as lstm-predict with adaptRate 0.005 or recalibrate on serves ' +
         'them; Winkler: lower is better):',

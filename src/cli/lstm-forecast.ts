@@ -225,8 +225,9 @@ export function formatReport(r: EvaluateResult): string {
   if (withIntervals.length) {
     out.push(
       '',
-      'Prediction intervals on the test origins (conformal: as lstm-predict serves them; Gaussian: z x validation RMSE;',
-      'adaptive: adaptRate 0.005; recalibrated: recalibrate on; both online over the test origins in time order):',
+      'Prediction intervals on the test origins (conformal: the calibrated band, as lstm-predict serves it before a',
+      "stream's readings arrive or with recalibrate off; Gaussian: z x validation RMSE; adaptive: adaptRate 0.005;",
+      'recalibrated: recalibrate on, the default; both online over the test origins in time order):',
     );
     const rows: string[][] = [];
     for (const m of withIntervals) {

@@ -399,7 +399,7 @@ export type TestScores = ForecastScores;
 
 /**
  * One level's intervals on the test origins: split-conformal (the artifact's
- * calibration, as lstm-predict serves it) beside a Gaussian interval
+ * calibration, as lstm-predict serves it before a stream's readings arrive or with recalibrate off) beside a Gaussian interval
  * (z x the validation RMSE per step) from the same validation residuals.
  */
 export interface LevelScores {

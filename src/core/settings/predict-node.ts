@@ -54,8 +54,8 @@ export const PREDICT_NODE_SETTINGS = {
     expect: 'up to 4 comma-separated interval levels in % from 50 to 99.9 (e.g. 80, 95), or empty for none',
     help:
       'Prediction interval levels in %: each gives msg.payload.intervals[level] = {lower, upper} per step, ' +
-      'calibrated on the validation residuals (split conformal), never narrower than the training backtest; ' +
-      'empty = no intervals.',
+      'calibrated on the validation residuals (split conformal), never narrower than the training backtest, then ' +
+      "recalibrated on each stream's own errors as its readings arrive (see recalibrate); empty = no intervals.",
   },
   adaptRate: {
     type: 'number',
