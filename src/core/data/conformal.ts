@@ -348,36 +348,41 @@ function gridCdf(grid: ResidualGrid, h: number, x: number): number {
 /**
  * Half-width of the level-p interval at step h recalibrated on a stream's own residuals (online split conformal over
  * a sliding window, as EnbPI, Xu and Xie 2021): R = {@link recalibrationSize} residuals make the band; the m newest
- * observed ones |actual - (forecast + centre)| (`own`, oldest first) replace as many of the calibration's, whose
- * distribution (the served one: never below the backtest, see {@link conformalHalfWidth}) keeps the weight
- * (R - m) / R. The half-width is the smallest x at which that mixture reaches the ceil((R + 1) p)-th of R: the
- * calibrated half-width with no residual observed, the order statistic of the own residuals alone once R arrived.
+ * observed ones |actual - (forecast + centre)| replace as many of the calibration's, whose distribution (the served
+ * one: never below the backtest, see {@link conformalHalfWidth}) keeps the weight (R - m) / R. The half-width is the
+ * smallest x at which that mixture reaches the ceil((R + 1) p)-th of R: the calibrated half-width with no residual
+ * observed, the order statistic of the own residuals alone once R arrived.
  * Why: the stored calibration comes from validation windows of the model before its refit, weeks that may be
  * calmer or wilder than the stream's; the stream's own out-of-sample errors of the model it is served say how wide
  * its band must be now.
+ * @param own the stream's newest residuals at step h, sorted ascending, at most R of them (StreamMonitor keeps them so).
  */
 export function recalibratedHalfWidth(cal: BaseCalibration, h: number, p: number, own: readonly number[]): number {
-  const R = recalibrationSize(cal);
-  const m = Math.min(own.length, R);
+  const m = own.length;
   if (m === 0) return conformalHalfWidth(cal, h, p);
-  const newest = own.slice(own.length - m).sort((a, b) => a - b);
+  const R = Math.max(recalibrationSize(cal), m);
   const k = Math.min(R, Math.max(1, Math.ceil((R + 1) * p)));
   const w = (R - m) / R;
   const F = (x: number): number => {
     const calibrated = cal.backtest ? Math.min(gridCdf(cal, h, x), gridCdf(cal.backtest, h, x)) : gridCdf(cal, h, x);
-    return w * calibrated + countAtMost(newest, x) / R;
+    return w * calibrated + countAtMost(own, x) / R;
   };
-  const xs = [...cal.residuals[h], ...(cal.backtest ? cal.backtest.residuals[h] : []), ...newest].sort((a, b) => a - b);
-  // F is a step function rising at these values; the smallest one at which it reaches k / R (it does at the largest)
   const target = k / R - 1e-12;
-  let lo = 0;
-  let hi = xs.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (F(xs[mid]) >= target) hi = mid;
-    else lo = mid + 1;
+  // F is a step function rising at the values of the three sorted lists; the answer is the smallest value of any of
+  // them at which F reaches the target (it does at the largest of all): a binary search in each
+  let best = Infinity;
+  for (const xs of [cal.residuals[h], cal.backtest?.residuals[h], own]) {
+    if (!xs?.length || !(F(xs[xs.length - 1]) >= target)) continue;
+    let lo = 0;
+    let hi = xs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (F(xs[mid]) >= target) hi = mid;
+      else lo = mid + 1;
+    }
+    best = Math.min(best, xs[lo]);
   }
-  return xs[lo];
+  return best;
 }
 
 /** The centre of the band at step h, as an offset from the forecast (0 for a calibration stored before centres). */

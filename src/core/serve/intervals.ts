@@ -104,8 +104,26 @@ interface Stream {
   /** Current miscoverage rate per level (adaptive; the nominal 1 - level when not adapting). */
   alphas: number[];
   kept: KeptForecast[];
-  /** [H] the stream's own residuals per step, oldest first (recalibrating only; empty otherwise). */
-  own: number[][];
+  /** [H] the stream's own residuals per step (recalibrating only; empty otherwise). */
+  own: OwnResiduals[];
+}
+
+/** One step's residuals of a stream: in arrival order (to drop the oldest) and sorted (to serve quantiles). */
+interface OwnResiduals {
+  arrived: number[];
+  sorted: number[];
+}
+
+/** The index of the first value >= x in a sorted array. */
+function lowerBound(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export interface MonitorOptions {
@@ -221,7 +239,7 @@ export class StreamMonitor {
    * recalibrated on the stream's residuals, and stretched beyond what the residuals cover when adapting.
    */
   private halfWidth(s: Stream, cal: BaseCalibration, h: number, p: number): number {
-    const own = this.opts.recalibrate ? s.own[h] : undefined;
+    const own = this.opts.recalibrate ? s.own[h]?.sorted : undefined;
     const recalibrated = !!own?.length;
     const width = (q: number): number =>
       recalibrated ? recalibratedHalfWidth(cal, h, q, own!) : conformalHalfWidth(cal, h, q);
@@ -232,10 +250,14 @@ export class StreamMonitor {
   /** Keeps a residual of step h for recalibration, the newest `keep` at most (recalibrationSize: <= 200). */
   private keepResidual(s: Stream, h: number, residual: number, keep: number): void {
     if (!this.opts.recalibrate || !Number.isFinite(residual)) return;
-    while (s.own.length <= h) s.own.push([]);
+    while (s.own.length <= h) s.own.push({ arrived: [], sorted: [] });
     const own = s.own[h];
-    own.push(residual);
-    while (own.length > keep) own.shift();
+    own.arrived.push(residual);
+    own.sorted.splice(lowerBound(own.sorted, residual), 0, residual);
+    while (own.arrived.length > keep) {
+      const oldest = own.arrived.shift() as number;
+      own.sorted.splice(lowerBound(own.sorted, oldest), 1);
+    }
   }
 
   /** Scores one reading; null when no kept forecast covered its time. */
@@ -295,7 +317,7 @@ export class StreamMonitor {
 
   /** The residuals kept per step of a stream (recalibrating), for tests. */
   residualsOf(artifactId: string, topic: string): number[][] | undefined {
-    return this.streams.get(`${artifactId}\u0000${topic.slice(0, MAX_TOPIC)}`)?.own.map((o) => [...o]);
+    return this.streams.get(`${artifactId}\u0000${topic.slice(0, MAX_TOPIC)}`)?.own.map((o) => [...o.arrived]);
   }
 
   clear(): void {

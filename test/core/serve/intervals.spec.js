@@ -211,7 +211,7 @@ describe('core/serve: intervals recalibrated on the stream’s own residuals', f
     assert.strictEqual(recalibratedHalfWidth(cal, 0, 0.4, [2, 2, 2, 2, 2]), 1);
     assert.strictEqual(recalibratedHalfWidth(cal, 0, 0.5, [2, 2, 2, 2, 2]), 2);
     // every one replaced: the (n + 1) p-th smallest of the own residuals
-    const own = [0.3, 0.1, 0.2, 0.5, 0.4, 0.9, 0.8, 0.7, 0.6, 1.5];
+    const own = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.5];
     assert.strictEqual(recalibratedHalfWidth(cal, 0, 0.8, own), 0.9);
     assert.strictEqual(recalibratedHalfWidth(cal, 0, 0.95, own), 1.5);
     // with a backtest grid the calibration part never falls below it, as the static band
