@@ -268,6 +268,16 @@ describe('cli: lstm-forecast evaluate --series --labels', function () {
     }
     assert.ok(Number.isFinite(m.anomaly.auroc.mean));
     assert.equal(m.runs[0].perSeries[0].anomaly.rows, 80);
+    // each series is one stream: its bands adapted and recalibrated online too; the run's figures are their mean
+    // weighted by test origins (equal here)
+    const [a, b] = m.runs[0].perSeries.map((s) => s.intervals);
+    for (const [k, l] of m.runs[0].intervals.entries()) {
+      for (const col of ['conformal', 'adaptive', 'recalibrated']) {
+        assert.ok(a[k][col] && b[k][col], `${col} per series`);
+        assert.ok(Math.abs(l[col].coverage - (a[k][col].coverage + b[k][col].coverage) / 2) < 1e-12, col);
+        assert.ok(l[col].width > 0 && Number.isFinite(l[col].winkler));
+      }
+    }
   });
 
   it('prints the per-series and anomaly tables; at --threshold 1000 nothing is flagged', function () {

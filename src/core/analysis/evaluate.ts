@@ -820,9 +820,23 @@ function trainDataOf(ps: Prepared[], opts: EvaluateOptions): TrainData {
   };
 }
 
-/** A series' test intervals with the calibration lstm-predict serves it (its own, else the pooled one). */
-function seriesIntervals(p: Prepared, pred: number[][], cal: Calibration | undefined, levels: number[]): LevelScores[] {
-  return cal ? intervalScores(p.truth, pred, calibrationFor(cal, p.id), levels) : [];
+/**
+ * A series' test intervals with the calibration lstm-predict serves it (its own, else the pooled one); with
+ * `adaptRate` (stride 1) also adapted and recalibrated online, the series as one stream.
+ */
+function seriesIntervals(
+  p: Prepared,
+  pred: number[][],
+  cal: Calibration | undefined,
+  levels: number[],
+  adaptRate?: number,
+): LevelScores[] {
+  if (!cal) return [];
+  const stream =
+    adaptRate !== undefined && p.stride === 1
+      ? { inputs: p.parts.test.inputs, origins: p.parts.test.origins, ti: p.ti, rate: adaptRate }
+      : undefined;
+  return intervalScores(p.truth, pred, calibrationFor(cal, p.id), levels, stream);
 }
 
 /** Interval scores of several parts as one: each part's means weighted by its number of origins. */
@@ -842,10 +856,16 @@ function combineLevels(parts: LevelScores[][], weights: number[]): LevelScores[]
     });
     return out;
   };
+  const scored = parts.filter((l) => l.length);
   return first.map((l, k) => ({
     level: l.level,
     conformal: mix((x) => x[k].conformal, l.level),
     gaussian: mix((x) => x[k].gaussian, l.level),
+    // the online columns when every series has them (each series one stream)
+    ...(scored.every((x) => x[k].adaptive) ? { adaptive: mix((x) => x[k].adaptive as IntervalScores, l.level) } : {}),
+    ...(scored.every((x) => x[k].recalibrated)
+      ? { recalibrated: mix((x) => x[k].recalibrated as IntervalScores, l.level) }
+      : {}),
   }));
 }
 
@@ -904,21 +924,13 @@ async function runOnce(ps: Prepared[], opts: EvaluateOptions, variant: ModelVari
   const preds = ps.map((p) => forecastAll(artifact, p.parts.test.inputs, opts.predictBatch ?? 512, p.id || undefined));
   const tests = ps.map((p, i) => scoreForecast(p.truth, preds[i], p.scale));
   const levels = opts.levels ?? [0.8, 0.95];
-  const p0 = ps[0];
-  // several series: the test origins of all pooled; no adaptive column (it follows one stream)
+  // each series one stream (stride 1: adapted and recalibrated online too); several: their scores weighted by origins
+  const own = ps.map((p, i) => seriesIntervals(p, preds[i], artifact.calibration, levels, opts.adaptRate ?? 0.005));
   const intervals =
     ps.length === 1
-      ? intervalScores(
-          p0.truth,
-          preds[0],
-          artifact.calibration,
-          levels,
-          p0.stride === 1
-            ? { inputs: p0.parts.test.inputs, origins: p0.parts.test.origins, ti: p0.ti, rate: opts.adaptRate ?? 0.005 }
-            : undefined,
-        )
+      ? own[0]
       : combineLevels(
-          ps.map((p, i) => seriesIntervals(p, preds[i], artifact.calibration, levels)),
+          own,
           ps.map((p) => p.truth.length),
         );
   const pooledOnly = ps.length > 1 && artifact.calibration?.perSeries?.length ? artifact.calibration : undefined;
@@ -947,7 +959,7 @@ async function runOnce(ps: Prepared[], opts: EvaluateOptions, variant: ModelVari
     run.perSeries = ps.map((p, i) => ({
       id: p.id,
       test: tests[i],
-      ...(artifact.calibration ? { intervals: seriesIntervals(p, preds[i], artifact.calibration, levels) } : {}),
+      ...(artifact.calibration ? { intervals: own[i] } : {}),
       ...(pooledOnly ? { pooledIntervals: intervalScores(p.truth, preds[i], pooledOnly, levels) } : {}),
       ...(anomalies[i] ? { anomaly: anomalies[i]?.scores } : {}),
     }));
