@@ -1,4 +1,4 @@
-/** Nested number arrays <-> flat typed arrays (row-major), for tensors and worker transfer. */
+/** Nested number arrays <-> flat typed arrays (row-major), for tensors and worker transfer; searches in sorted arrays. */
 import { fail } from './messages';
 
 /** Flattens [N][A][B] nested arrays row-major into a Float32Array of N*A*B. */
@@ -49,4 +49,28 @@ export function isFiniteFloat32(v: unknown): v is number {
 export function firstNonFinite(values: ArrayLike<number>): number {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
   return -1;
+}
+
+/** The index of the first value >= x in an ascending array (its length when none). */
+export function lowerBound(sorted: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The index of the first value > x in an ascending array: how many are <= x. */
+export function upperBound(sorted: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -25,6 +25,7 @@
  * the same residuals that `lstm-forecast evaluate` reports beside it.
  */
 
+import { lowerBound, upperBound } from '../base/arrays';
 import { fail } from '../base/messages';
 
 /** Most residuals kept per horizon step, and most kept over all steps (the grid thins beyond). */
@@ -302,14 +303,8 @@ export function conformalHalfWidth(cal: BaseCalibration, h: number, p: number): 
 function gridValue(grid: ResidualGrid, h: number, p: number): number {
   const { n, ranks } = grid;
   const k = Math.min(n, Math.max(1, Math.ceil((n + 1) * p)));
-  let lo = 0;
-  let hi = ranks.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (ranks[mid] >= k) hi = mid;
-    else lo = mid + 1;
-  }
-  return grid.residuals[h][lo];
+  // the first kept rank >= k (the largest rank, n, is always kept)
+  return grid.residuals[h][Math.min(lowerBound(ranks, k), ranks.length - 1)];
 }
 
 /**
@@ -327,21 +322,9 @@ export function recalibrationSize(cal: BaseCalibration): number {
   return Math.max(1, Math.min(cal.n, gridSize(cal.residuals.length, RECALIBRATION_MAX_PER_STEP)));
 }
 
-/** How many of the sorted values are <= x. */
-function countAtMost(sorted: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** Share of a grid's residuals at step h that are <= x (the largest kept rank at or below x, over n: never above). */
 function gridCdf(grid: ResidualGrid, h: number, x: number): number {
-  const c = countAtMost(grid.residuals[h], x);
+  const c = upperBound(grid.residuals[h], x);
   return c === 0 ? 0 : grid.ranks[c - 1] / grid.n;
 }
 
@@ -365,7 +348,7 @@ export function recalibratedHalfWidth(cal: BaseCalibration, h: number, p: number
   const w = (R - m) / R;
   const F = (x: number): number => {
     const calibrated = cal.backtest ? Math.min(gridCdf(cal, h, x), gridCdf(cal.backtest, h, x)) : gridCdf(cal, h, x);
-    return w * calibrated + countAtMost(own, x) / R;
+    return w * calibrated + upperBound(own, x) / R;
   };
   const target = k / R - 1e-12;
   // F is a step function rising at the values of the three sorted lists; the answer is the smallest value of any of

@@ -16,6 +16,7 @@
  * dropped), at most min(H, 256) forecasts per stream and, recalibrating, at most 200 residuals per step (fewer for
  * long horizons: at most max(20,000, 20 H) per stream).
  */
+import { lowerBound } from '../base/arrays';
 import { describe } from '../base/errors';
 import { fail } from '../base/messages';
 import {
@@ -112,18 +113,6 @@ interface Stream {
 interface OwnResiduals {
   arrived: number[];
   sorted: number[];
-}
-
-/** The index of the first value >= x in a sorted array. */
-function lowerBound(sorted: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export interface MonitorOptions {
