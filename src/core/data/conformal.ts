@@ -324,17 +324,20 @@ export function recalibrationSize(cal: BaseCalibration): number {
 
 /** Share of a grid's residuals at step h that are <= x (the largest kept rank at or below x, over n: never above). */
 function gridCdf(grid: ResidualGrid, h: number, x: number): number {
-  const c = upperBound(grid.residuals[h], x);
-  return c === 0 ? 0 : grid.ranks[c - 1] / grid.n;
+  const row = grid.residuals[h];
+  const c = upperBound(row, x);
+  // at or past the largest kept residual: all of them (it stands for the tail, as gridValue reads it)
+  return c === 0 ? 0 : c === row.length ? 1 : grid.ranks[c - 1] / grid.n;
 }
 
 /**
  * Half-width of the level-p interval at step h recalibrated on a stream's own residuals (online split conformal over
  * a sliding window, as EnbPI, Xu and Xie 2021): R = {@link recalibrationSize} residuals make the band; the m newest
- * observed ones |actual - (forecast + centre)| replace as many of the calibration's, whose distribution (the served
- * one: never below the backtest, see {@link conformalHalfWidth}) keeps the weight (R - m) / R. The half-width is the
- * smallest x at which that mixture reaches the ceil((R + 1) p)-th of R: the calibrated half-width with no residual
- * observed, the order statistic of the own residuals alone once R arrived.
+ * observed ones |actual - (forecast + centre)| take m of its R places, and the R - m places left hold the
+ * calibration's distribution (the served one: never below the backtest, see {@link conformalHalfWidth}) at its
+ * quantiles j / (R - m + 1), j = 1 .. R - m (the expected order statistics of R - m draws from it: never its largest
+ * residual, which an outlying backtest window may hold). The half-width is the ceil((R + 1) p)-th smallest of the R:
+ * the calibrated half-width with no residual observed, the order statistic of the own residuals alone once R arrived.
  * Why: the stored calibration comes from validation windows of the model before its refit, weeks that may be
  * calmer or wilder than the stream's; the stream's own out-of-sample errors of the model it is served say how wide
  * its band must be now.
@@ -345,27 +348,27 @@ export function recalibratedHalfWidth(cal: BaseCalibration, h: number, p: number
   if (m === 0) return conformalHalfWidth(cal, h, p);
   const R = Math.max(recalibrationSize(cal), m);
   const k = Math.min(R, Math.max(1, Math.ceil((R + 1) * p)));
-  const w = (R - m) / R;
-  const F = (x: number): number => {
-    const calibrated = cal.backtest ? Math.min(gridCdf(cal, h, x), gridCdf(cal.backtest, h, x)) : gridCdf(cal, h, x);
-    return w * calibrated + upperBound(own, x) / R;
+  const slots = R - m;
+  // how many of the R are <= x: the calibration's places whose quantile j / (slots + 1) is reached, and the own ones
+  const count = (x: number): number => {
+    const F = cal.backtest ? Math.min(gridCdf(cal, h, x), gridCdf(cal.backtest, h, x)) : gridCdf(cal, h, x);
+    return Math.min(slots, Math.floor((slots + 1) * F + 1e-9)) + upperBound(own, x);
   };
-  const target = k / R - 1e-12;
-  // F is a step function rising at the values of the three sorted lists; the answer is the smallest value of any of
-  // them at which F reaches the target (it does at the largest of all): a binary search in each
+  // count is a step function rising at the values of the three sorted lists; the answer is the smallest value of any
+  // of them at which it reaches k (it does at the largest of all): a binary search in each
   let best = Infinity;
   for (const xs of [cal.residuals[h], cal.backtest?.residuals[h], own]) {
-    if (!xs?.length || !(F(xs[xs.length - 1]) >= target)) continue;
+    if (!xs?.length || count(xs[xs.length - 1]) < k) continue;
     let lo = 0;
     let hi = xs.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (F(xs[mid]) >= target) hi = mid;
+      if (count(xs[mid]) >= k) hi = mid;
       else lo = mid + 1;
     }
     best = Math.min(best, xs[lo]);
   }
-  return best;
+  return Number.isFinite(best) ? best : conformalHalfWidth(cal, h, p);
 }
 
 /** The centre of the band at step h, as an offset from the forecast (0 for a calibration stored before centres). */

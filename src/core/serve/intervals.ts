@@ -13,8 +13,8 @@
  * With `recalibrate` the same readings' residuals |actual - (forecast + centre)| are kept per horizon step and
  * replace the calibration's one for one (data/conformal.ts, recalibratedHalfWidth): the band follows the stream's
  * own errors of the model it is served. Memory is bounded: at most `maxStreams` streams (least recently seen
- * dropped), at most min(H, 256) forecasts per stream and, recalibrating, at most 200 residuals per step (fewer for
- * long horizons: at most max(20,000, 20 H) per stream).
+ * dropped), at most min(H, 256) forecasts per stream (so steps beyond the 256th are never scored, nor recalibrated)
+ * and, recalibrating, at most 200 residuals per step (fewer for long horizons: at most max(20,000, 20 H) per stream).
  */
 import { lowerBound } from '../base/arrays';
 import { describe } from '../base/errors';
@@ -25,6 +25,7 @@ import {
   normalQuantile,
   recalibratedHalfWidth,
   recalibrationSize,
+  SERIES_ID_MAX,
   type BaseCalibration,
 } from '../data/conformal';
 
@@ -33,8 +34,11 @@ export const ANOMALY_LEVEL = 0.95;
 const MAX_FORECASTS_PER_STREAM = 256;
 /** Scores are capped here so a zero-width calibration never yields Infinity. */
 export const MAX_SCORE = 1e6;
-/** Longest msg.topic text used as a stream key. */
-const MAX_TOPIC = 200;
+/**
+ * Longest msg.topic text used as a stream key: as long as the series ids calibrated on their own, so two topics that
+ * are served different calibrations never share a stream (its forecasts and residuals).
+ */
+const MAX_TOPIC = SERIES_ID_MAX;
 
 /**
  * Parses the levels setting ("80, 95") into sorted fractions (0.8, 0.95), without repeats.

@@ -207,8 +207,8 @@ describe('core/serve: intervals recalibrated on the stream’s own residuals', f
     assert.strictEqual(recalibratedHalfWidth(cal, 0, 0.8, []), 0.9);
     // 5 of 10 replaced by 2.0: F(x) = 0.5 F_calibration(x) + 0.5 F_own(x) reaches 0.9 (the 9th of 10) at 2
     assert.strictEqual(recalibratedHalfWidth(cal, 0, 0.8, [2, 2, 2, 2, 2]), 2);
-    // the calibration's half weighs as its whole distribution thinned: 0.5 F(x) reaches 0.5 at its largest, 1.0
-    assert.strictEqual(recalibratedHalfWidth(cal, 0, 0.4, [2, 2, 2, 2, 2]), 1);
+    // the 5 calibration slots left stand for its quantiles at 1/6 .. 5/6: 0.2, 0.4, 0.5, 0.7, 0.9 (never its largest)
+    assert.strictEqual(recalibratedHalfWidth(cal, 0, 0.4, [2, 2, 2, 2, 2]), 0.9);
     assert.strictEqual(recalibratedHalfWidth(cal, 0, 0.5, [2, 2, 2, 2, 2]), 2);
     // every one replaced: the (n + 1) p-th smallest of the own residuals
     const own = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.5];
@@ -217,8 +217,70 @@ describe('core/serve: intervals recalibrated on the stream’s own residuals', f
     // with a backtest grid the calibration part never falls below it, as the static band
     const bt = { ...cal, backtest: { n: 10, ranks: cal.ranks, residuals: [r.map((x) => 2 * x), r.map((x) => 2 * x)] } };
     assert.strictEqual(recalibratedHalfWidth(bt, 0, 0.8, []), 1.8);
-    assert.strictEqual(recalibratedHalfWidth(bt, 0, 0.8, [0.1]), 1.8);
+    // one observed: 9 slots at the served distribution's 1/10 .. 9/10 (0.2 .. 1.8, the backtest's) and 0.1
+    assert.strictEqual(recalibratedHalfWidth(bt, 0, 0.8, [0.1]), 1.6);
     assert.strictEqual(recalibratedHalfWidth(bt, 0, 0.8, own), 0.9, 'all replaced: the backtest no longer binds');
+  });
+
+  it('does not jump to the largest calibration or backtest residual while the own residuals arrive', function () {
+    // n = 20: at 95 % the rank is ceil(21 x 0.95) = 20 of 20; the backtest's largest (rank 40 of 40) is an outlier
+    const v = Array.from({ length: 20 }, (_, i) => (i + 1) / 10);
+    const b = Array.from({ length: 40 }, (_, i) => (i < 39 ? (i + 1) / 20 : 30));
+    const c20 = {
+      ...cal,
+      n: 20,
+      ranks: v.map((_, i) => i + 1),
+      residuals: [v],
+      backtest: { n: 40, ranks: b.map((_, i) => i + 1), residuals: [b] },
+    };
+    const calibrated = recalibratedHalfWidth(c20, 0, 0.95, []);
+    assert.strictEqual(calibrated, 2, 'the calibrated band: validation rank 20 (2.0) over backtest rank 39 (1.95)');
+    // a calm stream: every residual 0.5; the band never widens past the calibrated one and ends at 0.5
+    let last = calibrated;
+    for (let m = 1; m <= 20; m++) {
+      const half = recalibratedHalfWidth(c20, 0, 0.95, Array(m).fill(0.5));
+      assert.ok(half <= last, `m = ${m}: ${half} after ${last}`);
+      last = half;
+    }
+    assert.strictEqual(last, 0.5);
+  });
+
+  it('stays finite for a stored grid whose largest kept rank is below n', function () {
+    const cut = { ...cal, ranks: cal.ranks.slice(0, 9), residuals: [r.slice(0, 9), r.slice(0, 9)] };
+    const half = recalibratedHalfWidth(cut, 0, 0.95, [0.2]);
+    assert.ok(Number.isFinite(half) && half <= 0.9, `${half}`);
+  });
+
+  it('adapts the level on top of the recalibrated residuals, finite beyond what they cover', function () {
+    const m = new StreamMonitor({ ...ropts, levels: [0.8], adaptRate: 0.05 });
+    feed(m, 100, 10);
+    // errors that grow with every reading: each one falls outside, the level rises past what 10 residuals cover
+    let b;
+    for (let t = 101; t < 160; t++) {
+      b = feed(m, t, 10 + (t - 100)).intervals['80'];
+      assert.ok([...b.lower, ...b.upper].every(Number.isFinite));
+    }
+    const level = m.levelsOf('id1', 'a')[0];
+    assert.ok(level > 10 / 11, `the level rose to ${level}`);
+    const own = m.residualsOf('id1', 'a')[0];
+    assert.ok(b.upper[0] - 10 > Math.max(...own), 'stretched past the largest own residual');
+    // a calm stream: inside every time, the level falls; the band is the recalibrated quantile at that level
+    const calm = new StreamMonitor({ ...ropts, levels: [0.8], adaptRate: 0.05 });
+    for (let t = 100; t < 140; t++) b = feed(calm, t, 10 + (t % 3) * 0.1).intervals['80'];
+    const lower = calm.levelsOf('id1', 'a')[0];
+    assert.ok(lower < 0.8, `${lower}`);
+    const sorted = [...calm.residualsOf('id1', 'a')[0]].sort((x, y) => x - y);
+    assert.strictEqual(b.upper[0] - 10, recalibratedHalfWidth(cal, 0, lower, sorted));
+  });
+
+  it('keeps one stream per topic as long as the ids calibrated on their own (256 characters)', function () {
+    const m = new StreamMonitor(ropts);
+    const a = 'x'.repeat(220) + 'a';
+    const b = 'x'.repeat(220) + 'b';
+    feed(m, 100, 10, [10, 10], a);
+    feed(m, 101, 13, [10, 10], a);
+    assert.deepStrictEqual(m.residualsOf('id1', a)[0], [3]);
+    assert.strictEqual(m.residualsOf('id1', b), undefined, "b has not been seen: a's residuals are not its own");
   });
 
   it('keeps the residuals bounded per stream and every bound finite', function () {
