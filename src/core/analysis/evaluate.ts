@@ -590,25 +590,10 @@ function meanScores(xs: TestScores[]): TestScores {
 
 /** Mean over runs of each level's interval scores (levels of the first run; runs without intervals skipped). */
 function meanIntervals(runs: RunResult[]): LevelScores[] {
-  const scored = runs.filter((r) => r.intervals && r.intervals.length);
-  if (!scored.length) return [];
-  const mean = (pick: (r: RunResult) => IntervalScores, level: number): IntervalScores => ({
-    level,
-    coverage: meanStd(scored.map((r) => pick(r).coverage)).mean,
-    width: meanStd(scored.map((r) => pick(r).width)).mean,
-    winkler: meanStd(scored.map((r) => pick(r).winkler)).mean,
-  });
-  return scored[0].intervals.map((l, i) => ({
-    level: l.level,
-    conformal: mean((r) => r.intervals[i].conformal, l.level),
-    gaussian: mean((r) => r.intervals[i].gaussian, l.level),
-    ...(scored.every((r) => r.intervals[i].adaptive)
-      ? { adaptive: mean((r) => r.intervals[i].adaptive as IntervalScores, l.level) }
-      : {}),
-    ...(scored.every((r) => r.intervals[i].recalibrated)
-      ? { recalibrated: mean((r) => r.intervals[i].recalibrated as IntervalScores, l.level) }
-      : {}),
-  }));
+  return combineLevels(
+    runs.map((r) => r.intervals ?? []),
+    runs.map(() => 1),
+  );
 }
 
 /**
@@ -821,25 +806,25 @@ function trainDataOf(ps: Prepared[], opts: EvaluateOptions): TrainData {
 }
 
 /**
- * A series' test intervals with the calibration lstm-predict serves it (its own, else the pooled one); with
- * `adaptRate` (stride 1) also adapted and recalibrated online, the series as one stream.
+ * A series' test intervals with the calibration lstm-predict serves it (its own, else the pooled one); at stride 1
+ * also adapted (at `adaptRate`) and recalibrated online, the series as one stream.
  */
 function seriesIntervals(
   p: Prepared,
   pred: number[][],
   cal: Calibration | undefined,
   levels: number[],
-  adaptRate?: number,
+  adaptRate: number,
 ): LevelScores[] {
   if (!cal) return [];
   const stream =
-    adaptRate !== undefined && p.stride === 1
+    p.stride === 1
       ? { inputs: p.parts.test.inputs, origins: p.parts.test.origins, ti: p.ti, rate: adaptRate }
       : undefined;
   return intervalScores(p.truth, pred, calibrationFor(cal, p.id), levels, stream);
 }
 
-/** Interval scores of several parts as one: each part's means weighted by its number of origins. */
+/** Interval scores of several parts (series, runs) as one: each part's means weighted (series: by test origins). */
 function combineLevels(parts: LevelScores[][], weights: number[]): LevelScores[] {
   const first = parts.find((l) => l.length);
   if (!first) return [];
@@ -857,17 +842,22 @@ function combineLevels(parts: LevelScores[][], weights: number[]): LevelScores[]
     return out;
   };
   const scored = parts.filter((l) => l.length);
-  return first.map((l, k) => ({
-    level: l.level,
-    conformal: mix((x) => x[k].conformal, l.level),
-    gaussian: mix((x) => x[k].gaussian, l.level),
-    // the online columns when every series has them (each series one stream)
-    ...(scored.every((x) => x[k].adaptive) ? { adaptive: mix((x) => x[k].adaptive as IntervalScores, l.level) } : {}),
-    ...(scored.every((x) => x[k].recalibrated)
-      ? { recalibrated: mix((x) => x[k].recalibrated as IntervalScores, l.level) }
-      : {}),
-  }));
+  return first.map((l, k) => {
+    const out: LevelScores = {
+      level: l.level,
+      conformal: mix((x) => x[k].conformal, l.level),
+      gaussian: mix((x) => x[k].gaussian, l.level),
+    };
+    // the online columns when every part has them
+    for (const col of ONLINE_COLUMNS) {
+      if (scored.every((x) => x[k][col])) out[col] = mix((x) => x[k][col] as IntervalScores, l.level);
+    }
+    return out;
+  });
 }
+
+/** The columns scored online (stride 1), absent otherwise. */
+const ONLINE_COLUMNS = ['adaptive', 'recalibrated'] as const;
 
 /** The windows at origins first-1 .. n-1 of a series (the last ones reach past its end: scoring only). */
 function streamWindows(p: Prepared, window: number): { inputs: number[][][]; origins: number[] } {

@@ -51,26 +51,27 @@ export function firstNonFinite(values: ArrayLike<number>): number {
   return -1;
 }
 
-/** The index of the first value >= x in an ascending array (its length when none). */
-export function lowerBound(sorted: ArrayLike<number>, x: number): number {
+/**
+ * The first index in [0, length) at which `reached` holds, for a predicate that, once true, stays true (a binary
+ * search); `length` when it never holds.
+ */
+export function firstReached(length: number, reached: (i: number) => boolean): number {
   let lo = 0;
-  let hi = sorted.length;
+  let hi = length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (sorted[mid] < x) lo = mid + 1;
-    else hi = mid;
+    if (reached(mid)) hi = mid;
+    else lo = mid + 1;
   }
   return lo;
 }
 
+/** The index of the first value >= x in an ascending array (its length when none). */
+export function lowerBound(sorted: ArrayLike<number>, x: number): number {
+  return firstReached(sorted.length, (i) => sorted[i] >= x);
+}
+
 /** The index of the first value > x in an ascending array: how many are <= x. */
 export function upperBound(sorted: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return firstReached(sorted.length, (i) => sorted[i] > x);
 }

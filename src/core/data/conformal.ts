@@ -25,7 +25,7 @@
  * the same residuals that `lstm-forecast evaluate` reports beside it.
  */
 
-import { lowerBound, upperBound } from '../base/arrays';
+import { firstReached, lowerBound, upperBound } from '../base/arrays';
 import { fail } from '../base/messages';
 
 /** Most residuals kept per horizon step, and most kept over all steps (the grid thins beyond). */
@@ -358,15 +358,8 @@ export function recalibratedHalfWidth(cal: BaseCalibration, h: number, p: number
   // of them at which it reaches k (it does at the largest of all): a binary search in each
   let best = Infinity;
   for (const xs of [cal.residuals[h], cal.backtest?.residuals[h], own]) {
-    if (!xs?.length || count(xs[xs.length - 1]) < k) continue;
-    let lo = 0;
-    let hi = xs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (count(xs[mid]) >= k) hi = mid;
-      else lo = mid + 1;
-    }
-    best = Math.min(best, xs[lo]);
+    const i = xs ? firstReached(xs.length, (j) => count(xs[j]) >= k) : 0;
+    if (xs && i < xs.length) best = Math.min(best, xs[i]);
   }
   return Number.isFinite(best) ? best : conformalHalfWidth(cal, h, p);
 }

@@ -159,6 +159,11 @@ function adaptedHalfWidth(width: (p: number) => number, n: number, p: number): n
   return width(top) * (normalQuantile((1 + level) / 2) / normalQuantile((1 + top) / 2));
 }
 
+/** The key of a model's (artifact id) stream of a topic. */
+function streamKey(artifactId: string, topic: string): string {
+  return `${artifactId}\u0000${topic.slice(0, MAX_TOPIC)}`;
+}
+
 /** Streams of one lstm-predict node. See the module comment. */
 export class StreamMonitor {
   private readonly streams = new Map<string, Stream>();
@@ -171,7 +176,7 @@ export class StreamMonitor {
 
   /** The stream of a model (artifact id) and topic, most recently seen last; created when new. */
   private stream(artifactId: string, topic: string): Stream {
-    const key = `${artifactId}\u0000${topic.slice(0, MAX_TOPIC)}`;
+    const key = streamKey(artifactId, topic);
     let s = this.streams.get(key);
     if (s) this.streams.delete(key);
     else s = { lastTime: -Infinity, alphas: this.opts.levels.map((p) => 1 - p), kept: [], own: [] };
@@ -201,9 +206,10 @@ export class StreamMonitor {
     const s = this.stream(artifactId, topic);
     const scores: AnomalyScore[] = [];
     if (times && times.length === window.length) {
+      const keep = recalibrationSize(cal);
       for (let j = 0; j < window.length; j++) {
         if (!(times[j] > s.lastTime)) continue;
-        const scored = this.score(s, times[j], window[j][targetIndex], step, topic, recalibrationSize(cal));
+        const scored = this.score(s, times[j], window[j][targetIndex], step, topic, keep);
         if (scored) scores.push(scored);
       }
       s.lastTime = Math.max(s.lastTime, times[times.length - 1]);
@@ -305,12 +311,12 @@ export class StreamMonitor {
 
   /** The current level (1 - alpha_t) per configured level of a stream, for tests and status. */
   levelsOf(artifactId: string, topic: string): number[] | undefined {
-    return this.streams.get(`${artifactId}\u0000${topic.slice(0, MAX_TOPIC)}`)?.alphas.map((a) => 1 - a);
+    return this.streams.get(streamKey(artifactId, topic))?.alphas.map((a) => 1 - a);
   }
 
   /** The residuals kept per step of a stream (recalibrating), for tests. */
   residualsOf(artifactId: string, topic: string): number[][] | undefined {
-    return this.streams.get(`${artifactId}\u0000${topic.slice(0, MAX_TOPIC)}`)?.own.map((o) => [...o.arrived]);
+    return this.streams.get(streamKey(artifactId, topic))?.own.map((o) => [...o.arrived]);
   }
 
   clear(): void {
